@@ -1,0 +1,10 @@
+"""vfa: vertebral fracture assessment on lateral spine radiographs.
+
+Pure Python + numpy core (no Qt). See README.md and docs/ for the design;
+the clinical rules are those of ``shared/docs/domain.md`` (``../shared/docs/domain.md``).
+"""
+
+__version__ = "0.1.0"
+#: Version of the measurement method (rules of docs/domain.md as implemented here);
+#: printed on every report and stored with every result.
+METHOD_VERSION = "vfa-six-point/1"

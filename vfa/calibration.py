@@ -1,0 +1,156 @@
+"""Pixel spacing of a radiograph and where it came from (docs/domain.md §5).
+
+:func:`spacing_from_dataset` applies the order of preference of the domain rules to the
+attributes of a pydicom dataset; :meth:`Spacing.manual` is the reader's own calibration
+(a line drawn over a known length).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+
+class SpacingSource(str, enum.Enum):
+    """Where the spacing used for millimetres came from. The value is stored in readings."""
+
+    PIXEL_SPACING = "pixel_spacing"                    # rule 1: calibrated by the modality
+    PIXEL_SPACING_DETECTOR = "pixel_spacing_detector"  # rule 2: equal to / without Imager PS
+    MAGNIFICATION_CORRECTED = "magnification_corrected"  # rule 3
+    IMAGER_PIXEL_SPACING = "imager_pixel_spacing"      # rule 4: at the detector
+    MANUAL = "manual"                                  # reader drew a known length
+    UNCALIBRATED = "uncalibrated"                      # rule 5: heights in pixels
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: Words shown to the reader and printed on reports, per source.
+SOURCE_DESCRIPTIONS = {
+    SpacingSource.PIXEL_SPACING: "Pixel Spacing (calibrated)",
+    SpacingSource.PIXEL_SPACING_DETECTOR: "Pixel Spacing, at the detector",
+    SpacingSource.MAGNIFICATION_CORRECTED: "Imager Pixel Spacing / magnification factor, "
+    "magnification-corrected estimate",
+    SpacingSource.IMAGER_PIXEL_SPACING: "Imager Pixel Spacing, at the detector (overstates anatomy)",
+    SpacingSource.MANUAL: "manual calibration by the reader",
+    SpacingSource.UNCALIBRATED: "uncalibrated: heights in pixels, millimetre rules off",
+}
+
+
+@dataclass(frozen=True)
+class Spacing:
+    """Row and column spacing in mm (``row_mm`` = first value of DICOM Pixel Spacing).
+
+    For an uncalibrated film ``row_mm``/``col_mm`` are the pixel aspect (1, 1 by default),
+    ``calibrated`` is False and heights are in pixels.
+    """
+
+    row_mm: float
+    col_mm: float
+    source: SpacingSource
+    detail: str = ""  # e.g. "calibration type GEOMETRY", "magnification 1.15"
+
+    @property
+    def calibrated(self) -> bool:
+        return self.source is not SpacingSource.UNCALIBRATED
+
+    @property
+    def unit(self) -> str:
+        return "mm" if self.calibrated else "px"
+
+    @property
+    def description(self) -> str:
+        text = SOURCE_DESCRIPTIONS[self.source]
+        return f"{text} ({self.detail})" if self.detail else text
+
+    @property
+    def at_detector_only(self) -> bool:
+        """True when millimetres are not corrected for magnification (banner in the viewer)."""
+        return self.source in (
+            SpacingSource.PIXEL_SPACING_DETECTOR,
+            SpacingSource.IMAGER_PIXEL_SPACING,
+        )
+
+    def as_list(self) -> list[float] | None:
+        """``[row_mm, col_mm]`` for a calibrated film, None otherwise (reading files)."""
+        return [self.row_mm, self.col_mm] if self.calibrated else None
+
+    @classmethod
+    def uncalibrated(cls, aspect: tuple[float, float] = (1.0, 1.0)) -> "Spacing":
+        """Pixels; ``aspect`` is the Pixel Aspect Ratio (row, column) when the file gives one.
+
+        The ratio is normalised so that a column step is one pixel and a row step is
+        ``row/column`` pixels (DICOM 4\\3 -> row_mm 1.333..., col_mm 1): heights are "pixels
+        times the Pixel Aspect Ratio" (domain.md §2), whatever integers the file used.
+        """
+        r, c = float(aspect[0]), float(aspect[1])
+        if not (math.isfinite(r) and math.isfinite(c) and r > 0 and c > 0):
+            raise ValueError(f"pixel aspect ratio {aspect!r} must be two positive numbers")
+        return cls(r / c, 1.0, SpacingSource.UNCALIBRATED)
+
+    @classmethod
+    def manual(cls, p0: tuple[float, float], p1: tuple[float, float], length_mm: float,
+               aspect: tuple[float, float] = (1.0, 1.0)) -> "Spacing":
+        """Calibrate from a line (image coords x, y) drawn over ``length_mm`` millimetres.
+
+        Pixels are assumed to keep the aspect ratio ``aspect`` (row, column); the returned
+        spacing makes the line measure exactly ``length_mm``.
+        """
+        if not (isinstance(length_mm, (int, float)) and math.isfinite(length_mm) and length_mm > 0):
+            raise ValueError(f"known length {length_mm!r} mm is not a positive number")
+        ar, ac = aspect
+        dx = (p1[0] - p0[0]) * ac
+        dy = (p1[1] - p0[1]) * ar
+        length_units = math.hypot(dx, dy)
+        if length_units < 2:
+            raise ValueError("calibration line is shorter than 2 pixels: draw it over a longer known length")
+        k = length_mm / length_units
+        return cls(ar * k, ac * k, SpacingSource.MANUAL,
+                   f"{length_mm:g} mm over {math.hypot(p1[0]-p0[0], p1[1]-p0[1]):.1f} px")
+
+
+def _two_positive(value: Any) -> tuple[float, float] | None:
+    """Two finite positive numbers from a DICOM multi-value, or None."""
+    if value is None:
+        return None
+    try:
+        seq: Sequence[Any] = list(value) if not isinstance(value, (str, bytes)) else str(value).split("\\")
+        if len(seq) != 2:
+            return None
+        a, b = float(seq[0]), float(seq[1])
+    except (TypeError, ValueError):
+        return None
+    if not (math.isfinite(a) and math.isfinite(b) and a > 0 and b > 0):
+        return None
+    return a, b
+
+
+def _aspect(ds: Any) -> tuple[float, float]:
+    par = _two_positive(ds.get("PixelAspectRatio"))
+    return par if par else (1.0, 1.0)
+
+
+def spacing_from_dataset(ds: Any) -> Spacing:
+    """Apply domain.md §5 to a pydicom dataset (or any mapping-like with ``.get``)."""
+    ps = _two_positive(ds.get("PixelSpacing"))
+    ips = _two_positive(ds.get("ImagerPixelSpacing"))
+    if ps is not None:
+        same = ips is not None and all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(ps, ips))
+        if ips is not None and not same:
+            ctype = str(ds.get("PixelSpacingCalibrationType", "") or "").strip()
+            detail = f"calibration type {ctype}" if ctype else ""
+            return Spacing(ps[0], ps[1], SpacingSource.PIXEL_SPACING, detail)
+        return Spacing(ps[0], ps[1], SpacingSource.PIXEL_SPACING_DETECTOR)
+    if ips is not None:
+        mag = ds.get("EstimatedRadiographicMagnificationFactor")
+        try:
+            m = float(mag) if mag not in (None, "") else None
+        except (TypeError, ValueError):
+            m = None
+        if m is not None and math.isfinite(m) and m > 0:
+            return Spacing(ips[0] / m, ips[1] / m, SpacingSource.MAGNIFICATION_CORRECTED,
+                           f"magnification factor {m:g}")
+        return Spacing(ips[0], ips[1], SpacingSource.IMAGER_PIXEL_SPACING)
+    return Spacing.uncalibrated(_aspect(ds))

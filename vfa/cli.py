@@ -1,0 +1,73 @@
+"""The ``vfa`` command line.
+
+Each sub-command is a module in :mod:`vfa.commands` with ``NAME``, ``HELP``,
+``add_arguments(parser)`` and ``run(args) -> int``; modules are discovered, so adding a
+command never edits this file. Errors: one clear line on stderr and a non-zero exit status,
+never a traceback (set ``VFA_DEBUG=1`` to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from typing import Sequence
+
+from . import __version__
+from .errors import VfaError
+
+#: Exit statuses: 0 ok, 1 the input is bad (VfaError), 2 usage, 3 unexpected error.
+EXIT_BAD_INPUT = 1
+EXIT_INTERNAL = 3
+
+
+def _commands() -> list:
+    from . import commands
+    mods = []
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"{commands.__name__}.{info.name}")
+        if hasattr(mod, "NAME") and hasattr(mod, "run"):
+            mods.append(mod)
+    return mods
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vfa", description="Vertebral fracture assessment on lateral spine radiographs.")
+    parser.add_argument("--version", action="version", version=f"vfa {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for mod in _commands():
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP))
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except VfaError as exc:
+        print(f"vfa {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"vfa {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
+        if os.environ.get("VFA_DEBUG"):
+            raise
+        print(f"vfa {args.command}: unexpected error ({exc.__class__.__name__}: {exc}); "
+              "run with VFA_DEBUG=1 for details and report it", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""``vfa grade READING.json [--json]``: heights, ratios and grades of every level."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..morphometry import summarize
+from ..reading import load_reading
+from ._common import fmt, print_json
+
+NAME = "grade"
+HELP = "heights, ratios, suggested and final Genant grade of each level of a reading"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("reading", metavar="READING.json")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def run(args: argparse.Namespace) -> int:
+    reading = load_reading(args.reading)
+    s = summarize(reading)
+    if args.json:
+        out = s.to_dict()
+        out.update({
+            "patient_id": reading.patient_id,
+            "study_date": reading.study_date,
+            "sop_instance_uid": reading.sop_instance_uid,
+            "reader": reading.reader,
+            "pixel_spacing_mm": reading.spacing.as_list(),
+            "spacing_source": reading.spacing.source.value,
+        })
+        print_json(out)
+        return 0
+    u = s.unit
+    print(f"Reading of {reading.study_date or 'unknown date'} by {reading.reader or 'unknown reader'}")
+    print(f"Spacing: {reading.spacing.description}")
+    if not s.calibrated:
+        print("WARNING: film uncalibrated: heights in pixels, millimetre rules off")
+    if s.paediatric:
+        print("Paediatric study: suggested grades are advisory")
+    head = f"{'level':<6}{'Ha':>8}{'Hm':>8}{'Hp':>8}  {'wedge':>6}{'bicon':>7}{'crush':>7}{'%':>7}  {'sugg':<13}{'final':<13}status"
+    print(f"heights in {u}")
+    print(head)
+    print("-" * len(head))
+    for r in s.results:
+        h = r.heights
+        sug = "" if r.suggested_grade is None else f"{r.suggested_grade} {r.suggested_type or ''}".strip()
+        fin = "" if r.grade is None else f"{fmt(r.grade, 1) if r.grade == 0.5 else r.grade} {r.type or ''}".strip()
+        status = r.status.value + (f" ({r.reason})" if r.reason else "")
+        if not r.annotated and r.grade is None and r.status.value == "evaluable":
+            status = "not annotated"
+        print(f"{r.level.value:<6}{fmt(h.ha if h else None, 1):>8}{fmt(h.hm if h else None, 1):>8}"
+              f"{fmt(h.hp if h else None, 1):>8}  {fmt(r.wedge):>6}{fmt(r.biconcave):>7}"
+              f"{fmt(r.crush):>7}{fmt(r.percent, 1):>7}  {sug:<13}{fin:<13}{status}")
+    print(f"SDI {s.sdi}   fractured levels {s.fractured}   not evaluable {s.not_evaluable}")
+    return 0
+
+

@@ -1,0 +1,55 @@
+"""The project's exception types.
+
+Every error a user can cause (bad file, bad reading, bad points) is a :class:`VfaError`
+whose message says what is wrong and what to do next. The CLI and the viewer show
+``str(error)`` and never a traceback.
+"""
+
+from __future__ import annotations
+
+
+class VfaError(Exception):
+    """Base class of all errors raised on purpose by ``vfa``."""
+
+
+# --- radiograph loading -------------------------------------------------------------
+class DicomLoadError(VfaError):
+    """A file could not be loaded as a radiograph."""
+
+
+class NotDicomError(DicomLoadError):
+    """The file is not a DICOM file (or is truncated before its dataset starts)."""
+
+
+class NotAnImageError(DicomLoadError):
+    """The file is DICOM but holds no displayable image (SR, presentation state, ...)."""
+
+
+class MissingDecoderError(DicomLoadError):
+    """The pixel data is compressed with a transfer syntax that no installed plugin decodes."""
+
+
+class PixelDataError(DicomLoadError):
+    """Pixel data is missing, shorter than declared, or has absurd dimensions."""
+
+
+# --- readings -----------------------------------------------------------------------
+class ReadingFormatError(VfaError):
+    """A reading file is not valid JSON or does not follow docs/reading-format.md."""
+
+
+class GeometryError(VfaError):
+    """Six points that cannot describe a vertebral body (names the level and the point)."""
+
+
+class WorkspaceError(VfaError):
+    """The workspace folder or its index cannot be used."""
+
+
+# --- exports / network --------------------------------------------------------------
+class ExportError(VfaError):
+    """A report or structured report could not be written or read."""
+
+
+class PacsError(VfaError):
+    """A PACS (DICOMweb) request failed; the message says why and what to check."""

@@ -1,0 +1,542 @@
+"""A reading: one reader's six points, grades and statuses on one film.
+
+The model of the application (napari's "model side"): the viewer, the grading table and the
+comparison view all listen to :attr:`Reading.events`. Every edit goes through a method that
+validates, stores, then emits a :class:`ReadingEvent`.
+
+The file format (``vfa-reading`` version 1) is documented in docs/reading-format.md.
+Unknown keys at the top level and in each vertebra are kept and written back.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from . import __version__
+from .atomic import atomic_write_text
+from .calibration import Spacing, SpacingSource
+from .errors import GeometryError, ReadingFormatError
+from .geometry import Point, check_six_points, parse_point
+from .levels import (LEVELS, POINT_SLOTS, DeformityType, Grade, Level, PointSlot, Status,
+                     parse_grade)
+from .settings import MethodSettings
+
+FORMAT = "vfa-reading"
+VERSION = 1
+
+_TOP_KEYS = {
+    "format", "version", "patient_id", "patient_name", "birth_date", "patient_sex",
+    "study_date", "study_instance_uid", "series_instance_uid", "sop_instance_uid",
+    "image_path", "reader", "pixel_spacing_mm", "pixel_aspect_ratio", "spacing_source",
+    "spacing_detail",
+    "settings", "software", "saved_at", "vertebrae",
+}
+_V_KEYS = {"level", "status", "reason", "points", "reader_grade", "reader_type", "note"}
+
+
+@dataclass
+class VertebraReading:
+    """One level of a reading. ``points`` may be partial while the reader is placing them."""
+
+    level: Level
+    status: Status = Status.EVALUABLE
+    reason: str | None = None
+    points: dict[PointSlot, Point] = field(default_factory=dict)
+    reader_grade: Grade | None = None
+    reader_type: DeformityType | None = None
+    note: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return all(s in self.points for s in POINT_SLOTS)
+
+    @property
+    def empty(self) -> bool:
+        return (not self.points and self.status is Status.EVALUABLE and self.reader_grade is None
+                and self.reader_type is None and not self.note and not self.extra)
+
+    def next_slot(self) -> PointSlot | None:
+        """The first slot (canonical order) still without a point."""
+        for s in POINT_SLOTS:
+            if s not in self.points:
+                return s
+        return None
+
+    def check(self) -> None:
+        """Raise GeometryError if the six points are impossible (only when complete)."""
+        if self.complete:
+            check_six_points(self.level, self.points)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = dict(self.extra)
+        d.update({
+            "level": self.level.value,
+            "status": self.status.value,
+            "reason": self.reason,
+            "points": ({s.value: [self.points[s][0], self.points[s][1]]
+                        for s in POINT_SLOTS if s in self.points} or None),
+            "reader_grade": self.reader_grade,
+            "reader_type": self.reader_type.value if self.reader_type else None,
+            "note": self.note,
+        })
+        return d
+
+
+@dataclass(frozen=True)
+class ReadingEvent:
+    """What changed: ``kind`` is one of 'point', 'grade', 'type', 'status', 'note',
+    'vertebra', 'relabel', 'spacing', 'meta', 'reset'; ``level`` where one level changed."""
+
+    kind: str
+    level: Level | None = None
+    slot: PointSlot | None = None
+
+
+class EventEmitter:
+    """A minimal callback list (the model knows nothing of Qt signals)."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[[ReadingEvent], None]] = []
+        self._blocked = 0
+
+    def connect(self, callback: Callable[[ReadingEvent], None]) -> None:
+        self._callbacks.append(callback)
+
+    def disconnect(self, callback: Callable[[ReadingEvent], None]) -> None:
+        self._callbacks.remove(callback)
+
+    def emit(self, event: ReadingEvent) -> None:
+        if self._blocked:
+            return
+        for cb in list(self._callbacks):
+            cb(event)
+
+
+def _parse_date(value: Any, where: str) -> _dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, _dt.date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{where} must be a date 'YYYY-MM-DD', got {value!r}")
+    try:
+        return _dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{where} must be a date 'YYYY-MM-DD', got {value!r}") from None
+
+
+def _anniversary(birth: _dt.date, year: int) -> _dt.date:
+    """The birthday in ``year`` (29 February -> 1 March in common years)."""
+    try:
+        return birth.replace(year=year)
+    except ValueError:
+        return _dt.date(year, 3, 1)
+
+
+def _age_years(birth: _dt.date, on: _dt.date) -> float:
+    years = on.year - birth.year
+    if _anniversary(birth, on.year) > on:
+        years -= 1
+    last = _anniversary(birth, birth.year + years)
+    nxt = _anniversary(birth, birth.year + years + 1)
+    return years + (on - last).days / (nxt - last).days
+
+
+class Reading:
+    """One reader's reading of one film."""
+
+    def __init__(self, *, patient_id: str = "", study_date: _dt.date | None = None,
+                 study_instance_uid: str = "", sop_instance_uid: str = "",
+                 series_instance_uid: str = "", image_path: str | None = None,
+                 reader: str | None = None, spacing: Spacing | None = None,
+                 patient_name: str | None = None, birth_date: _dt.date | None = None,
+                 patient_sex: str | None = None, settings: MethodSettings | None = None) -> None:
+        self.patient_id = patient_id
+        self.patient_name = patient_name
+        self.birth_date = birth_date
+        self.patient_sex = patient_sex
+        self.study_date = study_date
+        self.study_instance_uid = study_instance_uid
+        self.series_instance_uid = series_instance_uid
+        self.sop_instance_uid = sop_instance_uid
+        self.image_path = image_path
+        self.reader = reader
+        self.spacing = spacing or Spacing.uncalibrated()
+        self.settings = settings or MethodSettings()
+        self.vertebrae: dict[Level, VertebraReading] = {}
+        self.extra: dict[str, Any] = {}
+        self.events = EventEmitter()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def for_radiograph(cls, radiograph: Any, reader: str | None = None,
+                       settings: MethodSettings | None = None) -> "Reading":
+        """An empty reading of a loaded :class:`vfa.radiograph.Radiograph`."""
+        ident = radiograph.identity
+        return cls(
+            patient_id=ident.patient_id or "", patient_name=ident.patient_name or None,
+            birth_date=ident.birth_date, patient_sex=ident.sex or None,
+            study_date=ident.study_date, study_instance_uid=ident.study_instance_uid or "",
+            series_instance_uid=ident.series_instance_uid or "",
+            sop_instance_uid=ident.sop_instance_uid or "",
+            image_path=str(radiograph.path) if radiograph.path else None,
+            reader=reader, spacing=radiograph.spacing, settings=settings)
+
+    # ------------------------------------------------------------------ queries
+    def vertebra(self, level: Level | str) -> VertebraReading:
+        """The vertebra at ``level``, created empty if absent (not emitted)."""
+        lv = Level.parse(level)
+        v = self.vertebrae.get(lv)
+        if v is None:
+            v = self.vertebrae[lv] = VertebraReading(lv)
+        return v
+
+    def get(self, level: Level | str) -> VertebraReading | None:
+        return self.vertebrae.get(Level.parse(level))
+
+    def __iter__(self) -> Iterator[VertebraReading]:
+        return (self.vertebrae[lv] for lv in LEVELS if lv in self.vertebrae)
+
+    def age_at_study(self) -> float | None:
+        """Age in years at the study date: completed calendar years plus the elapsed fraction
+        of the current year (so the 18th birthday gives exactly 18.0, whatever leap days)."""
+        if self.birth_date is None or self.study_date is None:
+            return None
+        return _age_years(self.birth_date, self.study_date)
+
+    def is_paediatric(self, settings: MethodSettings | None = None) -> bool | None:
+        age = self.age_at_study()
+        if age is None:
+            return None
+        return age < (settings or self.settings).paediatric_age_years
+
+    def check(self) -> None:
+        """Raise GeometryError for the first impossible vertebra."""
+        for v in self:
+            if v.status is Status.EVALUABLE:
+                v.check()
+
+    # ------------------------------------------------------------------ edits (emit)
+    def set_point(self, level: Level | str, slot: PointSlot | str, xy: Point,
+                  check: bool = False) -> None:
+        """Place or move one point. With ``check`` a complete vertebra is validated first
+        and the edit refused (GeometryError) if it would be impossible."""
+        lv, sl = Level.parse(level), PointSlot.parse(slot)
+        p = parse_point(list(xy), f"{lv} {sl.value}")
+        v = self.vertebra(lv)
+        if check:
+            trial = dict(v.points)
+            trial[sl] = p
+            if all(s in trial for s in POINT_SLOTS):
+                check_six_points(lv, trial)
+        v.points[sl] = p
+        self.events.emit(ReadingEvent("point", lv, sl))
+
+    def remove_point(self, level: Level | str, slot: PointSlot | str) -> None:
+        lv, sl = Level.parse(level), PointSlot.parse(slot)
+        v = self.vertebrae.get(lv)
+        if v is not None and sl in v.points:
+            del v.points[sl]
+            self.events.emit(ReadingEvent("point", lv, sl))
+
+    def set_points(self, level: Level | str, points: dict[PointSlot | str, Point]) -> None:
+        lv = Level.parse(level)
+        v = self.vertebra(lv)
+        v.points = {PointSlot.parse(k): parse_point(list(p), f"{lv} {k}") for k, p in points.items()}
+        self.events.emit(ReadingEvent("point", lv))
+
+    def set_reader_grade(self, level: Level | str, grade: Grade | None) -> None:
+        lv = Level.parse(level)
+        self.vertebra(lv).reader_grade = parse_grade(grade)
+        self.events.emit(ReadingEvent("grade", lv))
+
+    def set_reader_type(self, level: Level | str, dtype: DeformityType | str | None) -> None:
+        lv = Level.parse(level)
+        self.vertebra(lv).reader_type = DeformityType.parse(dtype or None)
+        self.events.emit(ReadingEvent("type", lv))
+
+    def set_status(self, level: Level | str, status: Status | str, reason: str | None = None) -> None:
+        lv = Level.parse(level)
+        st = Status(status)
+        if st is Status.NOT_EVALUABLE and not (reason and reason.strip()):
+            raise ValueError(f"{lv}: a reason is required to mark a level not evaluable "
+                             "(e.g. 'not visible', 'rotated/oblique', 'hardware')")
+        v = self.vertebra(lv)
+        v.status = st
+        v.reason = reason.strip() if (st is Status.NOT_EVALUABLE and reason) else None
+        self.events.emit(ReadingEvent("status", lv))
+
+    def set_note(self, level: Level | str, note: str | None) -> None:
+        lv = Level.parse(level)
+        self.vertebra(lv).note = note or None
+        self.events.emit(ReadingEvent("note", lv))
+
+    def remove_vertebra(self, level: Level | str) -> None:
+        lv = Level.parse(level)
+        if self.vertebrae.pop(lv, None) is not None:
+            self.events.emit(ReadingEvent("vertebra", lv))
+
+    def relabel(self, shift: int) -> None:
+        """Shift every level by ``shift`` (+1: each vertebra becomes the one below it), for
+        transitional anatomy. Refused if a vertebra would leave T4-L4."""
+        if shift == 0:
+            return
+        targets: dict[Level, Level] = {}
+        for lv, v in self.vertebrae.items():
+            if v.empty:
+                continue
+            new = lv.shifted(shift)
+            if new is None:
+                raise ValueError(f"cannot relabel by {shift:+d}: {lv} would leave T4-L4")
+            targets[lv] = new
+        # Only now change anything: a refused relabel leaves the reading untouched.
+        moved: dict[Level, VertebraReading] = {}
+        for lv in LEVELS:
+            if lv in targets:
+                v = self.vertebrae[lv]
+                v.level = targets[lv]
+                moved[targets[lv]] = v
+        self.vertebrae = moved
+        self.events.emit(ReadingEvent("relabel"))
+
+    def set_spacing(self, spacing: Spacing) -> None:
+        self.spacing = spacing
+        self.events.emit(ReadingEvent("spacing"))
+
+    def restore(self, other: "Reading") -> None:
+        """Take all content of ``other`` (undo/redo, recovery), keeping listeners."""
+        for name in ("patient_id", "patient_name", "birth_date", "patient_sex", "study_date",
+                     "study_instance_uid", "series_instance_uid", "sop_instance_uid",
+                     "image_path", "reader", "spacing", "settings"):
+            setattr(self, name, getattr(other, name))
+        self.vertebrae = copy.deepcopy(other.vertebrae)
+        self.extra = copy.deepcopy(other.extra)
+        self.events.emit(ReadingEvent("reset"))
+
+    def copy(self) -> "Reading":
+        """An independent copy of the content (no listeners). Does not validate: an
+        in-progress reading with an impossible vertebra can still be copied (undo)."""
+        other = Reading()
+        other.restore(self)
+        return other
+
+    # ------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = dict(self.extra)
+        d.update({
+            "format": FORMAT,
+            "version": VERSION,
+            "patient_id": self.patient_id,
+            "patient_name": self.patient_name,
+            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+            "patient_sex": self.patient_sex,
+            "study_date": self.study_date.isoformat() if self.study_date else None,
+            "study_instance_uid": self.study_instance_uid,
+            "series_instance_uid": self.series_instance_uid,
+            "sop_instance_uid": self.sop_instance_uid,
+            "image_path": self.image_path,
+            "reader": self.reader,
+            "pixel_spacing_mm": self.spacing.as_list(),
+            # Uncalibrated films: the (normalised) Pixel Aspect Ratio [row, col], so that
+            # heights and ratios are the same after reloading; null when square or calibrated.
+            "pixel_aspect_ratio": (None if self.spacing.calibrated
+                                   or (self.spacing.row_mm, self.spacing.col_mm) == (1.0, 1.0)
+                                   else [self.spacing.row_mm, self.spacing.col_mm]),
+            "spacing_source": self.spacing.source.value,
+            "spacing_detail": self.spacing.detail or None,
+            "settings": self.settings.to_dict(),
+            "software": f"vfa {__version__}",
+            "vertebrae": [v.to_dict() for v in self if not v.empty],
+        })
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "Reading":
+        """Validate and build; ReadingFormatError names the bad field."""
+        try:
+            return cls._from_dict(data)
+        except ReadingFormatError:
+            raise
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ReadingFormatError(f"invalid reading: {exc}") from None
+
+    @classmethod
+    def _from_dict(cls, data: Any) -> "Reading":
+        if not isinstance(data, dict):
+            raise ReadingFormatError("a reading must be a JSON object")
+        if data.get("format") != FORMAT:
+            raise ReadingFormatError(f"field 'format' must be {FORMAT!r}, got {data.get('format')!r}: "
+                                     "this is not a vfa reading file")
+        ver = data.get("version")
+        if type(ver) is not int or ver != VERSION:
+            raise ReadingFormatError(f"field 'version' is {ver!r}; this vfa reads version {VERSION}"
+                                     + (": upgrade vfa" if isinstance(ver, int) and ver > VERSION else ""))
+
+        def text(key: str, required: bool = False) -> str | None:
+            v = data.get(key)
+            if v is None:
+                if required:
+                    raise ReadingFormatError(f"field {key!r} is missing")
+                return None
+            if not isinstance(v, str):
+                raise ReadingFormatError(f"field {key!r} must be a string, got {v!r}")
+            return v
+
+        src_raw = data.get("spacing_source", "uncalibrated")
+        try:
+            source = SpacingSource(src_raw)
+        except ValueError:
+            raise ReadingFormatError(
+                f"field 'spacing_source' is {src_raw!r}: expected one of "
+                f"{', '.join(s.value for s in SpacingSource)}") from None
+        ps = data.get("pixel_spacing_mm")
+        if source is SpacingSource.UNCALIBRATED:
+            if ps is not None:
+                raise ReadingFormatError("field 'pixel_spacing_mm' must be null when "
+                                         "'spacing_source' is 'uncalibrated'")
+            par = data.get("pixel_aspect_ratio")
+            if par is None:
+                spacing = Spacing.uncalibrated()
+            elif (isinstance(par, list) and len(par) == 2
+                    and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                            and math.isfinite(x) and x > 0 for x in par)):
+                spacing = Spacing.uncalibrated((float(par[0]), float(par[1])))
+            else:
+                raise ReadingFormatError(f"field 'pixel_aspect_ratio' must be null or [row, col] "
+                                         f"with two positive numbers, got {par!r}")
+        else:
+            if (not isinstance(ps, list) or len(ps) != 2
+                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                               and math.isfinite(x) and x > 0 for x in ps)):
+                raise ReadingFormatError(f"field 'pixel_spacing_mm' must be [row_mm, col_mm] with two "
+                                         f"positive numbers, got {ps!r}")
+            spacing = Spacing(float(ps[0]), float(ps[1]), source, text("spacing_detail") or "")
+        if data.get("settings") is not None and not isinstance(data.get("settings"), dict):
+            raise ReadingFormatError(f"field 'settings' must be an object or null, "
+                                     f"got {data.get('settings')!r}")
+        try:
+            settings = MethodSettings.from_dict(data.get("settings"))
+        except ValueError as exc:
+            raise ReadingFormatError(f"field 'settings': {exc}") from None
+        r = cls(
+            patient_id=text("patient_id", required=True) or "",
+            patient_name=text("patient_name"),
+            birth_date=_parse_date(data.get("birth_date"), "field 'birth_date'"),
+            patient_sex=text("patient_sex"),
+            study_date=_parse_date(data.get("study_date"), "field 'study_date'"),
+            study_instance_uid=text("study_instance_uid") or "",
+            series_instance_uid=text("series_instance_uid") or "",
+            sop_instance_uid=text("sop_instance_uid") or "",
+            image_path=text("image_path"),
+            reader=text("reader"),
+            spacing=spacing,
+            settings=settings,
+        )
+        r.extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}
+        verts = data.get("vertebrae", [])
+        if not isinstance(verts, list):
+            raise ReadingFormatError("field 'vertebrae' must be a list")
+        for i, vd in enumerate(verts):
+            where = f"vertebrae[{i}]"
+            if not isinstance(vd, dict):
+                raise ReadingFormatError(f"{where} must be an object")
+            try:
+                lv = Level.parse(vd.get("level"))
+            except ValueError as exc:
+                raise ReadingFormatError(f"{where}.level: {exc}") from None
+            where = f"vertebrae[{i}] ({lv})"
+            if lv in r.vertebrae:
+                raise ReadingFormatError(f"{where}: level {lv} appears twice")
+            try:
+                status = Status(vd.get("status", "evaluable"))
+            except ValueError:
+                raise ReadingFormatError(f"{where}.status must be 'evaluable' or 'not_evaluable', "
+                                         f"got {vd.get('status')!r}") from None
+            reason = vd.get("reason")
+            if reason is not None and not isinstance(reason, str):
+                raise ReadingFormatError(f"{where}.reason must be a string or null")
+            if status is Status.NOT_EVALUABLE and not (reason and reason.strip()):
+                raise ReadingFormatError(f"{where}: status 'not_evaluable' needs a 'reason'")
+            pts_raw = vd.get("points")
+            points: dict[PointSlot, Point] = {}
+            if pts_raw is not None:
+                if not isinstance(pts_raw, dict):
+                    raise ReadingFormatError(f"{where}.points must be an object or null")
+                for k, p in pts_raw.items():
+                    try:
+                        slot = PointSlot.parse(k)
+                        points[slot] = parse_point(p, f"{where}.points.{k}")
+                    except ValueError as exc:
+                        raise ReadingFormatError(f"{where}.points: {exc}") from None
+            g_raw = vd.get("reader_grade")
+            if g_raw is not None and (isinstance(g_raw, bool) or not isinstance(g_raw, (int, float))):
+                raise ReadingFormatError(f"{where}.reader_grade must be a number (0, 0.5, 1, 2 "
+                                         f"or 3) or null, got {g_raw!r}")
+            try:
+                grade = parse_grade(g_raw)
+            except ValueError as exc:
+                raise ReadingFormatError(f"{where}.reader_grade: {exc}") from None
+            try:
+                dtype = DeformityType.parse(vd.get("reader_type"))
+            except ValueError as exc:
+                raise ReadingFormatError(f"{where}.reader_type: {exc}") from None
+            note = vd.get("note")
+            if note is not None and not isinstance(note, str):
+                raise ReadingFormatError(f"{where}.note must be a string or null")
+            v = VertebraReading(lv, status, reason if status is Status.NOT_EVALUABLE else reason,
+                                points, grade, dtype, note,
+                                {k: val for k, val in vd.items() if k not in _V_KEYS})
+            if status is Status.EVALUABLE and v.complete:
+                try:
+                    v.check()
+                except GeometryError as exc:
+                    raise ReadingFormatError(f"{where}: {exc}") from None
+            r.vertebrae[lv] = v
+        return r
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "reading") -> "Reading":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ReadingFormatError(f"{source} is not valid JSON (line {exc.lineno}, column "
+                                     f"{exc.colno}: {exc.msg})") from None
+        return cls.from_dict(data)
+
+
+def load_reading(path: str | os.PathLike[str]) -> Reading:
+    """Read and validate a reading file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReadingFormatError(f"reading file {p} does not exist") from None
+    except IsADirectoryError:
+        raise ReadingFormatError(f"{p} is a folder, not a reading file") from None
+    except UnicodeDecodeError:
+        raise ReadingFormatError(f"{p} is not a text (JSON) file") from None
+    except OSError as exc:
+        raise ReadingFormatError(f"cannot read {p}: {exc.strerror}") from None
+    try:
+        return Reading.from_json(text, source=str(p))
+    except ReadingFormatError as exc:
+        msg = str(exc)
+        raise ReadingFormatError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
+
+
+def save_reading(reading: Reading, path: str | os.PathLike[str]) -> Path:
+    """Write atomically (temporary file, then rename)."""
+    data = reading.to_dict()
+    data["saved_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

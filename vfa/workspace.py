@@ -1,0 +1,210 @@
+"""A workspace: the folder that keeps readings, autosaves and the index.
+
+Layout::
+
+    <root>/readings/<StudyInstanceUID>/<SOPInstanceUID>.<reader>.json   saved readings
+    <root>/autosave/<SOPInstanceUID>.<reader>.json                      crash recovery
+    <root>/index.sqlite                                                 the index (storage.Index)
+
+The default root is ``$VFA_WORKSPACE`` or ``<user data dir>/vfa/workspace``; the index URL is
+``$VFA_DATABASE_URL`` or the SQLite file above. Source images are never written.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import getpass
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ReadingFormatError, WorkspaceError
+from .morphometry import summarize
+from .reading import Reading, load_reading, save_reading
+from .storage import ImageRecord, Index, PatientRecord, ReadingRecord, StudyRecord
+
+
+def default_workspace_dir() -> Path:
+    env = os.environ.get("VFA_WORKSPACE")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+    return Path(platformdirs.user_data_dir("vfa", appauthor=False)) / "workspace"
+
+
+def default_reader() -> str:
+    """The reader's name: ``$VFA_READER`` or the login name."""
+    name = os.environ.get("VFA_READER")
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "reader"
+
+
+def _safe(part: str, what: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9._-]+", "_", part or "").strip("._")
+    if not s:
+        raise WorkspaceError(f"the reading has no {what}; it cannot be filed in the workspace")
+    return s[:120]
+
+
+@dataclass
+class Visit:
+    """One study of a patient with its films and readings (for the browser and reports)."""
+
+    study: StudyRecord
+    images: list[ImageRecord] = field(default_factory=list)
+    readings: list[ReadingRecord] = field(default_factory=list)
+
+
+class Workspace:
+    def __init__(self, root: str | os.PathLike[str] | None = None,
+                 database_url: str | None = None) -> None:
+        self.root = Path(root).expanduser() if root is not None else default_workspace_dir()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            (self.root / "readings").mkdir(exist_ok=True)
+            (self.root / "autosave").mkdir(exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceError(f"cannot use {self.root} as workspace: {exc.strerror}; choose "
+                                 "another folder (--workspace or VFA_WORKSPACE)") from None
+        if not os.access(self.root, os.W_OK):
+            raise WorkspaceError(f"workspace {self.root} is not writable; choose another folder")
+        url = database_url or os.environ.get("VFA_DATABASE_URL") or f"sqlite:///{self.root / 'index.sqlite'}"
+        self.index = Index(url)
+
+    def close(self) -> None:
+        self.index.close()
+
+    # ------------------------------------------------------------------ paths
+    def reading_path(self, reading: Reading) -> Path:
+        study = _safe(reading.study_instance_uid, "StudyInstanceUID")
+        sop = _safe(reading.sop_instance_uid, "SOPInstanceUID")
+        reader = _safe(reading.reader or default_reader(), "reader")
+        return self.root / "readings" / study / f"{sop}.{reader}.json"
+
+    def autosave_path(self, reading: Reading) -> Path:
+        sop = _safe(reading.sop_instance_uid, "SOPInstanceUID")
+        reader = _safe(reading.reader or default_reader(), "reader")
+        return self.root / "autosave" / f"{sop}.{reader}.json"
+
+    # ------------------------------------------------------------------ registering
+    def register_identity(self, reading: Reading, image_path: str | None = None,
+                          modality: str | None = None, view_position: str | None = None) -> None:
+        """Put the patient, study and image of a reading (or a freshly opened film) in the index."""
+        if not reading.patient_id or not reading.study_instance_uid or not reading.sop_instance_uid:
+            return  # an anonymous film: it can be read, but not found again by patient
+        ix = self.index
+        old = ix.patient(reading.patient_id)
+        ix.upsert_patient(PatientRecord(
+            reading.patient_id, reading.patient_name or (old.patient_name if old else None),
+            reading.birth_date or (old.birth_date if old else None),
+            reading.patient_sex or (old.sex if old else None)))
+        ix.upsert_study(StudyRecord(reading.study_instance_uid, reading.patient_id, reading.study_date))
+        prev = ix.image(reading.sop_instance_uid)
+        path = image_path or reading.image_path or (prev.path if prev else None)
+        ix.upsert_image(ImageRecord(
+            reading.sop_instance_uid, reading.study_instance_uid,
+            reading.series_instance_uid or None, path,
+            modality or (prev.modality if prev else None),
+            view_position or (prev.view_position if prev else None)))
+
+    def register_radiograph(self, radiograph: Any) -> None:
+        """Index a film that was opened (so the browser lists it before it is read)."""
+        r = Reading.for_radiograph(radiograph)
+        path = str(Path(radiograph.path).resolve()) if radiograph.path else None
+        self.register_identity(r, path, radiograph.identity.modality, radiograph.identity.view_position)
+
+    # ------------------------------------------------------------------ readings
+    def save(self, reading: Reading) -> Path:
+        """Save atomically, update the index, drop the autosave. Returns the file path."""
+        if not reading.reader:
+            reading.reader = default_reader()
+        path = self.reading_path(reading)
+        save_reading(reading, path)
+        self.register_identity(reading)
+        s = summarize(reading)
+        grades = [r.grade for r in s.results if r.graded]
+        self.index.upsert_reading(ReadingRecord(
+            reading.sop_instance_uid, reading.reader, str(path.relative_to(self.root)),
+            _dt.datetime.now(), s.sdi, s.fractured, s.not_evaluable, s.graded,
+            float(max(grades)) if grades else None))
+        self.discard_autosave(reading)
+        return path
+
+    def import_reading(self, path: str | os.PathLike[str]) -> Path:
+        """Copy a reading file into the workspace (validated) and index it."""
+        return self.save(load_reading(path))
+
+    def load(self, sop_instance_uid: str, reader: str | None = None) -> Reading | None:
+        """The saved reading of a film by ``reader`` (default: any, the newest)."""
+        recs = self.index.readings(sop_instance_uid=sop_instance_uid, reader=reader)
+        if not recs:
+            return None
+        rec = max(recs, key=lambda r: r.saved_at or _dt.datetime.min)
+        return load_reading(self.root / rec.path)
+
+    def patients(self) -> list[PatientRecord]:
+        return self.index.patients()
+
+    def visits(self, patient_id: str) -> list[Visit]:
+        """The patient's studies, oldest first, each with its films and readings."""
+        out = []
+        for st in self.index.studies(patient_id):
+            imgs = self.index.images(st.study_instance_uid)
+            recs = [r for im in imgs for r in self.index.readings(sop_instance_uid=im.sop_instance_uid)]
+            out.append(Visit(st, imgs, recs))
+        return out
+
+    def readings_for_patient(self, patient_id: str, reader: str | None = None) -> list[Reading]:
+        """Every saved reading of the patient (one per film: ``reader``'s, else the newest),
+        oldest visit first. Unreadable files are skipped, not fatal."""
+        chosen: dict[str, ReadingRecord] = {}
+        for rec in self.index.readings(patient_id=patient_id):
+            if reader is not None and rec.reader != reader:
+                continue
+            cur = chosen.get(rec.sop_instance_uid)
+            if cur is None or (rec.saved_at or _dt.datetime.min) > (cur.saved_at or _dt.datetime.min):
+                chosen[rec.sop_instance_uid] = rec
+        out = []
+        for rec in chosen.values():
+            try:
+                out.append(load_reading(self.root / rec.path))
+            except ReadingFormatError:
+                continue
+        out.sort(key=lambda r: (r.study_date is None, r.study_date or _dt.date.min))
+        return out
+
+    # ------------------------------------------------------------------ autosave / recovery
+    def autosave(self, reading: Reading) -> Path:
+        """Write the unsaved state for crash recovery (atomic)."""
+        if not reading.reader:
+            reading.reader = default_reader()
+        return save_reading(reading, self.autosave_path(reading))
+
+    def discard_autosave(self, reading: Reading) -> None:
+        try:
+            self.autosave_path(reading).unlink()
+        except (FileNotFoundError, WorkspaceError):
+            pass
+
+    def pending_recoveries(self) -> list[Path]:
+        """Autosaves left by a session that did not save or close cleanly."""
+        return sorted((self.root / "autosave").glob("*.json"))
+
+    def recover(self, path: str | os.PathLike[str]) -> Reading:
+        return load_reading(path)
+
+    def describe_recovery(self, path: Path) -> str:
+        """One line about an autosave without patient identifiers (for dialogs)."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            n = sum(len((v.get("points") or {})) for v in data.get("vertebrae", []))
+            return f"film of {data.get('study_date') or 'unknown date'}, {n} points, autosaved {data.get('saved_at', '?')}"
+        except (OSError, ValueError):
+            return f"{Path(path).name} (unreadable)"
