@@ -34,13 +34,34 @@ def fmt(value: Any, digits: int = 2, none: str = "–") -> str:
     return str(value)
 
 
-def progress(items: Iterable[T], total: int, label: str, enabled: bool = True) -> Iterator[T]:
-    """Yield items, printing ``label: i/total`` on stderr (only on a terminal, or when forced)."""
-    show = enabled and total > 1 and sys.stderr.isatty()
+class Progress:
+    """``label: i/total`` on stderr: redrawn in place on a terminal; elsewhere (logs, pipes,
+    ``force``) one line at each tenth of the way. Silent for a single item."""
+
+    def __init__(self, label: str, force: bool = False) -> None:
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.enabled = self.tty or force
+        self._last_tenth = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 1:
+            return
+        if self.tty:
+            sys.stderr.write(f"\r{self.label}: {done}/{total}")
+            if done >= total:
+                sys.stderr.write("\n")
+        else:
+            tenth = done * 10 // total
+            if tenth != self._last_tenth:
+                self._last_tenth = tenth
+                sys.stderr.write(f"{self.label}: {done}/{total}\n")
+        sys.stderr.flush()
+
+
+def progress(items: Iterable[T], total: int, label: str, force: bool = False) -> Iterator[T]:
+    """Yield items while reporting progress with :class:`Progress`."""
+    report = Progress(label, force)
     for i, item in enumerate(items, 1):
-        if show:
-            sys.stderr.write(f"\r{label}: {i}/{total}")
-            sys.stderr.flush()
         yield item
-    if show:
-        sys.stderr.write("\n")
+        report(i, total)

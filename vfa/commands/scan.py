@@ -1,0 +1,54 @@
+"""``vfa scan PATH... [--register] [--json]``: find the films in files and folders."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..scan import scan_paths
+from ._common import Progress, print_json
+
+NAME = "scan"
+HELP = "list the radiographs in files/folders (recursive, DICOMDIR-aware); --register indexes them"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--register", action="store_true",
+                   help="add the films to the workspace index (the viewer's patient browser)")
+    p.add_argument("--workspace", metavar="DIR", help="workspace folder (default: VFA_WORKSPACE or the user data dir)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--progress", action="store_true", help="report progress on stderr even when not a terminal")
+
+
+def run(args: argparse.Namespace) -> int:
+    res = scan_paths(args.paths, progress=Progress("scanning", args.progress))
+    films = res.sorted_films()
+    if args.register and films:
+        from ..radiograph import load_radiograph
+        from ..workspace import Workspace
+        ws = Workspace(args.workspace)
+        report = Progress("registering", args.progress)
+        for i, f in enumerate(films, 1):
+            try:
+                ws.register_radiograph(load_radiograph(f.path))
+            except Exception as exc:  # noqa: BLE001 - a bad file is listed, not fatal
+                res.problems.append((f.path, str(exc)))
+            report(i, len(films))
+        ws.close()
+    if args.json:
+        print_json({
+            "films": [{"path": str(f.path), "patient_id": f.patient_id, "study_date": f.study_date,
+                       "study_instance_uid": f.study_instance_uid,
+                       "sop_instance_uid": f.sop_instance_uid, "modality": f.modality,
+                       "view_position": f.view_position, "rows": f.rows, "columns": f.cols}
+                      for f in films],
+            "problems": [{"path": str(p), "reason": why} for p, why in res.problems],
+            "skipped": res.skipped,
+        })
+        return 0
+    for f in films:
+        print(f"{f.patient_id or '–':<16} {f.study_date or '–'!s:<10} {f.modality:<3} {f.cols}x{f.rows:<6} {f.path}")
+    for p, why in res.problems:
+        print(f"skipped {p}: {why}")
+    print(f"{len(films)} film(s), {len(res.problems)} problem(s)")
+    return 0
