@@ -123,3 +123,69 @@ def test_bad_reading_is_one_clear_line(tmp_path, content, message):
 def test_usage_error_exit_status():
     p = vfa("grade", check=False)
     assert p.returncode == 2 and "usage" in p.stderr
+
+
+# --------------------------------------------------------------------------- films
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+import dicom_factory  # noqa: E402
+
+
+@pytest.fixture
+def film_file(tmp_path):
+    ds = dicom_factory.make_dataset(
+        dicom_factory.film(rows=120, cols=100), PixelSpacing=[0.2, 0.25],
+        ImagerPixelSpacing=[0.24, 0.3], PixelSpacingCalibrationType="GEOMETRY",
+        WindowCenter=[2000, 1500], WindowWidth=[4000, 1000],
+        WindowCenterWidthExplanation=["FULL", "BONE"])
+    return dicom_factory.write(ds, tmp_path / "film.dcm")
+
+
+def test_info_json_spacing_and_windows(film_file):
+    before = dicom_factory.sha256(film_file)
+    out = json.loads(vfa("info", film_file, "--json").stdout)
+    assert out["pixel_spacing_mm"] == [0.2, 0.25] and out["spacing_source"] == "pixel_spacing"
+    assert "GEOMETRY" in out["spacing_description"]
+    assert [w["explanation"] for w in out["windows"]] == ["FULL", "BONE"]
+    assert out["rows"] == 120 and out["columns"] == 100
+    text = vfa("info", film_file).stdout
+    assert "0.2 mm (rows) x 0.25 mm (columns)" in text and "BONE" in text
+    assert dicom_factory.sha256(film_file) == before  # the source is never written
+
+
+def test_info_uncalibrated_film(tmp_path):
+    p = dicom_factory.write(dicom_factory.make_dataset(dicom_factory.film()), tmp_path / "u.dcm")
+    out = json.loads(vfa("info", p, "--json").stdout)
+    assert out["pixel_spacing_mm"] is None and out["spacing_source"] == "uncalibrated"
+
+
+def test_render_png_with_window_and_size(film_file, tmp_path):
+    out = tmp_path / "o.png"
+    vfa("render", film_file, "-o", out, "--window", "2000,4000", "--size", "60")
+    img = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    assert img.dtype == np.uint8 and max(img.shape) == 60
+    # a narrower window around the mean makes a higher-contrast picture
+    vfa("render", film_file, "-o", tmp_path / "n.png", "--window", "1500,300", "--size", "60")
+    narrow = cv2.imread(str(tmp_path / "n.png"), cv2.IMREAD_UNCHANGED)
+    assert narrow.std() > img.std()
+    inv = tmp_path / "i.png"
+    vfa("render", film_file, "-o", inv, "--window", "2000,4000", "--size", "60", "--invert")
+    assert np.abs(cv2.imread(str(inv), cv2.IMREAD_UNCHANGED).astype(int) - (255 - img.astype(int))).max() <= 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--window", "abc"], "CENTER,WIDTH"),
+    (["--window", "10,-5"], "positive"),
+])
+def test_render_bad_options(film_file, tmp_path, args, message):
+    p = vfa("render", film_file, "-o", tmp_path / "x.png", *args, check=False)
+    assert p.returncode == 2 and message in p.stderr and "Traceback" not in p.stderr
+
+
+def test_info_on_non_dicom_is_one_line(tmp_path):
+    bad = tmp_path / "photo.dcm"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 300)
+    assert_one_line_error(vfa("info", bad, check=False), "DICOM")
+    assert_one_line_error(vfa("render", tmp_path / "missing.dcm", "-o", tmp_path / "a.png", check=False),
+                          "missing.dcm")

@@ -1,0 +1,73 @@
+"""``vfa render FILE -o OUT.png [--window C,W] [--size N] [--invert]``: the film as a reader sees it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..atomic import atomic_write_bytes
+from ..display import default_settings, render
+from ..errors import VfaError
+from ..radiograph import Window, load_radiograph
+
+NAME = "render"
+HELP = "write the display image of a film (window/level, MONOCHROME1 inversion) as PNG"
+
+
+def _window(text: str) -> Window:
+    try:
+        c, w = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"window {text!r} must be CENTER,WIDTH, e.g. 2048,4096") from None
+    if w <= 0:
+        raise argparse.ArgumentTypeError(f"window width must be positive, got {w:g}")
+    return Window(c, w, "command line")
+
+
+def _size(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size {text!r} is not a whole number of pixels") from None
+    if not 16 <= n <= 30000:
+        raise argparse.ArgumentTypeError(f"size {n} must be between 16 and 30000 pixels")
+    return n
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.png")
+    p.add_argument("--window", type=_window, metavar="C,W", help="window centre and width (modality units)")
+    p.add_argument("--auto", action="store_true", help="automatic window from the histogram")
+    p.add_argument("--size", type=_size, metavar="N", help="longest side in pixels (default: full size)")
+    p.add_argument("--invert", action="store_true", help="invert once more (on top of MONOCHROME1)")
+    p.add_argument("--reading", metavar="READING.json", help="draw this reading's markers and grades")
+
+
+def run(args: argparse.Namespace) -> int:
+    import cv2
+
+    out = Path(args.output)
+    if out.suffix.lower() != ".png":
+        raise VfaError(f"output {out} must end in .png")
+    rg = load_radiograph(args.file)
+    settings = default_settings(rg)
+    if args.window is not None:
+        settings = settings.with_window(args.window)
+    elif args.auto:
+        settings = settings.with_window(rg.auto_window())
+    if args.invert:
+        settings = settings.toggled_invert()
+    img = render(rg, settings, args.size)
+    if args.reading:
+        from ..annotate import draw_reading
+        from ..reading import load_reading
+        img = draw_reading(img, load_reading(args.reading), stored_shape=(rg.rows, rg.cols))
+    ok, buf = cv2.imencode(".png", img)
+    if not ok:
+        raise VfaError(f"could not encode {out} as PNG")
+    atomic_write_bytes(out, buf.tobytes())
+    print(f"wrote {out} ({img.shape[1]}x{img.shape[0]})")
+    return 0
+
+
