@@ -1,0 +1,323 @@
+"""Follow-up comparison (domain.md §4) and the paediatric flag (§6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from vfa.calibration import Spacing, SpacingSource
+from vfa.comparison import Change, classify, compare, sdi_series
+from vfa.levels import LEVELS
+from vfa.reading import Reading
+from vfa.settings import MethodSettings
+
+CAL = Spacing(0.2, 0.2, SpacingSource.PIXEL_SPACING)  # 100 px = 20 mm
+ADULT_BIRTH = dt.date(1950, 1, 1)
+
+
+def body(ha, hm, hp, bottom, x0=100.0, depth=40.0):
+    return {
+        "superior_anterior": (x0, bottom - ha), "inferior_anterior": (x0, bottom),
+        "superior_middle": (x0 + depth / 2, bottom - hm), "inferior_middle": (x0 + depth / 2, bottom),
+        "superior_posterior": (x0 + depth, bottom - hp), "inferior_posterior": (x0 + depth, bottom),
+    }
+
+
+def reading(heights=None, *, spacing=CAL, date=dt.date(2023, 1, 1), birth=ADULT_BIRTH,
+            levels=LEVELS, settings=None) -> Reading:
+    r = Reading(patient_id="P", study_date=date, birth_date=birth, spacing=spacing,
+                settings=settings)
+    heights = heights or {}
+    for i, lv in enumerate(levels):
+        r.set_points(lv, body(*heights.get(lv.value, (100.0, 100.0, 100.0)),
+                              bottom=150.0 + i * 150.0))
+    return r
+
+
+def change_at(cmp, level):
+    return next(c for c in cmp.changes if c.level.value == level)
+
+
+# ------------------------------------------------------------------ classify table
+@pytest.mark.parametrize("g0, g1, expected", [
+    (None, 1, Change.NOT_COMPARABLE), (1, None, Change.NOT_COMPARABLE),
+    (None, None, Change.NOT_COMPARABLE),
+    (0, 1, Change.INCIDENT), (0, 2, Change.INCIDENT), (0, 3, Change.INCIDENT),
+    (1, 2, Change.WORSENED), (1, 3, Change.WORSENED), (2, 3, Change.WORSENED),
+    (3, 2, Change.IMPROVED), (2, 0, Change.IMPROVED), (1, 0, Change.IMPROVED),
+    (0, 0, Change.UNCHANGED), (1, 1, Change.UNCHANGED), (3, 3, Change.UNCHANGED),
+    # 0.5 counts as 0 by default
+    (0.5, 1, Change.INCIDENT), (0, 0.5, Change.UNCHANGED), (0.5, 0, Change.UNCHANGED),
+    (1, 0.5, Change.IMPROVED), (0.5, 0.5, Change.UNCHANGED),
+])
+def test_classify_default(g0, g1, expected):
+    assert classify(g0, g1) is expected
+
+
+@pytest.mark.parametrize("g0, g1, expected", [
+    (0, 0.5, Change.INCIDENT), (0.5, 1, Change.UNCHANGED), (0.5, 2, Change.WORSENED),
+    (0.5, 0, Change.IMPROVED), (1, 0.5, Change.UNCHANGED),
+])
+def test_classify_borderline_as_one(g0, g1, expected):
+    assert classify(g0, g1, borderline_as=1) is expected
+
+
+# ------------------------------------------------------------------ compare: categories
+def test_every_change_category_from_readings():
+    b = reading({"T6": (100, 100, 100), "T7": (70, 100, 100), "T8": (70, 100, 100),
+                 "T9": (55, 100, 100)})
+    f = reading({"T6": (75, 100, 100), "T7": (55, 100, 100), "T8": (70, 100, 100),
+                 "T9": (70, 100, 100)})
+    c = compare(b, f)
+    assert change_at(c, "T6").change is Change.INCIDENT       # 0 -> 2
+    assert change_at(c, "T7").change is Change.WORSENED       # 2 -> 3
+    assert change_at(c, "T8").change is Change.UNCHANGED      # 2 -> 2
+    assert change_at(c, "T9").change is Change.IMPROVED       # 3 -> 2
+    assert change_at(c, "T10").change is Change.UNCHANGED     # 0 -> 0
+    assert [lv.value for lv in c.incident] == ["T6"]
+    assert [lv.value for lv in c.worsened] == ["T7"]
+    assert [lv.value for lv in c.improved] == ["T9"]
+    assert change_at(c, "T6").highlighted and change_at(c, "T7").highlighted
+    assert not change_at(c, "T9").highlighted
+    d = c.to_dict()
+    assert d["incident"] == ["T6"] and d["worsened"] == ["T7"] and d["improved"] == ["T9"]
+    assert len(d["changes"]) == 13
+
+
+def test_not_comparable_when_missing_in_either_visit():
+    b = reading(levels=LEVELS[:-1])      # no L4 at baseline
+    f = reading(levels=LEVELS[1:])       # no T4 at follow-up
+    c = compare(b, f)
+    assert change_at(c, "T4").change is Change.NOT_COMPARABLE
+    assert change_at(c, "L4").change is Change.NOT_COMPARABLE
+    assert change_at(c, "L4").baseline_grade is None
+    assert change_at(c, "T4").followup_grade is None
+    assert change_at(c, "T4").max_loss is None and change_at(c, "T4").fit_rule is None
+
+
+@pytest.mark.parametrize("which", ["baseline", "followup", "both"])
+def test_not_comparable_when_not_evaluable_in_either(which):
+    b = reading({"L1": (100, 100, 100)})
+    f = reading({"L1": (50, 100, 100)})  # would be incident
+    if which in ("baseline", "both"):
+        b.set_status("L1", "not_evaluable", "not visible")
+    if which in ("followup", "both"):
+        f.set_status("L1", "not_evaluable", "hardware")
+    c = compare(b, f)
+    ch = change_at(c, "L1")
+    assert ch.change is Change.NOT_COMPARABLE
+    assert ch.losses == () and ch.max_loss is None and ch.fit_rule is None
+    assert c.to_dict()["not_evaluable_baseline"] == (0 if which == "followup" else 1)
+    assert c.to_dict()["not_evaluable_followup"] == (0 if which == "baseline" else 1)
+
+
+def test_reader_grades_are_used_and_borderline_setting():
+    b = reading()
+    f = reading()
+    b.set_reader_grade("T12", 0.5)
+    f.set_reader_grade("T12", 1)
+    assert change_at(compare(b, f), "T12").change is Change.INCIDENT
+    c = compare(b, f, MethodSettings(compare_borderline_as=1))
+    assert change_at(c, "T12").change is Change.UNCHANGED
+    assert c.to_dict()["settings"]["compare_borderline_as"] == 1
+    # the setting can also come from the follow-up reading
+    f.settings = MethodSettings(compare_borderline_as=1)
+    assert change_at(compare(b, f), "T12").change is Change.UNCHANGED
+
+
+def test_reader_grade_without_points_is_comparable_without_loss():
+    b, f = Reading(patient_id="P"), Reading(patient_id="P")
+    b.set_reader_grade("L2", 0)
+    f.set_reader_grade("L2", 2)
+    ch = change_at(compare(b, f), "L2")
+    assert ch.change is Change.INCIDENT
+    assert ch.losses == () and ch.max_loss is None and ch.fit_rule is None
+
+
+# ------------------------------------------------------------------ height loss
+def test_height_loss_per_height_and_max():
+    b = reading({"T8": (100, 90, 100)})
+    f = reading({"T8": (90, 60, 95)})
+    ch = change_at(compare(b, f), "T8")
+    losses = {h.height: h for h in ch.losses}
+    assert set(losses) == {"ha", "hm", "hp"}
+    assert losses["ha"].loss == pytest.approx(2.0) and losses["ha"].loss_pct == pytest.approx(10.0)
+    assert losses["hm"].loss == pytest.approx(6.0)
+    assert losses["hm"].loss_pct == pytest.approx(100 * 30 / 90)
+    assert losses["hp"].loss == pytest.approx(1.0) and losses["hp"].loss_pct == pytest.approx(5.0)
+    assert ch.max_loss.height == "hm"
+    assert ch.loss_mm == pytest.approx(6.0)
+    d = ch.to_dict()
+    assert d["max_loss_height"] == "hm" and d["max_loss_pct"] == pytest.approx(33.333, abs=1e-3)
+    assert d["losses"]["ha"]["loss"] == pytest.approx(2.0)
+
+
+def test_height_gain_is_negative_loss():
+    b = reading({"T8": (80, 100, 100)})
+    f = reading({"T8": (90, 100, 100)})
+    ch = change_at(compare(b, f), "T8")
+    assert {h.height: h.loss_pct for h in ch.losses}["ha"] == pytest.approx(-12.5)
+    assert ch.max_loss.height == "hm" and ch.max_loss.loss_pct == pytest.approx(0.0)
+    assert ch.fit_rule is False
+
+
+# ------------------------------------------------------------------ FIT rule
+@pytest.mark.parametrize("h1, spacing_mm, expected", [
+    (80.0, 0.2, True),     # 20 % of 20 mm = exactly 4 mm: both limits met exactly
+    (80.1, 0.2, False),    # 19.9 %, 3.98 mm
+    (75.0, 0.2, True),     # 25 %, 5 mm
+    (75.0, 0.12, False),   # 25 % but 3 mm
+    (85.0, 0.4, False),    # 15 %, 6 mm
+    (60.0, 0.1, True),     # 40 %, 4 mm
+])
+def test_fit_rule(h1, spacing_mm, expected):
+    sp = Spacing(spacing_mm, spacing_mm, SpacingSource.PIXEL_SPACING)
+    b = reading({"L1": (100, 100, 100)}, spacing=sp)
+    f = reading({"L1": (h1, 100, 100)}, spacing=sp)
+    c = compare(b, f)
+    ch = change_at(c, "L1")
+    assert c.mm_rule_applicable is True
+    assert ch.fit_rule is expected
+    assert ch.fit_note is None
+
+
+def test_fit_rule_any_one_height_both_limits_in_the_same_height():
+    # ha loses 25 % but only 3 mm (12 mm body); hp loses 10 % = 4 mm... no single height
+    # meets both: False
+    sp = Spacing(0.1, 0.1, SpacingSource.PIXEL_SPACING)
+    b = reading({"L1": (120, 400, 400)}, spacing=sp)
+    f = reading({"L1": (90, 400, 360)}, spacing=sp)
+    ch = change_at(compare(b, f), "L1")
+    assert ch.fit_rule is False
+
+
+def test_fit_rule_uses_heights_other_than_the_max_pct_one():
+    # hm: 22 % and 4.4 mm (meets both); ha: 30 % but 1.5 mm -> max pct is ha, rule True
+    sp = Spacing(0.1, 0.1, SpacingSource.PIXEL_SPACING)
+    b = reading({"L1": (50, 200, 200)}, spacing=sp)
+    f = reading({"L1": (35, 156, 200)}, spacing=sp)
+    ch = change_at(compare(b, f), "L1")
+    assert ch.max_loss.height == "ha"
+    assert ch.fit_rule is True
+
+
+def test_fit_thresholds_are_settings():
+    b = reading({"L1": (100, 100, 100)})
+    f = reading({"L1": (85, 100, 100)})  # 15 %, 3 mm
+    assert change_at(compare(b, f), "L1").fit_rule is False
+    loose = MethodSettings(fit_loss_pct=15.0, fit_loss_mm=3.0)
+    assert change_at(compare(b, f, loose), "L1").fit_rule is True
+
+
+@pytest.mark.parametrize("uncal", ["baseline", "followup", "both"])
+def test_fit_not_applicable_when_a_film_is_uncalibrated(uncal):
+    b = reading({"L1": (100, 100, 100)},
+                spacing=Spacing.uncalibrated() if uncal in ("baseline", "both") else CAL)
+    f = reading({"L1": (50, 100, 100)},
+                spacing=Spacing.uncalibrated() if uncal in ("followup", "both") else CAL)
+    c = compare(b, f)
+    ch = change_at(c, "L1")
+    assert c.mm_rule_applicable is False
+    assert c.mm_rule_note == "not applicable: a film is uncalibrated (heights in pixels)"
+    assert ch.fit_rule is None               # never silently False
+    assert ch.loss_mm is None
+    assert ch.change is Change.INCIDENT      # grades still compare (ratios are unit-free)
+    assert ch.to_dict()["fit_rule"] is None
+    if uncal == "both":
+        # both in pixels: percentages are still reported
+        assert ch.max_loss.height == "ha" and ch.max_loss.loss_pct == pytest.approx(50.0)
+        assert ch.fit_note.startswith("not applicable: a film is uncalibrated")
+    else:
+        # mm on one film, px on the other: no subtraction of mixed units
+        assert ch.losses == () and ch.max_loss is None
+        assert "one film is calibrated (mm) and the other is not (px)" in ch.fit_note
+
+
+def test_each_film_uses_its_own_spacing():
+    # same pixel heights, follow-up film with a finer spacing: 20 mm -> 16 mm
+    b = reading({"L1": (100, 100, 100)}, spacing=Spacing(0.2, 0.2, SpacingSource.PIXEL_SPACING))
+    f = reading({"L1": (100, 100, 100)}, spacing=Spacing(0.16, 0.16, SpacingSource.MANUAL))
+    ch = change_at(compare(b, f), "L1")
+    assert ch.change is Change.UNCHANGED
+    assert ch.max_loss.loss_pct == pytest.approx(20.0) and ch.loss_mm == pytest.approx(4.0)
+    assert ch.fit_rule is True
+
+
+# ------------------------------------------------------------------ children
+def test_fit_not_applicable_in_children_unless_setting():
+    kid = dict(birth=dt.date(2012, 6, 1))
+    b = reading({"L1": (100, 100, 100)}, date=dt.date(2023, 1, 1), **kid)
+    f = reading({"L1": (70, 100, 100)}, date=dt.date(2023, 12, 1), **kid)
+    c = compare(b, f)
+    ch = change_at(c, "L1")
+    assert c.mm_rule_applicable is False
+    assert "paediatric" in c.mm_rule_note and "mm_rule_in_children" in c.mm_rule_note
+    assert ch.fit_rule is None and ch.fit_note == c.mm_rule_note
+    assert ch.loss_mm == pytest.approx(6.0)      # the figure itself is still shown
+    assert ch.max_loss.loss_pct == pytest.approx(30.0)
+    assert c.to_dict()["paediatric"] is True
+    c2 = compare(b, f, MethodSettings(mm_rule_in_children=True))
+    assert c2.mm_rule_applicable is True
+    assert change_at(c2, "L1").fit_rule is True
+
+
+def test_reshaping_in_children_is_improved():
+    kid = dict(birth=dt.date(2012, 6, 1))
+    b = reading({"T9": (70, 100, 100)}, date=dt.date(2022, 1, 1), **kid)
+    f = reading({"T9": (95, 100, 100)}, date=dt.date(2023, 1, 1), **kid)
+    assert change_at(compare(b, f), "T9").change is Change.IMPROVED
+
+
+def adult_or_child(birth, study):
+    return Reading(patient_id="P", birth_date=birth, study_date=study).is_paediatric()
+
+
+@pytest.mark.parametrize("birth, study, paed", [
+    (dt.date(2006, 3, 15), dt.date(2024, 3, 15), False),    # 18th birthday: not paediatric
+    (dt.date(2006, 3, 15), dt.date(2024, 3, 14), True),     # day before
+    (dt.date(2001, 3, 1), dt.date(2019, 3, 1), False),      # 4 leap days only: still 18
+    (dt.date(2001, 3, 1), dt.date(2019, 2, 28), True),
+    (dt.date(2000, 2, 29), dt.date(2018, 3, 1), False),     # leap-day birth: 1 March counts
+    (dt.date(2000, 2, 29), dt.date(2018, 2, 28), True),
+    (dt.date(1950, 1, 1), dt.date(2024, 1, 1), False),
+    (dt.date(2020, 1, 1), dt.date(2024, 1, 1), True),
+])
+def test_paediatric_flag(birth, study, paed):
+    assert adult_or_child(birth, study) is paed
+
+
+def test_age_at_study_whole_years_on_birthdays():
+    r = Reading(patient_id="P", birth_date=dt.date(2001, 3, 1), study_date=dt.date(2019, 3, 1))
+    assert r.age_at_study() == 18.0
+    r.study_date = dt.date(2019, 9, 1)
+    assert 18.4 < r.age_at_study() < 18.6
+
+
+def test_paediatric_unknown_without_dates():
+    assert Reading(patient_id="P", study_date=dt.date(2024, 1, 1)).is_paediatric() is None
+    assert Reading(patient_id="P", birth_date=dt.date(2010, 1, 1)).is_paediatric() is None
+
+
+def test_paediatric_age_is_a_setting():
+    r = Reading(patient_id="P", birth_date=dt.date(2004, 1, 1), study_date=dt.date(2024, 1, 1))
+    assert r.is_paediatric() is False
+    assert r.is_paediatric(MethodSettings(paediatric_age_years=21)) is True
+
+
+def test_paediatric_at_either_visit_turns_mm_rule_off():
+    birth = dt.date(2006, 6, 1)
+    b = reading({"L1": (100, 100, 100)}, date=dt.date(2024, 1, 1), birth=birth)  # 17
+    f = reading({"L1": (70, 100, 100)}, date=dt.date(2025, 1, 1), birth=birth)   # 18
+    assert b.is_paediatric() and not f.is_paediatric()
+    c = compare(b, f)
+    assert c.mm_rule_applicable is False and change_at(c, "L1").fit_rule is None
+
+
+# ------------------------------------------------------------------ SDI series
+def test_sdi_series_sorted_by_date():
+    a = reading({"T8": (70, 100, 100)}, date=dt.date(2024, 1, 1))
+    b = reading({}, date=dt.date(2020, 1, 1))
+    b.set_status("L4", "not_evaluable", "not visible")
+    series = sdi_series([a, b])
+    assert series == [(dt.date(2020, 1, 1), 0, 1), (dt.date(2024, 1, 1), 2, 0)]
