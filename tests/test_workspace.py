@@ -120,3 +120,20 @@ def test_saved_file_is_plain_reading_json(tmp_path):
     assert data["format"] == "vfa-reading" and data["version"] == 1
     assert not list(p.parent.glob("*.tmp"))
     ws.close()
+
+
+def test_work_in_progress_with_impossible_points_is_never_lost(tmp_path):
+    """A vertebra whose points are impossible is saved, reloaded and reported, not refused."""
+    from vfa.morphometry import summarize
+    ws = Workspace(tmp_path)
+    r = make_reading()
+    v = r.vertebra("T9")
+    sa = v.points[next(s for s in v.points if s.value == "superior_anterior")]
+    r.set_point("T9", "superior_anterior", (sa[0], sa[1] + 300))  # below the inferior endplate
+    ws.autosave(r)
+    recovered = ws.recover(ws.pending_recoveries()[0])
+    ws.save(recovered)
+    again = ws.load(r.sop_instance_uid)
+    t9 = {x.level.value: x for x in summarize(again).results}["T9"]
+    assert t9.error and "T9" in t9.error and "superior_anterior" in t9.error
+    assert t9.heights is None and t9.grade is None

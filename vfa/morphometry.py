@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import grading
-from .geometry import distance
+from .errors import GeometryError
+from .geometry import check_six_points, distance
 from .levels import LEVELS, DeformityType, Grade, Level, PointSlot, Status
 from .settings import DEFAULT_SETTINGS, MethodSettings
 
@@ -64,6 +65,8 @@ class LevelResult:
     grade: Grade | None = None      # final
     type: DeformityType | None = None  # final
     note: str | None = None
+    #: Why the six points could not be measured (impossible geometry), else None.
+    error: str | None = None
 
     @property
     def evaluable(self) -> bool:
@@ -101,6 +104,7 @@ class LevelResult:
             "grade": self.grade,
             "type": self.type.value if self.type else None,
             "note": self.note,
+            "error": self.error,
         }
 
 
@@ -120,9 +124,15 @@ def measure_reading(reading: "Reading", settings: MethodSettings | None = None) 
     sp = reading.spacing
     unit = sp.unit
     hs: dict[Level, Heights] = {}
+    errors: dict[Level, str] = {}
     for lv in LEVELS:
         v = reading.vertebrae.get(lv)
         if v is not None and v.status is Status.EVALUABLE and v.complete:
+            try:
+                check_six_points(lv, v.points)
+            except GeometryError as exc:
+                errors[lv] = str(exc)
+                continue
             hs[lv] = heights(v.points, sp.row_mm, sp.col_mm)
 
     results: list[LevelResult] = []
@@ -157,7 +167,7 @@ def measure_reading(reading: "Reading", settings: MethodSettings | None = None) 
             lv, v.status, v.complete, reason=v.reason, unit=unit,
             reader_grade=v.reader_grade, reader_type=v.reader_type, grade=g,
             type=grading.final_type(v.reader_type, kw.get("suggested_type"), g),
-            note=v.note, **kw))
+            note=v.note, error=errors.get(lv), **kw))
     return results
 
 

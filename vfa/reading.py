@@ -362,17 +362,21 @@ class Reading:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Reading":
-        """Validate and build; ReadingFormatError names the bad field."""
+    def from_dict(cls, data: Any, check_geometry: bool = True) -> "Reading":
+        """Validate and build; ReadingFormatError names the bad field.
+
+        With ``check_geometry=False`` impossible six-point sets are loaded as they are (the
+        workspace and autosave recovery use this, so that work in progress is never lost;
+        :func:`vfa.morphometry.measure_reading` then reports the level as an error)."""
         try:
-            return cls._from_dict(data)
+            return cls._from_dict(data, check_geometry)
         except ReadingFormatError:
             raise
         except (ValueError, TypeError, KeyError) as exc:
             raise ReadingFormatError(f"invalid reading: {exc}") from None
 
     @classmethod
-    def _from_dict(cls, data: Any) -> "Reading":
+    def _from_dict(cls, data: Any, check_geometry: bool = True) -> "Reading":
         if not isinstance(data, dict):
             raise ReadingFormatError("a reading must be a JSON object")
         if data.get("format") != FORMAT:
@@ -497,7 +501,7 @@ class Reading:
             v = VertebraReading(lv, status, reason if status is Status.NOT_EVALUABLE else reason,
                                 points, grade, dtype, note,
                                 {k: val for k, val in vd.items() if k not in _V_KEYS})
-            if status is Status.EVALUABLE and v.complete:
+            if check_geometry and status is Status.EVALUABLE and v.complete:
                 try:
                     v.check()
                 except GeometryError as exc:
@@ -506,17 +510,17 @@ class Reading:
         return r
 
     @classmethod
-    def from_json(cls, text: str, source: str = "reading") -> "Reading":
+    def from_json(cls, text: str, source: str = "reading", check_geometry: bool = True) -> "Reading":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ReadingFormatError(f"{source} is not valid JSON (line {exc.lineno}, column "
                                      f"{exc.colno}: {exc.msg})") from None
-        return cls.from_dict(data)
+        return cls.from_dict(data, check_geometry)
 
 
-def load_reading(path: str | os.PathLike[str]) -> Reading:
-    """Read and validate a reading file."""
+def load_reading(path: str | os.PathLike[str], check_geometry: bool = True) -> Reading:
+    """Read and validate a reading file (see :meth:`Reading.from_dict` for ``check_geometry``)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -529,7 +533,7 @@ def load_reading(path: str | os.PathLike[str]) -> Reading:
     except OSError as exc:
         raise ReadingFormatError(f"cannot read {p}: {exc.strerror}") from None
     try:
-        return Reading.from_json(text, source=str(p))
+        return Reading.from_json(text, source=str(p), check_geometry=check_geometry)
     except ReadingFormatError as exc:
         msg = str(exc)
         raise ReadingFormatError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None

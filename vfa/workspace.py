@@ -147,7 +147,7 @@ class Workspace:
         if not recs:
             return None
         rec = max(recs, key=lambda r: r.saved_at or _dt.datetime.min)
-        return load_reading(self.root / rec.path)
+        return load_reading(self.root / rec.path, check_geometry=False)
 
     def patients(self) -> list[PatientRecord]:
         return self.index.patients()
@@ -174,7 +174,7 @@ class Workspace:
         out = []
         for rec in chosen.values():
             try:
-                out.append(load_reading(self.root / rec.path))
+                out.append(load_reading(self.root / rec.path, check_geometry=False))
             except ReadingFormatError:
                 continue
         out.sort(key=lambda r: (r.study_date is None, r.study_date or _dt.date.min))
@@ -198,7 +198,7 @@ class Workspace:
         return sorted((self.root / "autosave").glob("*.json"))
 
     def recover(self, path: str | os.PathLike[str]) -> Reading:
-        return load_reading(path)
+        return load_reading(path, check_geometry=False)
 
     def describe_recovery(self, path: Path) -> str:
         """One line about an autosave without patient identifiers (for dialogs)."""
