@@ -1,0 +1,64 @@
+"""``vfa report PATIENT_ID|READING.json... -o report.pdf [--workspace DIR] [--deidentify]``.
+
+A PDF for the patient's file: per visit the annotated film, the level table, SDI and counts;
+for follow-ups the change table against the earliest visit and trend plots. Arguments that
+are existing files are readings; anything else is a patient ID looked up in the workspace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import ExportError, ReadingFormatError
+from ..reading import load_reading
+
+NAME = "report"
+HELP = "write a PDF report of one patient's readings (per visit, change vs baseline, trends)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="+", metavar="PATIENT_ID|READING.json",
+                   help="reading files, or a patient ID to take every reading from the workspace")
+    p.add_argument("-o", "--output", required=True, metavar="report.pdf")
+    p.add_argument("--workspace", metavar="DIR",
+                   help="workspace folder for patient IDs (default: $VFA_WORKSPACE or the user's)")
+    p.add_argument("--reader", help="with a patient ID: only this reader's readings")
+    p.add_argument("--deidentify", action="store_true",
+                   help="no name, patient ID or birth date in the report (age only)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..report_pdf import VisitInput, film_for, write_report
+
+    visits: list[VisitInput] = []
+    ws = None
+    try:
+        for item in args.inputs:
+            p = Path(item)
+            if p.is_file():
+                r = load_reading(p)
+                visits.append(VisitInput(r, film_for(r, p), p))
+                continue
+            if p.suffix.lower() == ".json" or "/" in item or "\\" in item:
+                raise ReadingFormatError(f"reading file {item} does not exist")
+            if ws is None:
+                from ..workspace import Workspace
+                ws = Workspace(args.workspace)
+            found = ws.readings_for_patient(item, reader=args.reader)
+            if not found:
+                raise ExportError(f"no saved readings for patient {item!r} in workspace {ws.root}"
+                                  + (f" by reader {args.reader!r}" if args.reader else "")
+                                  + ": check the ID, or pass reading files")
+            for r in found:
+                rec = ws.index.image(r.sop_instance_uid) if r.sop_instance_uid else None
+                visits.append(VisitInput(r, film_for(r, None, rec.path if rec else None)))
+    finally:
+        if ws is not None:
+            ws.close()
+    out = write_report(visits, args.output, deidentify=args.deidentify)
+    missing = sum(1 for v in visits if v.film is None)
+    note = f"; {missing} film(s) not found, shown without image" if missing else ""
+    print(f"wrote {out} ({len(visits)} visit(s){note})", file=sys.stderr)
+    return 0
