@@ -48,7 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_third_party_logs() -> None:
+    """pydicom's own warnings can quote values of damaged files (names, birth dates): keep
+    them out of logs and terminals. Our loader reports problems in its own words."""
+    import logging
+    import warnings
+    logging.getLogger("pydicom").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module=r"pydicom(\..*)?")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    quiet_third_party_logs()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
