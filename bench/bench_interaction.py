@@ -1,0 +1,178 @@
+"""Benchmark: interaction of the viewer on a 3000x3000 film (run on demand).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_interaction.py [--size 3000] [--steps 60]
+
+Measures, with real mouse events sent to the film view of a 1600x1000 main window:
+
+* a window/level drag step: one right-button mouse move → new window → LUT → render at the
+  screen resolution level → repaint of the viewport;
+* a point drag step: one left-button move of a handle → ``Reading.set_point`` → markers,
+  grading table (summary of all 13 levels) → repaint of the viewport and the table;
+* startup to the first film shown: a fresh ``python`` process that imports the viewer, opens
+  the film and paints it once (wall clock measured by this process).
+
+Prints median and 95th percentile beside the targets (16 ms per step, 2 s startup).
+Everything runs in a temporary folder with its own workspace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+TARGET_STEP_MS = 16.0
+TARGET_STARTUP_S = 2.0
+
+STARTUP_SCRIPT = r"""
+import sys
+sys.path.insert(0, {repo!r})
+from PyQt6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+from ui.mainwindow import MainWindow
+w = MainWindow()
+w.resize(1600, 1000)
+w.show()
+w.open_file({film!r})
+w.view.viewport().repaint()
+app.processEvents()
+print("FIRST_FILM_SHOWN", flush=True)
+w.doc.history.mark_saved()
+"""
+
+
+def _percentile(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def _report(name: str, times_ms: list[float], target: float) -> bool:
+    med, p95 = statistics.median(times_ms), _percentile(times_ms, 0.95)
+    ok = med <= target
+    print(f"{name:<44} median {med:7.2f} ms   p95 {p95:7.2f} ms   target <= {target:.0f} ms   "
+          f"{'OK' if ok else 'SLOW'}")
+    return ok
+
+
+def bench_steps(film: Path, steps: int) -> bool:
+    from PyQt6.QtCore import QPoint, Qt
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from ui.mainwindow import MainWindow
+    from ui.testing import send_mouse
+    from vfa.levels import LEVELS
+
+    w = MainWindow()
+    w.resize(1600, 1000)
+    w.show()
+    for _ in range(3):
+        app.processEvents()
+    w.open_file(film)
+    app.processEvents()
+    v = w.view
+    print(f"film {v.radiograph.cols}x{v.radiograph.rows}, view {v.viewport().width()}x"
+          f"{v.viewport().height()}, zoom {v.zoom:.3f}, display image 1/{v.resolution} "
+          f"({v.image_item.qimage.width()}x{v.image_item.qimage.height()})")
+
+    # ---- window/level drag
+    vp = v.viewport()
+    c = vp.rect().center()
+    send_mouse(vp, "press", c, Qt.MouseButton.RightButton)
+    wl = []
+    for i in range(1, steps + 1):
+        p = c + QPoint(3 * i, (i % 7) - 3)
+        t0 = time.perf_counter()
+        send_mouse(vp, "move", p, Qt.MouseButton.RightButton)
+        vp.repaint()
+        wl.append((time.perf_counter() - t0) * 1000)
+    send_mouse(vp, "release", c, Qt.MouseButton.RightButton)
+    ok1 = _report("window/level drag step (render + repaint)", wl, TARGET_STEP_MS)
+
+    # ---- point drag with a full reading (13 levels) and the table visible
+    doc = w.doc
+    n = v.radiograph.rows
+    step = n / 15
+    for i, lv in enumerate(LEVELS):
+        y0 = step * (i + 1)
+        y1 = y0 + step * 0.7
+        doc.reading.set_points(lv, {
+            "superior_anterior": (1200, y0), "superior_middle": (1400, y0 + 2),
+            "superior_posterior": (1600, y0), "inferior_anterior": (1200, y1),
+            "inferior_middle": (1400, y1 - 2), "inferior_posterior": (1600, y1)})
+    doc.history.commit("bench points")
+    app.processEvents()
+    h = w.layer.handle("T12", "superior_anterior")
+    start = v.mapFromScene(h.pos())
+    send_mouse(vp, "press", start, Qt.MouseButton.LeftButton)
+    pd = []
+    for i in range(1, steps + 1):
+        p = start + QPoint(0, 1 + i % 10)
+        t0 = time.perf_counter()
+        send_mouse(vp, "move", p, Qt.MouseButton.LeftButton)
+        vp.repaint()
+        w.table.table.viewport().repaint()
+        pd.append((time.perf_counter() - t0) * 1000)
+    send_mouse(vp, "release", start, Qt.MouseButton.LeftButton)
+    assert len(doc.history) >= 2, "the drag did not register"
+    ok2 = _report("point drag step (model + markers + table + repaint)", pd, TARGET_STEP_MS)
+    doc.history.mark_saved()
+    w.close()
+    return ok1 and ok2
+
+
+def bench_startup(film: Path, runs: int = 3) -> bool:
+    times = []
+    code = STARTUP_SCRIPT.format(repo=str(REPO), film=str(film))
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True, env=os.environ.copy())
+        shown = None
+        for line in proc.stdout:
+            if line.startswith("FIRST_FILM_SHOWN"):
+                shown = time.perf_counter() - t0
+                break
+        proc.wait(timeout=60)
+        if shown is None:
+            print("startup run failed")
+            return False
+        times.append(shown)
+    med = statistics.median(times)
+    ok = med <= TARGET_STARTUP_S
+    print(f"{'startup to first film shown (new process)':<44} median {med:7.2f} s    "
+          f"runs {', '.join(f'{t:.2f}' for t in times)}   target <= {TARGET_STARTUP_S:.0f} s   "
+          f"{'OK' if ok else 'SLOW'}")
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=int, default=3000)
+    ap.add_argument("--steps", type=int, default=60)
+    args = ap.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="vfa-bench-ui-"))
+    os.environ["VFA_WORKSPACE"] = str(tmp / "workspace")
+    os.environ["VFA_SETTINGS"] = str(tmp / "viewer.ini")
+    from ui.testing import film_array, write_film
+    n = args.size
+    film = write_film(tmp / "big.dcm", rows=n, cols=n,
+                      pixels=film_array(n, n, seed=0, blocks=13))
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, platform "
+          f"{os.environ.get('QT_QPA_PLATFORM')}")
+    ok = bench_steps(film, args.steps)
+    ok = bench_startup(film) and ok
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

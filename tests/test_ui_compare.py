@@ -1,0 +1,137 @@
+"""Comparison of two visits: side by side, synchronised selection, linked window/level,
+change table, trend plot — after saving and re-opening real readings."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `ui` from the checkout
+
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
+
+from ui.mainwindow import MainWindow  # noqa: E402
+from ui.testing import answer_dialogs, body_points, click_image, drag_view, write_film  # noqa: E402
+from vfa.levels import Level  # noqa: E402
+
+
+@pytest.fixture
+def asked(monkeypatch):
+    return answer_dialogs(monkeypatch)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch, asked):
+    monkeypatch.setenv("VFA_SETTINGS", str(tmp_path / "viewer.ini"))
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(1500, 950)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    if w.doc is not None:
+        w.doc.history.mark_saved()
+    w.close()
+
+
+@pytest.fixture
+def visits(tmp_path):
+    base = write_film(tmp_path / "v1.dcm", patient_id="PX", study_date="20220101", seed=1)
+    follow = write_film(tmp_path / "v2.dcm", patient_id="PX", study_date="20230601", seed=2,
+                        pixel_spacing=(0.18, 0.18))
+    return base, follow
+
+
+def read(w, film, wedges):
+    """Open ``film`` and place T4-T6 with the given anterior height losses (px); save."""
+    assert w.open_file(film)
+    for i, wedge in enumerate(wedges):
+        for x, y in body_points(i, wedge_px=wedge):
+            click_image(w.view, x, y)
+    assert w.save()
+
+
+def centre_of_view(view) -> QPointF:
+    return view.map_view_to_image(QPointF(view.viewport().rect().center()))
+
+
+def test_compare_two_visits(window, visits, qtbot):
+    w = window
+    base, follow = visits
+    read(w, base, [0, 0, 0])
+    read(w, follow, [0, 20, 0])           # T5 becomes a wedge fracture: incident
+    w.a_compare.trigger()
+    cv = w.compare_view
+    assert w.stack.currentWidget() is cv and not w.table_dock.isVisible()
+    assert cv.left.title.text().startswith("Baseline: 2022-01-01")
+    assert cv.right.title.text().startswith("Follow-up: 2023-06-01")
+    assert cv.left.view.radiograph is not None and cv.right.view.radiograph is w.doc.radiograph
+    assert len(cv.left.layer.handle("T5", "superior_anterior").scene().items()) > 0
+    # change table: T5 incident and highlighted
+    row = Level.T5.index
+    assert cv.table.item(row, 3).text() == "incident"
+    assert cv.table.item(row, 1).text() == "0" and cv.table.item(row, 2).text() == "2"
+    assert cv.table.item(row, 0).background().color().name() != "#000000"
+    assert cv.table.item(Level.T4.index, 3).text() == "unchanged"
+    assert "incident: T5" in cv.headline.text()
+    # selecting a level centres it on both films
+    cv.table.selectRow(Level.T6.index)
+    for side in (cv.left, cv.right):
+        c = centre_of_view(side.view)
+        lc = side.layer.level_center(Level.T6)
+        assert abs(c.x() - lc.x()) <= 2 / side.view.zoom and abs(c.y() - lc.y()) <= 2 / side.view.zoom
+        assert side.layer.selected_level is Level.T6
+    # clicking a marker on one film selects the level on both
+    h = cv.right.layer.handle("T4", "inferior_middle")
+    click_image(cv.right.view, h.pos().x(), h.pos().y())
+    assert cv.left.layer.selected_level is Level.T4 and cv.selected_level is Level.T4
+    assert cv.table.selectedIndexes()[0].row() == Level.T4.index
+    # linked window/level: right-drag on the baseline changes both
+    v0 = cv.left.view
+    c = v0.viewport().rect().center()
+    drag_view(v0, c, c + QPoint(100, 40), Qt.MouseButton.RightButton)
+    assert cv.right.view.current_window() == v0.current_window()
+    cv.link_wl.setChecked(False)
+    drag_view(v0, c, c + QPoint(-60, 0), Qt.MouseButton.RightButton)
+    assert cv.right.view.current_window() != v0.current_window()
+    # trend plot: both visits, SDI 0 -> 2
+    assert [s for _d, s in cv.plot.sdi] == [0, 2]
+    assert cv.plot.level == "T4" and len(cv.plot.heights) == 2
+    # live: grading the open film updates the comparison
+    w.doc.set_grade(Level.T6, 1)
+    assert cv.table.item(Level.T6.index, 3).text() == "incident"
+    # back to reading
+    cv.back.click()
+    assert w.stack.currentIndex() == 0 and w.table_dock.isVisible()
+
+
+def test_compare_from_the_earlier_visit_and_without_other_readings(window, visits):
+    w = window
+    base, follow = visits
+    w.open_file(base)
+    w.a_compare.trigger()
+    assert "No other saved reading" in w.compare_view.headline.text()
+    w.show_compare(False)
+    read(w, follow, [0, 0, 0])
+    read(w, base, [0, 0, 0])   # now the open film is the earlier one
+    w.show_compare(True)
+    cv = w.compare_view
+    assert cv.left.reading is w.doc.reading     # the open film is the baseline
+    assert cv.right.title.text().startswith("Follow-up: 2023-06-01")
+    assert all(cv.table.item(r, 3).text() == "unchanged" for r in range(3))
+
+
+def test_click_inside_a_vertebra_selects_it_on_both(window, visits):
+    w = window
+    base, follow = visits
+    read(w, base, [0, 0, 0])
+    read(w, follow, [0, 0, 0])
+    w.show_compare(True)
+    cv = w.compare_view
+    c = cv.left.layer.level_center(Level.T5)
+    click_image(cv.left.view, c.x(), c.y())
+    assert cv.selected_level is Level.T5 and cv.right.layer.selected_level is Level.T5

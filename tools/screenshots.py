@@ -1,0 +1,110 @@
+"""Render the viewer's screenshots into docs/screenshots/ (headless).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots.py [--out docs/screenshots]
+
+Uses the sample films (sample_dicoms/, ``python -m vfa.samples``) and their reference
+readings, imported into a temporary workspace (the user's workspace is never touched):
+
+* ``reading-view.png``   the reading view of adult01's follow-up with its markers;
+* ``grading-table.png``  the grading table of child01's 6-month film (paediatric, advisory);
+* ``comparison.png``     adult01: baseline and follow-up side by side, change table, trend.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+SIZE = (1600, 1000)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(REPO / "docs" / "screenshots"))
+    args = ap.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    tmp = Path(tempfile.mkdtemp(prefix="vfa-shots-"))
+    os.environ["VFA_WORKSPACE"] = str(tmp / "workspace")
+    os.environ["VFA_SETTINGS"] = str(tmp / "viewer.ini")
+    os.environ["VFA_READER"] = "reference"
+    os.chdir(REPO)  # reference readings name their films relative to the repository root
+
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from ui import dialogs
+    from ui.mainwindow import MainWindow
+    from vfa.levels import Level
+    from vfa.workspace import Workspace
+
+    samples = REPO / "sample_dicoms"
+    refs = sorted((samples / "reference").glob("*.json"))
+    if not refs:
+        print("no sample films: run `python -m vfa.samples` first", file=sys.stderr)
+        return 1
+    ws = Workspace()
+    for ref in refs:
+        ws.import_reading(ref)
+    ws.close()
+    # never block on a dialog while rendering
+    dialogs.ask_recover = lambda *a, **k: dialogs.LATER
+    dialogs.ask_unsaved = lambda *a, **k: dialogs.DISCARD
+    dialogs.show_error = lambda parent, err, title="VFA": print(f"[dialog] {err}", file=sys.stderr)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def settle() -> None:
+        for _ in range(5):
+            app.processEvents()
+
+    w = MainWindow()
+    w.resize(*SIZE)
+    w.show()
+    settle()
+    w.size_docks()
+    settle()
+    w.open_folder([samples], open_first=False)
+    if w._problems_dialog is not None:
+        w._problems_dialog.close()
+
+    # 1. reading view: adult follow-up, T12 selected
+    w.open_file(samples / "adult01" / "2024-10-22" / "lateral.dcm")
+    settle()
+    w.view.fit()
+    w.select_level(Level.T12, centre=False)
+    w.doc.jump(Level.T12)
+    settle()
+    w.grab().save(str(out / "reading-view.png"))
+    print("wrote", out / "reading-view.png")
+
+    # 2. grading table: the child's 6-month film
+    w.open_file(samples / "child01" / "2024-09-10" / "lateral.dcm")
+    settle()
+    w.select_level(Level.T9, centre=False)
+    settle()
+    w.table_dock.grab().save(str(out / "grading-table.png"))
+    print("wrote", out / "grading-table.png")
+
+    # 3. comparison: adult baseline vs follow-up
+    w.open_file(samples / "adult01" / "2024-10-22" / "lateral.dcm")
+    settle()
+    w.show_compare(True)
+    settle()
+    w.compare_view.select_level(Level.T12)
+    settle()
+    w.grab().save(str(out / "comparison.png"))
+    print("wrote", out / "comparison.png")
+
+    w.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Entry point: ``vfa-viewer [PATH] [--workspace DIR]``.
+
+PATH is a DICOM file (opened) or a folder / DICOMDIR (scanned recursively: the browser lists
+its films and the first one opens). At start the viewer offers to recover readings autosaved
+by a session that did not close normally.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vfa-viewer",
+                                description="Grade vertebral fractures on lateral spine radiographs.")
+    p.add_argument("path", nargs="?", help="a DICOM file, a folder of films or a DICOMDIR")
+    p.add_argument("--workspace", help="workspace folder (default: $VFA_WORKSPACE or the user "
+                                       "data folder)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("VFA")
+    app.setOrganizationName("vfa")
+
+    from .mainwindow import MainWindow
+
+    win = MainWindow(args.workspace)
+    win.show()
+
+    def start() -> None:
+        recovered = win.check_recoveries()
+        if args.path:
+            from pathlib import Path
+            if recovered and not Path(args.path).is_dir():
+                return  # the recovered film is open; the user can open PATH next
+            win.open_path(args.path, open_first=not recovered)
+
+    QTimer.singleShot(0, start)
+    return app.exec()
+
+
+if __name__ == "__main__":  # python -m ui.app
+    sys.exit(main())

@@ -1,0 +1,376 @@
+"""Comparison of two visits of one patient, side by side.
+
+Left: the earlier film (baseline), right: the later one (follow-up), each with its markers
+(read-only here). One of the two is the film open in the viewer (its live reading, saved or
+not); the other is chosen from the patient's saved readings (default: the earliest).
+Selecting a level (table row or a marker) centres that level on both films; window/level can
+be linked. The change table and the trend plot show :func:`vfa.comparison.compare` and
+:func:`vfa.comparison.sdi_series`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtGui import QBrush, QFont
+from PyQt6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
+                             QLabel, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
+                             QVBoxLayout, QWidget)
+
+from vfa.comparison import Comparison, compare, sdi_series
+from vfa.errors import VfaError
+from vfa.levels import LEVELS, Level
+from vfa.morphometry import summarize
+from vfa.radiograph import Radiograph, load_radiograph
+from vfa.reading import Reading
+
+from . import colors
+from .film_view import FilmView
+from .markers import MarkerLayer
+from .trend import TrendPlot
+
+CHANGE_COLUMNS = ["Level", "Baseline", "Follow-up", "Change", "Height loss", "Loss mm", "FIT rule"]
+
+
+def _grade(g) -> str:
+    return colors.grade_text(g) if g is not None else "—"
+
+
+class Side(QWidget):
+    """One film of the comparison with its title and markers."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        self.title = QLabel(title)
+        f = self.title.font()
+        f.setBold(True)
+        self.title.setFont(f)
+        lay.addWidget(self.title)
+        self.view = FilmView(self)
+        lay.addWidget(self.view, 1)
+        self.layer = MarkerLayer(self.view.scene(), editable=False)
+        self.reading: Reading | None = None
+        self._summary = None
+
+    def show_film(self, radiograph: Radiograph | None, reading: Reading | None) -> None:
+        self.view.set_film(radiograph)
+        self.layer.set_bounds(self.view.image_rect())
+        self.set_reading(reading)
+
+    def set_reading(self, reading: Reading | None) -> None:
+        self.reading = reading
+        self._summary = None
+        self.layer.set_reading(reading, self.summary, self.errors)
+
+    def summary(self):
+        if self._summary is None and self.reading is not None:
+            self._summary = summarize(self.reading)
+        return self._summary
+
+    def errors(self):
+        return {}
+
+    def invalidate(self) -> None:
+        self._summary = None
+        self.layer.refresh()
+
+    def centre_on(self, level: Level) -> None:
+        self.layer.select_level(level)
+        c = self.layer.level_center(level)
+        if c is not None:
+            self.view.center_on_image(c.x(), c.y())
+
+
+class ComparisonView(QWidget):
+    closeRequested = pyqtSignal()
+    levelSelected = pyqtSignal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = None
+        self.doc = None
+        self.others: list[Reading] = []
+        self.all_readings: list[Reading] = []
+        self.comparison: Comparison | None = None
+        self.selected_level: Level | None = None
+        self._films: dict[str, Radiograph | None] = {}
+        self._syncing = False
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Compare with:"))
+        self.other_box = QComboBox()
+        self.other_box.setMinimumWidth(260)
+        self.other_box.activated.connect(self._other_chosen)
+        bar.addWidget(self.other_box)
+        self.link_wl = QCheckBox("Link window/level")
+        self.link_wl.setChecked(True)
+        bar.addWidget(self.link_wl)
+        bar.addWidget(QLabel("Plot level:"))
+        self.level_box = QComboBox()
+        self.level_box.addItems([lv.value for lv in LEVELS])
+        self.level_box.setCurrentText("T12")
+        self.level_box.activated.connect(lambda _i: self._update_plot())
+        bar.addWidget(self.level_box)
+        bar.addStretch(1)
+        self.back = QPushButton("Back to reading")
+        self.back.clicked.connect(self.closeRequested)
+        bar.addWidget(self.back)
+        lay.addLayout(bar)
+
+        self.headline = QLabel("")
+        self.headline.setWordWrap(True)
+        f = self.headline.font()
+        f.setBold(True)
+        self.headline.setFont(f)
+        lay.addWidget(self.headline)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        films = QSplitter(Qt.Orientation.Horizontal)
+        self.left = Side("Baseline")
+        self.right = Side("Follow-up")
+        films.addWidget(self.left)
+        films.addWidget(self.right)
+        split.addWidget(films)
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        self.table = QTableWidget(len(LEVELS), len(CHANGE_COLUMNS))
+        self.table.setHorizontalHeaderLabels(CHANGE_COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        for c, wdt in enumerate([48, 66, 72, 86, 118, 66, 60]):
+            self.table.setColumnWidth(c, wdt)
+        self.table.setMinimumWidth(560)
+        self.table.itemSelectionChanged.connect(self._row_selected)
+        bottom.addWidget(self.table)
+        self.plot = TrendPlot()
+        bottom.addWidget(self.plot)
+        bottom.setSizes([580, 700])
+        split.addWidget(bottom)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([560, 330])
+        self.split = split
+        lay.addWidget(split, 1)
+        self.note = QLabel("")
+        self.note.setWordWrap(True)
+        lay.addWidget(self.note)
+
+        for side in (self.left, self.right):
+            side.layer.levelClicked.connect(self.select_level)
+            side.view.imageClicked.connect(
+                lambda x, y, side=side: self._clicked(side, x, y))
+        self.left.view.displayChanged.connect(lambda s: self._link(self.left, self.right, s))
+        self.right.view.displayChanged.connect(lambda s: self._link(self.right, self.left, s))
+
+    # ------------------------------------------------------------------ context
+    def set_context(self, workspace, doc) -> None:
+        """Compare ``doc`` (the open film) with the patient's other saved readings."""
+        if self.doc is not None:
+            try:
+                self.doc.changed.disconnect(self._doc_changed)
+            except TypeError:
+                pass
+        self.workspace = workspace
+        self.doc = doc
+        self._films.clear()
+        self.others = []
+        self.all_readings = []
+        if doc is None or workspace is None:
+            self.headline.setText("Open a film to compare visits.")
+            return
+        doc.changed.connect(self._doc_changed)
+        cur = doc.reading
+        try:
+            saved = workspace.readings_for_patient(cur.patient_id) if cur.patient_id else []
+        except VfaError as exc:
+            saved = []
+            self.note.setText(str(exc))
+        self.others = [r for r in saved if r.sop_instance_uid != cur.sop_instance_uid]
+        self.all_readings = self.others + [cur]
+        with QSignalBlocker(self.other_box):
+            self.other_box.clear()
+            for r in self.others:
+                date = r.study_date.isoformat() if r.study_date else "no date"
+                name = Path(r.image_path).name if r.image_path else r.sop_instance_uid[-10:]
+                self.other_box.addItem(f"{date} — {name}")
+        if not self.others:
+            self.headline.setText(
+                f"No other saved reading of patient {cur.patient_id or '(no ID)'}: save the "
+                "reading of another visit of this patient to compare.")
+            self.left.show_film(None, None)
+            self.right.show_film(doc.radiograph, cur)
+            self.table.clearContents()
+            self._update_plot()
+            return
+        self.other_box.setCurrentIndex(0)   # earliest
+        self._show_pair(0)
+
+    def _other_chosen(self, index: int) -> None:
+        self._show_pair(index)
+
+    def _film_for(self, reading: Reading) -> Radiograph | None:
+        key = reading.sop_instance_uid
+        if key in self._films:
+            return self._films[key]
+        rg = None
+        paths = [reading.image_path]
+        try:
+            rec = self.workspace.index.image(reading.sop_instance_uid)
+            if rec is not None:
+                paths.append(rec.path)
+        except VfaError:
+            pass
+        err = "no file location is known"
+        for p in paths:
+            if not p:
+                continue
+            try:
+                rg = load_radiograph(p)
+                break
+            except VfaError as exc:
+                err = str(exc)
+        if rg is None:
+            self.note.setText(f"The film of {reading.study_date} cannot be shown: {err}")
+        self._films[key] = rg
+        return rg
+
+    def _show_pair(self, index: int) -> None:
+        other = self.others[index]
+        cur = self.doc.reading
+        key = lambda r: (r.study_date is None, r.study_date)  # noqa: E731
+        base, follow = (other, cur) if key(other) <= key(cur) else (cur, other)
+        self.note.setText("")
+        for side, r, what in ((self.left, base, "Baseline"), (self.right, follow, "Follow-up")):
+            rg = self.doc.radiograph if r is cur else self._film_for(r)
+            side.show_film(rg, r)
+            date = r.study_date.isoformat() if r.study_date else "no date"
+            side.title.setText(f"{what}: {date}" + ("  (open film)" if r is cur else ""))
+        self.base, self.follow = base, follow
+        self._recompute()
+        if self.selected_level is not None:
+            self.select_level(self.selected_level)
+
+    def _doc_changed(self, _event=None) -> None:
+        if not self.isVisible() or not self.others:
+            return
+        for side in (self.left, self.right):
+            if side.reading is self.doc.reading:
+                side.invalidate()
+        self._recompute()
+
+    # ------------------------------------------------------------------ numbers
+    def _recompute(self) -> None:
+        try:
+            comp = compare(self.base, self.follow)
+        except (VfaError, ValueError) as exc:
+            self.note.setText(str(exc))
+            return
+        self.comparison = comp
+        s0, s1 = comp.baseline, comp.followup
+        parts = [f"SDI {s0.sdi} → {s1.sdi}"]
+        for name, lvls in (("incident", comp.incident), ("worsened", comp.worsened),
+                           ("improved", comp.improved)):
+            if lvls:
+                parts.append(f"{name}: {', '.join(str(l) for l in lvls)}")
+        if not (comp.incident or comp.worsened):
+            parts.append("no new or worse fracture")
+        if s0.not_evaluable or s1.not_evaluable:
+            parts.append(f"not evaluable {s0.not_evaluable} / {s1.not_evaluable}")
+        self.headline.setText("   ·   ".join(parts))
+        note = comp.mm_rule_note or "FIT rule: ≥ 20 % and ≥ 4 mm loss in one height."
+        if comp.baseline.paediatric or comp.followup.paediatric:
+            note += " Paediatric: improvement can be real reshaping."
+        self.note.setText(note)
+        bold = QFont()
+        bold.setBold(True)
+        with QSignalBlocker(self.table):
+            for row, ch in enumerate(comp.changes):
+                ml = ch.max_loss
+                texts = [
+                    ch.level.value, _grade(ch.baseline_grade), _grade(ch.followup_grade),
+                    ch.change.value.replace("_", " "),
+                    f"{ml.loss_pct:.1f} % ({ml.height.capitalize()})" if ml else "—",
+                    f"{ch.loss_mm:.1f}" if ch.loss_mm is not None else ("n/a" if ml else "—"),
+                    {True: "yes", False: "no", None: "n/a"}[ch.fit_rule] if ml else "—",
+                ]
+                for c, t in enumerate(texts):
+                    it = self.table.item(row, c)
+                    if it is None:
+                        it = QTableWidgetItem()
+                        self.table.setItem(row, c, it)
+                    it.setText(t)
+                    if ch.highlighted:
+                        it.setBackground(QBrush(colors.CHANGE_BG))
+                        it.setFont(bold)
+                    else:
+                        it.setBackground(QBrush())
+                        it.setFont(QFont())
+                    if ch.fit_note and c == 6:
+                        it.setToolTip(ch.fit_note)
+        self._update_plot()
+
+    def _update_plot(self) -> None:
+        readings = self.all_readings
+        if self.doc is None or not readings:
+            self.plot.set_data([], [], "", "mm")
+            return
+        lv = Level.parse(self.level_box.currentText())
+        series = sdi_series(readings)
+        heights = []
+        units = set()
+        for r in sorted(readings, key=lambda r: (r.study_date is None, r.study_date)):
+            res = summarize(r).results[lv.index]
+            units.add(r.spacing.unit)
+            h = res.heights
+            heights.append((r.study_date, h.ha if h else None, h.hm if h else None,
+                            h.hp if h else None))
+        unit = units.pop() if len(units) == 1 else "mixed mm/px"
+        marked = []
+        if self.others and hasattr(self, "base"):
+            marked = [self.base.study_date, self.follow.study_date]
+        self.plot.set_data([(d, s) for d, s, _ne in series], heights, lv.value, unit, marked)
+
+    # ------------------------------------------------------------------ selection / W/L
+    def _row_selected(self) -> None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        if len(rows) == 1:
+            self.select_level(LEVELS[rows.pop()])
+
+    def _clicked(self, side: Side, x: float, y: float) -> None:
+        lv = side.layer.level_at(x, y)
+        if lv is not None:
+            self.select_level(lv)
+
+    def select_level(self, level: Level) -> None:
+        """Select ``level`` on both films (centred) and in the table."""
+        self.selected_level = level
+        for side in (self.left, self.right):
+            side.centre_on(level)
+        with QSignalBlocker(self.table):
+            self.table.selectRow(level.index)
+        with QSignalBlocker(self.level_box):
+            self.level_box.setCurrentText(level.value)
+        self._update_plot()
+        self.levelSelected.emit(level)
+
+    def _link(self, src: Side, dst: Side, settings) -> None:
+        if self._syncing or not self.link_wl.isChecked() or dst.view.radiograph is None:
+            return
+        self._syncing = True
+        try:
+            if settings.window is not None and settings.voi_lut_index is None:
+                dst.view.set_window(settings.window)
+            dst.view.set_invert(settings.invert)
+        finally:
+            self._syncing = False

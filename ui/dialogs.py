@@ -1,0 +1,129 @@
+"""Every question the viewer asks, in one place (tests monkeypatch these or QMessageBox).
+
+The modal ones use Qt's static dialog functions so that a test can replace
+``QMessageBox.question`` / ``QInputDialog.getDouble`` or the function here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
+                             QInputDialog, QLabel, QMessageBox, QPlainTextEdit, QVBoxLayout,
+                             QWidget)
+
+from vfa.levels import NOT_EVALUABLE_REASONS
+from vfa.radiograph import Window
+
+SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+RECOVER, LATER = "recover", "later"
+
+
+def show_error(parent: QWidget | None, error: Exception | str, title: str = "VFA") -> None:
+    """``str(error)`` in a warning box (never a traceback)."""
+    QMessageBox.warning(parent, title, str(error))
+
+
+def ask_unsaved(parent: QWidget | None, what: str) -> str:
+    """Save / Discard / Cancel for a reading with unsaved changes."""
+    B = QMessageBox.StandardButton
+    ans = QMessageBox.question(
+        parent, "Unsaved reading",
+        f"The reading of {what} has unsaved changes.\nSave them in the workspace?",
+        B.Save | B.Discard | B.Cancel, B.Save)
+    return {B.Save: SAVE, B.Discard: DISCARD}.get(ans, CANCEL)
+
+
+def ask_recover(parent: QWidget | None, descriptions: list[str]) -> str:
+    """The previous session did not close cleanly: Recover / Discard / Later."""
+    B = QMessageBox.StandardButton
+    lines = "\n".join(f"• {d}" for d in descriptions[:10])
+    more = f"\n… and {len(descriptions) - 10} more" if len(descriptions) > 10 else ""
+    ans = QMessageBox.question(
+        parent, "Recover unsaved readings",
+        "VFA found unsaved work from a session that did not close normally:\n\n"
+        f"{lines}{more}\n\nYes: recover it (it opens as unsaved). Discard: delete it. "
+        "Cancel: decide later.",
+        B.Yes | B.Discard | B.Cancel, B.Yes)
+    return {B.Yes: RECOVER, B.Discard: DISCARD}.get(ans, LATER)
+
+
+def ask_length_mm(parent: QWidget | None, pixels: float) -> float | None:
+    """Known length of the calibration line, in millimetres."""
+    value, ok = QInputDialog.getDouble(
+        parent, "Calibrate",
+        f"The line is {pixels:.1f} px long.\nIts real length in millimetres:",
+        10.0, 0.01, 10000.0, 2)
+    return float(value) if ok else None
+
+
+def ask_reason(parent: QWidget | None, level: str) -> str | None:
+    """Why a level cannot be evaluated (a listed reason or free text)."""
+    text, ok = QInputDialog.getItem(parent, "Not evaluable", f"Why is {level} not evaluable?",
+                                    list(NOT_EVALUABLE_REASONS), 0, True)
+    text = text.strip()
+    return text if ok and text else None
+
+
+def ask_shift(parent: QWidget | None) -> int | None:
+    value, ok = QInputDialog.getInt(
+        parent, "Relabel levels",
+        "Shift every level by (+1: each vertebra becomes the one below it, -1: above):",
+        1, -12, 12, 1)
+    return int(value) if ok and value else None
+
+
+class WindowDialog(QDialog):
+    """Numeric entry of a window (centre and width, modality units)."""
+
+    def __init__(self, parent: QWidget | None, window: Window,
+                 value_range: tuple[float, float]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Window")
+        lo, hi = value_range
+        span = max(hi - lo, 1.0)
+        form = QFormLayout(self)
+        self.center = QDoubleSpinBox()
+        self.center.setRange(lo - 2 * span, hi + 2 * span)
+        self.center.setDecimals(1)
+        self.center.setValue(window.center)
+        self.width = QDoubleSpinBox()
+        self.width.setRange(1.0, 4 * span)
+        self.width.setDecimals(1)
+        self.width.setValue(window.width)
+        form.addRow("Centre", self.center)
+        form.addRow("Width", self.width)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                              | QDialogButtonBox.StandardButton.Cancel)
+        bb.accepted.connect(self.accept)
+        bb.rejected.connect(self.reject)
+        form.addRow(bb)
+
+    def window(self) -> Window:
+        return Window(self.center.value(), self.width.value(), "user")
+
+
+def ask_window(parent: QWidget | None, window: Window,
+               value_range: tuple[float, float]) -> Window | None:
+    dlg = WindowDialog(parent, window, value_range)
+    return dlg.window() if dlg.exec() == QDialog.DialogCode.Accepted else None
+
+
+class ProblemsDialog(QDialog):
+    """Files that could not be opened during a folder scan (not modal, not fatal)."""
+
+    def __init__(self, parent: QWidget | None, problems: list[tuple[Path, str]],
+                 films: int) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Some files were not opened")
+        self.resize(720, 360)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(f"{films} film(s) found. {len(problems)} file(s) were skipped:"))
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setPlainText("\n".join(f"{p}: {msg}" for p, msg in problems))
+        lay.addWidget(self.text)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        bb.rejected.connect(self.close)
+        bb.accepted.connect(self.close)
+        lay.addWidget(bb)

@@ -1,0 +1,294 @@
+"""The grading table: one row per level T4-L4, from :func:`vfa.morphometry.summarize`.
+
+Heights, ratios and the suggested grade are shown as computed by vfa; the reader's grade,
+type, status and note are edited in place (each edit is one undo step through the
+:class:`~ui.document.Document`). The table refreshes on every change of the reading,
+including each step of a point drag.
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtGui import QBrush, QColor, QFont
+from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QLabel, QTableWidget,
+                             QTableWidgetItem, QVBoxLayout, QWidget)
+
+from vfa.levels import (LEVELS, NOT_EVALUABLE_REASONS, READER_GRADES, DeformityType, Level,
+                        Status)
+
+from . import colors
+
+COLUMNS = ["Level", "Ha", "Hm", "Hp", "Wedge", "Bicon.", "Crush", "Suggested", "Grade", "Type",
+           "Status", "Note"]
+C_LEVEL, C_HA, C_HM, C_HP, C_WEDGE, C_BICON, C_CRUSH, C_SUGG, C_GRADE, C_TYPE, C_STATUS, C_NOTE = range(12)
+TYPES = [t.value for t in DeformityType]
+EVALUABLE_TEXT = "evaluable"
+
+
+def _num(v, fmt: str) -> str:
+    return "—" if v is None else format(v, fmt)
+
+
+class GradingTable(QWidget):
+    levelSelected = pyqtSignal(object)   # Level
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        self.summary_label = QLabel("No film")
+        f = self.summary_label.font()
+        f.setPointSize(f.pointSize() + 1)
+        f.setBold(True)
+        self.summary_label.setFont(f)
+        self.summary_label.setWordWrap(True)
+        self.detail_label = QLabel("")
+        self.detail_label.setWordWrap(True)
+        lay.addWidget(self.summary_label)
+        lay.addWidget(self.detail_label)
+        self.table = QTableWidget(len(LEVELS), len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setVerticalHeaderLabels([])
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                   | QAbstractItemView.EditTrigger.EditKeyPressed
+                                   | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.table.setAlternatingRowColors(False)
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        widths = [44, 54, 54, 54, 50, 50, 50, 182, 58, 106, 132, 80]
+        for c, w in enumerate(widths):
+            self.table.setColumnWidth(c, w)
+        tips = {C_HA: "anterior height", C_HM: "middle height", C_HP: "posterior height",
+                C_WEDGE: "Ha / Hp", C_BICON: "Hm / Hp", C_CRUSH: "Hp / Hp of the neighbours",
+                C_SUGG: "suggested Genant grade from the largest reduction (a suggestion only)",
+                C_GRADE: "final grade: the reader's, or (in brackets) the suggestion",
+                C_TYPE: "final deformity type: the reader's, or (in brackets) the suggestion",
+                C_STATUS: "evaluable, or the reason it is not"}
+        for c, tip in tips.items():
+            self.table.horizontalHeaderItem(c).setToolTip(tip)
+        lay.addWidget(self.table, 1)
+
+        self.grade_boxes: list[QComboBox] = []
+        self.type_boxes: list[QComboBox] = []
+        self.status_boxes: list[QComboBox] = []
+        bold = QFont()
+        bold.setBold(True)
+        for row, lv in enumerate(LEVELS):
+            for c in range(len(COLUMNS)):
+                if c in (C_GRADE, C_TYPE, C_STATUS):
+                    continue
+                it = QTableWidgetItem("")
+                flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+                if c == C_NOTE:
+                    flags |= Qt.ItemFlag.ItemIsEditable
+                it.setFlags(flags)
+                if c in (C_HA, C_HM, C_HP, C_WEDGE, C_BICON, C_CRUSH):
+                    it.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, c, it)
+            self.table.item(row, C_LEVEL).setText(lv.value)
+            self.table.item(row, C_LEVEL).setFont(bold)
+            g = QComboBox()
+            g.addItems(["auto"] + [("0.5" if x == 0.5 else str(int(x))) for x in READER_GRADES])
+            g.activated.connect(lambda i, lv=lv: self._grade_chosen(lv, i))
+            t = QComboBox()
+            t.addItems(["auto"] + TYPES)
+            t.activated.connect(lambda i, lv=lv: self._type_chosen(lv, i))
+            s = QComboBox()
+            s.addItems([EVALUABLE_TEXT] + [f"NE: {r}" for r in NOT_EVALUABLE_REASONS])
+            s.activated.connect(lambda i, lv=lv, s=s: self._status_chosen(lv, s.itemText(i)))
+            for box, col in ((g, C_GRADE), (t, C_TYPE), (s, C_STATUS)):
+                box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+                self.table.setCellWidget(row, col, box)
+            self.grade_boxes.append(g)
+            self.type_boxes.append(t)
+            self.status_boxes.append(s)
+        self.table.itemChanged.connect(self._item_changed)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        # a click on the row that is already selected centres the film again
+        self.table.cellClicked.connect(lambda row, _col: self.levelSelected.emit(LEVELS[row]))
+        self.setEnabled(False)
+
+    # ------------------------------------------------------------------ model
+    def set_document(self, doc) -> None:
+        if self.doc is not None:
+            try:
+                self.doc.changed.disconnect(self._on_changed)
+            except TypeError:
+                pass
+        self.doc = doc
+        self.setEnabled(doc is not None)
+        if doc is not None:
+            doc.changed.connect(self._on_changed)
+        self.refresh()
+
+    def _on_changed(self, _event=None) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Model → widgets, with the widgets' signals blocked (no edit loops)."""
+        if self.doc is None:
+            self.summary_label.setText("No film open")
+            self.detail_label.setText("")
+            return
+        s = self.doc.summary()
+        errors = self.doc.geometry_errors()
+        reading = self.doc.reading
+        unit = s.unit
+        advisory = bool(s.paediatric)
+        self.summary_label.setText(
+            f"SDI {s.sdi}   ·   fractured {s.fractured}   ·   not evaluable {s.not_evaluable}"
+            f"   ·   graded {s.graded}/{len(LEVELS)}")
+        detail = f"Heights in {unit} — {reading.spacing.description}."
+        if advisory:
+            detail += " Paediatric study: suggested grades are advisory."
+        if errors:
+            detail += " ⚠ Check the points of " + ", ".join(str(l) for l in errors) + "."
+        self.detail_label.setText(detail)
+        self.detail_label.setStyleSheet("color: #b00000;" if errors else "")
+        hdr = {C_HA: f"Ha {unit}", C_HM: f"Hm {unit}", C_HP: f"Hp {unit}"}
+        for c, text in hdr.items():
+            if self.table.horizontalHeaderItem(c).text() != text:
+                self.table.horizontalHeaderItem(c).setText(text)
+
+        with QSignalBlocker(self.table):
+            for row, r in enumerate(s.results):
+                lv = r.level
+                h = r.heights
+                err = errors.get(lv)
+                self._set(row, C_HA, _num(h.ha if h else None, ".1f"))
+                self._set(row, C_HM, _num(h.hm if h else None, ".1f"))
+                self._set(row, C_HP, _num(h.hp if h else None, ".1f"))
+                self._set(row, C_WEDGE, _num(r.wedge, ".2f"))
+                self._set(row, C_BICON, _num(r.biconcave, ".2f"))
+                self._set(row, C_CRUSH, _num(r.crush, ".2f") if r.heights else "—")
+                if err:
+                    sugg = "⚠ check points"
+                elif r.suggested_grade is not None:
+                    sugg = f"{r.suggested_grade}"
+                    if r.suggested_type:
+                        sugg += f" {r.suggested_type.value}"
+                    sugg += f" {r.percent:.1f} %"
+                    if advisory:
+                        sugg += " advisory"
+                elif not r.evaluable:
+                    sugg = "not evaluable"
+                elif r.annotated:
+                    sugg = "—"
+                else:
+                    v = reading.get(lv)
+                    n = len(v.points) if v else 0
+                    sugg = f"{n}/6 points" if n else ""
+                self._set(row, C_SUGG, sugg, tooltip=err or "")
+                sugg_item = self.table.item(row, C_SUGG)
+                sugg_item.setForeground(QBrush(QColor(176, 0, 0)) if err else QBrush())
+                note_item = self.table.item(row, C_NOTE)
+                if note_item.text() != (r.note or ""):
+                    note_item.setText(r.note or "")
+                # level cell coloured by final grade
+                lvl_item = self.table.item(row, C_LEVEL)
+                if err:
+                    bg = QColor(colors.GEOMETRY_ERROR).lighter(150)
+                elif not r.evaluable:
+                    bg = QColor(colors.NOT_EVALUABLE).lighter(130)
+                elif r.grade is not None:
+                    bg = colors.grade_color(r.grade).lighter(140)
+                else:
+                    bg = None
+                lvl_item.setBackground(QBrush(bg) if bg is not None else QBrush())
+                lvl_item.setToolTip(err or "")
+                # combos
+                g = self.grade_boxes[row]
+                with QSignalBlocker(g):
+                    auto = "auto" if r.suggested_grade is None else f"({r.suggested_grade})"
+                    if g.itemText(0) != auto:
+                        g.setItemText(0, auto)
+                    idx = 0
+                    if r.reader_grade is not None:
+                        idx = 1 + list(READER_GRADES).index(r.reader_grade)
+                    g.setCurrentIndex(idx)
+                    g.setEnabled(r.evaluable)
+                t = self.type_boxes[row]
+                with QSignalBlocker(t):
+                    st = r.suggested_type.value if r.suggested_type else None
+                    auto = "auto" if st is None else f"({st})"
+                    if t.itemText(0) != auto:
+                        t.setItemText(0, auto)
+                    t.setCurrentIndex(0 if r.reader_type is None else 1 + TYPES.index(r.reader_type.value))
+                    t.setEnabled(r.evaluable)
+                sb = self.status_boxes[row]
+                with QSignalBlocker(sb):
+                    if r.evaluable:
+                        sb.setCurrentIndex(0)
+                    else:
+                        text = f"NE: {r.reason}"
+                        i = sb.findText(text)
+                        if i < 0:
+                            sb.addItem(text)
+                            i = sb.count() - 1
+                        sb.setCurrentIndex(i)
+
+    def _set(self, row: int, col: int, text: str, tooltip: str | None = None) -> None:
+        it = self.table.item(row, col)
+        if it.text() != text:
+            it.setText(text)
+        if tooltip is not None and it.toolTip() != tooltip:
+            it.setToolTip(tooltip)
+
+    # ------------------------------------------------------------------ widgets → model
+    def _grade_chosen(self, level: Level, index: int) -> None:
+        if self.doc is None:
+            return
+        grade = None if index == 0 else READER_GRADES[index - 1]
+        if not self.doc.set_grade(level, grade):
+            self.refresh()
+
+    def _type_chosen(self, level: Level, index: int) -> None:
+        if self.doc is None:
+            return
+        dtype = None if index == 0 else TYPES[index - 1]
+        if not self.doc.set_type(level, dtype):
+            self.refresh()
+
+    def _status_chosen(self, level: Level, text: str) -> None:
+        if self.doc is None:
+            return
+        if text == EVALUABLE_TEXT:
+            ok = self.doc.set_status(level, Status.EVALUABLE)
+        else:
+            ok = self.doc.set_status(level, Status.NOT_EVALUABLE, text.removeprefix("NE: "))
+        if not ok:
+            self.refresh()
+
+    def _item_changed(self, item: QTableWidgetItem) -> None:
+        if self.doc is None or item.column() != C_NOTE:
+            return
+        self.doc.set_note(LEVELS[item.row()], item.text().strip() or None)
+
+    def _selection_changed(self) -> None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        if len(rows) == 1:
+            self.levelSelected.emit(LEVELS[rows.pop()])
+
+    def select_level(self, level: Level | None) -> None:
+        """Select the row of ``level`` without emitting :attr:`levelSelected`."""
+        with QSignalBlocker(self.table):
+            if level is None:
+                self.table.clearSelection()
+            else:
+                self.table.selectRow(level.index)
+        self.table.viewport().update()
+
+    def row_texts(self, level: Level | str) -> dict[str, str]:
+        """The row of a level as {column: text} (tests, screenshots)."""
+        row = Level.parse(level).index
+        out = {}
+        for c, name in enumerate(COLUMNS):
+            w = self.table.cellWidget(row, c)
+            out[name] = w.currentText() if isinstance(w, QComboBox) else self.table.item(row, c).text()
+        return out
