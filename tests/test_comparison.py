@@ -216,7 +216,7 @@ def test_fit_not_applicable_when_a_film_is_uncalibrated(uncal):
                 spacing=Spacing.uncalibrated() if uncal in ("baseline", "both") else CAL)
     f = reading({"L1": (50, 100, 100)},
                 spacing=Spacing.uncalibrated() if uncal in ("followup", "both") else CAL)
-    c = compare(b, f)
+    c = compare(b, f, MethodSettings(loss_scaling="none"))
     ch = change_at(c, "L1")
     assert c.mm_rule_applicable is False
     assert c.mm_rule_note == "not applicable: a film is uncalibrated (heights in pixels)"
@@ -238,7 +238,7 @@ def test_each_film_uses_its_own_spacing():
     # same pixel heights, follow-up film with a finer spacing: 20 mm -> 16 mm
     b = reading({"L1": (100, 100, 100)}, spacing=Spacing(0.2, 0.2, SpacingSource.PIXEL_SPACING))
     f = reading({"L1": (100, 100, 100)}, spacing=Spacing(0.16, 0.16, SpacingSource.MANUAL))
-    ch = change_at(compare(b, f), "L1")
+    ch = change_at(compare(b, f, MethodSettings(loss_scaling="none")), "L1")
     assert ch.change is Change.UNCHANGED
     assert ch.max_loss.loss_pct == pytest.approx(20.0) and ch.loss_mm == pytest.approx(4.0)
     assert ch.fit_rule is True
@@ -321,3 +321,50 @@ def test_sdi_series_sorted_by_date():
     b.set_status("L4", "not_evaluable", "not visible")
     series = sdi_series([a, b])
     assert series == [(dt.date(2020, 1, 1), 0, 1), (dt.date(2024, 1, 1), 2, 0)]
+
+
+# --- films on different scales (domain.md §4: compare percentages, not millimetres) ------
+def test_different_spacing_sources_are_scaled_by_reference_levels():
+    """Baseline at the detector (magnified 12 %), follow-up magnification-corrected: without
+    scaling every normal level would show a 10.7 % 'loss'."""
+    b = reading({"L1": (100, 100, 100)},
+                spacing=Spacing(0.224, 0.224, SpacingSource.PIXEL_SPACING_DETECTOR))
+    f = reading({"L1": (60, 100, 100)},
+                spacing=Spacing(0.2, 0.2, SpacingSource.MAGNIFICATION_CORRECTED))
+    c = compare(b, f)
+    assert c.height_scale is not None and c.height_scale.factor == pytest.approx(1.12)
+    assert len(c.height_scale.levels) == 12  # every level but L1
+    l1, t9 = change_at(c, "L1"), change_at(c, "T9")
+    assert t9.max_loss.loss_pct == pytest.approx(0.0, abs=1e-9)
+    assert l1.max_loss.height == "ha" and l1.max_loss.loss_pct == pytest.approx(40.0)
+    assert l1.loss_mm is None and l1.fit_rule is None and "different scales" in l1.fit_note
+    assert c.to_dict()["height_scale"]["factor"] == pytest.approx(1.12)
+    unscaled = change_at(compare(b, f, MethodSettings(loss_scaling="none")), "T9")
+    assert unscaled.max_loss.loss_pct == pytest.approx(100 * (1 - 0.2 / 0.224))
+
+
+def test_mm_against_pixels_is_scaled_when_reference_levels_exist():
+    b = reading({"L1": (100, 100, 100)}, spacing=CAL)
+    f = reading({"L1": (70, 100, 100)}, spacing=Spacing.uncalibrated())
+    l1 = change_at(compare(b, f), "L1")
+    assert l1.max_loss.loss_pct == pytest.approx(30.0) and l1.loss_mm is None and l1.fit_rule is None
+
+
+def test_too_few_reference_levels_means_no_scaling():
+    b = reading({"L1": (100, 100, 100)}, spacing=CAL)
+    f = reading({"L1": (70, 100, 100)}, spacing=Spacing.uncalibrated())
+    c = compare(b, f, MethodSettings(scaling_min_levels=13))
+    assert c.height_scale is None and change_at(c, "L1").max_loss is None
+
+
+def test_same_spacing_source_is_never_rescaled():
+    b = reading({"L1": (100, 100, 100)})
+    f = reading({"L1": (70, 100, 100)})
+    assert compare(b, f).height_scale is None
+
+
+def test_loss_scaling_setting_is_validated():
+    with pytest.raises(ValueError, match="loss_scaling"):
+        MethodSettings(loss_scaling="magic")
+    with pytest.raises(ValueError, match="loss_scaling"):
+        MethodSettings.from_dict({"loss_scaling": "magic"})

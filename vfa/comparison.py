@@ -85,6 +85,18 @@ class LevelChange:
 
 
 @dataclass(frozen=True)
+class HeightScale:
+    """Follow-up heights were multiplied by ``factor`` before computing losses."""
+
+    factor: float
+    levels: tuple[Level, ...]
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"factor": self.factor, "levels": [l.value for l in self.levels], "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Comparison:
     changes: tuple[LevelChange, ...]
     baseline: ReadingSummary
@@ -92,6 +104,7 @@ class Comparison:
     mm_rule_applicable: bool
     mm_rule_note: str | None
     settings: MethodSettings
+    height_scale: HeightScale | None = None
 
     def levels_with(self, change: Change) -> list[Level]:
         return [c.level for c in self.changes if c.change is change]
@@ -121,6 +134,7 @@ class Comparison:
             "mm_rule_applicable": self.mm_rule_applicable,
             "mm_rule_note": self.mm_rule_note,
             "paediatric": bool(self.followup.paediatric or self.baseline.paediatric),
+            "height_scale": self.height_scale.to_dict() if self.height_scale else None,
             "settings": self.settings.to_dict(),
         }
 
@@ -146,9 +160,21 @@ def compare(baseline: "Reading", followup: "Reading",
     else:
         mm_ok, note = True, None
 
-    # Heights in mm on one film and in pixels on the other cannot be subtracted: no
-    # quantitative loss at all then (percentages need one unit on both films).
+    # Films on different scales (another spacing source, or mm against pixels): heights are
+    # brought to the baseline's scale through reference levels (setting loss_scaling), and
+    # only percentages are reported. Without enough reference levels, mm and px cannot be
+    # subtracted at all.
     same_unit = baseline.spacing.calibrated == followup.spacing.calibrated
+    scale = None
+    if settings.loss_scaling == "reference_levels" and (
+            not same_unit or baseline.spacing.source is not followup.spacing.source):
+        scale = _reference_scale(s0, s1, settings, baseline, followup)
+        if scale is not None:
+            same_unit = True
+            mm_ok = False
+            note = (f"not applicable: {scale.reason}; follow-up heights scaled by "
+                    f"{scale.factor:.3f} from {len(scale.levels)} reference levels, compare percentages")
+    k = scale.factor if scale else 1.0
     changes = []
     for r0, r1 in zip(s0.results, s1.results):
         g0, g1 = _comparable_grade(r0), _comparable_grade(r1)
@@ -158,12 +184,12 @@ def compare(baseline: "Reading", followup: "Reading",
         if (ch is not Change.NOT_COMPARABLE and same_unit and r0.heights is not None
                 and r1.heights is not None):
             for name in ("ha", "hm", "hp"):
-                h0, h1 = getattr(r0.heights, name), getattr(r1.heights, name)
+                h0, h1 = getattr(r0.heights, name), k * getattr(r1.heights, name)
                 if h0 > 0:
                     losses.append(HeightLoss(name, h0 - h1, 100.0 * (h0 - h1) / h0))
             if losses:
                 max_loss = max(losses, key=lambda h: h.loss_pct)  # first wins ties: ha, hm, hp
-                if both_cal:
+                if both_cal and scale is None:
                     loss_mm = max_loss.loss
                 if mm_ok:
                     fit = any(h.loss_pct >= settings.fit_loss_pct - 1e-9
@@ -180,7 +206,27 @@ def compare(baseline: "Reading", followup: "Reading",
             fnote = None
         changes.append(LevelChange(r0.level, g0, g1, ch, tuple(losses), max_loss, loss_mm, fit,
                                    fnote))
-    return Comparison(tuple(changes), s0, s1, mm_ok, note, settings)
+    return Comparison(tuple(changes), s0, s1, mm_ok, note, settings, scale)
+
+
+def _reference_scale(s0: ReadingSummary, s1: ReadingSummary, settings: MethodSettings,
+                     baseline: "Reading", followup: "Reading") -> HeightScale | None:
+    """Median Hp(baseline)/Hp(follow-up) over levels graded 0 at both visits."""
+    levels, ratios = [], []
+    for r0, r1 in zip(s0.results, s1.results):
+        if (r0.graded and r1.graded and r0.grade == 0 and r1.grade == 0
+                and r0.heights is not None and r1.heights is not None and r1.heights.hp > 0):
+            levels.append(r0.level)
+            ratios.append(r0.heights.hp / r1.heights.hp)
+    if len(ratios) < max(1, settings.scaling_min_levels):
+        return None
+    ratios.sort()
+    n = len(ratios)
+    med = ratios[n // 2] if n % 2 else (ratios[n // 2 - 1] + ratios[n // 2]) / 2
+    b, f = baseline.spacing, followup.spacing
+    reason = (f"the films are on different scales ({b.source.value} at baseline, "
+              f"{f.source.value} at follow-up)")
+    return HeightScale(med, tuple(levels), reason)
 
 
 def sdi_series(readings: list["Reading"], settings: MethodSettings | None = None) -> list[tuple[Any, int, int]]:

@@ -28,6 +28,15 @@ class MethodSettings:
     #: Apply the millimetre half of the FIT rule to paediatric studies (off by default:
     #: children grow between visits, domain.md §6).
     mm_rule_in_children: bool = False
+    #: How height loss is computed when the two films are on different scales (a different
+    #: spacing source, or mm on one and pixels on the other) — domain.md §4: "between films
+    #: of different magnification, compare percentages, not millimetres".
+    #: "reference_levels": scale the follow-up heights by the median Hp(baseline)/Hp(follow-up)
+    #: of the levels graded 0 at both visits (at least ``scaling_min_levels``), then report
+    #: percentages only (the millimetre rule is not applicable).
+    #: "none": each film's own spacing; no loss at all between mm and pixels.
+    loss_scaling: str = "reference_levels"
+    scaling_min_levels: int = 3
 
     @property
     def method_version(self) -> str:
@@ -52,13 +61,24 @@ class MethodSettings:
             if isinstance(default, bool):
                 if not isinstance(v, bool):
                     raise ValueError(f"setting {k!r} must be true or false, not {v!r}")
+            elif isinstance(default, str):
+                if v not in CHOICES.get(k, ()):
+                    raise ValueError(f"setting {k!r} must be one of {', '.join(CHOICES[k])}, not {v!r}")
             elif not isinstance(v, (int, float)) or isinstance(v, bool):
                 raise ValueError(f"setting {k!r} must be a number, not {v!r}")
             kwargs[k] = v
         return cls(**kwargs)
 
+    def __post_init__(self) -> None:
+        for k, allowed in CHOICES.items():
+            if getattr(self, k) not in allowed:
+                raise ValueError(f"setting {k!r} must be one of {', '.join(allowed)}")
+
     def with_(self, **changes: Any) -> "MethodSettings":
         return replace(self, **changes)
 
+
+#: Allowed values of the text settings.
+CHOICES: dict[str, tuple[str, ...]] = {"loss_scaling": ("reference_levels", "none")}
 
 DEFAULT_SETTINGS = MethodSettings()
