@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator
 
 from . import __version__
 from .atomic import atomic_write_text
+from .autoplace.proposal import Proposal
 from .calibration import Spacing, SpacingSource
 from .errors import GeometryError, ReadingFormatError
 from .geometry import Point, check_six_points, parse_point
@@ -38,7 +39,8 @@ _TOP_KEYS = {
     "spacing_detail",
     "settings", "software", "saved_at", "vertebrae",
 }
-_V_KEYS = {"level", "status", "reason", "points", "reader_grade", "reader_type", "note"}
+_V_KEYS = {"level", "status", "reason", "points", "reader_grade", "reader_type", "note",
+           "proposals"}
 
 
 @dataclass
@@ -53,6 +55,15 @@ class VertebraReading:
     reader_type: DeformityType | None = None
     note: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Points proposed by vfa.autoplace, by slot (docs/semi-automatic.md). A proposed point
+    #: also sits in ``points``; the proposal records where and how it was proposed and
+    #: whether the reader accepted or moved it.
+    proposals: dict[PointSlot, Proposal] = field(default_factory=dict)
+
+    @property
+    def pending_proposals(self) -> list[PointSlot]:
+        """Slots whose point is still a suggestion (neither accepted nor moved)."""
+        return [s for s in POINT_SLOTS if s in self.proposals and self.proposals[s].pending]
 
     @property
     def complete(self) -> bool:
@@ -61,7 +72,8 @@ class VertebraReading:
     @property
     def empty(self) -> bool:
         return (not self.points and self.status is Status.EVALUABLE and self.reader_grade is None
-                and self.reader_type is None and not self.note and not self.extra)
+                and self.reader_type is None and not self.note and not self.extra
+                and not self.proposals)
 
     def next_slot(self) -> PointSlot | None:
         """The first slot (canonical order) still without a point."""
@@ -87,13 +99,17 @@ class VertebraReading:
             "reader_type": self.reader_type.value if self.reader_type else None,
             "note": self.note,
         })
+        if self.proposals:  # absent = no proposals (files of older vfa stay identical)
+            d["proposals"] = {s.value: self.proposals[s].to_dict()
+                              for s in POINT_SLOTS if s in self.proposals}
         return d
 
 
 @dataclass(frozen=True)
 class ReadingEvent:
     """What changed: ``kind`` is one of 'point', 'grade', 'type', 'status', 'note',
-    'vertebra', 'relabel', 'spacing', 'meta', 'reset'; ``level`` where one level changed."""
+    'vertebra', 'relabel', 'spacing', 'meta', 'reset', 'proposal' (a proposal accepted:
+    the point did not move); ``level`` where one level changed."""
 
     kind: str
     level: Level | None = None
@@ -238,6 +254,7 @@ class Reading:
             if all(s in trial for s in POINT_SLOTS):
                 check_six_points(lv, trial)
         v.points[sl] = p
+        _mark_moved(v, sl)
         self.events.emit(ReadingEvent("point", lv, sl))
 
     def remove_point(self, level: Level | str, slot: PointSlot | str) -> None:
@@ -245,13 +262,82 @@ class Reading:
         v = self.vertebrae.get(lv)
         if v is not None and sl in v.points:
             del v.points[sl]
+            v.proposals.pop(sl, None)
             self.events.emit(ReadingEvent("point", lv, sl))
 
     def set_points(self, level: Level | str, points: dict[PointSlot | str, Point]) -> None:
         lv = Level.parse(level)
         v = self.vertebra(lv)
-        v.points = {PointSlot.parse(k): parse_point(list(p), f"{lv} {k}") for k, p in points.items()}
+        new = {PointSlot.parse(k): parse_point(list(p), f"{lv} {k}") for k, p in points.items()}
+        for sl in list(v.proposals):
+            if sl not in new:
+                del v.proposals[sl]
+            elif new[sl] != v.points.get(sl):
+                _mark_moved(v, sl)
+        v.points = new
         self.events.emit(ReadingEvent("point", lv))
+
+    # ------------------------------------------------------------------ proposals
+    def propose(self, level: Level | str, proposals: dict[PointSlot | str, Proposal],
+                replace_placed: bool = False) -> list[PointSlot]:
+        """Place proposed points (state 'proposed'): each goes into ``points`` and
+        ``proposals``. A point the reader placed or moved, or a proposal already accepted,
+        is left alone unless ``replace_placed``. Returns the slots set; emits one 'point'
+        event for the level if any."""
+        lv = Level.parse(level)
+        v = self.vertebra(lv)
+        done: list[PointSlot] = []
+        for k, prop in proposals.items():
+            sl = PointSlot.parse(k)
+            if not isinstance(prop, Proposal):
+                raise TypeError(f"{lv} {sl.value}: expected a Proposal, got {prop!r}")
+            old = v.proposals.get(sl)
+            placed_by_reader = sl in v.points and (old is None or not old.pending)
+            if placed_by_reader and not replace_placed:
+                continue
+            v.points[sl] = parse_point([prop.x, prop.y], f"{lv} {sl.value}")
+            v.proposals[sl] = prop.with_state("proposed")
+            done.append(sl)
+        if done:
+            self.events.emit(ReadingEvent("point", lv))
+        return done
+
+    def accept_proposal(self, level: Level | str, slot: PointSlot | str | None = None) -> list[PointSlot]:
+        """Accept the pending proposal of ``slot`` (all pending ones of the level when None):
+        the point stays where it is, the state becomes 'accepted'. Emits a 'proposal' event
+        per accepted slot; returns the slots accepted."""
+        lv = Level.parse(level)
+        v = self.vertebrae.get(lv)
+        if v is None:
+            return []
+        slots = [PointSlot.parse(slot)] if slot is not None else list(POINT_SLOTS)
+        done = []
+        for sl in slots:
+            prop = v.proposals.get(sl)
+            if prop is not None and prop.pending:
+                v.proposals[sl] = prop.with_state("accepted")
+                done.append(sl)
+                self.events.emit(ReadingEvent("proposal", lv, sl))
+        return done
+
+    def reject_proposal(self, level: Level | str, slot: PointSlot | str | None = None) -> list[PointSlot]:
+        """Reject the pending proposal of ``slot`` (all pending ones of the level when None):
+        the proposed point is removed with its record. Accepted or moved points are the
+        reader's and are kept. Emits a 'point' event per removed slot."""
+        lv = Level.parse(level)
+        v = self.vertebrae.get(lv)
+        if v is None:
+            return []
+        slots = [PointSlot.parse(slot)] if slot is not None else list(POINT_SLOTS)
+        done = []
+        for sl in slots:
+            prop = v.proposals.get(sl)
+            if prop is not None and prop.pending:
+                del v.proposals[sl]
+                v.points.pop(sl, None)
+                done.append(sl)
+                self.events.emit(ReadingEvent("point", lv, sl))
+        return done
 
     def set_reader_grade(self, level: Level | str, grade: Grade | None) -> None:
         lv = Level.parse(level)
@@ -498,9 +584,24 @@ class Reading:
             note = vd.get("note")
             if note is not None and not isinstance(note, str):
                 raise ReadingFormatError(f"{where}.note must be a string or null")
+            props_raw = vd.get("proposals")
+            proposals: dict[PointSlot, Proposal] = {}
+            if props_raw is not None:
+                if not isinstance(props_raw, dict):
+                    raise ReadingFormatError(f"{where}.proposals must be an object or null")
+                for k, pd in props_raw.items():
+                    try:
+                        slot = PointSlot.parse(k)
+                        proposals[slot] = Proposal.from_dict(pd, f"{where}.proposals.{k}")
+                    except ValueError as exc:
+                        raise ReadingFormatError(f"{where}.proposals: {exc}") from None
+                    if slot not in points:
+                        raise ReadingFormatError(f"{where}.proposals.{k}: a proposal needs its "
+                                                 "point in 'points'")
             v = VertebraReading(lv, status, reason if status is Status.NOT_EVALUABLE else reason,
                                 points, grade, dtype, note,
-                                {k: val for k, val in vd.items() if k not in _V_KEYS})
+                                {k: val for k, val in vd.items() if k not in _V_KEYS},
+                                proposals)
             if check_geometry and status is Status.EVALUABLE and v.complete:
                 try:
                     v.check()
@@ -517,6 +618,13 @@ class Reading:
             raise ReadingFormatError(f"{source} is not valid JSON (line {exc.lineno}, column "
                                      f"{exc.colno}: {exc.msg})") from None
         return cls.from_dict(data, check_geometry)
+
+
+def _mark_moved(v: VertebraReading, slot: PointSlot) -> None:
+    """The reader moved a proposed point: record it (where it was proposed is kept)."""
+    prop = v.proposals.get(slot)
+    if prop is not None and prop.state != "moved":
+        v.proposals[slot] = prop.with_state("moved")
 
 
 def load_reading(path: str | os.PathLike[str], check_geometry: bool = True) -> Reading:

@@ -1,0 +1,58 @@
+"""Two clicks per spine (3) and several one-click vertebrae with a shared facing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vfa.autoplace import AutoplaceError, FilmImage, propose_span
+from vfa.autoplace.spine import propose_clicks
+from vfa.levels import LEVELS, Level, PointSlot
+from vfa.phantom import Deformity, FilmSpec, make_film
+
+
+@pytest.fixture(scope="module")
+def film():
+    spec = FilmSpec(rows=900, cols=600, pixel_mm=0.5, facing="right", tilt_deg=8.0, seed=111,
+                    deformities={"T9": Deformity("wedge", 0.3)})
+    f = make_film(spec)
+    return f, FilmImage.from_array(f.image, spec.anatomical_pixel_mm), spec.anatomical_pixel_mm
+
+
+def centre(points):
+    return np.mean([points[s] for s in PointSlot], axis=0)
+
+
+def test_span_finds_and_labels_every_level(film):
+    f, F, mm = film
+    res = propose_span(F, ("T6", tuple(centre(f.points[Level.T6]))), ("L2", tuple(centre(f.points[Level.L2]))))
+    assert res.confirmed and not res.warnings
+    assert list(res.fits) == list(LEVELS[Level.T6.index:Level.L2.index + 1])
+    assert res.facing == "right"
+    for lv, fit in res.fits.items():
+        err = max(np.hypot(*(np.subtract(fit.points[s], f.points[lv][s]))) for s in PointSlot) * mm
+        assert err < 1.5, (lv, err)
+
+
+def test_span_order_of_clicks_does_not_matter(film):
+    f, F, mm = film
+    a = ("T10", tuple(centre(f.points[Level.T10])))
+    b = ("T7", tuple(centre(f.points[Level.T7])))
+    res = propose_span(F, a, b)
+    assert list(res.fits) == [Level.T7, Level.T8, Level.T9, Level.T10]
+
+
+def test_span_refuses_same_level(film):
+    f, F, mm = film
+    c = tuple(centre(f.points[Level.T10]))
+    with pytest.raises(AutoplaceError, match="two different levels"):
+        propose_span(F, ("T10", c), ("t10", c))
+
+
+def test_clicks_share_one_facing_and_refuse_duplicates(film):
+    f, F, mm = film
+    clicks = [(lv, tuple(centre(f.points[lv]))) for lv in (Level.T5, Level.T12, Level.L3)]
+    fits, facing, _ = propose_clicks(F, clicks)
+    assert facing == "right" and all(fit.facing == "right" for fit in fits.values())
+    with pytest.raises(AutoplaceError, match="twice"):
+        propose_clicks(F, [clicks[0], clicks[0]])

@@ -1,0 +1,110 @@
+"""Refine (1) and one click per vertebra (2) on small phantom films with TRUE points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vfa.autoplace import AutoplaceError, FilmImage, Proposal, propose_vertebra, refine_point
+from vfa.levels import Level, PointSlot
+from vfa.phantom import FilmSpec, make_film
+
+LEVELS = [Level.T6, Level.T11, Level.L2]
+
+
+def _film(**kw):
+    spec = FilmSpec(rows=900, cols=600, pixel_mm=0.5, **kw)
+    f = make_film(spec)
+    return f, FilmImage.from_array(f.image, spec.anatomical_pixel_mm), spec.anatomical_pixel_mm
+
+
+@pytest.fixture(scope="module")
+def left_tilted():
+    return _film(facing="left", tilt_deg=12.0, seed=101)
+
+
+@pytest.fixture(scope="module")
+def right_tilted():
+    return _film(facing="right", tilt_deg=-15.0, seed=102, age_group="child")
+
+
+def centre(points):
+    return np.mean([points[s] for s in PointSlot], axis=0)
+
+
+@pytest.mark.parametrize("which", ["left_tilted", "right_tilted"])
+def test_one_click_within_tolerance_both_facings_tilted(which, request):
+    f, film, mm = request.getfixturevalue(which)
+    errs = []
+    rng = np.random.default_rng(3)
+    for lv in LEVELS:
+        click = centre(f.points[lv]) + rng.uniform(-2.5, 2.5, 2) / mm
+        fit = propose_vertebra(film, tuple(click))
+        assert fit.facing == f.spec.facing
+        errs += [np.hypot(*(np.subtract(fit.points[s], f.points[lv][s]))) * mm for s in PointSlot]
+        assert fit.overall_confidence > 0.5
+    assert np.median(errs) < 0.5
+    assert max(errs) < 1.5
+
+
+def test_facing_hint_overrides_and_proposals_are_marked(left_tilted):
+    f, film, mm = left_tilted
+    c = centre(f.points[Level.T8])
+    fit = propose_vertebra(film, tuple(c), facing="right")
+    assert fit.facing == "right" and fit.facing_from == "hint"
+    props = fit.proposals("one-click")
+    assert set(props) == set(PointSlot)
+    assert all(isinstance(p, Proposal) and p.method == "one-click" and p.state == "proposed"
+               for p in props.values())
+
+
+def test_click_outside_a_body_or_film_raises(left_tilted):
+    f, film, mm = left_tilted
+    with pytest.raises(AutoplaceError):
+        propose_vertebra(film, (-50.0, 10.0))
+    with pytest.raises(AutoplaceError):
+        propose_vertebra(film, (5.0, 5.0))   # a corner of the film: no body
+
+
+def test_monochrome1_is_handled_by_bone_bright_flag(left_tilted):
+    f, _, mm = left_tilted
+    film1 = FilmImage.from_array(f.stored("MONOCHROME1"), mm, bone_bright=False)
+    lv = Level.T12
+    fit = propose_vertebra(film1, tuple(centre(f.points[lv])))
+    err = max(np.hypot(*(np.subtract(fit.points[s], f.points[lv][s]))) for s in PointSlot) * mm
+    assert err < 1.5
+
+
+def test_refine_moves_perturbed_points_back_towards_truth(left_tilted):
+    f, film, mm = left_tilted
+    rng = np.random.default_rng(5)
+    before, after = [], []
+    for lv in LEVELS:
+        c = centre(f.points[lv])
+        for s, p in f.points[lv].items():
+            q = np.array(p) + rng.normal(0, 1.0, 2) / mm
+            r = refine_point(film, s, tuple(q), inward=tuple(c - q))
+            before.append(np.hypot(*(q - p)) * mm)
+            after.append(np.hypot(r.x - p[0], r.y - p[1]) * mm)
+            assert r.proposal().method == "refine"
+    assert np.median(after) < 0.5 * np.median(before)
+    assert np.median(after) < 0.5
+
+
+def test_refine_leaves_point_alone_without_evidence():
+    rng = np.random.default_rng(0)
+    img = 1000 + rng.normal(0, 3, (200, 200))     # faint noise around the click ...
+    img[:, 150:] += 800                              # ... and one clear edge far away
+    film = FilmImage.from_array(img, 0.2)
+    r = refine_point(film, "superior_anterior", (100.5, 100.5))
+    assert (r.x, r.y) == (100.5, 100.5) and not r.moved and r.confidence <= 0.2
+
+
+def test_uncalibrated_film_uses_a_size_estimate(left_tilted):
+    f, _, mm = left_tilted
+    film = FilmImage.from_array(f.image, None)
+    assert not film.calibrated
+    lv = Level.L1
+    fit = propose_vertebra(film, tuple(centre(f.points[lv])))
+    err = max(np.hypot(*(np.subtract(fit.points[s], f.points[lv][s]))) for s in PointSlot) * mm
+    assert err < 1.5
