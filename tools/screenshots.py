@@ -7,7 +7,9 @@ readings, imported into a temporary workspace (the user's workspace is never tou
 
 * ``reading-view.png``   the reading view of adult01's follow-up with its markers;
 * ``grading-table.png``  the grading table of child01's 6-month film (paediatric, advisory);
-* ``comparison.png``     adult01: baseline and follow-up side by side, change table, trend.
+* ``comparison.png``     adult01: baseline and follow-up side by side, change table, trend;
+* ``proposals.png``      child01's 6-month film read by a new reader with Propose spine (two
+  clicks, T4 and L4): T4-T7 accepted, the other levels still proposed (dashed).
 """
 
 from __future__ import annotations
@@ -101,6 +103,35 @@ def main(argv: list[str] | None = None) -> int:
     settle()
     w.grab().save(str(out / "comparison.png"))
     print("wrote", out / "comparison.png")
+
+    # 4. proposals: a new reader proposes the whole spine with two clicks, accepts T4-T7
+    w.show_compare(False)
+    os.environ["VFA_READER"] = "new-reader"       # no saved reading of this film: a fresh one
+    from vfa.reading import load_reading
+    ref = load_reading(samples / "reference" / "child01_2024-09-10.json")
+
+    def centre(level: str) -> tuple[float, float]:
+        pts = ref.get(level).points.values()
+        return (sum(p[0] for p in pts) / 6, sum(p[1] for p in pts) / 6)
+
+    dialogs.ask_span_levels = lambda parent, first=None, last=None: (Level.T4, Level.L4)
+    dialogs.show_warning = lambda parent, text, title="VFA": print(f"[warning] {text}", file=sys.stderr)
+    w.open_file(samples / "child01" / "2024-09-10" / "lateral.dcm")
+    settle()
+    w.proposer.start_span()
+    w.proposer.click(*centre("T4"))
+    w.proposer.click(*centre("L4"))
+    w.doc.accept_proposals([Level.T4, Level.T5, Level.T6, Level.T7])
+    w.select_level(Level.T11, centre=False)
+    w.browser_dock.hide()             # the film needs the room for its labels
+    settle()
+    w.view.set_zoom(0.85)
+    cx, cy = centre("T10")
+    w.view.center_on_image(cx + 60, cy)
+    settle()
+    w.grab().save(str(out / "proposals.png"))
+    print("wrote", out / "proposals.png")
+    w.doc.history.mark_saved()       # nothing to ask on closing
 
     w.close()
     return 0

@@ -18,6 +18,8 @@ UNGRADED = QColor(80, 190, 255)    # points being placed, no grade yet
 GEOMETRY_ERROR = QColor(255, 60, 220)
 HIGHLIGHT = QColor(255, 255, 255)
 CHANGE_BG = QColor(255, 200, 200)  # incident / worsened rows
+PROPOSED = QColor(0, 235, 235)     # proposed points not yet accepted (dashed, hollow)
+LOW_CONFIDENCE = QColor(255, 176, 0)  # proposed with a low confidence: look carefully
 
 
 def grade_color(grade, status=Status.EVALUABLE) -> QColor:

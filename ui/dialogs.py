@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
+from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
                              QInputDialog, QLabel, QMessageBox, QPlainTextEdit, QVBoxLayout,
                              QWidget)
 
-from vfa.levels import NOT_EVALUABLE_REASONS
+from vfa.levels import LEVELS, NOT_EVALUABLE_REASONS, Level
 from vfa.radiograph import Window
 
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
@@ -71,6 +71,86 @@ def ask_shift(parent: QWidget | None) -> int | None:
         "Shift every level by (+1: each vertebra becomes the one below it, -1: above):",
         1, -12, 12, 1)
     return int(value) if ok and value else None
+
+
+def ask_save_path(parent: QWidget | None, title: str, suggested: str | Path,
+                  file_filter: str) -> Path | None:
+    """Where to write an export (a file save dialog); None when cancelled."""
+    from PyQt6.QtWidgets import QFileDialog
+    path, _ = QFileDialog.getSaveFileName(parent, title, str(suggested), file_filter)
+    return Path(path) if path else None
+
+
+def ask_save_first(parent: QWidget | None, what: str) -> bool:
+    """Exports hold saved readings only: save the open reading's changes first?"""
+    B = QMessageBox.StandardButton
+    ans = QMessageBox.question(
+        parent, "Save before export",
+        f"The reading of {what} has unsaved changes. Exports contain the saved reading.\n"
+        "Save it now and export?", B.Save | B.Cancel, B.Save)
+    return ans == B.Save
+
+
+def show_warning(parent: QWidget | None, text: str, title: str = "VFA") -> None:
+    """Something the reader must check (not an error: the work was done)."""
+    QMessageBox.warning(parent, title, text)
+
+
+def ask_item(parent: QWidget | None, title: str, label: str, items: list[str],
+             current: int = 0) -> int | None:
+    """One of ``items`` (its index), or None when cancelled."""
+    if not items:
+        return None
+    text, ok = QInputDialog.getItem(parent, title, label, items, current, False)
+    if not ok or text not in items:
+        return None
+    return items.index(text)
+
+
+class SpanDialog(QDialog):
+    """Propose spine: the levels of the two bodies the reader will click."""
+
+    def __init__(self, parent: QWidget | None, first: Level, last: Level) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Propose spine")
+        form = QFormLayout(self)
+        form.addRow(QLabel("Click inside two vertebral bodies; every level between them is\n"
+                           "proposed. Which levels will you click?"))
+        self.first = QComboBox()
+        self.last = QComboBox()
+        for box, lv in ((self.first, first), (self.last, last)):
+            box.addItems([x.value for x in LEVELS])
+            box.setCurrentIndex(lv.index)
+        form.addRow("First click (upper body)", self.first)
+        form.addRow("Second click (lower body)", self.last)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #b00020")
+        form.addRow(self.error)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                              | QDialogButtonBox.StandardButton.Cancel)
+        bb.accepted.connect(self._ok)
+        bb.rejected.connect(self.reject)
+        form.addRow(bb)
+
+    def levels(self) -> tuple[Level, Level]:
+        return LEVELS[self.first.currentIndex()], LEVELS[self.last.currentIndex()]
+
+    def _ok(self) -> None:
+        a, b = self.levels()
+        if a == b:
+            self.error.setText("Choose two different levels.")
+            return
+        self.accept()
+
+
+def ask_span_levels(parent: QWidget | None, first: Level = Level.T4,
+                    last: Level = Level.L4) -> tuple[Level, Level] | None:
+    """The two levels of Propose spine (the reader clicks inside these bodies)."""
+    dlg = SpanDialog(parent, first, last)
+    try:
+        return dlg.levels() if dlg.exec() == QDialog.DialogCode.Accepted else None
+    finally:
+        dlg.deleteLater()
 
 
 class WindowDialog(QDialog):

@@ -51,6 +51,7 @@ class Document(QObject):
         self._modified = False
         self._drag: tuple[Level, PointSlot] | None = None
         self._autosave_warned = False
+        self._film_image = None          # vfa.autoplace.FilmImage, made on first proposal
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setSingleShot(True)
         self.autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
@@ -163,6 +164,66 @@ class Document(QObject):
             self.guide.jump(level)
             self.guideChanged.emit(self.guide.text)
         return ok
+
+    # ------------------------------------------------------------------ proposals
+    def film_image(self):
+        """The film as :mod:`vfa.autoplace` sees it (made once per document, ~20 ms)."""
+        if self._film_image is None:
+            from vfa.autoplace.film import AutoplaceError, film_from_radiograph
+            if self.radiograph is None:
+                raise AutoplaceError("no film is open: nothing to propose points on")
+            self._film_image = film_from_radiograph(self.radiograph)
+        return self._film_image
+
+    def pending_levels(self) -> list[Level]:
+        """Levels with proposed points the reader has not accepted yet (top to bottom)."""
+        return [v.level for v in self.reading if v.pending_proposals]
+
+    def propose(self, proposals: dict, label: str) -> dict | None:
+        """Put proposals ({Level: {PointSlot: Proposal}}) into the reading as one undo step
+        (:func:`vfa.autoplace.apply_to_reading`: points the reader placed or accepted are
+        kept); the guide then moves on from levels that are now complete. Returns the slots
+        set per level ({} when every point was already the reader's), None on error."""
+        from vfa.autoplace.apply import apply_to_reading
+        done: dict = {}
+
+        def do() -> None:
+            done.update(apply_to_reading(self.reading, proposals))
+            self.guide.resume()
+        return done if self._edit(label, do) else None
+
+    def accept_proposals(self, levels: list[Level] | None = None) -> bool:
+        """Accept the pending proposals of ``levels`` (all levels when None): one undo step."""
+        todo = self.pending_levels() if levels is None else \
+            [lv for lv in levels if lv in self.pending_levels()]
+        if not todo:
+            return False
+        label = "accept all proposals" if levels is None else \
+            "accept " + ", ".join(str(lv) for lv in todo)
+
+        def do() -> None:
+            for lv in todo:
+                self.reading.accept_proposal(lv)
+        return self._edit(label, do)
+
+    def reject_proposals(self, levels: list[Level] | None = None) -> bool:
+        """Remove the pending proposed points of ``levels`` (all when None): one undo step.
+        Points the reader accepted or moved stay."""
+        todo = self.pending_levels() if levels is None else \
+            [lv for lv in levels if lv in self.pending_levels()]
+        if not todo:
+            return False
+        label = "reject all proposals" if levels is None else \
+            "reject " + ", ".join(str(lv) for lv in todo)
+
+        def do() -> None:
+            for lv in todo:
+                self.reading.reject_proposal(lv)
+            if len(todo) == 1:
+                self.guide.jump(todo[0])     # that level needs points again
+            else:
+                self.guide.resume()
+        return self._edit(label, do)
 
     # ------------------------------------------------------------------ grades etc.
     def set_grade(self, level: Level, grade) -> bool:

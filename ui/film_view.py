@@ -37,6 +37,7 @@ WHEEL_STEP = 1.2
 TOOL_PLACE = "place"
 TOOL_MEASURE = "measure"
 TOOL_CALIBRATE = "calibrate"
+TOOL_PROPOSE = "propose"   # a click inside a body proposes its six points
 
 
 def resolution_factor(zoom: float) -> int:
@@ -250,7 +251,8 @@ class FilmView(QGraphicsView):
     cursorMoved = pyqtSignal(object)          # QPointF in image coords, or None
     displayChanged = pyqtSignal(object)       # DisplaySettings
     viewChanged = pyqtSignal()                # zoom / rotation / flip / pan
-    imageClicked = pyqtSignal(float, float)   # left click on the film with the place tool
+    imageClicked = pyqtSignal(float, float)   # left click on the film (place / propose tool)
+    escapePressed = pyqtSignal()              # Esc with nothing to cancel in the view itself
     lineChanged = pyqtSignal(str, object, object)   # tool, QPointF, QPointF (while drawing)
     lineDrawn = pyqtSignal(str, object, object)     # tool, QPointF, QPointF (on release)
 
@@ -494,7 +496,7 @@ class FilmView(QGraphicsView):
             event.accept()
             return
         if btn == Qt.MouseButton.LeftButton:
-            if self.tool == TOOL_PLACE:
+            if self.tool in (TOOL_PLACE, TOOL_PROPOSE):
                 if self._handle_at(pos.toPoint()) is not None:
                     return super().mousePressEvent(event)  # the handle drags itself
                 p = self.map_view_to_image(pos)
@@ -586,6 +588,10 @@ class FilmView(QGraphicsView):
         if event.key() == Qt.Key.Key_Escape and self._line_start is not None:
             self._line_start = None
             self.line.hide_all()
+            event.accept()
+            return
+        if event.key() == Qt.Key.Key_Escape:
+            self.escapePressed.emit()
             event.accept()
             return
         super().keyPressEvent(event)

@@ -37,8 +37,10 @@ from . import dialogs
 from .browser import Browser
 from .compare import ComparisonView
 from .document import Document
-from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE, FilmView
+from .exports import Exports
+from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE, TOOL_PROPOSE, FilmView
 from .markers import MarkerLayer
+from .proposals import Proposer
 from .table import GradingTable
 
 MAX_RECENT = 10
@@ -174,6 +176,9 @@ class MainWindow(QMainWindow):
                   self.spacing_label):
             sb.addPermanentWidget(w)
 
+        self.exports = Exports(self)
+        self.proposer = Proposer(self)
+        self._pacs_configured = self.exports.pacs_settings() is not None
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
@@ -207,7 +212,29 @@ class MainWindow(QMainWindow):
         self.a_open = self._act("&Open file…", self.open_file_dialog, K.Open, short="Open")
         self.a_open_folder = self._act("Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O",
                                        tip="Scan a folder (and its subfolders or DICOMDIR) for films", short="Folder")
+        self.a_open_pacs = self._act("Open from &PACS…", lambda: self.exports.open_from_pacs(),
+                                     "Ctrl+Shift+P", tip="Search the PACS (DICOMweb), retrieve "
+                                     "studies into the cache and open their films")
         self.a_save = self._act("&Save reading", self.save, K.Save, short="Save")
+        self.a_export_sr = self._act("DICOM &SR…", lambda: self.exports.export_sr(),
+                                     tip="Write the reading as a DICOM structured report (TID 1500)")
+        self.a_store_sr = self._act("Store SR to &PACS", lambda: self.exports.store_sr(),
+                                    tip="Send the reading as a DICOM SR to the configured PACS")
+        self.a_export_pdf = self._act("P&DF report…", lambda: self.exports.export_pdf(),
+                                      tip="The patient's report: every saved visit, changes "
+                                          "against baseline, trends")
+        self.a_deidentify = self._act("De-identify PDF report", self._deidentify_toggled,
+                                      checkable=True, tip="No name, patient ID or birth date in "
+                                      "the PDF report (age only)")
+        self.a_deidentify.setChecked(self.settings.value("export/deidentify", "false") == "true")
+        self.a_export_csv = self._act("&CSV of this patient…", lambda: self.exports.export_csv("patient"),
+                                      tip="Per-level and per-visit CSV of the patient's saved readings")
+        self.a_export_csv_all = self._act("CSV of the whole &workspace…",
+                                          lambda: self.exports.export_csv("workspace"),
+                                          tip="Per-level and per-visit CSV of every saved reading")
+        self.a_pacs_settings = self._act("PACS server settings…",
+                                         lambda: self.exports.edit_pacs_settings(),
+                                         tip="DICOMweb URL, user, password and timeout")
         self.a_quit = self._act("&Quit", self.close, K.Quit)
         self.a_undo = self._act("&Undo", self.undo, K.Undo, short="Undo")
         self.a_redo = self._act("&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], short="Redo")
@@ -238,24 +265,63 @@ class MainWindow(QMainWindow):
                                         "Drag to measure a distance (mm, or px when uncalibrated)")
         self.a_tool_cal = self._act("Calibrate", lambda: self.set_tool(TOOL_CALIBRATE), "C", True,
                                     "Draw a line over a known length, then type it in mm")
-        for a in (self.a_tool_place, self.a_tool_measure, self.a_tool_cal):
+        self.a_tool_propose = self._act("Propose points", lambda: self.set_tool(TOOL_PROPOSE),
+                                        "G", True, "Click inside a vertebral body: its six "
+                                        "points are proposed for the guide's level", "Propose")
+        for a in (self.a_tool_place, self.a_tool_measure, self.a_tool_cal, self.a_tool_propose):
             self.tool_group.addAction(a)
         self.a_tool_place.setChecked(True)
+        # semi-automatic placement (ui/proposals.py). No "Shift+<letter>" beside a
+        # "<letter>" shortcut: Qt also tries the key without Shift and then finds both
+        # ambiguous, so neither would fire.
+        P = self.proposer
+        self.a_propose_span = self._act("Propose spine (two clicks)…", lambda: P.start_span(),
+                                        "Ctrl+G", tip="Name two levels, click inside those two "
+                                        "bodies: every level between is proposed")
+        self.a_carry = self._act("Carry forward from visit…", lambda: P.carry_forward(),
+                                 tip="Propose the points of an earlier saved reading of this "
+                                     "patient on this film")
+        # Enter accepts only while the film has the focus (the table's editors keep Enter)
+        self.a_accept_all = QAction("Accept all proposals", self)
+        self.a_accept_all.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
+        self.a_accept_all.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.a_accept_all.setToolTip("Accept every proposed point (Enter on the film)")
+        self.a_accept_all.setIconText("Accept all")
+        self.a_accept_all.triggered.connect(lambda: P.accept_all())
+        self.view.addAction(self.a_accept_all)
+        self.a_accept_level = self._act("Accept proposals of the level", lambda: P.accept_level(),
+                                        "Ctrl+Return", tip="Accept the proposed points of the "
+                                        "selected level")
+        self.a_reject_level = self._act("Reject proposals of the level", lambda: P.reject_level(),
+                                        "X", tip="Remove the proposed points of the selected level")
+        self.a_reject_all = self._act("Reject all proposals", lambda: P.reject_all(), "Ctrl+Shift+X",
+                                      tip="Remove every proposed point not yet accepted")
 
     def _make_menus(self) -> None:
         mb = self.menuBar()
         m = mb.addMenu("&File")
         m.addAction(self.a_open)
         m.addAction(self.a_open_folder)
+        m.addAction(self.a_open_pacs)
         self.recent_menu = m.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         m.addSeparator()
         m.addAction(self.a_save)
+        self.export_menu = m.addMenu("&Export")
+        for a in (self.a_export_sr, self.a_store_sr, None, self.a_export_pdf, self.a_deidentify,
+                  None, self.a_export_csv, self.a_export_csv_all):
+            self.export_menu.addSeparator() if a is None else self.export_menu.addAction(a)
+        self.export_menu.aboutToShow.connect(self.update_pacs_state)
         m.addSeparator()
         m.addAction(self.a_quit)
         m = mb.addMenu("&Edit")
         for a in (self.a_undo, self.a_redo, None, self.a_del_point, self.a_del_vertebra,
                   self.a_relabel, None, self.a_ne, self.a_skip, self.a_prev_level, self.a_next_level):
+            m.addSeparator() if a is None else m.addAction(a)
+        m = mb.addMenu("&Propose")
+        self.propose_menu = m
+        for a in (self.a_tool_propose, self.a_propose_span, self.a_carry, None, self.a_accept_all,
+                  self.a_accept_level, None, self.a_reject_level, self.a_reject_all):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&View")
         for a in (self.a_fit, self.a_1to1, self.a_zoom_in, self.a_zoom_out, None, self.a_rotate,
@@ -268,15 +334,18 @@ class MainWindow(QMainWindow):
         m.addAction(self.browser_dock.toggleViewAction())
         m.addAction(self.table_dock.toggleViewAction())
         m = mb.addMenu("&Tools")
-        for a in (self.a_tool_place, self.a_tool_measure, self.a_tool_cal):
+        for a in (self.a_tool_place, self.a_tool_measure, self.a_tool_cal, self.a_tool_propose):
             m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.a_pacs_settings)
 
     def _make_toolbar(self) -> None:
         tb = QToolBar("Film")
         tb.setObjectName("FilmToolbar")
         self.addToolBar(tb)
         for a in (self.a_open, self.a_open_folder, self.a_save, None, self.a_undo, self.a_redo,
-                  None, self.a_tool_place, self.a_tool_measure, self.a_tool_cal, None, self.a_fit,
+                  None, self.a_tool_place, self.a_tool_measure, self.a_tool_cal,
+                  self.a_tool_propose, self.a_accept_all, None, self.a_fit,
                   self.a_1to1, self.a_rotate, self.a_flip, self.a_invert, self.a_reset):
             tb.addSeparator() if a is None else tb.addAction(a)
         tb.addSeparator()
@@ -308,6 +377,7 @@ class MainWindow(QMainWindow):
         v.lineDrawn.connect(self._line_drawn)
         v.displayChanged.connect(self._display_changed)
         v.viewChanged.connect(self._view_changed)
+        v.escapePressed.connect(self.proposer.cancel)
         self.layer.pointDragged.connect(self._point_dragged)
         self.layer.dragStarted.connect(self._drag_started)
         self.layer.dragFinished.connect(self._drag_finished)
@@ -438,6 +508,7 @@ class MainWindow(QMainWindow):
         return (saved or fresh), False
 
     def _set_document(self, doc: Document, recovered: bool = False) -> None:
+        self.proposer.cancel()
         if self.doc is not None:
             self.doc.close()
         self.show_compare(False)
@@ -650,6 +721,9 @@ class MainWindow(QMainWindow):
     def _image_clicked(self, x: float, y: float) -> None:
         if self.doc is None:
             return
+        if self.view.tool == TOOL_PROPOSE or self.proposer.waiting:
+            self.proposer.click(x, y)
+            return
         t = self.doc.guide.target
         if t is None:
             self.statusBar().showMessage(self.doc.guide.text, 4000)
@@ -736,6 +810,16 @@ class MainWindow(QMainWindow):
             return
         self.doc.jump(level)
         self.select_level(level, centre=True)
+        self.proposer.level_chosen(level)
+
+    def update_pacs_state(self) -> None:
+        """Store SR to PACS is offered when a PACS is configured (read when the Export menu
+        opens and after the settings dialog)."""
+        self._pacs_configured = self.exports.pacs_settings() is not None
+        self._update_actions()
+
+    def _deidentify_toggled(self) -> None:
+        self.settings.setValue("export/deidentify", "true" if self.a_deidentify.isChecked() else "false")
 
     def _set_direction(self, d: Direction) -> None:
         self.settings.setValue("guide/direction", d.value)
@@ -763,9 +847,14 @@ class MainWindow(QMainWindow):
     def set_tool(self, tool: str) -> None:
         self.view.tool = tool
         {TOOL_PLACE: self.a_tool_place, TOOL_MEASURE: self.a_tool_measure,
-         TOOL_CALIBRATE: self.a_tool_cal}[tool].setChecked(True)
-        if tool == TOOL_PLACE:
+         TOOL_CALIBRATE: self.a_tool_cal, TOOL_PROPOSE: self.a_tool_propose}[tool].setChecked(True)
+        if tool != TOOL_PROPOSE:
+            self.proposer.cancel()
+        if tool in (TOOL_PLACE, TOOL_PROPOSE):
             self.view.line.hide_all()
+        if tool == TOOL_PROPOSE and not self.proposer.waiting:
+            self.statusBar().showMessage("Propose: click inside the body of the guide's level; "
+                                         "its six points are proposed (Enter accepts all)", 8000)
         elif tool == TOOL_CALIBRATE:
             self.statusBar().showMessage("Calibrate: draw a line over a known length "
                                          "(e.g. a ruler or calibration ball), then type it in mm", 8000)
@@ -939,8 +1028,19 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 8000)
         dialogs.show_error(self, message)
 
+    def show_guide_text(self, text: str | None) -> None:
+        """Show ``text`` in the guide bar instead of the guide (None: the guide again)."""
+        self._guide_override = text
+        if text is not None:
+            self.guide_bar.next_label.setText(text)
+        elif self.doc is not None:
+            self._guide_changed(self.doc.guide.text)
+
     def _guide_changed(self, text: str) -> None:
-        self.guide_bar.next_label.setText(f"Next: {text}" if self.doc and self.doc.guide.target else text)
+        if getattr(self, "_guide_override", None):
+            self.guide_bar.next_label.setText(self._guide_override)
+        else:
+            self.guide_bar.next_label.setText(f"Next: {text}" if self.doc and self.doc.guide.target else text)
         lv = self.doc.guide.level if self.doc else None
         if lv is not None:
             with QSignalBlocker(self.guide_bar.level_box):
@@ -989,18 +1089,32 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         has = self.doc is not None
-        h = self.doc.history if has else None
-        self.a_undo.setEnabled(bool(h and h.can_undo))
-        self.a_redo.setEnabled(bool(h and h.can_redo))
-        self.a_undo.setText(f"&Undo {h.undo_label}" if h and h.undo_label else "&Undo")
-        self.a_redo.setText(f"&Redo {h.redo_label}" if h and h.redo_label else "&Redo")
+        h = self.doc.history if has else None   # (History has __len__: test "is not None")
+        self.a_undo.setEnabled(h is not None and h.can_undo)
+        self.a_redo.setEnabled(h is not None and h.can_redo)
+        self.a_undo.setText(f"&Undo {h.undo_label}" if h is not None and h.undo_label else "&Undo")
+        self.a_redo.setText(f"&Redo {h.redo_label}" if h is not None and h.redo_label else "&Redo")
         self.a_undo.setIconText("Undo")
         self.a_redo.setIconText("Redo")
         self.a_undo.setToolTip(self.a_undo.text().replace("&", ""))
         self.a_redo.setToolTip(self.a_redo.text().replace("&", ""))
         for a in (self.a_save, self.a_compare, self.a_del_point, self.a_del_vertebra,
-                  self.a_relabel, self.a_ne, self.a_skip):
+                  self.a_relabel, self.a_ne, self.a_skip, self.a_export_sr, self.a_export_pdf,
+                  self.a_export_csv):
             a.setEnabled(has)
+        self.a_export_csv_all.setEnabled(self.workspace is not None)
+        for a in (self.a_tool_propose, self.a_propose_span, self.a_carry):
+            a.setEnabled(has)
+        pending = bool(has and self.doc.pending_levels())
+        for a in (self.a_accept_all, self.a_accept_level, self.a_reject_level, self.a_reject_all):
+            a.setEnabled(pending)
+        configured = has and self._pacs_configured
+        self.a_store_sr.setEnabled(configured)
+        self.a_store_sr.setText("Store SR to &PACS" if configured or not has else
+                                "Store SR to PACS (no PACS configured: Tools ▸ PACS server settings…)")
+        self.a_store_sr.setToolTip("Send the reading as a DICOM SR to the configured PACS"
+                                   if configured or not has else
+                                   "No PACS configured: Tools ▸ PACS server settings…")
 
     def _film_name(self) -> str:
         if self.doc is None or self.doc.radiograph is None or self.doc.radiograph.path is None:

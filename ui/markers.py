@@ -5,6 +5,12 @@ they keep their screen size and stay upright under zoom, rotation and flip. The 
 edits the reading: a handle drag emits :attr:`MarkerLayer.pointDragged` (many times) and
 :attr:`MarkerLayer.dragFinished` (once, on release); the owner applies them to the reading,
 whose events then move the items (model → view, one direction only).
+
+Proposed points (:mod:`vfa.autoplace`, ``VertebraReading.proposals`` in state *proposed*) are
+drawn hollow and dashed in :data:`ui.colors.PROPOSED` (low confidence: dashed in
+:data:`ui.colors.LOW_CONFIDENCE` with a "!"), the outline of such a level is dashed and its
+label says "proposed"; the tooltip gives the method and confidence. Accepted or moved points
+look like points the reader placed.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from PyQt6.QtCore import QObject, QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter, QPen, QTransform
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
+from vfa.autoplace.proposal import Proposal
 from vfa.levels import LEVELS, Level, PointSlot, Status
 from vfa.morphometry import ReadingSummary
 from vfa.reading import Reading
@@ -51,14 +58,52 @@ class HandleItem(QGraphicsItem):
         self._offset = QPointF()
         self._dragging = False
         self.radius = self.RADIUS if layer.editable else 2.5
+        self.proposal: Proposal | None = None
+
+    @property
+    def proposed(self) -> bool:
+        """Drawn as a proposal: a pending proposed point (not accepted, not moved)."""
+        return self.proposal is not None and self.proposal.pending
+
+    def set_proposal(self, proposal: Proposal | None) -> None:
+        if proposal == self.proposal:
+            return
+        self.proposal = proposal
+        tip = f"{self.level} — {self.slot.label}"
+        if proposal is not None:
+            tip += (f"\n{proposal.state} ({proposal.method}), confidence {proposal.confidence:.2f}")
+            if proposal.pending and proposal.low_confidence:
+                tip += " — low: check this point carefully"
+            if proposal.pending:
+                tip += "\nEnter accepts all proposals; drag to correct"
+        self.setToolTip(tip)
+        self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802
-        r = self.radius + 3
+        r = self.radius + 5
         return QRectF(-r, -r, 2 * r, 2 * r)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         r = self.radius
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.proposed:
+            low = self.proposal.low_confidence
+            color = colors.LOW_CONFIDENCE if low else colors.PROPOSED
+            r += 1.5                      # a little larger than a placed point, no centre dot
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QPen(QColor(0, 0, 0, 200), 3.5))
+            painter.drawEllipse(QPointF(), r, r)
+            pen = QPen(colors.HIGHLIGHT if self.isSelected() else color,
+                       2.5 if self.isSelected() else 2.0)
+            pen.setDashPattern([2.2, 1.8])   # in pen widths: ~4 dashes around the ring
+            pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+            painter.setPen(pen)
+            painter.drawEllipse(QPointF(), r, r)
+            if low:
+                painter.setPen(QPen(color, 2.0))
+                painter.drawLine(QPointF(r + 1.5, -r - 1), QPointF(r + 1.5, -1.5))
+                painter.drawPoint(QPointF(r + 1.5, 1.2))
+            return
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(QColor(0, 0, 0, 200), 3.5))
         painter.drawEllipse(QPointF(), r, r)
@@ -122,6 +167,7 @@ class VertebraItems:
         self.color = QColor(colors.UNGRADED)
         self.selected = False
         self.error = False
+        self.pending = False
         self._state = None
 
     def remove(self) -> None:
@@ -135,10 +181,11 @@ class VertebraItems:
                error: str | None) -> None:
         v = reading.get(self.level)
         pts = dict(v.points) if v is not None else {}
+        props = dict(v.proposals) if v is not None else {}
         status = v.status if v is not None else Status.EVALUABLE
         grade = summary.results[self.level.index].grade if summary is not None else None
-        state = (tuple(sorted(pts.items())), status, grade, error, self.selected,
-                 self.layer.orientation)
+        state = (tuple(sorted(pts.items())), tuple(sorted(props.items())), status, grade, error,
+                 self.selected, self.layer.orientation)
         if state == self._state:     # nothing to redraw (most levels during a drag)
             return
         self._state = state
@@ -153,6 +200,9 @@ class VertebraItems:
                 self.layer.scene.addItem(h)
             if h.pos() != QPointF(x, y):
                 h.setPos(x, y)
+            h.set_proposal(props.get(slot))
+        pending = [p for p in props.values() if p.pending]
+        self.pending = bool(pending)
         # colour from the final grade
         self.error = error is not None
         color = colors.GEOMETRY_ERROR if self.error else colors.grade_color(grade, status)
@@ -162,10 +212,14 @@ class VertebraItems:
         # outline
         qpts = [QPointF(*pts[s]) for s in OUTLINE if s in pts]
         complete = len(pts) == 6
-        pen = QPen(color, 3.0 if self.selected else 1.6)
+        low = any(p.low_confidence for p in pending)
+        line_color = (colors.LOW_CONFIDENCE if low else colors.PROPOSED) if pending and not self.error else color
+        pen = QPen(line_color, 3.0 if self.selected else 1.6)
         pen.setCosmetic(True)
         if self.error or status is Status.NOT_EVALUABLE:
             pen.setStyle(Qt.PenStyle.DashLine)
+        elif pending:
+            pen.setDashPattern([4.0, 3.0])
         self.outline.setPen(pen)
         self.outline.setPath(outline_path(qpts, complete))
         # label
@@ -174,10 +228,12 @@ class VertebraItems:
             text += " · NE"
         elif self.error:
             text += " · ⚠ check points"
+        elif pending:
+            text += " · proposed" + (" ⚠ low confidence" if low else "")
         elif grade is not None and complete:
             text += f" · {colors.grade_text(grade)}"
         self.label.set_text(text)
-        self.label.set_color(colors.HIGHLIGHT if self.selected else color)
+        self.label.set_color(colors.HIGHLIGHT if self.selected else line_color)
         self.label.font.setUnderline(self.selected)
         self._place_label(pts)
         visible = bool(pts) or status is Status.NOT_EVALUABLE

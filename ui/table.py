@@ -2,7 +2,10 @@
 
 Heights, ratios and the suggested grade are shown as computed by vfa; the reader's grade,
 type, status and note are edited in place (each edit is one undo step through the
-:class:`~ui.document.Document`). The table refreshes on every change of the reading,
+:class:`~ui.document.Document`). A level with proposed points not yet accepted is marked
+:data:`PROPOSED_MARK` in its level cell, tinted in the proposal colour (amber when a point has
+a low confidence; the tooltip gives how many and the lowest confidence), and the line above
+the table names the levels still proposed. The table refreshes on every change of the reading,
 including each step of a point drag.
 """
 
@@ -13,6 +16,7 @@ from PyQt6.QtGui import QBrush, QColor, QFont
 from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QLabel, QTableWidget,
                              QTableWidgetItem, QVBoxLayout, QWidget)
 
+from vfa.autoplace.proposal import LOW_CONFIDENCE
 from vfa.levels import (LEVELS, NOT_EVALUABLE_REASONS, READER_GRADES, DeformityType, Level,
                         Status)
 
@@ -23,6 +27,9 @@ COLUMNS = ["Level", "Ha", "Hm", "Hp", "Wedge", "Bicon.", "Crush", "Suggested", "
 C_LEVEL, C_HA, C_HM, C_HP, C_WEDGE, C_BICON, C_CRUSH, C_SUGG, C_GRADE, C_TYPE, C_STATUS, C_NOTE = range(12)
 TYPES = [t.value for t in DeformityType]
 EVALUABLE_TEXT = "evaluable"
+#: Level cell mark of a level with proposed points not yet accepted (a dashed circle, like
+#: the proposed handles on the film).
+PROPOSED_MARK = "◌"
 
 
 def _num(v, fmt: str) -> str:
@@ -61,7 +68,7 @@ class GradingTable(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
-        widths = [44, 54, 54, 54, 50, 50, 50, 182, 58, 106, 132, 80]
+        widths = [54, 54, 54, 54, 50, 50, 50, 182, 58, 106, 132, 70]
         for c, w in enumerate(widths):
             self.table.setColumnWidth(c, w)
         tips = {C_HA: "anterior height", C_HM: "middle height", C_HP: "posterior height",
@@ -149,6 +156,12 @@ class GradingTable(QWidget):
             detail += " Paediatric study: suggested grades are advisory."
         if errors:
             detail += " ⚠ Check the points of " + ", ".join(str(l) for l in errors) + "."
+        pending_levels = [v.level for v in reading if v.pending_proposals]
+        if pending_levels:
+            names = ", ".join(str(l) for l in pending_levels) if len(pending_levels) <= 4 else \
+                f"{pending_levels[0]}–{pending_levels[-1]} ({len(pending_levels)} levels)"
+            detail += (f" {PROPOSED_MARK} Proposed, not yet accepted: {names} "
+                       "(Enter on the film accepts all).")
         self.detail_label.setText(detail)
         self.detail_label.setStyleSheet("color: #b00000;" if errors else "")
         hdr = {C_HA: f"Ha {unit}", C_HM: f"Hm {unit}", C_HP: f"Hp {unit}"}
@@ -184,7 +197,15 @@ class GradingTable(QWidget):
                     v = reading.get(lv)
                     n = len(v.points) if v else 0
                     sugg = f"{n}/6 points" if n else ""
-                self._set(row, C_SUGG, sugg, tooltip=err or "")
+                v = reading.get(lv)
+                pending = [v.proposals[sl] for sl in v.pending_proposals] if v is not None else []
+                prop_tip = ""
+                if pending:
+                    low = min(p.confidence for p in pending)
+                    prop_tip = (f"{len(pending)} proposed point(s) not yet accepted (lowest "
+                                f"confidence {low:.2f}{', check carefully' if low < LOW_CONFIDENCE else ''})."
+                                " Enter accepts all proposals; drag a point to correct it.")
+                self._set(row, C_SUGG, sugg, tooltip=err or prop_tip)
                 sugg_item = self.table.item(row, C_SUGG)
                 sugg_item.setForeground(QBrush(QColor(176, 0, 0)) if err else QBrush())
                 note_item = self.table.item(row, C_NOTE)
@@ -194,6 +215,9 @@ class GradingTable(QWidget):
                 lvl_item = self.table.item(row, C_LEVEL)
                 if err:
                     bg = QColor(colors.GEOMETRY_ERROR).lighter(150)
+                elif pending:
+                    bg = QColor(colors.LOW_CONFIDENCE if low < LOW_CONFIDENCE
+                                else colors.PROPOSED).lighter(150)
                 elif not r.evaluable:
                     bg = QColor(colors.NOT_EVALUABLE).lighter(130)
                 elif r.grade is not None:
@@ -201,7 +225,8 @@ class GradingTable(QWidget):
                 else:
                     bg = None
                 lvl_item.setBackground(QBrush(bg) if bg is not None else QBrush())
-                lvl_item.setToolTip(err or "")
+                self._set(row, C_LEVEL, f"{lv} {PROPOSED_MARK}" if pending else lv.value)
+                lvl_item.setToolTip(err or prop_tip)
                 # combos
                 g = self.grade_boxes[row]
                 with QSignalBlocker(g):

@@ -147,11 +147,16 @@ def answer_dialogs(monkeypatch) -> dict:
     """Replace every question of :mod:`ui.dialogs` by a recorded answer (never blocks).
 
     Returns ``{"errors": [...], "unsaved": [...], "recover": [...], "answers": {...}}``;
-    change ``answers`` to steer the next replies."""
+    change ``answers`` to steer the next replies (``answers["save_path"]``: the file an
+    export dialog returns, None = cancelled; ``answers["save_first"]``: save before export;
+    ``answers["item"]``: the index chosen in a list, ``"default"`` = the preselected one, None =
+    cancelled; ``answers["span"]``: the two levels of Propose spine, ``"default"`` = as offered)."""
     from ui import dialogs
-    asked: dict = {"errors": [], "unsaved": [], "recover": [], "lengths": [], "reasons": []}
+    asked: dict = {"errors": [], "unsaved": [], "recover": [], "lengths": [], "reasons": [],
+                   "save_paths": [], "save_first": [], "warnings": [], "items": [], "spans": []}
     rec = {"unsaved": dialogs.DISCARD, "recover": dialogs.LATER, "length": 20.0,
-           "reason": "hardware", "shift": 1}
+           "reason": "hardware", "shift": 1, "save_path": None, "save_first": True,
+           "item": "default", "span": "default"}
     asked["answers"] = rec
 
     def unsaved(parent, what):
@@ -170,6 +175,29 @@ def answer_dialogs(monkeypatch) -> dict:
         asked["reasons"].append(level)
         return rec["reason"]
 
+    def save_path(parent, title, suggested, file_filter):
+        asked["save_paths"].append((title, str(suggested)))
+        p = rec["save_path"]
+        return Path(p) if p is not None else None
+
+    def save_first(parent, what):
+        asked["save_first"].append(what)
+        return rec["save_first"]
+
+    def item(parent, title, label, items, current=0):
+        asked["items"].append((title, list(items), current))
+        return current if rec["item"] == "default" else rec["item"]
+
+    def span(parent, first=None, last=None):
+        asked["spans"].append((first, last))
+        return (first, last) if rec["span"] == "default" else rec["span"]
+
+    monkeypatch.setattr(dialogs, "show_warning",
+                        lambda parent, text, title="VFA": asked["warnings"].append(str(text)))
+    monkeypatch.setattr(dialogs, "ask_item", item)
+    monkeypatch.setattr(dialogs, "ask_span_levels", span)
+    monkeypatch.setattr(dialogs, "ask_save_path", save_path)
+    monkeypatch.setattr(dialogs, "ask_save_first", save_first)
     monkeypatch.setattr(dialogs, "show_error",
                         lambda parent, err, title="VFA": asked["errors"].append(str(err)))
     monkeypatch.setattr(dialogs, "ask_unsaved", unsaved)

@@ -80,13 +80,16 @@ def _grade(g: Any) -> str:
 # --------------------------------------------------------------------------------------
 # Collecting readings
 # --------------------------------------------------------------------------------------
-def readings_from_workspace(root: str | os.PathLike[str]) -> list[Reading]:
-    """Every saved reading of every reader in a workspace (newest per film and reader)."""
+def readings_from_workspace(root: Any, patient_id: str | None = None) -> list[Reading]:
+    """Every saved reading of every reader in a workspace (newest per film and reader);
+    only ``patient_id``'s when given. ``root`` is the workspace folder or an open
+    :class:`vfa.workspace.Workspace` (the viewer's; it is left open)."""
     from .workspace import Workspace
-    ws = Workspace(root)
+    own = not isinstance(root, Workspace)
+    ws = Workspace(root) if own else root
     try:
         chosen: dict[tuple[str, str], Any] = {}
-        for rec in ws.index.readings():
+        for rec in ws.index.readings(patient_id=patient_id):
             key = (rec.sop_instance_uid, rec.reader)
             cur = chosen.get(key)
             if cur is None or (rec.saved_at or _dt.datetime.min) > (cur.saved_at or _dt.datetime.min):
@@ -99,7 +102,8 @@ def readings_from_workspace(root: str | os.PathLike[str]) -> list[Reading]:
                 print(f"vfa export-csv: skipped {rec.path}: {exc}", file=sys.stderr)
         return out
     finally:
-        ws.close()
+        if own:
+            ws.close()
 
 
 def collect_readings(inputs: Sequence[str | os.PathLike[str]]) -> list[Reading]:
@@ -252,5 +256,6 @@ def export_csv(readings: Sequence[Reading], out: str | os.PathLike[str],
 
 
 __all__ = ["LEVEL_COLUMNS", "SUMMARY_COLUMNS", "POINT_COLUMNS", "collect_readings",
+           "readings_from_workspace",
            "export_csv", "summary_path_for", "level_rows", "summary_rows"]
 

@@ -90,6 +90,23 @@ def film_for(reading: Reading, reading_path: str | os.PathLike[str] | None = Non
     return None
 
 
+def patient_inputs(workspace: Any, patient_id: str, reader: str | None = None) -> list[VisitInput]:
+    """The report's input for a patient ID: every saved reading of the patient in
+    ``workspace`` (one per film: ``reader``'s, else the newest), each with its film (the
+    reading's ``image_path`` or the path the workspace indexed). Used by ``vfa report`` and
+    the viewer's File > Export > PDF report."""
+    found = workspace.readings_for_patient(patient_id, reader=reader)
+    if not found:
+        raise ExportError(f"no saved readings for patient {patient_id!r} in workspace "
+                          f"{workspace.root}" + (f" by reader {reader!r}" if reader else "")
+                          + ": check the ID, or pass reading files")
+    out = []
+    for r in found:
+        rec = workspace.index.image(r.sop_instance_uid) if r.sop_instance_uid else None
+        out.append(VisitInput(r, film_for(r, None, rec.path if rec else None)))
+    return out
+
+
 # --------------------------------------------------------------------------------------
 # Fonts and styles
 # --------------------------------------------------------------------------------------
@@ -575,4 +592,4 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
     return atomic_write_bytes(out, buf.getvalue())
 
 
-__all__ = ["VisitInput", "write_report", "film_for", "IMAGE_PX"]
+__all__ = ["VisitInput", "write_report", "film_for", "patient_inputs", "IMAGE_PX"]

@@ -180,6 +180,18 @@ class Workspace:
         out.sort(key=lambda r: (r.study_date is None, r.study_date or _dt.date.min))
         return out
 
+    def time_point(self, reading: Reading) -> str | None:
+        """'baseline' or 'follow-up' for the SR's time point context, from the patient's
+        visits with a saved reading (any reader) plus ``reading`` itself: the earliest study
+        date is the baseline (also when it is the only visit so far), a later one a follow-up.
+        None when it is not known (no patient ID or no study date)."""
+        if not reading.patient_id or reading.study_date is None:
+            return None
+        dates = [v.study.study_date for v in self.visits(reading.patient_id)
+                 if v.readings and v.study.study_date is not None]
+        first = min(dates + [reading.study_date])
+        return "baseline" if reading.study_date <= first else "follow-up"
+
     # ------------------------------------------------------------------ autosave / recovery
     def autosave(self, reading: Reading) -> Path:
         """Write the unsaved state for crash recovery (atomic)."""

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import ExportError, ReadingFormatError
+from ..errors import ReadingFormatError
 from ..reading import load_reading
 
 NAME = "report"
@@ -30,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..report_pdf import VisitInput, film_for, write_report
+    from ..report_pdf import VisitInput, film_for, patient_inputs, write_report
 
     visits: list[VisitInput] = []
     ws = None
@@ -46,14 +46,7 @@ def run(args: argparse.Namespace) -> int:
             if ws is None:
                 from ..workspace import Workspace
                 ws = Workspace(args.workspace)
-            found = ws.readings_for_patient(item, reader=args.reader)
-            if not found:
-                raise ExportError(f"no saved readings for patient {item!r} in workspace {ws.root}"
-                                  + (f" by reader {args.reader!r}" if args.reader else "")
-                                  + ": check the ID, or pass reading files")
-            for r in found:
-                rec = ws.index.image(r.sop_instance_uid) if r.sop_instance_uid else None
-                visits.append(VisitInput(r, film_for(r, None, rec.path if rec else None)))
+            visits += patient_inputs(ws, item, reader=args.reader)
     finally:
         if ws is not None:
             ws.close()

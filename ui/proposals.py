@@ -1,0 +1,396 @@
+"""Semi-automatic placement in the viewer: the front of :mod:`vfa.autoplace`.
+
+* **Propose tool** (G): a click inside a vertebral body proposes the six points of the
+  guide's current level (:func:`vfa.autoplace.vertebra.propose_vertebra`, ~20-40 ms, on the
+  GUI thread with a busy cursor); the guide then moves on.
+* **Propose spine…** (Ctrl+G): the reader names two levels (default: the guide's level and
+  L4, or T4 and L4) and clicks inside those two bodies; every level between is proposed
+  (:func:`vfa.autoplace.spine.propose_span`, a few hundred ms, in a worker thread).
+* **Carry forward from visit…**: an earlier saved reading of the same patient
+  (:meth:`vfa.workspace.Workspace.readings_for_patient`) is carried onto the open film
+  (:func:`vfa.autoplace.carry.carry_forward`, in a worker thread). The reader first clicks
+  inside one carried body (default L1; the Level box or [ ] choose another): this *anchor*
+  pins the alignment, which otherwise can land one vertebra off on a periodic spine
+  (docs/semi-automatic.md, known failure modes).
+
+Facing: a single click decides the anterior side from the image, which can fail; once the
+film's facing is known — from vertebrae the reader placed or accepted, else from a span or a
+carry-forward on this film — it is passed to every further proposal.
+* **Accept all** (Enter on the film), **Accept level** (Ctrl+Enter), **Reject level** (X),
+  **Reject all** (Ctrl+Shift+X): :meth:`ui.document.Document.accept_proposals` /
+  :meth:`~ui.document.Document.reject_proposals`. Dragging a proposed point marks it *moved*
+  (the reading does that in ``set_point``).
+
+Every proposal, acceptance and rejection is one undo step and is autosaved like any edit. No
+image analysis happens here: the widgets collect clicks and show what ``vfa`` returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PyQt6.QtCore import QObject
+
+from vfa.errors import VfaError
+from vfa.levels import LEVELS, Level
+
+from . import dialogs
+from .exports import describe_error
+from .tasks import busy_cursor, run_busy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .mainwindow import MainWindow
+
+
+@dataclass
+class SpanState:
+    """Propose spine in progress: the two levels and the clicks so far."""
+
+    levels: tuple[Level, Level]
+    clicks: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def next_level(self) -> Level:
+        return self.levels[len(self.clicks)]
+
+    @property
+    def text(self) -> str:
+        n = len(self.clicks)
+        return (f"Propose spine {self.levels[0]}–{self.levels[1]}: click inside the body of "
+                f"{self.next_level} ({n + 1} of 2) — Esc cancels")
+
+
+@dataclass
+class CarryState:
+    """Carry forward waiting for the anchor click: the earlier reading, its film, the level
+    the reader will click."""
+
+    earlier: object
+    film_path: Path
+    when: str
+    levels: list[Level]
+    anchor: Level
+
+    @property
+    def text(self) -> str:
+        return (f"Carry forward {self.when}: click inside the body of {self.anchor} on this film "
+                "(another level: Level box or [ ]) — Esc cancels")
+
+
+def facing_of(reading, confirmed_only: bool = True) -> str | None:
+    """'left' / 'right': the side the anterior wall is on in the complete vertebrae of
+    ``reading`` (majority; only points the reader placed, accepted or moved when
+    ``confirmed_only``), None if there are none."""
+    from vfa.levels import PointSlot as S
+    votes = 0
+    for v in reading:
+        if not v.complete or (confirmed_only and v.pending_proposals):
+            continue
+        p = v.points
+        ant = p[S.SUPERIOR_ANTERIOR][0] + p[S.INFERIOR_ANTERIOR][0]
+        post = p[S.SUPERIOR_POSTERIOR][0] + p[S.INFERIOR_POSTERIOR][0]
+        votes += 1 if ant > post else -1 if ant < post else 0
+    return None if votes == 0 else ("right" if votes > 0 else "left")
+
+
+class Proposer(QObject):
+    """The proposal actions of one main window (the window owns the QActions)."""
+
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.w = window
+        self.span: SpanState | None = None
+        self.carry: CarryState | None = None
+        #: facing found by a span or carry-forward on the open film ({document: facing})
+        self._facing: tuple[object, str] | None = None
+
+    @property
+    def doc(self):
+        return self.w.doc
+
+    def _status(self, text: str, ms: int = 8000) -> None:
+        self.w.statusBar().showMessage(text, ms)
+
+    def _after(self, levels: list[Level], warnings: list[str], done: dict | None = None) -> None:
+        """Show the result: the first proposed level selected, warnings said."""
+        if done is not None:
+            kept = [lv for lv in levels if lv not in done]
+            levels = [lv for lv in levels if lv in done]
+            if not levels:
+                self._status("Nothing proposed: " + ", ".join(str(lv) for lv in kept)
+                             + " already has the reader's points (delete them to propose)", 8000)
+                return
+        if levels:
+            self.w.select_level(levels[0], centre=False)
+        low = [lv for lv in levels
+               if any(p.low_confidence for p in self.doc.reading.vertebra(lv).proposals.values()
+                      if p.pending)]
+        msg = f"Proposed {', '.join(str(lv) for lv in levels)}" if len(levels) <= 3 else \
+            f"Proposed {len(levels)} levels ({levels[0]}–{levels[-1]})"
+        msg += ": Enter accepts all, drag a point to correct it"
+        if low:
+            msg += f"; low confidence on {', '.join(str(lv) for lv in low)}"
+        self._status(msg, 12000)
+        if warnings:
+            dialogs.show_warning(self.w, "Check the proposals:\n\n" + "\n".join(
+                f"• {w}" for w in warnings), "Proposed points")
+
+    @property
+    def waiting(self) -> bool:
+        """A span or a carry-forward is waiting for clicks."""
+        return self.span is not None or self.carry is not None
+
+    def facing(self) -> str | None:
+        """The film's facing if known (see the module docstring), else None (automatic)."""
+        known = facing_of(self.doc.reading)
+        if known is None and self._facing is not None and self._facing[0] is self.doc:
+            known = self._facing[1]
+        return known
+
+    def _remember_facing(self, facing: str | None) -> None:
+        if facing in ("left", "right"):
+            self._facing = (self.doc, facing)
+
+    def _fail(self, exc: BaseException, title: str) -> None:
+        text = describe_error(exc)
+        self._status(f"⚠ {text}", 10000)
+        dialogs.show_error(self.w, text, title)
+
+    # ------------------------------------------------------------------ one click
+    def click(self, x: float, y: float) -> bool:
+        """A click on the film with the Propose tool (or during Propose spine)."""
+        if self.doc is None:
+            return False
+        if self.span is not None:
+            return self._span_click(x, y)
+        if self.carry is not None:
+            return self._carry_click(x, y)
+        return self.propose_at(x, y)
+
+    def propose_at(self, x: float, y: float, level: Level | None = None) -> bool:
+        """Propose the six points of ``level`` (default: the guide's current level) from a
+        click inside its body."""
+        doc = self.doc
+        lv = level or doc.guide.level
+        if lv is None:
+            self._status("All levels are done: choose a level (Level box, [ or ]) to propose", 6000)
+            return False
+        from vfa.autoplace.vertebra import propose_vertebra
+        try:
+            with busy_cursor():
+                fit = propose_vertebra(doc.film_image(), (x, y), facing=self.facing())
+        except VfaError as exc:
+            self._fail(exc, f"Propose {lv}")
+            return False
+        done = doc.propose({lv: fit.proposals("one-click")}, f"propose {lv}")
+        if done is None:
+            return False
+        self._after([lv], [f"{lv}: {w}" for w in fit.warnings], done)
+        return bool(done)
+
+    # ------------------------------------------------------------------ two clicks
+    def start_span(self) -> bool:
+        """Propose spine…: ask the two levels, then collect two clicks."""
+        if self.doc is None:
+            self._status("Open a film first", 4000)
+            return False
+        self.cancel()
+        g = self.doc.guide.level
+        first = g if g is not None and g != Level.L4 else Level.T4
+        levels = dialogs.ask_span_levels(self.w, first, Level.L4)
+        if not levels:
+            return False
+        a, b = levels
+        if a.index > b.index:
+            a, b = b, a
+        self.span = SpanState((a, b))
+        self.w.set_tool("propose")
+        self.w.show_guide_text(self.span.text)
+        return True
+
+    def cancel(self) -> None:
+        """Esc, another tool or another film: stop waiting for span / anchor clicks."""
+        if self.span is not None or self.carry is not None:
+            what = "Propose spine" if self.span is not None else "Carry forward"
+            self.span = self.carry = None
+            self.w.show_guide_text(None)
+            self._status(f"{what} cancelled", 3000)
+
+    def level_chosen(self, level: Level) -> None:
+        """The reader chose a level (Level box, [ ]) while the anchor click is awaited."""
+        if self.carry is not None and level in self.carry.levels:
+            self.carry.anchor = level
+            self.w.show_guide_text(self.carry.text)
+
+    def _span_click(self, x: float, y: float) -> bool:
+        sp = self.span
+        sp.clicks.append((x, y))
+        if len(sp.clicks) < 2:
+            self.w.show_guide_text(sp.text)
+            return True
+        self.span = None
+        self.w.show_guide_text(None)
+        (la, lb), (ca, cb) = sp.levels, sp.clicks
+        from vfa.autoplace.spine import propose_span
+        doc = self.doc
+        try:
+            with busy_cursor():
+                film = doc.film_image()
+            facing = self.facing()
+            res = run_busy(self.w, f"Proposing {la}–{lb}…",
+                           lambda: propose_span(film, (la, ca), (lb, cb), facing=facing))
+        except VfaError as exc:
+            self._fail(exc, "Propose spine")
+            return False
+        props = {lv: f.proposals("span") for lv, f in res.fits.items()}
+        self._remember_facing(res.facing)
+        done = doc.propose(props, f"propose {la}–{lb}")
+        if done is None:
+            return False
+        warnings = list(res.warnings)
+        if not res.confirmed and not any("confirm" in w for w in warnings):
+            warnings.append(f"the number of vertebrae between {la} and {lb} could not be "
+                            "confirmed: check the labels")
+        levels = [lv for lv in LEVELS if lv in props]
+        self._after(levels, warnings, done)
+        return bool(done)
+
+    # ------------------------------------------------------------------ carry forward
+    def earlier_readings(self) -> list:
+        """The patient's saved readings of other films, oldest first."""
+        ws, doc = self.w.workspace, self.doc
+        if ws is None or doc is None or not doc.reading.patient_id:
+            return []
+        return [r for r in ws.readings_for_patient(doc.reading.patient_id)
+                if r.sop_instance_uid != doc.reading.sop_instance_uid]
+
+    def carry_forward(self) -> bool:
+        """Carry forward from visit…: pick an earlier reading, then the anchor click."""
+        doc = self.doc
+        if doc is None:
+            self._status("Open a film first", 4000)
+            return False
+        self.cancel()
+        title = "Carry forward"
+        try:
+            others = self.earlier_readings()
+        except VfaError as exc:
+            self._fail(exc, title)
+            return False
+        others = [r for r in others if any(v.complete for v in r)]
+        if not others:
+            dialogs.show_error(self.w, "There is no other saved reading of this patient with "
+                               "complete vertebrae to carry forward. Save the reading of an "
+                               "earlier visit first.", title)
+            return False
+        cur = doc.reading.study_date
+        items = []
+        default = len(others) - 1
+        for i, r in enumerate(others):
+            n = sum(1 for v in r if v.complete)
+            when = r.study_date.isoformat() if r.study_date else "undated"
+            items.append(f"{when} — reader {r.reader or 'unknown'} — {n} vertebrae")
+            if cur is not None and r.study_date is not None and r.study_date < cur:
+                default = i          # the latest visit before this one
+        idx = dialogs.ask_item(self.w, title, "Carry the points of which visit onto this film?",
+                               items, default)
+        if idx is None:
+            return False
+        earlier = others[idx]
+        when = earlier.study_date.isoformat() if earlier.study_date else "undated visit"
+        from vfa.report_pdf import film_for
+        rec = self.w.workspace.index.image(earlier.sop_instance_uid)
+        path = film_for(earlier, None, rec.path if rec else None)
+        if path is None:
+            dialogs.show_error(self.w, f"The film of the {when} visit was not found "
+                               f"({earlier.image_path or 'no path recorded'}): open it once so "
+                               "that the workspace knows where it is.", title)
+            return False
+        levels = [v.level for v in earlier if v.complete]
+        anchor = Level.L1 if Level.L1 in levels else levels[len(levels) // 2]
+        self.carry = CarryState(earlier, Path(path), when, levels, anchor)
+        self.w.set_tool("propose")
+        self.w.show_guide_text(self.carry.text)
+        return True
+
+    def _carry_click(self, x: float, y: float) -> bool:
+        """The anchor click: carry the earlier reading, pinned at (anchor level, click)."""
+        st, doc = self.carry, self.doc
+        self.carry = None
+        self.w.show_guide_text(None)
+        from vfa.autoplace.carry import carry_forward
+        from vfa.autoplace.film import film_from_radiograph
+        from vfa.radiograph import load_radiograph
+        try:
+            with busy_cursor():
+                film = doc.film_image()
+
+            def work():
+                earlier_film = film_from_radiograph(load_radiograph(st.film_path))
+                return carry_forward(st.earlier, earlier_film, film, anchor=(st.anchor, (x, y)))
+            res = run_busy(self.w, f"Carrying forward the {st.when} reading…", work)
+        except VfaError as exc:
+            self._fail(exc, "Carry forward")
+            return False
+        facing = facing_of(st.earlier)
+        self._remember_facing(facing)
+        done = doc.propose(res.proposals, f"carry forward from {st.when}")
+        if done is None:
+            return False
+        levels = [lv for lv in LEVELS if lv in res.proposals]
+        self._after(levels, list(res.warnings), done)
+        return bool(done)
+
+    # ------------------------------------------------------------------ accept / reject
+    def _level(self) -> Level | None:
+        """The level an Accept/Reject level acts on: the selected one, else the guide's,
+        else the only level with pending proposals."""
+        doc = self.doc
+        pending = doc.pending_levels()
+        for lv in (self.w.selected_level, doc.guide.level):
+            if lv is not None and lv in pending:
+                return lv
+        return pending[0] if len(pending) == 1 else None
+
+    def accept_all(self) -> bool:
+        if self.doc is None:
+            return False
+        n = len(self.doc.pending_levels())
+        if not n:
+            self._status("No proposed points to accept", 3000)
+            return False
+        ok = self.doc.accept_proposals(None)
+        if ok:
+            self._status(f"Accepted the proposals of {n} level(s)", 5000)
+        return ok
+
+    def accept_level(self) -> bool:
+        if self.doc is None:
+            return False
+        lv = self._level()
+        if lv is None:
+            self._status("Select a level with proposed points first", 4000)
+            return False
+        return self.doc.accept_proposals([lv])
+
+    def reject_level(self) -> bool:
+        if self.doc is None:
+            return False
+        lv = self._level()
+        if lv is None:
+            self._status("Select a level with proposed points first", 4000)
+            return False
+        ok = self.doc.reject_proposals([lv])
+        if ok:
+            self.w.select_level(lv, centre=False)
+        return ok
+
+    def reject_all(self) -> bool:
+        if self.doc is None or not self.doc.pending_levels():
+            return False
+        return self.doc.reject_proposals(None)
+
+
+__all__ = ["CarryState", "Proposer", "SpanState", "facing_of"]
