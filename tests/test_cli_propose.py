@@ -119,3 +119,22 @@ def test_bad_files_are_one_clear_line(films, tmp_path):
             "-o", tmp_path / "o.json")
     assert p.returncode == 0, p.stderr
     one_line_error(vfa("propose", d / "base.dcm", "--at", "T8", "1", "1", "-o", tmp_path / "o.txt"), "must end in .json")
+
+
+def test_exports_refuse_unaccepted_proposals_unless_allowed(films):
+    """Proposed points are not the reader's measurements until accepted."""
+    d, f0, _ = films
+    out = d / "pending.json"
+    assert vfa("propose", d / "base.dcm", "--at", "T8", *centre(f0.points[Level.T8]), "-o", out).returncode == 0
+    for cmd in (["export-sr", out, "-o", d / "p.dcm"], ["export-csv", out, "-o", d / "p.csv"],
+                ["report", out, "-o", d / "p.pdf"]):
+        one_line_error(vfa(*cmd), "proposed points not yet accepted")
+        assert not (d / cmd[-1].name).exists()
+    p = vfa("export-csv", out, "-o", d / "p.csv", "--allow-proposed")
+    assert p.returncode == 0, p.stderr
+    assert (d / "p.csv").is_file()
+    r = load_reading(out)
+    r.accept_proposal("T8")
+    save_reading(r, out)
+    p = vfa("export-sr", out, "-o", d / "p.dcm")
+    assert p.returncode == 0, p.stderr

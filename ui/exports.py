@@ -24,6 +24,7 @@ from PyQt6.QtCore import QObject
 from PyQt6.QtWidgets import QDialog
 
 from vfa.errors import VfaError
+from vfa.reading import require_no_pending_proposals
 
 from . import dialogs, pacs_dialog
 from .tasks import busy_cursor, run_busy
@@ -42,14 +43,7 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text or "").strip("._") or "film"
 
 
-def check_no_pending(readings) -> None:
-    """Refuse saved readings with proposed points nobody accepted (they would be reported
-    as measurements)."""
-    bad = [r for r in readings if any(v.pending_proposals for v in r)]
-    if bad:
-        which = ", ".join(f"{r.study_date or 'undated'} ({r.reader or 'unknown reader'})" for r in bad)
-        raise VfaError(f"the saved reading(s) of {which} still hold proposed points that were "
-                       "not accepted: open the film, accept or reject them, save, and export again")
+check_no_pending = require_no_pending_proposals  # the core's rule, one place
 
 
 def describe_error(exc: BaseException) -> str:

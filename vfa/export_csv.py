@@ -25,7 +25,7 @@ from .comparison import Comparison, compare
 from .errors import ExportError, ReadingFormatError
 from .levels import POINT_SLOTS
 from .morphometry import ReadingSummary, summarize
-from .reading import Reading, load_reading
+from .reading import Reading, load_reading, require_no_pending_proposals
 
 POINT_COLUMNS = [f"{s.value}_{axis}" for s in POINT_SLOTS for axis in ("x", "y")]
 
@@ -242,8 +242,13 @@ def summary_path_for(out: str | os.PathLike[str]) -> Path:
 
 
 def export_csv(readings: Sequence[Reading], out: str | os.PathLike[str],
-               summary: str | os.PathLike[str] | None = None) -> tuple[Path, Path, int, int]:
-    """Write both CSV files atomically. Returns (levels path, summary path, rows, visits)."""
+               summary: str | os.PathLike[str] | None = None,
+               allow_proposed: bool = False) -> tuple[Path, Path, int, int]:
+    """Write both CSV files atomically. Returns (levels path, summary path, rows, visits).
+
+    Refuses readings with pending proposed points unless ``allow_proposed``."""
+    if not allow_proposed:
+        require_no_pending_proposals(readings)
     visits = _visits(readings)
     lrows = level_rows(visits)
     srows = summary_rows(visits)

@@ -17,7 +17,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from . import __version__
 from .atomic import atomic_write_text
@@ -625,6 +625,21 @@ def _mark_moved(v: VertebraReading, slot: PointSlot) -> None:
     prop = v.proposals.get(slot)
     if prop is not None and prop.state != "moved":
         v.proposals[slot] = prop.with_state("moved")
+
+
+def require_no_pending_proposals(readings: "Iterable[Reading]") -> None:
+    """Refuse readings that still hold proposed points nobody accepted: exported, they would
+    pass for the reader's measurements (docs/semi-automatic.md). Raises ExportError."""
+    from .errors import ExportError
+    bad = []
+    for r in readings:
+        levels = [v.level.value for v in r if v.pending_proposals]
+        if levels:
+            bad.append(f"{r.study_date or 'undated'} ({r.reader or 'unknown reader'}: {', '.join(levels)})")
+    if bad:
+        raise ExportError("proposed points not yet accepted in the reading(s) of " + "; ".join(bad)
+                          + ": open the film, accept or reject them, save, and export again "
+                          "(or pass --allow-proposed)")
 
 
 def load_reading(path: str | os.PathLike[str], check_geometry: bool = True) -> Reading:

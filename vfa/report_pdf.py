@@ -24,7 +24,7 @@ from .comparison import Change, Comparison, compare
 from .errors import DicomLoadError, ExportError
 from .levels import GRADE_LABELS, LEVELS, Status
 from .morphometry import LevelResult, ReadingSummary, summarize
-from .reading import Reading
+from .reading import Reading, require_no_pending_proposals
 from .settings import MethodSettings
 
 from reportlab.graphics.charts.legends import Legend  # noqa: E402
@@ -455,8 +455,12 @@ def _prepare(inputs: Sequence[VisitInput]) -> list[_Visit]:
 
 
 def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
-                 deidentify: bool = False) -> Path:
-    """Write the PDF report of one patient's readings (any order; baseline = earliest)."""
+                 deidentify: bool = False, allow_proposed: bool = False) -> Path:
+    """Write the PDF report of one patient's readings (any order; baseline = earliest).
+
+    Refuses readings with pending proposed points unless ``allow_proposed``."""
+    if not allow_proposed:
+        require_no_pending_proposals([i.reading for i in inputs])
     visits = _prepare(inputs)
     st = _styles()
     page_w, page_h = A4

@@ -42,7 +42,7 @@ from .calibration import SpacingSource
 from .errors import ExportError, ReadingFormatError
 from .levels import LEVELS, POINT_SLOTS, DeformityType, Level, PointSlot, Status
 from .morphometry import LevelResult, ReadingSummary, summarize
-from .reading import Reading
+from .reading import Reading, require_no_pending_proposals
 from .settings import MethodSettings
 
 # highdicom / pydicom are imported at module level: this module is only imported by the
@@ -450,8 +450,12 @@ def build_sr(reading: Reading, film: Dataset, time_point: str | None = None,
 def export_sr(reading: Reading, out: str | os.PathLike[str], *,
               image: str | os.PathLike[str] | None = None,
               reading_path: str | os.PathLike[str] | None = None,
-              time_point: str | None = None) -> Path:
-    """Write the SR of ``reading`` to ``out`` (atomically). Returns the path."""
+              time_point: str | None = None, allow_proposed: bool = False) -> Path:
+    """Write the SR of ``reading`` to ``out`` (atomically). Returns the path.
+
+    Refuses a reading with pending proposed points unless ``allow_proposed``."""
+    if not allow_proposed:
+        require_no_pending_proposals([reading])
     film_path = find_film(reading, image, reading_path)
     film = read_film_header(film_path, reading)
     sr = build_sr(reading, film, time_point=time_point)

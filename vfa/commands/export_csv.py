@@ -20,12 +20,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, metavar="readings.csv")
     p.add_argument("--summary", metavar="PATH",
                    help="per-visit summary CSV (default: OUTPUT with a -summary suffix)")
+    p.add_argument("--allow-proposed", action="store_true",
+                   help="export points proposed by 'vfa propose' that no reader accepted yet")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..export_csv import collect_readings, export_csv
 
     readings = collect_readings(args.inputs)
-    p1, p2, rows, visits = export_csv(readings, args.output, args.summary)
+    p1, p2, rows, visits = export_csv(readings, args.output, args.summary,
+                                         allow_proposed=args.allow_proposed)
     print(f"wrote {p1} ({rows} rows, {visits} visit(s)) and {p2}", file=sys.stderr)
     return 0

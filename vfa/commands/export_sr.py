@@ -23,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "file's folder or the current folder)")
     p.add_argument("--time-point", choices=("baseline", "follow-up"),
                    help="time point context recorded in every measurement group")
+    p.add_argument("--allow-proposed", action="store_true",
+                   help="export points proposed by 'vfa propose' that no reader accepted yet")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
 
     reading = load_reading(args.reading)
     out = export_sr(reading, args.output, image=args.image, reading_path=args.reading,
-                    time_point=args.time_point)
+                    time_point=args.time_point, allow_proposed=args.allow_proposed)
     n = sum(1 for v in reading if not v.empty)
     print(f"wrote {out} ({n} vertebrae)", file=sys.stderr)
     return 0

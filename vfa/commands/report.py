@@ -27,6 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reader", help="with a patient ID: only this reader's readings")
     p.add_argument("--deidentify", action="store_true",
                    help="no name, patient ID or birth date in the report (age only)")
+    p.add_argument("--allow-proposed", action="store_true",
+                   help="export points proposed by 'vfa propose' that no reader accepted yet")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if ws is not None:
             ws.close()
-    out = write_report(visits, args.output, deidentify=args.deidentify)
+    out = write_report(visits, args.output, deidentify=args.deidentify,
+                       allow_proposed=args.allow_proposed)
     missing = sum(1 for v in visits if v.film is None)
     note = f"; {missing} film(s) not found, shown without image" if missing else ""
     print(f"wrote {out} ({len(visits)} visit(s){note})", file=sys.stderr)
