@@ -30,7 +30,8 @@ def fmt(value: Any, digits: int = 2, none: str = "–") -> str:
     if value is None:
         return none
     if isinstance(value, float):
-        return f"{value:.{digits}f}"
+        text = f"{value:.{digits}f}"
+        return text[1:] if text.startswith("-") and not text.strip("-0.") else text  # no "-0.0"
     return str(value)
 
 
