@@ -350,7 +350,7 @@ def test_saved_pending_proposals_block_patient_exports(window, asked, tmp_path):
     w.a_export_csv.trigger()
     assert not (tmp_path / "r.pdf").exists() and not (tmp_path / "r.csv").exists()
     assert len(asked["errors"]) == 2
-    assert all("2024-09-10 (test-reader)" in e and "not accepted" in e for e in asked["errors"])
+    assert all("2024-09-10 (test-reader" in e and "not yet accepted" in e for e in asked["errors"])
 
 
 def test_input_is_blocked_while_work_runs(window, asked):
