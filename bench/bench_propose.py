@@ -62,7 +62,7 @@ def spec_for(i: int, seed: int, size: int) -> FilmSpec:
     rng = np.random.default_rng([seed, i])
     child = i % 3 == 1
     cols = int(size * 0.65)
-    return FilmSpec(rows=size, cols=cols, pixel_mm=500.0 / size, magnification=float(rng.uniform(1.08, 1.18)),
+    spec = FilmSpec(rows=size, cols=cols, pixel_mm=500.0 / size, magnification=float(rng.uniform(1.08, 1.18)),
                     age_group="child" if child else "adult",
                     facing="left" if i % 2 == 0 else "right",
                     tilt_deg=float(rng.uniform(-20, 20)),
@@ -72,6 +72,14 @@ def spec_for(i: int, seed: int, size: int) -> FilmSpec:
                     bone_density=float(rng.uniform(0.7, 1.0)), curvature=float(rng.uniform(0.8, 1.25)),
                     treatment_lines=int(rng.integers(0, 3)) if child else 0,
                     aortic_calcification=(not child and i % 4 == 0))
+    # film conditions of the committed samples on a share of the films (6 of 16 by default):
+    # faint osteoporotic bone, aortic calcification in front of the lumbar bodies,
+    # two bisphosphonate lines in children, the lead marker (drawn on every film)
+    if i % 3 == 2 or i % 8 == 5:
+        spec = spec.with_(bone_density=float(rng.uniform(0.62, 0.75)),
+                          aortic_calcification=not child, treatment_lines=2 if child else 0,
+                          marker=True)
+    return spec
 
 
 def followup_for(spec: FilmSpec, i: int, seed: int) -> FilmSpec:
@@ -216,6 +224,7 @@ def main() -> int:
     carry_fail: list[str] = []
     anch_err: list[float] = []
     anch_new: list[bool] = []
+    labels = {"right": 0, "flagged": 0, "silently wrong": 0}
     for i in range(min(args.followups, len(films))):
         spec, film, path, ds = films[i]
         fspec = followup_for(spec, i, args.seed)
@@ -236,11 +245,23 @@ def main() -> int:
         carry_s.append(time.perf_counter() - t1)
         mm = fspec.anatomical_pixel_mm
         pts = {lv: {s: p.xy for s, p in pr.items()} for lv, pr in res.proposals.items()}
+        off = 0
         for lv, pr in pts.items():
             e = errors_mm(pr, ffilm.points[lv], mm)
             carry_err += e
             if max(e) > 3:
                 carry_fail.append(f"follow-up {i} {lv}: max error {max(e):.1f} mm")
+            true = ffilm.points[lv]
+            H = np.hypot(*(np.array(true[PointSlot.SUPERIOR_POSTERIOR]) - true[PointSlot.INFERIOR_POSTERIOR]))
+            off += bool(np.hypot(*(centre(pr) - centre(true))) > 0.35 * H)
+        # whole-spine labels: right, flagged (labels not confirmed, all confidences < 0.5), or
+        # silently wrong (several levels on a neighbour while the result says confirmed)
+        if not getattr(res, "labels_confirmed", True):
+            labels["flagged"] += 1
+        elif off >= 3:
+            labels["silently wrong"] += 1
+        else:
+            labels["right"] += 1
         # the same with one anchor click (inside L1, a few mm off centre) on the new film
         a_click = centre(ffilm.points[Level.L1]) + np.array([1.5, -1.5]) / mm
         res_a = carry_forward(earlier, F0, F1, anchor=("L1", tuple(a_click)))
@@ -301,6 +322,10 @@ def main() -> int:
              "all", all(anch_new))
         line("time per follow-up film (median, incl. loading both)", f"{statistics.median(carry_s):.2f}", "(info)",
              True, " s")
+        line("time per follow-up film (max, incl. loading both)", f"{max(carry_s):.2f}", "(info)", True, " s")
+        line("carried labels: right / flagged for an anchor click / silently wrong",
+             f"{labels['right']}/{labels['flagged']}/{labels['silently wrong']}", "0 silently wrong",
+             labels["silently wrong"] == 0)
     print("\nFailures (point error > 3 mm or no outline)")
     for f in (one_fail + span_fail + carry_fail) or ["none"]:
         print(f"  {f}")

@@ -56,3 +56,18 @@ def test_clicks_share_one_facing_and_refuse_duplicates(film):
     assert facing == "right" and all(fit.facing == "right" for fit in fits.values())
     with pytest.raises(AutoplaceError, match="twice"):
         propose_clicks(F, [clicks[0], clicks[0]])
+
+
+def test_a_body_whose_depth_disagrees_with_its_neighbours_is_capped(film):
+    import dataclasses
+
+    from vfa.autoplace.spine import check_neighbour_sizes
+    f, F, mm = film
+    res = propose_span(F, ("T4", tuple(centre(f.points[Level.T4]))), ("L4", tuple(centre(f.points[Level.L4]))))
+    assert not any("depth" in w for w in res.warnings)
+    fits = {lv: dataclasses.replace(fit, confidence=dict(fit.confidence)) for lv, fit in res.fits.items()}
+    # a wall found inside the body: depth 60 % of the true one
+    fits[Level.T11] = dataclasses.replace(fits[Level.T11], depth_px=0.6 * fits[Level.T11].depth_px)
+    warnings = check_neighbour_sizes(fits)
+    assert warnings == ["T11: its depth does not match its neighbours': check the walls"]
+    assert max(fits[Level.T11].confidence.values()) <= 0.45

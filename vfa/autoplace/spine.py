@@ -83,6 +83,29 @@ def _track(film: FilmImage, first: VertebraFit, n: int, down: bool, pitch: float
     return out
 
 
+def check_neighbour_sizes(fits: dict[Level, VertebraFit], cap: float = 0.45) -> list[str]:
+    """Cap the confidence of a body whose DEPTH disagrees with its neighbours' (depth grows
+    only a few per cent per level and a fracture changes heights, not depth): a wall found
+    inside the body or on the posterior elements shows here. Compared with the median of
+    the fitted levels within two of it, allowing 4 % per level apart. Returns warnings."""
+    warnings: list[str] = []
+    items = sorted(fits.items(), key=lambda kv: kv[0].index)
+    for lv, f in items:
+        ratios = []
+        for ln, g in items:
+            k = abs(ln.index - lv.index)
+            if 0 < k <= 2 and g.depth_px > 0:
+                ratios.append((f.depth_px / g.depth_px, 0.2 + 0.04 * k))
+        if len(ratios) < 1:
+            continue
+        off = [abs(np.log(r)) > np.log(1 + tol) for r, tol in ratios]
+        if sum(off) > len(off) / 2:
+            warnings.append(f"{lv}: its depth does not match its neighbours': check the walls")
+            for s in f.confidence:
+                f.confidence[s] = min(f.confidence[s], cap)
+    return warnings
+
+
 def propose_span(film: FilmImage, a: tuple[Level | str, tuple[float, float]],
                  b: tuple[Level | str, tuple[float, float]], *, facing: str | None = None) -> SpanResult:
     """Proposals for every level from ``a`` to ``b`` (each ``(level, (x, y))``, DICOM image
@@ -145,6 +168,7 @@ def propose_span(film: FilmImage, a: tuple[Level | str, tuple[float, float]],
                     warnings.append(f"{lv}: no body found")
     else:
         facing_used = facing
+    warnings += check_neighbour_sizes(fits)
     if not confirmed:
         for f in fits.values():
             for s in f.confidence:
@@ -186,4 +210,6 @@ def propose_clicks(film: FilmImage, clicks: list[tuple[Level | str, tuple[float,
                 fits[lv] = propose_vertebra(film, dict(parsed)[lv].tolist(), facing=used, up_hint=f.up)
     elif facing is None and fits:
         used = next(iter(fits.values())).facing
+    if len(fits) > 1:
+        warnings += check_neighbour_sizes(fits)
     return fits, used, warnings

@@ -207,6 +207,8 @@ class _Box:
         self.sides: dict[str, _Side] = {}
         #: edge samples of the last pass per side: (t, offset, strength, inlier)
         self.samples: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        #: per wall: how clearly the wall beat the best other candidate (1 = clearly)
+        self.wall_margin: dict[str, float] = {"pos": 1.0, "neg": 1.0}
 
     def off(self, name: str, t: np.ndarray | float) -> np.ndarray:
         return np.polyval(self.coef[name], t)
@@ -321,6 +323,66 @@ def _coarse_sides(film: FilmImage, box: _Box, rounds: int = 2) -> None:
         box.coef.update(new)
 
 
+def _wall_search(film: FilmImage, box: _Box, rounds: int = 2) -> dict[str, float]:
+    """Re-check both walls against the body's HEIGHT: bodies are deeper than high, so a
+    wall found at a depth/height ratio below ~1 is suspect (trabecular texture of faint
+    bone inside the body, or a weak posterior wall with bright pedicles behind it, stop the
+    rays early). For each wall, every fall of the profile averaged over the middle of the
+    height, with the opposite wall giving a depth between 0.6 and 2.8 heights, is a
+    candidate; score = fall strength x a depth/height prior (1 for 1.0-1.8, lower outside).
+    Returns per wall the margin of the best candidate over the best clearly different one
+    (1 = unambiguous, near 0 = two equally good walls)."""
+    step = 0.5
+    margins = {"pos": 1.0, "neg": 1.0}
+    qi, qs = float(box.coef["inf"][-1]), float(box.coef["sup"][-1])
+    H = qs - qi
+    if not H > 4:
+        return margins
+    q = np.linspace(qi + 0.2 * H, qs - 0.2 * H, 15)
+
+    def prior(ratio: np.ndarray) -> np.ndarray:
+        lo = np.clip((ratio - 0.6) / 0.4, 0.0, 1.0)
+        hi = np.clip(1.0 - 0.6 * (ratio - 1.8) / 0.8, 0.4, 1.0)
+        return np.where(ratio < 1.0, 0.4 + 0.6 * lo, hi) * (ratio > 0.6) * (ratio < 2.8)
+
+    for _ in range(rounds):
+        for name, other in (("pos", "neg"), ("neg", "pos")):
+            sign = 1.0 if name == "pos" else -1.0
+            po = float(box.coef[other][-1])
+            d = np.arange(0.5 * H, 2.9 * H + step / 2, step)       # candidate depths
+            p = po + sign * d
+            P = box.to_img(np.repeat(p[None, :], len(q), 0), np.repeat(q[:, None], len(p), 1))
+            prof = film.sample(P[..., 0], P[..., 1], film.coarse).mean(axis=0)
+            fall = -np.gradient(prof) / step                       # outward fall > 0
+            loc = np.zeros_like(fall, dtype=bool)
+            loc[1:-1] = (fall[1:-1] >= fall[:-2]) & (fall[1:-1] > fall[2:]) & (fall[1:-1] > 0)
+            if not loc.any():
+                continue
+            score = np.where(loc, fall * prior(d / H), 0.0)
+            k = int(np.argmax(score))
+            cur = abs(float(box.coef[name][-1]) - po)
+            kc = int(np.argmin(np.abs(d - cur)))
+            # the current wall keeps its place unless a candidate is clearly better
+            win = max(1, int(round(film.px(1.0) / step)))
+            near = slice(max(0, kc - win), kc + win + 1)
+            cur_score = float(score[near].max()) if score[near].size else 0.0
+            if score[k] > 1.15 * cur_score and abs(d[k] - cur) > 0.1 * H:
+                box.coef[name] = np.array([po + sign * float(d[k])])
+                kbest = k
+            else:
+                kbest = kc - win + int(np.argmax(score[near])) if cur_score > 0 else kc
+            far = np.abs(d - d[kbest]) > max(0.15 * H, film.px(3.0))
+            alt = float(score[far].max()) if far.any() else 0.0
+            best = float(score[kbest])
+            margins[name] = float(np.clip(1.0 - alt / best, 0.0, 1.0)) if best > 0 else 0.0
+    # re-centre the frame between the walls
+    mid = 0.5 * (float(box.coef["pos"][-1]) + float(box.coef["neg"][-1]))
+    box.c = box.c + mid * box.u
+    box.coef["pos"] = box.coef["pos"] - mid
+    box.coef["neg"] = box.coef["neg"] - mid
+    return margins
+
+
 def _edge_along(film: FilmImage, x0: Vec, direction: Vec, s_lo: float, s_hi: float) -> tuple[Vec, float]:
     step = 0.25
     s = np.arange(s_lo, s_hi + step / 2, step)
@@ -400,6 +462,12 @@ def fit_body(film: FilmImage, click_idx: tuple[float, float], *, up_hint: tuple[
         raise AutoplaceError("the outline around the click does not look like a vertebral body")
     box = _Box(cc, u, v, a, b)
     _coarse_sides(film, box)
+    box.wall_margin = _wall_search(film, box)
+    _coarse_sides(film, box, rounds=1)
+    pc = float((c - box.c) @ box.u)
+    if not (float(box.coef["neg"][-1]) < pc < float(box.coef["pos"][-1])) or \
+            float(box.coef["pos"][-1] - box.coef["neg"][-1]) > film.px(MAX_BODY_MM) * 1.5:
+        raise AutoplaceError("the outline around the click does not look like a vertebral body")
     a = 0.5 * float(box.coef["pos"][-1] - box.coef["neg"][-1])
     b = 0.5 * float(box.coef["sup"][-1] - box.coef["inf"][-1])
     _fit_sides(film, box, half_window=max(film.px(2.5), 0.3 * min(a, b)),
@@ -443,6 +511,7 @@ def _recentre(box: _Box) -> None:
         else:
             new.coef[name] = np.polyfit(qq, pp, len(box.coef[name]) - 1)
     new.sides = box.sides
+    new.wall_margin = box.wall_margin
     box.__dict__.update(new.__dict__)
 
 
@@ -471,7 +540,8 @@ def six_points(film: FilmImage, box: _Box, anterior_sign: float) -> tuple[dict[P
         Y, st = _edge_along(film, X, direction, -s_in, s_out)
         moved = float(np.hypot(*(Y - X)))
         pts[slot] = Y
-        conf[slot] = math.sqrt(score[end] * score[wall]) * min(1.0, st / (0.6 * T))
+        conf[slot] = math.sqrt(score[end] * score[wall]) * min(1.0, st / (0.6 * T)) \
+            * min(1.0, 0.5 + box.wall_margin.get(wall, 1.0))
         if moved > 0.9 * s_in:
             conf[slot] *= 0.5
     for slot, end, a_slot, p_slot in ((S.SUPERIOR_MIDDLE, "sup", S.SUPERIOR_ANTERIOR, S.SUPERIOR_POSTERIOR),
@@ -525,6 +595,10 @@ def _plausibility(pts: dict[PointSlot, Vec], film: FilmImage) -> tuple[float, li
     if not (0.25 < max(ha, hp) / D < 1.4):
         f *= 0.3
         warn.append("the outline's height/depth ratio is unusual for a vertebral body")
+    elif max(ha, hp) / D > 1.0:
+        # thoracolumbar bodies are deeper than high: a wall was probably found inside the body
+        f *= 0.45
+        warn.append("the outline is higher than deep: a wall may have been missed")
     if hm > 1.15 * max(ha, hp):
         f *= 0.5
         warn.append("the middle height exceeds the anterior and posterior heights")
@@ -573,10 +647,15 @@ def _propose(film: FilmImage, c: np.ndarray, facing: str | None, up_hint, size_p
     pts, conf = six_points(film, box, sign)
     if not all(np.all(np.isfinite(p)) for p in pts.values()):
         raise AutoplaceError("no vertebral body outline could be fitted at the click")
+    if not all(film.inside(float(p[0]), float(p[1])) for p in pts.values()):
+        raise AutoplaceError("no vertebral body found at the click (the outline leaves the film)")
     f, warn = _plausibility(pts, film)
-    if src == "image" and abs(score) < 0.1:
-        warn.append("the facing (anterior side) is uncertain")
-        f *= 0.6
+    if src == "image" and abs(score) < 0.25:
+        # weak evidence for the anterior side: a wrong facing swaps anterior and posterior
+        # points, so the confidence follows the evidence (below ~0.05 it is a coin toss)
+        f *= 0.35 + 0.65 * abs(score) / 0.25
+        if abs(score) < 0.1:
+            warn.append("the facing (anterior side) is uncertain")
     conf = {s: float(np.clip(v * f, 0.0, 1.0)) for s, v in conf.items()}
     ant = box.u * sign
     out = {s: tuple(float(x) for x in from_index_coords((float(p[0]), float(p[1])))) for s, p in pts.items()}
