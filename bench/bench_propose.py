@@ -143,6 +143,7 @@ def main() -> int:
     one_fail: list[str] = []
     one_ms: list[float] = []
     prep_ms: list[float] = []
+    load_ms: list[float] = []  # baseline: load_radiograph alone, measured in this run
     grade_pairs: list[tuple[int | None, int | None]] = []
     span_ok = 0
     span_err: list[float] = []
@@ -162,6 +163,7 @@ def main() -> int:
         rng = np.random.default_rng([args.seed, i, 5])
         t0 = time.perf_counter()
         rg = load_radiograph(path)
+        load_ms.append((time.perf_counter() - t0) * 1000)
         F = film_from_radiograph(rg)
         F.smooth, F.coarse, F.gradient()
         prep_ms.append((time.perf_counter() - t0) * 1000)
@@ -286,7 +288,11 @@ def main() -> int:
          f"<= {TARGET_VERTEBRA_MS:.0f} ms", statistics.median(one_ms) <= TARGET_VERTEBRA_MS, " ms")
     line("time per vertebra (max)", f"{max(one_ms):.0f}", f"<= {TARGET_VERTEBRA_MS:.0f} ms",
          max(one_ms) <= TARGET_VERTEBRA_MS, " ms")
-    print(f"       (film preparation, once per film: load + smoothing, median {statistics.median(prep_ms):.0f} ms)")
+    base = statistics.median(load_ms)
+    print(f"       (baseline measured in this run: load_radiograph of a film, median {base:.0f} ms; "
+          f"one vertebra = {statistics.median(one_ms) / base:.2f}x a load)")
+    print(f"       (film preparation, once per film: load + smoothing, median {statistics.median(prep_ms):.0f} ms"
+          f" = {statistics.median(prep_ms) / base:.2f}x a load)")
     agree = sum(1 for a, b in grade_pairs if a == b) / max(1, len(grade_pairs))
     line("suggested grade from proposals = from true points", f"{100 * agree:.1f}",
          f">= {100 * TARGET_GRADE_AGREE:.0f} %", agree >= TARGET_GRADE_AGREE, " %")
@@ -306,6 +312,7 @@ def main() -> int:
          statistics.median(span_s) <= TARGET_SPINE_S, " s")
     line("time per spine incl. loading (max)", f"{max(span_s):.2f}", f"<= {TARGET_SPINE_S} s",
          max(span_s) <= TARGET_SPINE_S, " s")
+    print(f"       (whole spine = {1000 * statistics.median(span_s) / base:.1f}x a film load)")
     print("\nCarry-forward (earlier reading = true points of the baseline film)")
     if carry_err:
         line("median point error on follow-ups", f"{statistics.median(carry_err):.2f}",
