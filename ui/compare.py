@@ -300,7 +300,7 @@ class ComparisonView(QWidget):
                 texts = [
                     ch.level.value, _grade(ch.baseline_grade), _grade(ch.followup_grade),
                     ch.change.value.replace("_", " "),
-                    f"{ml.loss_pct:.1f} % ({ml.height.capitalize()})" if ml else "—",
+                    f"{round(ml.loss_pct, 1) + 0.0:.1f} % ({ml.height.capitalize()})" if ml else "—",
                     f"{ch.loss_mm:.1f}" if ch.loss_mm is not None else ("n/a" if ml else "—"),
                     {True: "yes", False: "no", None: "n/a"}[ch.fit_rule] if ml else "—",
                 ]

@@ -174,7 +174,7 @@ def _e(value: Any) -> str:
 # Formatting
 # --------------------------------------------------------------------------------------
 def _f(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+    return "–" if value is None else f"{round(value, digits) + 0.0:.{digits}f}"  # + 0.0: no "-0.0"
 
 
 def _grade(g: float | None) -> str:
