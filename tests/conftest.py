@@ -25,3 +25,36 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(base / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(base / "xcache"))
     yield
+
+
+# --------------------------------------------------------------------------- viewer tests
+@pytest.fixture
+def asked(monkeypatch):
+    """Modal dialogs answered without blocking; what they were asked is recorded."""
+    from ui.testing import answer_dialogs
+    return answer_dialogs(monkeypatch)
+
+
+@pytest.fixture
+def window_size():
+    """Size of the main window of :func:`window` (a test module may override it)."""
+    return (1400, 900)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch, asked, window_size):
+    """A shown main window with its own settings file, working in the repository folder
+    (the reference readings name their films relative to it)."""
+    from ui.mainwindow import MainWindow
+    monkeypatch.setenv("VFA_SETTINGS", str(tmp_path / "viewer.ini"))
+    monkeypatch.chdir(REPO)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(*window_size)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    yield w
+    if w.doc is not None:
+        w.doc.history.mark_saved()
+    w.close()

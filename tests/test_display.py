@@ -6,7 +6,6 @@ import math
 
 import cv2
 import numpy as np
-import pydicom
 import pytest
 from pydicom.pixels.processing import apply_modality_lut, apply_voi_lut
 

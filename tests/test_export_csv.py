@@ -12,7 +12,7 @@ import pytest
 
 from vfa.comparison import compare
 from vfa.export_csv import LEVEL_COLUMNS, POINT_COLUMNS, SUMMARY_COLUMNS, summary_path_for
-from vfa.levels import LEVELS, Level
+from vfa.levels import LEVELS
 from vfa.morphometry import summarize
 from vfa.reading import save_reading
 from vfa.workspace import Workspace

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from vfa.annotate import GRADE_COLOURS, draw_reading, label_for
-from vfa.calibration import Spacing
 from vfa.levels import LEVELS, Level
 from vfa.morphometry import measure_reading, summarize
 from vfa.reading import save_reading

@@ -17,7 +17,7 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from vfa import sr
 from vfa.calibration import Spacing, SpacingSource
 from vfa.errors import ExportError
-from vfa.levels import LEVELS, POINT_SLOTS, Level
+from vfa.levels import LEVELS, Level
 from vfa.morphometry import summarize
 from vfa.reading import Reading, load_reading, save_reading
 from readings_factory import make_reading

@@ -3,39 +3,21 @@ change table, trend plot — after saving and re-opening real readings."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `ui` from the checkout
 
 pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 
-from ui.mainwindow import MainWindow  # noqa: E402
-from ui.testing import answer_dialogs, body_points, click_image, drag_view, write_film  # noqa: E402
+from ui.testing import body_points, click_image, drag_view, write_film  # noqa: E402
 from vfa.levels import Level  # noqa: E402
 
 
 @pytest.fixture
-def asked(monkeypatch):
-    return answer_dialogs(monkeypatch)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch, asked):
-    monkeypatch.setenv("VFA_SETTINGS", str(tmp_path / "viewer.ini"))
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1500, 950)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    if w.doc is not None:
-        w.doc.history.mark_saved()
-    w.close()
+def window_size():
+    return (1500, 950)
 
 
 @pytest.fixture

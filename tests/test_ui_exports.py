@@ -7,13 +7,11 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `ui` from the checkout
 
 pytest.importorskip("pytestqt")
 
@@ -21,7 +19,7 @@ from PyQt6.QtWidgets import QDialog  # noqa: E402
 
 from ui import pacs_dialog  # noqa: E402
 from ui.mainwindow import MainWindow  # noqa: E402
-from ui.testing import answer_dialogs, click_image  # noqa: E402
+from ui.testing import click_image  # noqa: E402
 from vfa import pacs  # noqa: E402
 from vfa.levels import LEVELS, POINT_SLOTS, Level  # noqa: E402
 from vfa.reading import load_reading  # noqa: E402
@@ -34,26 +32,6 @@ SAMPLES = REPO / "sample_dicoms"
 REF = SAMPLES / "reference"
 CHILD = {d: SAMPLES / "child01" / d / "lateral.dcm" for d in ("2024-03-12", "2024-09-10", "2025-03-11")}
 ADULT = {d: SAMPLES / "adult01" / d / "lateral.dcm" for d in ("2023-04-18", "2024-10-22")}
-
-
-@pytest.fixture
-def asked(monkeypatch):
-    return answer_dialogs(monkeypatch)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch, asked):
-    monkeypatch.setenv("VFA_SETTINGS", str(tmp_path / "viewer.ini"))
-    monkeypatch.chdir(REPO)   # reference readings name their films relative to the repository
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    if w.doc is not None:
-        w.doc.history.mark_saved()
-    w.close()
 
 
 def import_refs(w: MainWindow, *names: str) -> None:

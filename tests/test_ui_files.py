@@ -3,12 +3,10 @@ broken files; crash recovery."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `ui` from the checkout
 
 pytest.importorskip("pytestqt")
 
@@ -19,15 +17,10 @@ from PyQt6.QtWidgets import QApplication  # noqa: E402
 from ui import app as ui_app  # noqa: E402
 from ui import dialogs  # noqa: E402
 from ui.mainwindow import MainWindow  # noqa: E402
-from ui.testing import answer_dialogs, body_points, click_image, write_film  # noqa: E402
+from ui.testing import body_points, click_image, write_film  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_dicoms"
-
-
-@pytest.fixture
-def asked(monkeypatch):
-    return answer_dialogs(monkeypatch)
 
 
 @pytest.fixture
@@ -197,3 +190,19 @@ def test_recovery_later_then_offered_when_the_film_opens(make_window, folder, qt
     asked["answers"]["recover"] = dialogs.DISCARD
     w3.check_recoveries()
     assert w3.workspace.pending_recoveries() == []
+
+
+def test_unusable_workspace_is_explained_and_films_still_open(qtbot, tmp_path, monkeypatch, asked):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("VFA_WORKSPACE", str(blocker / "ws"))
+    monkeypatch.setenv("VFA_SETTINGS", str(tmp_path / "viewer.ini"))
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: bool(asked["errors"]), timeout=3000)
+    assert "cannot use" in str(asked["errors"][0]) and "workspace" in str(asked["errors"][0])
+    assert w.workspace is None
+    assert w.open_file(SAMPLES / "adult01" / "2023-04-18" / "lateral.dcm")
+    assert w.doc is not None and not w.save()
+    w.close()

@@ -6,20 +6,17 @@ coordinates (view.mapFromScene)."""
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `ui` from the checkout
 
 pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import Qt  # noqa: E402
 
 from ui.film_view import TOOL_PROPOSE  # noqa: E402
-from ui.mainwindow import MainWindow  # noqa: E402
-from ui.testing import answer_dialogs, click_image, drag_image  # noqa: E402
+from ui.testing import click_image, drag_image  # noqa: E402
 from vfa.levels import LEVELS, POINT_SLOTS, Level, PointSlot  # noqa: E402
 from vfa.reading import load_reading  # noqa: E402
 
@@ -30,27 +27,6 @@ CHILD_6M = SAMPLES / "child01" / "2024-09-10" / "lateral.dcm"
 ADULT_BASE = SAMPLES / "adult01" / "2023-04-18" / "lateral.dcm"
 ADULT_FOLLOW = SAMPLES / "adult01" / "2024-10-22" / "lateral.dcm"
 SA = PointSlot.SUPERIOR_ANTERIOR
-
-
-@pytest.fixture
-def asked(monkeypatch):
-    return answer_dialogs(monkeypatch)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch, asked):
-    monkeypatch.setenv("VFA_SETTINGS", str(tmp_path / "viewer.ini"))
-    monkeypatch.chdir(REPO)   # reference readings name their films relative to the repository
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    yield w
-    if w.doc is not None:
-        w.doc.history.mark_saved()
-    w.close()
 
 
 def truth(name: str):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
 # `ui` is not in the editable install made before it existed: import it from the checkout.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")

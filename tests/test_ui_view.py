@@ -3,12 +3,9 @@ calibration and measuring, status bar values — with real mouse events."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `ui` from the checkout
 
 pytest.importorskip("pytestqt")
 
@@ -17,30 +14,10 @@ from PyQt6.QtGui import QWheelEvent  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
 from ui.film_view import TOOL_CALIBRATE, TOOL_MEASURE, resolution_factor  # noqa: E402
-from ui.mainwindow import MainWindow  # noqa: E402
-from ui.testing import (answer_dialogs, body_points, click_image, drag_image, drag_view,  # noqa: E402
+from ui.testing import (body_points, click_image, drag_image, drag_view,  # noqa: E402
                         send_mouse, write_film)
 from vfa.calibration import SpacingSource  # noqa: E402
 from vfa.levels import PointSlot  # noqa: E402
-
-
-@pytest.fixture
-def asked(monkeypatch):
-    return answer_dialogs(monkeypatch)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch, asked):
-    monkeypatch.setenv("VFA_SETTINGS", str(tmp_path / "viewer.ini"))
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    if w.doc is not None:
-        w.doc.history.mark_saved()
-    w.close()
 
 
 def wheel(view, pos: QPoint, notches: float) -> None:

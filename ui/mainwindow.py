@@ -122,8 +122,8 @@ class MainWindow(QMainWindow):
         self.workspace: Workspace | None = None
         try:
             self.workspace = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-        except VfaError as exc:
-            QTimer.singleShot(0, lambda: dialogs.show_error(self, exc))
+        except VfaError as exc:  # the film can still be read; saving then says why it can't
+            QTimer.singleShot(0, lambda e=exc: dialogs.show_error(self, e))
         self.doc: Document | None = None
         self.selected_level: Level | None = None
         self._problems_dialog = None

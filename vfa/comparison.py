@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .levels import LEVELS, Grade, Level
+from .levels import Grade, Level
 from .morphometry import LevelResult, ReadingSummary, summarize
 from .settings import MethodSettings
 

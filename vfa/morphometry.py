@@ -17,7 +17,7 @@ from .levels import LEVELS, DeformityType, Grade, Level, PointSlot, Status
 from .settings import DEFAULT_SETTINGS, MethodSettings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .reading import Reading, VertebraReading
+    from .reading import Reading
 
 S = PointSlot
 

@@ -22,8 +22,8 @@ from . import METHOD_VERSION, __version__
 from .atomic import atomic_write_bytes
 from .comparison import Change, Comparison, compare
 from .errors import DicomLoadError, ExportError
-from .levels import GRADE_LABELS, LEVELS, Status
-from .morphometry import LevelResult, ReadingSummary, summarize
+from .levels import LEVELS, Status
+from .morphometry import ReadingSummary, summarize
 from .reading import Reading, require_no_pending_proposals
 from .settings import MethodSettings
 

@@ -40,7 +40,7 @@ from . import METHOD_VERSION, __version__
 from .atomic import atomic_write_bytes
 from .calibration import SpacingSource
 from .errors import ExportError, ReadingFormatError
-from .levels import LEVELS, POINT_SLOTS, DeformityType, Level, PointSlot, Status
+from .levels import POINT_SLOTS, DeformityType, Level, PointSlot, Status
 from .morphometry import LevelResult, ReadingSummary, summarize
 from .reading import Reading, require_no_pending_proposals
 from .settings import MethodSettings
