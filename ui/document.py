@@ -107,6 +107,11 @@ class Document(QObject):
             self._modified = m
             self.modifiedChanged.emit(m)
 
+    def mark_recovered(self) -> None:
+        """The reading came from an autosave: it differs from what is saved."""
+        self.history.mark_unsaved()
+        self._update_modified()
+
     # ------------------------------------------------------------------ edit helper
     def _edit(self, label: str, fn, *args) -> bool:
         try:

@@ -99,7 +99,7 @@ class Exports(QObject):
         if self.w.workspace is None:
             return True     # nothing to save into: the open reading is exported as it is
         if doc.modified:
-            if not dialogs.ask_save_first(self.w, self.w._film_name()):
+            if not dialogs.ask_save_first(self.w, self.w.film_name()):
                 return False
             return self.w.save()
         return True
@@ -121,7 +121,7 @@ class Exports(QObject):
     def _stem(self) -> str:
         r = self.doc.reading
         parts = [r.patient_id or "", r.study_date.isoformat() if r.study_date else ""]
-        return _safe("_".join(p for p in parts if p) or Path(self.w._film_name()).stem)
+        return _safe("_".join(p for p in parts if p) or Path(self.w.film_name()).stem)
 
     # ------------------------------------------------------------------ PACS
     def open_from_pacs(self) -> bool:
@@ -222,6 +222,11 @@ class Exports(QObject):
         return res.sop_instance_uid
 
     # ------------------------------------------------------------------ PDF
+    def deidentify_toggled(self) -> None:
+        """File ▸ Export ▸ De-identify PDF report: remembered in the viewer's settings."""
+        self.w.settings.setValue("export/deidentify",
+                                 "true" if self.w.a_deidentify.isChecked() else "false")
+
     def export_pdf(self, deidentify: bool | None = None) -> Path | None:
         """File ▸ Export ▸ PDF report…: every saved reading of the patient in the workspace
         (:func:`vfa.report_pdf.patient_inputs`, as ``vfa report PATIENT_ID``)."""

@@ -1,0 +1,246 @@
+"""The main window's QActions, menus and toolbar, and when the actions are enabled.
+
+Every action is one row of :data:`ACTIONS`: the window attribute it is stored in
+(``window.a_save``), its text, what it does, its shortcut(s), whether it is checkable, its
+tooltip and its short toolbar text. What an action does is written as a function of the
+window (``lambda w: w.save()``), so the row reads like the call it makes; the work itself is
+in the window or in one of its controllers (``w.opening``, ``w.display``, ``w.exports``,
+``w.proposer``). Menus and the toolbar list the actions by attribute name, ``None`` being a
+separator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
+from PyQt6.QtWidgets import QMenu, QToolBar
+
+from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE, TOOL_PROPOSE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .mainwindow import MainWindow
+
+K = QKeySequence.StandardKey
+
+
+@dataclass(frozen=True)
+class Act:
+    """One QAction of the main window."""
+
+    name: str                                   # window attribute
+    text: str
+    run: Callable[[MainWindow], object]
+    shortcut: object = None                     # a key, a StandardKey, or a list of them
+    checkable: bool = False
+    tip: str = ""
+    short: str | None = None                    # toolbar text
+
+
+ACTIONS: tuple[Act, ...] = (
+    # File
+    Act("a_open", "&Open file…", lambda w: w.opening.open_file_dialog(), K.Open, short="Open"),
+    Act("a_open_folder", "Open &folder…", lambda w: w.opening.open_folder_dialog(),
+        "Ctrl+Shift+O", tip="Scan a folder (and its subfolders or DICOMDIR) for films",
+        short="Folder"),
+    Act("a_open_pacs", "Open from &PACS…", lambda w: w.exports.open_from_pacs(), "Ctrl+Shift+P",
+        tip="Search the PACS (DICOMweb), retrieve studies into the cache and open their films"),
+    Act("a_save", "&Save reading", lambda w: w.save(), K.Save, short="Save"),
+    Act("a_export_sr", "DICOM &SR…", lambda w: w.exports.export_sr(),
+        tip="Write the reading as a DICOM structured report (TID 1500)"),
+    Act("a_store_sr", "Store SR to &PACS", lambda w: w.exports.store_sr(),
+        tip="Send the reading as a DICOM SR to the configured PACS"),
+    Act("a_export_pdf", "P&DF report…", lambda w: w.exports.export_pdf(),
+        tip="The patient's report: every saved visit, changes against baseline, trends"),
+    Act("a_deidentify", "De-identify PDF report", lambda w: w.exports.deidentify_toggled(),
+        checkable=True, tip="No name, patient ID or birth date in the PDF report (age only)"),
+    Act("a_export_csv", "&CSV of this patient…", lambda w: w.exports.export_csv("patient"),
+        tip="Per-level and per-visit CSV of the patient's saved readings"),
+    Act("a_export_csv_all", "CSV of the whole &workspace…",
+        lambda w: w.exports.export_csv("workspace"),
+        tip="Per-level and per-visit CSV of every saved reading"),
+    Act("a_pacs_settings", "PACS server settings…", lambda w: w.exports.edit_pacs_settings(),
+        tip="DICOMweb URL, user, password and timeout"),
+    Act("a_quit", "&Quit", lambda w: w.close(), K.Quit),
+    # Edit
+    Act("a_undo", "&Undo", lambda w: w.undo(), K.Undo, short="Undo"),
+    Act("a_redo", "&Redo", lambda w: w.redo(), ["Ctrl+Shift+Z", "Ctrl+Y"], short="Redo"),
+    Act("a_del_point", "Delete selected point", lambda w: w.delete_selected_point(),
+        [QKeySequence(Qt.Key.Key_Delete), QKeySequence(Qt.Key.Key_Backspace)]),
+    Act("a_del_vertebra", "Delete vertebra of the selected level",
+        lambda w: w.delete_selected_vertebra(), "Shift+Del"),
+    Act("a_relabel", "Relabel levels…", lambda w: w.relabel_dialog()),
+    Act("a_ne", "Mark level not evaluable…", lambda w: w.mark_not_evaluable(), "N"),
+    Act("a_skip", "Skip level", lambda w: w.skip_level(), "S"),
+    Act("a_prev_level", "Previous level", lambda w: w.step_level(-1), "["),
+    Act("a_next_level", "Next level", lambda w: w.step_level(+1), "]"),
+    # View
+    Act("a_fit", "&Fit film", lambda w: w.view.fit(), "F", short="Fit"),
+    Act("a_1to1", "1:1 pixels", lambda w: w.view.one_to_one(), "1", short="1:1"),
+    Act("a_zoom_in", "Zoom in", lambda w: w.view.zoom_by(1.25), K.ZoomIn),
+    Act("a_zoom_out", "Zoom out", lambda w: w.view.zoom_by(0.8), K.ZoomOut),
+    Act("a_rotate", "Rotate 90°", lambda w: w.view.rotate90(), "R", short="Rotate"),
+    Act("a_flip", "Flip horizontally", lambda w: w.view.flip_horizontal(), "H", short="Flip"),
+    Act("a_invert", "Invert", lambda w: w.display.toggle_invert(), "I", checkable=True),
+    Act("a_auto", "Automatic window", lambda w: w.display.auto_window(), "A"),
+    Act("a_window", "Window numeric…", lambda w: w.display.window_dialog(), "W"),
+    Act("a_reset", "Reset view", lambda w: w.view.reset_view(), "0", short="Reset"),
+    Act("a_compare", "&Compare visits", lambda w: w.toggle_compare(), "Ctrl+K", checkable=True,
+        short="Compare"),
+    # Tools (one checked at a time)
+    Act("a_tool_place", "Place points", lambda w: w.set_tool(TOOL_PLACE), "P", True,
+        "Guided placement: click the next point; drag points to adjust", "Place"),
+    Act("a_tool_measure", "Measure", lambda w: w.set_tool(TOOL_MEASURE), "M", True,
+        "Drag to measure a distance (mm, or px when uncalibrated)"),
+    Act("a_tool_cal", "Calibrate", lambda w: w.set_tool(TOOL_CALIBRATE), "C", True,
+        "Draw a line over a known length, then type it in mm"),
+    Act("a_tool_propose", "Propose points", lambda w: w.set_tool(TOOL_PROPOSE), "G", True,
+        "Click inside a vertebral body: its six points are proposed for the guide's level",
+        "Propose"),
+    # Propose (ui/proposals.py). No "Shift+<letter>" beside a "<letter>" shortcut: Qt also
+    # tries the key without Shift and then finds both ambiguous, so neither would fire.
+    # Accept all (Enter on the film) is made by make_actions: its shortcut works only while
+    # the film has the focus (the table's editors keep Enter).
+    Act("a_propose_span", "Propose spine (two clicks)…", lambda w: w.proposer.start_span(),
+        "Ctrl+G", tip="Name two levels, click inside those two bodies: every level between "
+                      "is proposed"),
+    Act("a_carry", "Carry forward from visit…", lambda w: w.proposer.carry_forward(),
+        tip="Propose the points of an earlier saved reading of this patient on this film"),
+    Act("a_accept_level", "Accept proposals of the level", lambda w: w.proposer.accept_level(),
+        "Ctrl+Return", tip="Accept the proposed points of the selected level"),
+    Act("a_reject_level", "Reject proposals of the level", lambda w: w.proposer.reject_level(),
+        "X", tip="Remove the proposed points of the selected level"),
+    Act("a_reject_all", "Reject all proposals", lambda w: w.proposer.reject_all(),
+        "Ctrl+Shift+X", tip="Remove every proposed point not yet accepted"),
+)
+
+TOOLS = ("a_tool_place", "a_tool_measure", "a_tool_cal", "a_tool_propose")
+
+FILE_MENU = ("a_open", "a_open_folder", "a_open_pacs")     # then Open recent, Save, Export, Quit
+EXPORT_MENU = ("a_export_sr", "a_store_sr", None, "a_export_pdf", "a_deidentify", None,
+               "a_export_csv", "a_export_csv_all")
+EDIT_MENU = ("a_undo", "a_redo", None, "a_del_point", "a_del_vertebra", "a_relabel", None,
+             "a_ne", "a_skip", "a_prev_level", "a_next_level")
+PROPOSE_MENU = ("a_tool_propose", "a_propose_span", "a_carry", None, "a_accept_all",
+                "a_accept_level", None, "a_reject_level", "a_reject_all")
+VIEW_MENU = ("a_fit", "a_1to1", "a_zoom_in", "a_zoom_out", None, "a_rotate", "a_flip", None,
+             "a_invert", "a_auto", "a_window", "a_reset", None, "a_compare")
+TOOLBAR = ("a_open", "a_open_folder", "a_save", None, "a_undo", "a_redo", None,
+           *TOOLS, "a_accept_all", None, "a_fit", "a_1to1", "a_rotate", "a_flip", "a_invert",
+           "a_reset")
+
+
+def make_actions(w: MainWindow) -> None:
+    """Create every action of :data:`ACTIONS` as an attribute of ``w``."""
+    for spec in ACTIONS:
+        setattr(w, spec.name, _make(w, spec))
+    w.tool_group = QActionGroup(w)
+    for name in TOOLS:
+        w.tool_group.addAction(getattr(w, name))
+    w.a_tool_place.setChecked(True)
+    w.a_deidentify.setChecked(w.settings.value("export/deidentify", "false") == "true")
+    # Enter accepts only while the film has the focus (the table's editors keep Enter)
+    a = w.a_accept_all = QAction("Accept all proposals", w)
+    a.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
+    a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    a.setToolTip("Accept every proposed point (Enter on the film)")
+    a.setIconText("Accept all")
+    a.triggered.connect(lambda: w.proposer.accept_all())
+    w.view.addAction(a)
+
+
+def _make(w: MainWindow, spec: Act) -> QAction:
+    a = QAction(spec.text, w)
+    if spec.short:
+        a.setIconText(spec.short)
+    if spec.shortcut is not None:
+        if isinstance(spec.shortcut, (list, tuple)):
+            a.setShortcuts([QKeySequence(s) for s in spec.shortcut])
+        else:
+            a.setShortcut(QKeySequence(spec.shortcut))
+    a.setCheckable(spec.checkable)
+    if spec.tip:
+        a.setToolTip(spec.tip)
+        a.setStatusTip(spec.tip)
+    a.triggered.connect(lambda _checked=False, run=spec.run: run(w))
+    w.addAction(a)
+    return a
+
+
+def _add(w: MainWindow, target: QMenu | QToolBar, names) -> None:
+    for name in names:
+        if name is None:
+            target.addSeparator()
+        else:
+            target.addAction(getattr(w, name))
+
+
+def make_menus(w: MainWindow) -> None:
+    mb = w.menuBar()
+    m = mb.addMenu("&File")
+    _add(w, m, FILE_MENU)
+    w.recent_menu = m.addMenu("Open &recent")
+    w.recent_menu.aboutToShow.connect(w.opening.fill_recent)
+    m.addSeparator()
+    m.addAction(w.a_save)
+    w.export_menu = m.addMenu("&Export")
+    _add(w, w.export_menu, EXPORT_MENU)
+    w.export_menu.aboutToShow.connect(w.update_pacs_state)
+    m.addSeparator()
+    m.addAction(w.a_quit)
+    _add(w, mb.addMenu("&Edit"), EDIT_MENU)
+    w.propose_menu = mb.addMenu("&Propose")
+    _add(w, w.propose_menu, PROPOSE_MENU)
+    m = mb.addMenu("&View")
+    _add(w, m, VIEW_MENU)
+    w.presets_menu = m.addMenu("Window presets")
+    w.presets_menu.aboutToShow.connect(w.display.fill_presets_menu)
+    m.addSeparator()
+    m.addAction(w.browser_dock.toggleViewAction())
+    m.addAction(w.table_dock.toggleViewAction())
+    m = mb.addMenu("&Tools")
+    _add(w, m, (*TOOLS, None, "a_pacs_settings"))
+
+
+def make_toolbar(w: MainWindow) -> None:
+    tb = QToolBar("Film")
+    tb.setObjectName("FilmToolbar")
+    w.addToolBar(tb)
+    _add(w, tb, TOOLBAR)
+    tb.addSeparator()
+    w.display.add_to_toolbar(tb)
+    tb.addSeparator()
+    tb.addAction(w.a_compare)
+
+
+def update_actions(w: MainWindow) -> None:
+    """Enable what makes sense for the open film; name the undo and redo steps."""
+    has = w.doc is not None
+    h = w.doc.history if has else None   # (History has __len__: test "is not None")
+    w.a_undo.setEnabled(h is not None and h.can_undo)
+    w.a_redo.setEnabled(h is not None and h.can_redo)
+    w.a_undo.setText(f"&Undo {h.undo_label}" if h is not None and h.undo_label else "&Undo")
+    w.a_redo.setText(f"&Redo {h.redo_label}" if h is not None and h.redo_label else "&Redo")
+    w.a_undo.setIconText("Undo")
+    w.a_redo.setIconText("Redo")
+    w.a_undo.setToolTip(w.a_undo.text().replace("&", ""))
+    w.a_redo.setToolTip(w.a_redo.text().replace("&", ""))
+    for a in (w.a_save, w.a_compare, w.a_del_point, w.a_del_vertebra, w.a_relabel, w.a_ne,
+              w.a_skip, w.a_export_sr, w.a_export_pdf, w.a_export_csv):
+        a.setEnabled(has)
+    w.a_export_csv_all.setEnabled(w.workspace is not None)
+    for a in (w.a_tool_propose, w.a_propose_span, w.a_carry):
+        a.setEnabled(has)
+    pending = bool(has and w.doc.pending_levels())
+    for a in (w.a_accept_all, w.a_accept_level, w.a_reject_level, w.a_reject_all):
+        a.setEnabled(pending)
+    configured = has and w.pacs_configured
+    w.a_store_sr.setEnabled(configured)
+    w.a_store_sr.setText("Store SR to &PACS" if configured or not has else
+                         "Store SR to PACS (no PACS configured: Tools ▸ PACS server settings…)")
+    w.a_store_sr.setToolTip("Send the reading as a DICOM SR to the configured PACS"
+                            if configured or not has else
+                            "No PACS configured: Tools ▸ PACS server settings…")

@@ -1,0 +1,68 @@
+"""The Measure and Calibrate tools: the line drawn on the film, its length in the status bar,
+and a manual calibration from a known length.
+
+Distances come from :func:`vfa.geometry.distance` with the reading's spacing (mm, *px* on an
+uncalibrated film, *at detector* when not corrected for magnification); a calibration is
+:meth:`ui.document.Document.calibrate` (``Spacing.manual``, one undo step).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from PyQt6.QtCore import QObject, QPointF
+
+from vfa.geometry import distance
+
+from . import dialogs
+from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .mainwindow import MainWindow
+
+
+class MeasureLines(QObject):
+    """Follows the film view's measure/calibrate line for one main window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.w = window
+        window.view.lineChanged.connect(self._line_changed)
+        window.view.lineDrawn.connect(self._line_drawn)
+
+    def distance_text(self, p0: QPointF, p1: QPointF) -> str:
+        doc = self.w.doc
+        if doc is None:
+            return ""
+        sp = doc.reading.spacing
+        d = distance((p0.x(), p0.y()), (p1.x(), p1.y()), sp.row_mm, sp.col_mm)
+        if not sp.calibrated:
+            return f"{d:.1f} px"
+        return f"{d:.1f} mm" + (" (at detector)" if sp.at_detector_only else "")
+
+    def _line_changed(self, tool: str, p0: QPointF, p1: QPointF) -> None:
+        if tool == TOOL_MEASURE:
+            t = self.distance_text(p0, p1)
+        else:
+            t = f"{math.hypot(p1.x() - p0.x(), p1.y() - p0.y()):.1f} px"
+        self.w.view.line.set_points(p0, p1, t)
+        self.w.dist_label.setText(f"distance {t}")
+
+    def _line_drawn(self, tool: str, p0: QPointF, p1: QPointF) -> None:
+        self._line_changed(tool, p0, p1)
+        doc = self.w.doc
+        if tool != TOOL_CALIBRATE or doc is None:
+            return
+        status = self.w.statusBar()
+        px = math.hypot(p1.x() - p0.x(), p1.y() - p0.y())
+        if px < 2:
+            status.showMessage("Calibration line too short: draw it over a known length", 5000)
+            return
+        mm = dialogs.ask_length_mm(self.w, px)
+        if mm is None:
+            self.w.view.line.hide_all()
+            return
+        if doc.calibrate((p0.x(), p0.y()), (p1.x(), p1.y()), mm):
+            status.showMessage(f"Calibrated: {doc.reading.spacing.description}", 8000)
+            self.w.set_tool(TOOL_PLACE)

@@ -1,0 +1,288 @@
+"""Opening films: File ▸ Open file / Open folder / Open recent, drag and drop, the command
+line, and the recovery of autosaved readings.
+
+A film opens with its reading: the reader's saved reading (by SOP Instance UID), its
+autosave if the reader chooses to recover it, or a new :class:`vfa.reading.Reading`. A folder
+(or DICOMDIR) is scanned by :func:`vfa.scan.scan_paths` behind a progress dialog; its films
+are registered in the workspace index (the browser lists them), files that are not films are
+listed in a separate window, and the first film opens. Nothing is decided here that the
+workspace does not decide: this is the viewer's front of :mod:`vfa.scan` and
+:class:`vfa.workspace.Workspace`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PyQt6.QtCore import QObject, Qt, QTimer
+from PyQt6.QtWidgets import QApplication, QFileDialog, QProgressDialog
+
+from vfa.errors import VfaError
+from vfa.guide import Direction
+from vfa.levels import Level
+from vfa.radiograph import Radiograph, load_radiograph
+from vfa.reading import Reading
+from vfa.scan import scan_paths
+from vfa.workspace import default_reader
+
+from . import dialogs
+from .document import Document
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .mainwindow import MainWindow
+
+MAX_RECENT = 10
+
+
+class Opening(QObject):
+    """Opening films into one main window (the window owns the document and the widgets)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.w = window
+        #: the window listing the files of the last scan that are not films
+        self.problems_dialog: dialogs.ProblemsDialog | None = None
+
+    def _status(self, text: str, ms: int) -> None:
+        self.w.statusBar().showMessage(text, ms)
+
+    # ------------------------------------------------------------------ films
+    def open_path(self, path: str | os.PathLike, open_first: bool = True) -> bool:
+        """A file opens as a film; a folder is scanned (its first film opens)."""
+        p = Path(path)
+        if p.is_dir() or p.name.upper() == "DICOMDIR":
+            return self.open_folder([p], open_first=open_first)
+        return self.open_file(p)
+
+    def open_file_dialog(self) -> None:
+        settings = self.w.settings
+        start = settings.value("last_dir", str(Path.home()))
+        path, _ = QFileDialog.getOpenFileName(self.w, "Open radiograph", start,
+                                              "DICOM files (*.dcm *.DCM *.dicom *);;All files (*)")
+        if path:
+            settings.setValue("last_dir", str(Path(path).parent))
+            self.open_file(path)
+
+    def open_folder_dialog(self) -> None:
+        settings = self.w.settings
+        start = settings.value("last_dir", str(Path.home()))
+        path = QFileDialog.getExistingDirectory(self.w, "Open folder of radiographs", start)
+        if path:
+            settings.setValue("last_dir", path)
+            self.open_folder([path])
+
+    def open_file(self, path: str | os.PathLike) -> bool:
+        """Open one film and its reading (saved one, recovered autosave, or a new one)."""
+        path = Path(path)
+        doc = self.w.doc
+        if doc is not None and doc.radiograph is not None and \
+                doc.radiograph.path is not None and \
+                Path(doc.radiograph.path).resolve() == path.resolve():
+            return True
+        if not self.w.maybe_keep_changes():
+            return False
+        try:
+            rg = load_radiograph(path)
+        except VfaError as exc:
+            dialogs.show_error(self.w, exc, "Cannot open film")
+            return False
+        return self._show_radiograph(rg)
+
+    def _show_radiograph(self, rg: Radiograph, reading: Reading | None = None,
+                         recovered: bool = False) -> bool:
+        ws = self.w.workspace
+        if ws is not None:
+            try:
+                ws.register_radiograph(rg)
+            except VfaError as exc:
+                self._status(str(exc), 8000)
+        if reading is None:
+            reading, recovered = self._reading_for(rg)
+            if reading is None:
+                return False
+        self.w.set_document(Document(rg, reading, ws, *self._guide_prefs()), recovered)
+        if rg.path is not None:
+            self._add_recent(str(Path(rg.path).resolve()))
+        for w in rg.warnings:
+            self._status(f"Note: {w}", 8000)
+        self.w.filmOpened.emit(str(rg.path or ""))
+        return True
+
+    def _guide_prefs(self) -> tuple[Level, Direction]:
+        """Start level and direction of a new document's guide, from the guide bar."""
+        d = Direction.UP if self.w.guide_bar.direction_box.currentIndex() == 1 else Direction.DOWN
+        start = Level.L4 if d is Direction.UP else Level.T4
+        return start, d
+
+    def _reading_for(self, rg: Radiograph) -> tuple[Reading | None, bool]:
+        """The reader's saved reading of this film, or its autosave, or a new reading."""
+        me = default_reader()
+        fresh = Reading.for_radiograph(rg, reader=me)
+        ws = self.w.workspace
+        if ws is None or not fresh.sop_instance_uid:
+            return fresh, False
+        try:
+            auto = ws.autosave_path(fresh)
+        except VfaError:
+            auto = None
+        if auto is not None and auto.exists():
+            ans = dialogs.ask_recover(self.w, [ws.describe_recovery(auto)])
+            if ans == dialogs.RECOVER:
+                try:
+                    return ws.recover(auto), True
+                except VfaError as exc:
+                    dialogs.show_error(self.w, f"The autosave could not be read: {exc}. It was "
+                                               f"kept at {auto}.")
+            elif ans == dialogs.DISCARD:
+                auto.unlink(missing_ok=True)
+        try:
+            saved = ws.load(fresh.sop_instance_uid, reader=me)
+        except VfaError as exc:
+            dialogs.show_error(self.w, f"The saved reading of this film could not be read: "
+                                       f"{exc}\nThe film opens without it; the file is left "
+                                       "untouched until you save.")
+            saved = None
+        return (saved or fresh), False
+
+    # ------------------------------------------------------------------ folders
+    def open_folder(self, paths, open_first: bool = True) -> bool:
+        """Scan files/folders for films (progress, cancel), list them in the browser, show
+        the files that are not films, and open the first film."""
+        paths = [Path(p) for p in paths]
+        dlg = QProgressDialog("Looking for radiographs…", "Cancel", 0, 0, self.w)
+        dlg.setWindowTitle("Open folder")
+        dlg.setWindowModality(Qt.WindowModality.WindowModal)
+        dlg.setMinimumDuration(400)
+
+        def progress(done: int, total: int) -> None:
+            if dlg.maximum() != total:
+                dlg.setMaximum(total)
+            dlg.setValue(done)
+            QApplication.processEvents()
+
+        try:
+            result = scan_paths(paths, progress=progress, cancel=dlg.wasCanceled)
+        finally:
+            dlg.reset()
+            dlg.close()
+            dlg.deleteLater()
+        films = result.sorted_films()
+        ws = self.w.workspace
+        if ws is not None:
+            for f in films:
+                r = Reading(patient_id=f.patient_id, study_date=f.study_date,
+                            study_instance_uid=f.study_instance_uid,
+                            series_instance_uid=f.series_instance_uid,
+                            sop_instance_uid=f.sop_instance_uid, image_path=str(Path(f.path).resolve()))
+                try:
+                    ws.register_identity(r, str(Path(f.path).resolve()), f.modality or None,
+                                         f.view_position or None)
+                except VfaError as exc:
+                    result.problems.append((f.path, str(exc)))
+            self.w.browser.refresh()
+        if result.problems:
+            self.problems_dialog = dialogs.ProblemsDialog(self.w, result.problems, len(films))
+            self.problems_dialog.show()
+        msg = f"{len(films)} film(s) found" + (" (scan cancelled)" if result.cancelled else "")
+        self._status(msg, 6000)
+        if not films:
+            if not result.cancelled:
+                dialogs.show_error(self.w, "No radiographs were found in "
+                                   + ", ".join(str(p) for p in paths), "Open folder")
+            return False
+        if open_first:
+            return self.open_file(films[0].path)
+        return True
+
+    # ------------------------------------------------------------------ recent files
+    def recent_files(self) -> list[str]:
+        v = self.w.settings.value("recent", [])
+        if isinstance(v, str):
+            v = [v]
+        return [str(x) for x in (v or [])]
+
+    def _add_recent(self, path: str) -> None:
+        rec = [p for p in self.recent_files() if p != path]
+        rec.insert(0, path)
+        self.w.settings.setValue("recent", rec[:MAX_RECENT])
+        self.w.settings.sync()
+
+    def fill_recent(self) -> None:
+        """File ▸ Open recent, filled each time it opens."""
+        menu = self.w.recent_menu
+        menu.clear()
+        rec = self.recent_files()
+        if not rec:
+            a = menu.addAction("(none)")
+            a.setEnabled(False)
+        for p in rec:
+            menu.addAction(p, lambda p=p: self.open_file(p))
+
+    # ------------------------------------------------------------------ drag and drop
+    def drop(self, event) -> None:
+        """Files or folders dropped on the window open once the drop has finished."""
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        event.acceptProposedAction()
+        if not paths:
+            return
+        QTimer.singleShot(0, lambda: self.open_dropped(paths))
+
+    def open_dropped(self, paths: list[str]) -> bool:
+        if len(paths) == 1:
+            return self.open_path(paths[0])
+        return self.open_folder(paths)
+
+    # ------------------------------------------------------------------ recovery
+    def check_recoveries(self) -> bool:
+        """At start: offer the autosaves of a session that did not close cleanly.
+        Returns True when a reading was recovered and opened."""
+        ws = self.w.workspace
+        if ws is None:
+            return False
+        pending = ws.pending_recoveries()
+        if not pending:
+            return False
+        ans = dialogs.ask_recover(self.w, [ws.describe_recovery(p) for p in pending])
+        if ans == dialogs.DISCARD:
+            for p in pending:
+                p.unlink(missing_ok=True)
+            return False
+        if ans != dialogs.RECOVER:
+            return False
+        newest = max(pending, key=lambda p: p.stat().st_mtime)
+        try:
+            reading = ws.recover(newest)
+        except VfaError as exc:
+            dialogs.show_error(self.w, f"The autosave {newest.name} could not be read: {exc}. "
+                                       "It was kept in the workspace's autosave folder.")
+            return False
+        paths = [reading.image_path]
+        try:
+            rec = ws.index.image(reading.sop_instance_uid)
+            if rec is not None:
+                paths.append(rec.path)
+        except VfaError:
+            pass
+        for p in paths:
+            if p and Path(p).is_file():
+                try:
+                    rg = load_radiograph(p)
+                except VfaError:
+                    continue
+                if not self.w.maybe_keep_changes():
+                    return False
+                self._show_radiograph(rg, reading, recovered=True)
+                self._status("Recovered reading: not yet saved (Ctrl+S)", 8000)
+                return True
+        # the film is gone: keep the work in the workspace all the same
+        try:
+            path = ws.save(reading)
+        except VfaError as exc:
+            dialogs.show_error(self.w, f"The recovered reading could not be saved: {exc}")
+            return False
+        dialogs.show_error(self.w, f"The film of the recovered reading could not be found; the "
+                                   f"reading was saved in the workspace ({path}).", "Recovered")
+        self.w.browser.refresh()
+        return False
