@@ -8,7 +8,7 @@ import pytest
 
 from vfa.calibration import Spacing, SpacingSource
 from vfa.comparison import Change, classify, compare, sdi_series
-from vfa.levels import LEVELS
+from vfa.levels import LEVELS, Level
 from vfa.reading import Reading
 from vfa.settings import MethodSettings
 
@@ -368,3 +368,25 @@ def test_loss_scaling_setting_is_validated():
         MethodSettings(loss_scaling="magic")
     with pytest.raises(ValueError, match="loss_scaling"):
         MethodSettings.from_dict({"loss_scaling": "magic"})
+
+
+def test_height_trend_is_on_the_first_films_scale():
+    from vfa.comparison import height_trend
+    b = reading({"L1": (100, 100, 100)}, date=dt.date(2020, 1, 1),
+                spacing=Spacing(0.224, 0.224, SpacingSource.PIXEL_SPACING_DETECTOR))
+    f = reading({"L1": (60, 100, 100)}, date=dt.date(2021, 1, 1),
+                spacing=Spacing(0.2, 0.2, SpacingSource.MAGNIFICATION_CORRECTED))
+    t = height_trend([f, b])                       # any order: oldest first
+    assert [v.study_date.year for v in t.visits] == [2020, 2021] and t.unit == "mm"
+    assert t.visits[1].scale == pytest.approx(1.12) and "scaled by 1.120" in t.note
+    t9 = [v.heights[Level.T9].hp for v in t.visits]
+    assert t9[0] == pytest.approx(t9[1])           # no false "loss" from the calibration change
+    assert t.visits[1].heights[Level.L1].ha == pytest.approx(0.6 * t.visits[0].heights[Level.L1].ha)
+
+
+def test_height_trend_leaves_out_a_film_it_cannot_scale():
+    from vfa.comparison import height_trend
+    b = reading(date=dt.date(2020, 1, 1))
+    f = reading(date=dt.date(2021, 1, 1), spacing=Spacing.uncalibrated())
+    t = height_trend([b, f], MethodSettings(loss_scaling="none"))
+    assert len(t.visits) == 1 and "left out" in t.note

@@ -18,7 +18,7 @@ from PyQt6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayou
                              QLabel, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
                              QVBoxLayout, QWidget)
 
-from vfa.comparison import Comparison, compare, sdi_series
+from vfa.comparison import Comparison, compare, height_trend, sdi_series
 from vfa.errors import VfaError
 from vfa.levels import LEVELS, Level
 from vfa.morphometry import summarize
@@ -327,15 +327,14 @@ class ComparisonView(QWidget):
             return
         lv = Level.parse(self.level_box.currentText())
         series = sdi_series(readings)
+        trend = height_trend(readings)
         heights = []
-        units = set()
-        for r in sorted(readings, key=lambda r: (r.study_date is None, r.study_date)):
-            res = summarize(r).results[lv.index]
-            units.add(r.spacing.unit)
-            h = res.heights
-            heights.append((r.study_date, h.ha if h else None, h.hm if h else None,
+        for tv in trend.visits:
+            h = tv.heights.get(lv)
+            heights.append((tv.study_date, h.ha if h else None, h.hm if h else None,
                             h.hp if h else None))
-        unit = units.pop() if len(units) == 1 else "mixed mm/px"
+        unit = trend.unit + (" at the first film's scale" if trend.note else "")
+        self.plot.setToolTip(trend.note or "")
         marked = []
         if self.others and hasattr(self, "base"):
             marked = [self.base.study_date, self.follow.study_date]

@@ -229,6 +229,55 @@ def _reference_scale(s0: ReadingSummary, s1: ReadingSummary, settings: MethodSet
     return HeightScale(med, tuple(levels), reason)
 
 
+@dataclass(frozen=True)
+class TrendVisit:
+    """One visit of a height trend: heights per level at the baseline's scale."""
+
+    study_date: Any
+    heights: dict[Level, Any]   # Level -> morphometry.Heights (evaluable, measured levels only)
+    scale: float                # factor applied to this film's heights (1.0: none)
+
+
+@dataclass(frozen=True)
+class HeightTrend:
+    visits: tuple[TrendVisit, ...]
+    unit: str                   # the baseline's unit ("mm" or "px")
+    note: str | None            # why a visit was left out or rescaled
+
+
+def height_trend(readings: list["Reading"], settings: MethodSettings | None = None) -> HeightTrend:
+    """Heights of every level across visits, oldest first, on ONE scale: the earliest film's.
+
+    A film on another scale (spacing source, mm against px) is rescaled exactly as
+    :func:`compare` does (setting ``loss_scaling``); a film that cannot be brought to the
+    baseline's scale is left out, and ``note`` says so. Plots of heights over time use this,
+    so that a change of calibration never looks like height loss.
+    """
+    ordered = sorted((r for r in readings if r.study_date is not None), key=lambda r: r.study_date)
+    if not ordered:
+        return HeightTrend((), "px", None)
+    base = ordered[0]
+    visits: list[TrendVisit] = []
+    notes: list[str] = []
+    for r in ordered:
+        k = 1.0
+        if r is not base:
+            c = compare(base, r, settings)
+            if c.height_scale is not None:
+                k = c.height_scale.factor
+                notes.append(f"{r.study_date}: heights scaled by {k:.3f} ({c.height_scale.reason})")
+            elif r.spacing.calibrated != base.spacing.calibrated:
+                notes.append(f"{r.study_date}: left out (mm and pixels, too few reference levels)")
+                continue
+        hs = {x.level: x.heights for x in summarize(r, settings).results
+              if x.heights is not None and x.evaluable}
+        if k != 1.0:
+            from .morphometry import Heights
+            hs = {lv: Heights(h.ha * k, h.hm * k, h.hp * k) for lv, h in hs.items()}
+        visits.append(TrendVisit(r.study_date, hs, k))
+    return HeightTrend(tuple(visits), base.spacing.unit, "; ".join(notes) or None)
+
+
 def sdi_series(readings: list["Reading"], settings: MethodSettings | None = None) -> list[tuple[Any, int, int]]:
     """(study_date, SDI, not evaluable count) per reading, oldest first (for trend plots)."""
     out = []

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from . import METHOD_VERSION, __version__
 from .atomic import atomic_write_bytes
-from .comparison import Change, Comparison, compare
+from .comparison import Change, Comparison, compare, height_trend
 from .errors import DicomLoadError, ExportError
 from .levels import LEVELS, Status
 from .morphometry import ReadingSummary, summarize
@@ -406,24 +406,20 @@ def _trend_section(visits: list[_Visit], st: dict[str, ParagraphStyle], width: f
     out: list[Any] = [_p("Trends over time", st["h2"])]
     out.append(_line_chart([("SDI", [(x(v), float(v.summary.sdi)) for v in dated])],
                            "Spinal Deformity Index (SDI)", "SDI", x0, width, integer_y=True))
-    units = {v.summary.unit for v in dated}
-    if len(units) > 1:
-        out.append(_p("Heights are not plotted: some films are calibrated (mm) and others are "
-                      "not (pixels).", st["small"]))
-        return out
-    unit = units.pop()
+    trend = height_trend([v.reading for v in dated], dated[-1].reading.settings)
+    unit = trend.unit
     series = []
     for lv in LEVELS:
-        pts = []
-        for v in dated:
-            r = v.summary.results[lv.index]
-            if r.heights is not None and r.status is Status.EVALUABLE:
-                pts.append((x(v), min(r.heights.ha, r.heights.hm, r.heights.hp)))
+        pts = [(float((tv.study_date - x0).days), min(h.ha, h.hm, h.hp))
+               for tv in trend.visits if (h := tv.heights.get(lv)) is not None]
         if len(pts) >= 2:
             series.append((lv.value, pts))
+    if trend.note:
+        out.append(_p(f"Heights on the scale of the first film: {_e(trend.note)}.", st["small"]))
     if series:
         out.append(Spacer(1, 4 * mm))
-        out.append(_line_chart(series, f"Smallest vertebral height (min of Ha, Hm, Hp) per level, {unit}",
+        out.append(_line_chart(series, f"Smallest vertebral height (min of Ha, Hm, Hp) per level, {unit}"
+                               + (" (first film's scale)" if trend.note else ""),
                                unit, x0, width, height=80 * mm))
     else:
         out.append(_p("No level has heights on two or more visits.", st["small"]))
