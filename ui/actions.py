@@ -109,6 +109,9 @@ ACTIONS: tuple[Act, ...] = (
                       "is proposed"),
     Act("a_carry", "Carry forward from visit…", lambda w: w.proposer.carry_forward(),
         tip="Propose the points of an earlier saved reading of this patient on this film"),
+    Act("a_snap", "Snap clicks to edges", lambda w: w.proposer.snap_toggled(), "E", True,
+        "Placed and dropped points move onto the nearby corner or endplate edge, as a "
+        "proposal to accept; on weak evidence they stay where clicked"),
     Act("a_accept_level", "Accept proposals of the level", lambda w: w.proposer.accept_level(),
         "Ctrl+Return", tip="Accept the proposed points of the selected level"),
     Act("a_reject_level", "Reject proposals of the level", lambda w: w.proposer.reject_level(),
@@ -124,8 +127,8 @@ EXPORT_MENU = ("a_export_sr", "a_store_sr", None, "a_export_pdf", "a_deidentify"
                "a_export_csv", "a_export_csv_all")
 EDIT_MENU = ("a_undo", "a_redo", None, "a_del_point", "a_del_vertebra", "a_relabel", None,
              "a_ne", "a_skip", "a_prev_level", "a_next_level")
-PROPOSE_MENU = ("a_tool_propose", "a_propose_span", "a_carry", None, "a_accept_all",
-                "a_accept_level", None, "a_reject_level", "a_reject_all")
+PROPOSE_MENU = ("a_tool_propose", "a_propose_span", "a_carry", None, "a_snap", None,
+                "a_accept_all", "a_accept_level", None, "a_reject_level", "a_reject_all")
 VIEW_MENU = ("a_fit", "a_1to1", "a_zoom_in", "a_zoom_out", None, "a_rotate", "a_flip", None,
              "a_invert", "a_auto", "a_window", "a_reset", None, "a_compare")
 TOOLBAR = ("a_open", "a_open_folder", "a_save", None, "a_undo", "a_redo", None,
@@ -142,6 +145,7 @@ def make_actions(w: MainWindow) -> None:
         w.tool_group.addAction(getattr(w, name))
     w.a_tool_place.setChecked(True)
     w.a_deidentify.setChecked(w.settings.value("export/deidentify", "false") == "true")
+    w.a_snap.setChecked(w.settings.value("propose/snap", "false") == "true")
     # Enter accepts only while the film has the focus (the table's editors keep Enter)
     a = w.a_accept_all = QAction("Accept all proposals", w)
     a.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])

@@ -50,6 +50,7 @@ class Document(QObject):
         self._errors: dict[Level, str] | None = None
         self._modified = False
         self._drag: tuple[Level, PointSlot] | None = None
+        self._drag_start = None          # the dragged point where the drag began
         self._autosave_warned = False
         self._film_image = None          # vfa.autoplace.FilmImage, made on first proposal
         self.autosave_timer = QTimer(self)
@@ -135,8 +136,33 @@ class Document(QObject):
             return False
         return self._edit(f"place {t.level} {t.slot.label}", self.guide.place, (x, y))
 
+    def place_proposal(self, proposal) -> bool:
+        """Put the guide's next point where ``proposal`` (a
+        :class:`vfa.autoplace.Proposal`, e.g. a click refined onto an edge) says, recorded
+        as a pending proposal; the guide moves on as after a click. One undo step."""
+        t = self.guide.target
+        if t is None:
+            self.error.emit(f"{self.guide.text}: choose a level to place points on")
+            return False
+
+        def do() -> None:
+            self.guide.place((proposal.x, proposal.y))
+            self.reading.propose(t.level, {t.slot: proposal}, replace_placed=True)
+        return self._edit(f"place {t.level} {t.slot.label} (snapped)", do)
+
     def begin_drag(self, level: Level, slot: PointSlot) -> None:
         self._drag = (level, slot)
+        v = self.reading.get(level)
+        self._drag_start = v.points.get(slot) if v is not None else None
+
+    @property
+    def drag_moved(self) -> bool:
+        """The point of the drag in progress is no longer where the drag began (a click on
+        a handle that only selects it is a drag that did not move)."""
+        if self._drag is None:
+            return False
+        v = self.reading.get(self._drag[0])
+        return v is not None and v.points.get(self._drag[1]) != self._drag_start
 
     def drag_point(self, level: Level, slot: PointSlot, x: float, y: float) -> None:
         """A drag step: moves the point, no undo step yet."""
@@ -145,15 +171,24 @@ class Document(QObject):
         except (VfaError, ValueError) as exc:
             self.error.emit(str(exc))
 
-    def end_drag(self, level: Level, slot: PointSlot) -> None:
-        """Release: the whole drag becomes one undo step."""
+    def end_drag(self, level: Level, slot: PointSlot, proposal=None) -> None:
+        """Release: the whole drag becomes one undo step. With ``proposal`` (the drop point
+        refined onto an edge) the point goes there as a pending proposal, in the same step."""
         self._drag = None
-        if self.history.commit(f"move {level} {slot.label}"):
+        label = f"move {level} {slot.label}"
+        if proposal is not None:
+            try:
+                self.reading.propose(level, {slot: proposal}, replace_placed=True)
+                label += " (snapped)"
+            except (VfaError, ValueError) as exc:
+                self.error.emit(str(exc))
+        if self.history.commit(label):
             self._update_modified()
             self.historyChanged.emit()
 
     def cancel_drag(self) -> None:
         self._drag = None
+        self._drag_start = None
         self.history.revert()
 
     def delete_point(self, level: Level, slot: PointSlot) -> bool:

@@ -231,7 +231,9 @@ class MainWindow(QMainWindow):
         doc.historyChanged.connect(self._update_actions)
         doc.error.connect(self._doc_error)
         doc.saved.connect(lambda p: self.statusBar().showMessage(f"Saved: {p}", 5000))
-        doc.autosaved.connect(lambda p: self.statusBar().showMessage("Autosaved", 1500))
+        # "Autosaved" never hides what the last action said (e.g. a snapped point)
+        doc.autosaved.connect(lambda p: self.statusBar().currentMessage()
+                              or self.statusBar().showMessage("Autosaved", 1500))
         self.view.set_film(doc.radiograph)
         self.layer.set_bounds(self.view.image_rect())
         self.layer.set_reading(doc.reading, doc.summary, doc.geometry_errors)
@@ -294,7 +296,9 @@ class MainWindow(QMainWindow):
         if t is None:
             self.statusBar().showMessage(self.doc.guide.text, 4000)
             return
-        if self.doc.place(x, y):
+        placed = self.proposer.place_snapped(x, y) if self.proposer.snapping else \
+            self.doc.place(x, y)
+        if placed:
             self.select_level(t.level, centre=False)
 
     def _drag_started(self, level, slot) -> None:
@@ -311,7 +315,7 @@ class MainWindow(QMainWindow):
     def _drag_finished(self, level, slot) -> None:
         self.view.loupe.hide()
         if self.doc is not None:
-            self.doc.end_drag(level, slot)
+            self.proposer.drop(level, slot)     # end_drag, snapped if asked for
 
     def undo(self) -> None:
         if self.doc is not None:

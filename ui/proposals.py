@@ -16,6 +16,13 @@
 Facing: a single click decides the anterior side from the image, which can fail; once the
 film's facing is known — from vertebrae the reader placed or accepted, else from a span or a
 carry-forward on this film — it is passed to every further proposal.
+* **Snap clicks to edges** (E, checkable, remembered): each guided click of the Place tool
+  and each drop of a dragged point goes through :func:`vfa.autoplace.refine.refine_point`.
+  When it moved the point, the point is recorded as a pending proposal (method ``refine``)
+  for the reader to accept or drag; when the evidence is weak it stays exactly where the
+  reader put it, as the reader's point. The status bar says which. A point the tool has
+  already refined is not refined again when the reader drags it: the drag is the reader's
+  correction.
 * **Accept all** (Enter on the film), **Accept level** (Ctrl+Enter), **Reject level** (X),
   **Reject all** (Ctrl+Shift+X): :meth:`ui.document.Document.accept_proposals` /
   :meth:`~ui.document.Document.reject_proposals`. Dragging a proposed point marks it *moved*
@@ -34,7 +41,8 @@ from typing import TYPE_CHECKING
 from PyQt6.QtCore import QObject
 
 from vfa.errors import VfaError
-from vfa.levels import LEVELS, Level
+from vfa.geometry import distance
+from vfa.levels import LEVELS, POINT_SLOTS, Level, PointSlot
 
 from . import dialogs
 from .exports import describe_error
@@ -342,6 +350,101 @@ class Proposer(QObject):
         levels = [lv for lv in LEVELS if lv in res.proposals]
         self._after(levels, list(res.warnings), done)
         return bool(done)
+
+    # ------------------------------------------------------------------ snap to edges
+    SNAP_SETTING = "propose/snap"
+
+    @property
+    def snapping(self) -> bool:
+        """Snap clicks to edges is on."""
+        return self.w.a_snap.isChecked()
+
+    def snap_toggled(self) -> None:
+        on = self.snapping
+        self.w.settings.setValue(self.SNAP_SETTING, "true" if on else "false")
+        self._status("Snap clicks to edges: on — placed and dropped points move onto the "
+                     "nearby corner or endplate edge, as proposals to accept (Enter)" if on else
+                     "Snap clicks to edges: off — points stay where they are clicked", 6000)
+
+    def _inward(self, level: Level, slot: PointSlot, xy) -> tuple[float, float] | None:
+        """From ``xy`` towards the centre of the level's other points, when they lie on
+        both endplates (points of one endplate only would give a direction along it, which
+        would mislead the refinement about which side is the body); else None."""
+        v = self.doc.reading.get(level)
+        if v is None:
+            return None
+        others = [v.points[s] for s in POINT_SLOTS if s is not slot and s in v.points]
+        ends = {s.value.split("_")[0] for s in POINT_SLOTS if s is not slot and s in v.points}
+        if len(ends) < 2:
+            return None
+        cx = sum(p[0] for p in others) / len(others)
+        cy = sum(p[1] for p in others) / len(others)
+        d = (cx - xy[0], cy - xy[1])
+        return d if d != (0.0, 0.0) else None
+
+    def refine(self, level: Level, slot: PointSlot, x: float, y: float):
+        """:func:`~vfa.autoplace.refine.refine_point` for ``level``/``slot`` at (x, y): a
+        ``RefineResult``, or the reason (str) it could not run."""
+        from vfa.autoplace.refine import refine_point
+        try:
+            with busy_cursor():
+                return refine_point(self.doc.film_image(), slot, (x, y),
+                                    inward=self._inward(level, slot, (x, y)))
+        except VfaError as exc:
+            return describe_error(exc)
+
+    def _say(self, level: Level, slot: PointSlot, xy, res) -> None:
+        """What snapping did, in the status bar."""
+        name = f"{level} {slot.value.replace('_', ' ')}"
+        if isinstance(res, str):
+            self._status(f"{name}: left where clicked (not snapped: {res})", 8000)
+        elif res.moved:
+            sp = self.doc.reading.spacing
+            d = distance(xy, (res.x, res.y), sp.row_mm, sp.col_mm)
+            what = "endplate edge" if slot.value.endswith("middle") else "corner"
+            low = " — low, check it" if res.proposal().low_confidence else ""
+            self._status(f"{name}: snapped {d:.1f} {sp.unit} to the {what} (confidence "
+                         f"{res.confidence:.2f}{low}): Enter accepts, drag to correct", 10000)
+        else:
+            why = "too close to the film's edge" if "film's edge" in res.reason else "weak edge"
+            self._status(f"{name}: left where clicked: {why}", 8000)
+
+    def place_snapped(self, x: float, y: float) -> bool:
+        """A guided click of the Place tool with snapping on: the guide's next point is
+        refined; moved → a pending 'refine' proposal, else the reader's point at (x, y)."""
+        doc = self.doc
+        t = doc.guide.target if doc is not None else None
+        if t is None:
+            return doc.place(x, y) if doc is not None else False
+        res = self.refine(t.level, t.slot, x, y)
+        if not isinstance(res, str) and res.moved:
+            ok = doc.place_proposal(res.proposal())
+        else:
+            ok = doc.place(x, y)
+        if ok:
+            self._say(t.level, t.slot, (x, y), res)
+        return ok
+
+    def drop(self, level: Level, slot: PointSlot) -> None:
+        """The end of a point's drag: one undo step; with snapping on, the drop point is
+        refined (not when the drag did not move the point, nor for a point the tool already
+        refined: dragging it is the reader's correction)."""
+        doc = self.doc
+        v = doc.reading.get(level)
+        prev = v.proposals.get(slot) if v is not None else None
+        if not (self.snapping and doc.drag_moved and v is not None and slot in v.points):
+            doc.end_drag(level, slot)
+            return
+        if prev is not None and prev.method == "refine":
+            doc.end_drag(level, slot)
+            self._status(f"{level} {slot.value.replace('_', ' ')}: your correction kept "
+                         "(a snapped point is not snapped again)", 6000)
+            return
+        x, y = v.points[slot]
+        res = self.refine(level, slot, x, y)
+        moved = not isinstance(res, str) and res.moved
+        doc.end_drag(level, slot, res.proposal() if moved else None)
+        self._say(level, slot, (x, y), res)
 
     # ------------------------------------------------------------------ accept / reject
     def _level(self) -> Level | None:
