@@ -306,38 +306,30 @@ class Reading:
         """Accept the pending proposal of ``slot`` (all pending ones of the level when None):
         the point stays where it is, the state becomes 'accepted'. Emits a 'proposal' event
         per accepted slot; returns the slots accepted."""
-        lv = Level.parse(level)
-        v = self.vertebrae.get(lv)
-        if v is None:
-            return []
-        slots = [PointSlot.parse(slot)] if slot is not None else list(POINT_SLOTS)
-        done = []
+        lv, v, slots = self._pending(level, slot)
         for sl in slots:
-            prop = v.proposals.get(sl)
-            if prop is not None and prop.pending:
-                v.proposals[sl] = prop.with_state("accepted")
-                done.append(sl)
-                self.events.emit(ReadingEvent("proposal", lv, sl))
-        return done
+            v.proposals[sl] = v.proposals[sl].with_state("accepted")
+            self.events.emit(ReadingEvent("proposal", lv, sl))
+        return slots
 
     def reject_proposal(self, level: Level | str, slot: PointSlot | str | None = None) -> list[PointSlot]:
         """Reject the pending proposal of ``slot`` (all pending ones of the level when None):
         the proposed point is removed with its record. Accepted or moved points are the
         reader's and are kept. Emits a 'point' event per removed slot."""
-        lv = Level.parse(level)
-        v = self.vertebrae.get(lv)
-        if v is None:
-            return []
-        slots = [PointSlot.parse(slot)] if slot is not None else list(POINT_SLOTS)
-        done = []
+        lv, v, slots = self._pending(level, slot)
         for sl in slots:
-            prop = v.proposals.get(sl)
-            if prop is not None and prop.pending:
-                del v.proposals[sl]
-                v.points.pop(sl, None)
-                done.append(sl)
-                self.events.emit(ReadingEvent("point", lv, sl))
-        return done
+            del v.proposals[sl]
+            v.points.pop(sl, None)
+            self.events.emit(ReadingEvent("point", lv, sl))
+        return slots
+
+    def _pending(self, level: Level | str, slot: PointSlot | str | None
+                 ) -> tuple[Level, VertebraReading, list[PointSlot]]:
+        """The level, its vertebra and its pending-proposal slots (``slot`` only, or all)."""
+        lv = Level.parse(level)
+        v = self.vertebrae.get(lv) or VertebraReading(lv)
+        slots = [PointSlot.parse(slot)] if slot is not None else list(POINT_SLOTS)
+        return lv, v, [s for s in slots if s in v.proposals and v.proposals[s].pending]
 
     def set_reader_grade(self, level: Level | str, grade: Grade | None) -> None:
         lv = Level.parse(level)
