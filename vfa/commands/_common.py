@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from typing import Any, Iterable, Iterator, TypeVar
@@ -66,3 +67,9 @@ def progress(items: Iterable[T], total: int, label: str, force: bool = False) ->
     for i, item in enumerate(items, 1):
         yield item
         report(i, total)
+
+
+def add_allow_proposed(p: "argparse.ArgumentParser") -> None:
+    """The exports' override of the rule that unaccepted proposed points are not exported."""
+    p.add_argument("--allow-proposed", action="store_true",
+                   help="export points proposed by 'vfa propose' that no reader accepted yet")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._common import add_allow_proposed
+
 NAME = "export-csv"
 HELP = "export readings (a workspace, folders or files) as CSV for R/pandas, with a per-visit summary"
 
@@ -20,8 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, metavar="readings.csv")
     p.add_argument("--summary", metavar="PATH",
                    help="per-visit summary CSV (default: OUTPUT with a -summary suffix)")
-    p.add_argument("--allow-proposed", action="store_true",
-                   help="export points proposed by 'vfa propose' that no reader accepted yet")
+    add_allow_proposed(p)
 
 
 def run(args: argparse.Namespace) -> int:

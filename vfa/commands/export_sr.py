@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from ..reading import load_reading
+from ._common import add_allow_proposed
 
 NAME = "export-sr"
 HELP = "write a reading as a DICOM structured report (TID 1500) referencing its film"
@@ -23,8 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "file's folder or the current folder)")
     p.add_argument("--time-point", choices=("baseline", "follow-up"),
                    help="time point context recorded in every measurement group")
-    p.add_argument("--allow-proposed", action="store_true",
-                   help="export points proposed by 'vfa propose' that no reader accepted yet")
+    add_allow_proposed(p)
 
 
 def run(args: argparse.Namespace) -> int:

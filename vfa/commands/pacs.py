@@ -108,7 +108,13 @@ def _progress(label: str, quiet: bool):
 def _configure(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from ..pacs import PacsClient, PacsSettings, load_settings, save_settings, settings_path
+    from ..pacs import (
+        PacsClient,
+        PacsSettings,
+        load_settings,
+        save_settings,
+        settings_path,
+    )
     changing = any([args.url, args.user, args.password_stdin, args.no_user,
                     args.timeout is not None, args.insecure])
     old = None

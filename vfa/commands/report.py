@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import ReadingFormatError
 from ..reading import load_reading
+from ._common import add_allow_proposed
 
 NAME = "report"
 HELP = "write a PDF report of one patient's readings (per visit, change vs baseline, trends)"
@@ -27,8 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reader", help="with a patient ID: only this reader's readings")
     p.add_argument("--deidentify", action="store_true",
                    help="no name, patient ID or birth date in the report (age only)")
-    p.add_argument("--allow-proposed", action="store_true",
-                   help="export points proposed by 'vfa propose' that no reader accepted yet")
+    add_allow_proposed(p)
 
 
 def run(args: argparse.Namespace) -> int:
