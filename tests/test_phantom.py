@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import time
 
 import cv2
 import numpy as np
@@ -285,13 +284,3 @@ def test_reference_reading_from_dataset_round_trip(tmp_path, fractured):
     assert back.vertebra("T12").extra["synthetic_deformity"]["kind"] == "crush"
     sm = summarize(back)
     assert {r.level.value for r in sm.results if r.fractured} == {"T7", "T12", "L1", "L3"}
-
-
-def test_large_film_is_fast():
-    spec = FilmSpec(rows=2500, cols=2000, pixel_mm=0.2, seed=1)
-    make_film(FilmSpec(rows=300, cols=200, pixel_mm=1.5))  # warm up imports/caches
-    t0 = time.perf_counter()
-    film = make_film(spec)
-    elapsed = time.perf_counter() - t0
-    assert film.image.shape == (2500, 2000)
-    assert elapsed < 5.0  # typically ~1.5 s; generous for loaded machines
