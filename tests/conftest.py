@@ -42,19 +42,32 @@ def window_size():
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch, asked, window_size):
-    """A shown main window with its own settings file, working in the repository folder
-    (the reference readings name their films relative to it)."""
+def make_window(qtbot, tmp_path, monkeypatch, asked, window_size):
+    """A factory of shown main windows sharing one settings file, working in the repository
+    folder (the reference readings name their films relative to it); all are closed after."""
     from ui.mainwindow import MainWindow
     monkeypatch.setenv("VFA_SETTINGS", str(tmp_path / "viewer.ini"))
     monkeypatch.chdir(REPO)
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(*window_size)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    yield w
-    if w.doc is not None:
-        w.doc.history.mark_saved()
-    w.close()
+    made = []
+
+    def make():
+        w = MainWindow()
+        qtbot.addWidget(w)
+        w.resize(*window_size)
+        w.show()
+        qtbot.waitExposed(w)
+        w.activateWindow()
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        if w.doc is not None:
+            w.doc.history.mark_saved()
+        w.close()
+
+
+@pytest.fixture
+def window(make_window):
+    """One shown main window (see :func:`make_window`)."""
+    return make_window()

@@ -24,24 +24,8 @@ SAMPLES = REPO / "sample_dicoms"
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path, monkeypatch, asked):
-    monkeypatch.setenv("VFA_SETTINGS", str(tmp_path / "viewer.ini"))
-    made = []
-
-    def make():
-        w = MainWindow()
-        qtbot.addWidget(w)
-        w.resize(1300, 850)
-        w.show()
-        qtbot.waitExposed(w)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        if w.doc is not None:
-            w.doc.history.mark_saved()
-        w.close()
+def window_size():
+    return (1300, 850)
 
 
 @pytest.fixture

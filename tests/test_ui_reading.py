@@ -13,7 +13,6 @@ pytest.importorskip("pytestqt")
 from PyQt6.QtCore import QPoint, Qt  # noqa: E402
 
 from ui import dialogs  # noqa: E402
-from ui.mainwindow import MainWindow  # noqa: E402
 from ui.testing import click_image, drag_image, write_film  # noqa: E402
 from vfa.levels import Level, PointSlot, Status  # noqa: E402
 
@@ -30,47 +29,9 @@ def body(i: int, wedge_px: float = 0.0) -> list[tuple[float, float]]:
 
 
 @pytest.fixture
-def answers(monkeypatch):
-    """Every dialog answered without blocking; what was asked is recorded."""
-    asked = {"errors": [], "unsaved": [], "recover": []}
-    rec = {"unsaved": dialogs.DISCARD, "recover": dialogs.LATER, "length": 20.0, "reason": "hardware"}
-    monkeypatch.setattr(dialogs, "show_error", lambda parent, err, title="VFA": asked["errors"].append(str(err)))
-
-    def unsaved(parent, what):
-        asked["unsaved"].append(what)
-        return rec["unsaved"]
-
-    def recover(parent, descriptions):
-        asked["recover"].append(descriptions)
-        return rec["recover"]
-
-    monkeypatch.setattr(dialogs, "ask_unsaved", unsaved)
-    monkeypatch.setattr(dialogs, "ask_recover", recover)
-    monkeypatch.setattr(dialogs, "ask_length_mm", lambda parent, px: rec["length"])
-    monkeypatch.setattr(dialogs, "ask_reason", lambda parent, level: rec["reason"])
-    asked["answers"] = rec
+def answers(asked):
+    """Every dialog answered without blocking (tests/conftest.py); what was asked is recorded."""
     return asked
-
-
-@pytest.fixture
-def make_window(qtbot, tmp_path, monkeypatch, answers):
-    monkeypatch.setenv("VFA_SETTINGS", str(tmp_path / "viewer.ini"))
-    windows = []
-
-    def make():
-        w = MainWindow()
-        qtbot.addWidget(w)
-        w.resize(1400, 900)
-        w.show()
-        qtbot.waitExposed(w)
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        if w.doc is not None:
-            w.doc.history.mark_saved()
-        w.close()
 
 
 @pytest.fixture
