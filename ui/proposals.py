@@ -457,6 +457,15 @@ class Proposer(QObject):
                 return lv
         return pending[0] if len(pending) == 1 else None
 
+    def _level_to_decide(self) -> Level | None:
+        """:meth:`_level` for Accept/Reject level, telling the reader when there is none."""
+        if self.doc is None:
+            return None
+        lv = self._level()
+        if lv is None:
+            self._status("Select a level with proposed points first", 4000)
+        return lv
+
     def accept_all(self) -> bool:
         if self.doc is None:
             return False
@@ -470,20 +479,14 @@ class Proposer(QObject):
         return ok
 
     def accept_level(self) -> bool:
-        if self.doc is None:
-            return False
-        lv = self._level()
+        lv = self._level_to_decide()
         if lv is None:
-            self._status("Select a level with proposed points first", 4000)
             return False
         return self.doc.accept_proposals([lv])
 
     def reject_level(self) -> bool:
-        if self.doc is None:
-            return False
-        lv = self._level()
+        lv = self._level_to_decide()
         if lv is None:
-            self._status("Select a level with proposed points first", 4000)
             return False
         ok = self.doc.reject_proposals([lv])
         if ok:
