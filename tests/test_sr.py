@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pydicom
 import pytest
+
+from cli_runner import run_vfa
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
@@ -369,11 +370,10 @@ def test_dciodvfy_reports_no_errors(tmp_path):
 
 
 # --------------------------------------------------------------------------------------
-# CLI (real subprocesses)
+# CLI (in-process vfa.cli.main)
 # --------------------------------------------------------------------------------------
 def vfa(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "vfa.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=180, cwd=cwd)
+    return run_vfa(*args, cwd=cwd)
 
 
 def one_line_error(p, pattern):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..morphometry import summarize
-from ..reading import load_reading
 from ._common import fmt, print_json
 
 NAME = "grade"
@@ -18,6 +16,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..morphometry import summarize
+    from ..reading import load_reading
+
     reading = load_reading(args.reading)
     s = summarize(reading)
     if args.json:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..scan import scan_paths
 from ._common import Progress, print_json
 
 NAME = "scan"
@@ -21,6 +20,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..scan import scan_paths
+
     res = scan_paths(args.paths, progress=Progress("scanning", args.progress))
     films = res.sorted_films()
     if args.register and films:
