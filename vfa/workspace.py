@@ -114,6 +114,37 @@ class Workspace:
             modality or (prev.modality if prev else None),
             view_position or (prev.view_position if prev else None)))
 
+    def register_films(self, films: Any, batch: int = 500,
+                       progress: Any = None) -> list[tuple[Path, str]]:
+        """Index many scanned films (:class:`vfa.scan.FilmEntry` scanned ``with_identity``)
+        from their headers alone, one transaction per ``batch`` films; the same records as
+        :meth:`register_radiograph` of each film. ``progress(done, total)`` after each batch.
+        Returns the films that could not be registered, with the reason (not fatal)."""
+        films = list(films)
+        problems: list[tuple[Path, str]] = []
+        for start in range(0, len(films), batch):
+            chunk = films[start:start + batch]
+            rows = []
+            for f in chunk:
+                ident = f.identity
+                if ident is None or not (ident.patient_id and ident.study_instance_uid
+                                         and ident.sop_instance_uid):
+                    continue  # an anonymous film: it can be read, but not found again by patient
+                rows.append((
+                    PatientRecord(ident.patient_id, ident.patient_name or None, ident.birth_date,
+                                  ident.sex or None),
+                    StudyRecord(ident.study_instance_uid, ident.patient_id, ident.study_date),
+                    ImageRecord(ident.sop_instance_uid, ident.study_instance_uid,
+                                ident.series_instance_uid or None, str(Path(f.path).resolve()),
+                                ident.modality or None, ident.view_position or None)))
+            try:
+                self.index.register_films(rows)
+            except WorkspaceError as exc:
+                problems.extend((f.path, str(exc)) for f in chunk)
+            if progress is not None:
+                progress(min(start + batch, len(films)), len(films))
+        return problems
+
     def register_radiograph(self, radiograph: Any) -> None:
         """Index a film that was opened (so the browser lists it before it is read)."""
         r = Reading.for_radiograph(radiograph)

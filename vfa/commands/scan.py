@@ -22,20 +22,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..scan import scan_paths
 
-    res = scan_paths(args.paths, progress=Progress("scanning", args.progress))
+    res = scan_paths(args.paths, progress=Progress("scanning", args.progress),
+                     with_identity=args.register)
     films = res.sorted_films()
     if args.register and films:
-        from ..radiograph import load_radiograph
+        # Headers only (the scan already read them): pixel data is decoded when a film is
+        # opened, not to index it. One transaction per batch of films.
         from ..workspace import Workspace
         ws = Workspace(args.workspace)
-        report = Progress("registering", args.progress)
-        for i, f in enumerate(films, 1):
-            try:
-                ws.register_radiograph(load_radiograph(f.path))
-            except Exception as exc:  # noqa: BLE001 - a bad file is listed, not fatal
-                res.problems.append((f.path, str(exc)))
-            report(i, len(films))
-        ws.close()
+        try:
+            res.problems.extend(ws.register_films(films, progress=Progress("registering", args.progress)))
+        finally:
+            ws.close()
     if args.json:
         print_json({
             "films": [{"path": str(f.path), "patient_id": f.patient_id, "study_date": f.study_date,
