@@ -188,3 +188,109 @@ def test_loaded_film_reports_the_refused_spacing(tmp_path):
     assert rg.spacing.source is SpacingSource.IMAGER_PIXEL_SPACING
     refused = [w for w in rg.warnings if w.startswith("Pixel Spacing (0028,0030)")]
     assert len(refused) == 1 and "1e+300" in refused[0]
+
+
+# ------------------------------------------------------------------ command line and CSV
+def _run(capsys, *args):
+    from vfa.cli import main
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out
+
+
+def test_grade_marks_unconfirmed_grades_and_reports_age(tmp_path, capsys):
+    r = make_reading({"T11": (70.0, 70.0, 70.0), "T12": (70.0, 70.0, 70.0)}, birth=None)
+    r.patient_age = "011Y"
+    r.set_reader_grade("T12", 2)
+    p = save_reading(r, tmp_path / "r.json")
+    code, out = _run(capsys, "grade", p)
+    assert code == 0
+    rows = {line.split()[0]: line for line in out.splitlines() if line[:1] in "TL" and line[1:2].isdigit()}
+    assert "2? crush" in rows["T11"] and "2 crush" in rows["T12"] and "2?" not in rows["T12"]
+    assert "? = suggested grade not confirmed by the reader (12 levels of 13)" in out
+    assert "Age 11.0 y (Patient's Age): paediatric study" in out
+    _, js = _run(capsys, "grade", p, "--json")
+    d = json.loads(js)
+    assert d["age_years"] == 11.0 and d["paediatric"] is True
+    v = {x["level"]: x for x in d["vertebrae"]}
+    assert v["T11"]["confirmed"] is False and v["T12"]["confirmed"] is True
+    assert v["T11"]["crush_assessable"] is True and v["T11"]["crush_reason"] is None
+    assert v["T11"]["percent"] == 30.0
+
+
+def test_grade_says_age_unknown_and_crush_na(tmp_path, capsys):
+    r = Reading(patient_id="P")
+    from tests.readings_factory import box_points
+    r.set_points("T8", box_points(100, 100, 60, 60, 60))
+    p = save_reading(r, tmp_path / "r.json")
+    _, out = _run(capsys, "grade", p)
+    assert "Age unknown: adult rules apply" in out
+    assert "crush n/a = no reference level" in out
+    t8 = next(line for line in out.splitlines() if line.startswith("T8"))
+    assert " n/a " in t8
+    _, js = _run(capsys, "grade", p, "--json")
+    d = json.loads(js)
+    assert d["paediatric"] is None and d["age_years"] is None
+    t8 = next(x for x in d["vertebrae"] if x["level"] == "T8")
+    assert t8["crush"] is None and t8["crush_assessable"] is False
+    assert t8["crush_reason"] == "no reference level"
+
+
+def test_compare_lists_uncertain_reshaping_and_common_sdi(tmp_path, capsys):
+    kid = dict(birth=dt.date(2012, 6, 1))
+    b = make_reading({"T9": (80.1, 100.0, 100.0), "L1": (100.0, 70.0, 100.0),
+                      "T12": (70.0, 100.0, 100.0)}, date=dt.date(2023, 1, 1), **kid)
+    f = make_reading({"T9": (79.9, 100.0, 100.0), "L1": (100.0, 84.0, 100.0),
+                      "T12": (70.0, 100.0, 100.0)}, date=dt.date(2024, 1, 1), **kid)
+    f.set_status("T12", "not_evaluable", "not visible")
+    pb, pf = save_reading(b, tmp_path / "b.json"), save_reading(f, tmp_path / "f.json")
+    _, js = _run(capsys, "compare", pb, pf, "--json")
+    d = json.loads(js)
+    assert d["uncertain"] == ["T9"] and d["incident"] == [] and d["improved"] == ["L1"]
+    ch = {c["level"]: c for c in d["changes"]}
+    assert ch["T9"]["change"] == "uncertain" and ch["T9"]["tentative_change"] == "incident"
+    assert ch["L1"]["reshaping"] == "complete"
+    assert ch["L1"]["ratio_change_pp"] == {"wedge": 0.0, "biconcave": 14.0, "crush": 0.0}
+    assert (d["sdi_baseline"], d["sdi_followup"]) == (4, 1)       # T12 unreadable: 4 -> 1
+    assert (d["sdi_baseline_common"], d["sdi_followup_common"]) == (2, 1)
+    assert d["paediatric"] is True
+    _, out = _run(capsys, "compare", pb, pf)
+    assert "L1 reshaped completely: biconcave ratio +14 points" in out
+    assert "uncertain: T9" in out and "uncertain (incident?)" in out
+    assert "over the 12 levels evaluable at both visits 2 -> 1" in out
+
+
+def test_info_reports_age_from_patient_age_or_unknown(tmp_path, capsys):
+    child = write_film(tmp_path, "child.dcm", PatientAge="006M", PatientBirthDate="")
+    _, js = _run(capsys, "info", child, "--json")
+    d = json.loads(js)
+    assert d["age_years"] == 0.5 and d["paediatric"] is True and d["age_source"] == "Patient's Age"
+    unknown = write_film(tmp_path, "unknown.dcm", PatientBirthDate="")
+    _, js = _run(capsys, "info", unknown, "--json")
+    d = json.loads(js)
+    assert d["age_years"] is None and d["paediatric"] is None
+    _, out = _run(capsys, "info", unknown)
+    assert "Age:         unknown" in out
+
+
+def test_csv_carries_confirmed_uncertain_and_reshaping(tmp_path):
+    import csv
+    from vfa.export_csv import export_csv
+    kid = dict(birth=dt.date(2012, 6, 1))
+    b = make_reading({"T9": (80.1, 100.0, 100.0), "L1": (100.0, 70.0, 100.0)},
+                     date=dt.date(2023, 1, 1), **kid)
+    f = make_reading({"T9": (79.9, 100.0, 100.0), "L1": (100.0, 84.0, 100.0)},
+                     date=dt.date(2024, 1, 1), **kid)
+    f.set_confirmed("L1")
+    p1, p2, _, _ = export_csv([b, f], tmp_path / "out.csv")
+    rows = list(csv.DictReader(p1.open(newline="")))
+    l1 = next(r for r in rows if r["level"] == "L1" and r["study_date"] == "2024-01-01")
+    assert l1["confirmed"] == "true" and l1["reshaping"] == "complete"
+    assert l1["biconcave_change_pp"] == "14.0" and l1["crush_change_pp"] == "0.0"
+    t9 = next(r for r in rows if r["level"] == "T9" and r["study_date"] == "2024-01-01")
+    assert t9["change"] == "uncertain" and t9["tentative_change"] == "incident"
+    assert t9["confirmed"] == "false"
+    summ = list(csv.DictReader(p2.open(newline="")))
+    assert summ[1]["uncertain_levels"] == "T9" and summ[1]["reshaped_levels"] == "L1"
+    assert summ[1]["sdi_baseline_common"] == "2" and summ[1]["sdi_followup_common"] == "1"
+    assert summ[1]["unconfirmed"] == "12"

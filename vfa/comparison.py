@@ -282,7 +282,7 @@ def compare(baseline: "Reading", followup: "Reading",
         pchange = ratio_pp = reshaping = tentative = None
         if ch is not Change.NOT_COMPARABLE:
             if r0.percent is not None and r1.percent is not None:
-                pchange = round_percent(r1.percent - r0.percent)
+                pchange = round_percent(r1.percent - r0.percent) + 0.0  # no -0.0
             ratio_pp = _ratio_change_pp(r0, r1)
             if (ch in (Change.INCIDENT, Change.WORSENED, Change.IMPROVED)
                     and not (r0.confirmed and r1.confirmed) and pchange is not None
@@ -305,7 +305,7 @@ def _ratio_change_pp(r0: LevelResult, r1: LevelResult) -> dict[str, float | None
         return None
 
     def pp(a: float | None, b: float | None) -> float | None:
-        return None if a is None or b is None else round_percent((b - a) * 100.0)
+        return None if a is None or b is None else round_percent((b - a) * 100.0) + 0.0  # no -0.0
 
     return {"wedge": pp(r0.wedge, r1.wedge), "biconcave": pp(r0.biconcave, r1.biconcave),
             "crush": pp(r0.crush, r1.crush)}
@@ -378,6 +378,33 @@ def height_trend(readings: list["Reading"], settings: MethodSettings | None = No
             hs = {lv: Heights(h.ha * k, h.hm * k, h.hp * k) for lv, h in hs.items()}
         visits.append(TrendVisit(r.study_date, hs, k))
     return HeightTrend(tuple(visits), base.spacing.unit, "; ".join(notes) or None)
+
+
+@dataclass(frozen=True)
+class RatioVisit:
+    """One visit of a ratio trend: wedge, biconcave and crush per measured level."""
+
+    study_date: Any
+    ratios: dict[Level, dict[str, float | None]]   # {"wedge", "biconcave", "crush"}
+    sdi: int
+
+
+RATIO_NAMES: tuple[str, ...] = ("wedge", "biconcave", "crush")
+
+
+def ratio_trend(readings: list["Reading"], settings: MethodSettings | None = None) -> list[RatioVisit]:
+    """Ratios of every measured evaluable level per dated visit, oldest first.
+
+    Ratios are unit-free: no rescaling between films, and a child's growth does not show as
+    height loss (docs/clinical-method.md, "Trends"). Crush is None where not assessable."""
+    ordered = sorted((r for r in readings if r.study_date is not None), key=lambda r: r.study_date)
+    out = []
+    for r in ordered:
+        s = summarize(r, settings)
+        ratios = {x.level: {"wedge": x.wedge, "biconcave": x.biconcave, "crush": x.crush}
+                  for x in s.results if x.evaluable and x.wedge is not None}
+        out.append(RatioVisit(r.study_date, ratios, s.sdi))
+    return out
 
 
 def sdi_series(readings: list["Reading"], settings: MethodSettings | None = None) -> list[tuple[Any, int, int]]:
