@@ -35,7 +35,6 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
-import cv2
 import numpy as np
 
 from vfa.radiograph import LookupTable, Radiograph, Window
@@ -233,6 +232,7 @@ def apply_lut(lut: np.ndarray, index: np.ndarray, out: np.ndarray, threads: int 
     if not out.flags.c_contiguous:
         raise ValueError("output buffer must be C-contiguous")
     if index.dtype == np.uint8 and len(lut) == 256:
+        import cv2  # OpenCV loads with the first film, not with the viewer (0.15 s)
         cv2.LUT(index, lut, dst=out)
         return out
     src = index.reshape(-1)  # a view (a copy only for a non-contiguous index)
@@ -379,6 +379,7 @@ class Renderer:
 
 
 def _resize(stored: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    import cv2
     h, w = shape
     if stored.dtype in (np.uint8, np.uint16, np.int16):
         return cv2.resize(stored, (w, h), interpolation=cv2.INTER_AREA)
