@@ -194,7 +194,8 @@ def build(out: str | Path = "sample_dicoms", samples: Sequence[SampleFilm] = SAM
             accession_number=f"SYN{f.date.strftime('%Y%m%d')}{f.patient.patient_id[-2:]}",
             study_description=f"XR SPINE THORACOLUMBAR LATERAL (VFA) {f.visit}")
         image_path = f"{prefix}/{f.dicom_rel}"
-        reading = reference_reading(film, ds, image_path=image_path)
+        # reference reads: every grade stands (confirmed), docs/clinical-method.md
+        reading = reference_reading(film, ds, image_path=image_path, confirmed=True)
         data = reading.to_dict()
         data["saved_at"] = SAVED_AT
         atomic_write_text(out / f.reading_rel, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
