@@ -144,6 +144,14 @@ class Opening(QObject):
                                        f"{exc}\nThe film opens without it; the file is left "
                                        "untouched until you save.")
             saved = None
+        if saved is None and fresh.age_at_study() is None and fresh.patient_id:
+            # age entered once per patient: carried from another visit (docs/clinical-method.md)
+            from vfa.age import age_from_other_visits
+            try:
+                others = ws.readings_for_patient(fresh.patient_id)
+            except VfaError:
+                others = []
+            fresh.age_years = age_from_other_visits(fresh.study_date, others)
         return (saved or fresh), False
 
     # ------------------------------------------------------------------ folders

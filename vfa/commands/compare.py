@@ -59,8 +59,10 @@ def run(args: argparse.Namespace) -> int:
               f"{(ch.max_loss.height if ch.max_loss else '–'):<7}{fmt(ch.loss_mm, 1):>8}  {fit:<5}"
               f"{signed(pp.get('wedge')):>7}{signed(pp.get('biconcave')):>7}"
               f"{signed(pp.get('crush')):>7}  {ch.reshaping or ''}{mark}")
-    print("? = grade not confirmed by the reader; wedge/bicon/crush = ratio change, percentage points "
-          "(follow-up minus baseline)")
+    unconfirmed = any(not (ch.baseline_confirmed and ch.followup_confirmed) for ch in c.changes
+                      if ch.baseline_grade is not None and ch.followup_grade is not None)
+    print(("? = grade not confirmed by the reader; " if unconfirmed else "")
+          + "wedge/bicon/crush = ratio change, percentage points (follow-up minus baseline)")
     print(f"SDI {c.baseline.sdi} -> {c.followup.sdi}; over the {len(c.common_levels)} levels "
           f"evaluable at both visits {c.sdi_baseline_common} -> {c.sdi_followup_common}")
     print(f"incident: {', '.join(map(str, c.incident)) or 'none'}; "
