@@ -16,7 +16,7 @@ import sys
 from typing import Sequence
 
 from . import __version__
-from .errors import VfaError
+from .errors import VfaError, is_native_panic
 
 #: Exit statuses: 0 ok, 1 the input is bad (VfaError), 2 usage, 3 unexpected error.
 EXIT_BAD_INPUT = 1
@@ -71,12 +71,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
+    except BaseException as exc:  # noqa: BLE001 - the last line of defence: no traceback
         if os.environ.get("VFA_DEBUG"):
             raise
-        print(f"vfa {args.command}: unexpected error ({exc.__class__.__name__}: {exc}); "
+        if not isinstance(exc, Exception):
+            if not is_native_panic(exc):
+                raise  # SystemExit, GeneratorExit
+            # a native decoder panicked outside the loader: a bad file, not our bug
+            print(f"vfa {args.command}: error: a native decoder failed on the input "
+                  f"({_one_line(exc)}): the file may be damaged; re-export it", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"vfa {args.command}: unexpected error ({exc.__class__.__name__}: {_one_line(exc)}); "
               "run with VFA_DEBUG=1 for details and report it", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] or exc.__class__.__name__
 
 
 if __name__ == "__main__":  # pragma: no cover
