@@ -198,7 +198,8 @@ def _same(a: Any, b: Code) -> bool:
 def find_film(reading: Reading, image: str | os.PathLike[str] | None = None,
               reading_path: str | os.PathLike[str] | None = None) -> Path:
     """The film of ``reading``: ``image`` if given, else ``reading.image_path`` as an absolute
-    path, or relative to the reading file's folder, or relative to the current folder."""
+    path, or relative to the reading file's folder (then the older forms: relative to the
+    current folder or a parent folder of the reading, see image_path_candidates)."""
     if image is not None:
         p = Path(image)
         if not p.is_file():
@@ -207,12 +208,9 @@ def find_film(reading: Reading, image: str | os.PathLike[str] | None = None,
     if not reading.image_path:
         raise ExportError("the reading does not say which film it belongs to (no image_path): "
                           "pass the film with --image FILM.dcm")
-    raw = Path(reading.image_path)
-    candidates = [raw] if raw.is_absolute() else []
-    if not raw.is_absolute():
-        if reading_path is not None:
-            candidates.append(Path(reading_path).resolve().parent / raw)
-        candidates.append(Path.cwd() / raw)
+    from .reading import image_path_candidates
+    candidates = image_path_candidates(reading.image_path,
+                                       reading_path or getattr(reading, "source_path", None))
     for c in candidates:
         if c.is_file():
             return c

@@ -7,7 +7,7 @@ import argparse
 from ..comparison import compare
 from ..errors import ReadingFormatError
 from ..reading import load_reading
-from ._common import fmt, print_json
+from ._common import fmt, pending_levels, print_json, unconfirmed_note
 
 NAME = "compare"
 HELP = "compare a follow-up reading with its baseline: incident, worsened, improved levels, SDI"
@@ -30,10 +30,17 @@ def run(args: argparse.Namespace) -> int:
     if b.study_date and f.study_date and f.study_date < b.study_date:
         b, f = f, b  # baseline is the earlier visit
     c = compare(b, f)
+    pend_b, pend_f = pending_levels(b), pending_levels(f)
     if args.json:
         out = c.to_dict()
+        for row in out.get("changes", []):
+            flags = [w for w, p in (("baseline", pend_b), ("followup", pend_f)) if row["level"] in p]
+            row["proposed_pending"] = flags
+            if flags:
+                row["confirmed"] = False  # proposed points nobody accepted
         out.update({"baseline_date": b.study_date, "followup_date": f.study_date,
-                    "patient_id": f.patient_id})
+                    "patient_id": f.patient_id,
+                    "proposed_pending": {"baseline": pend_b, "followup": pend_f}})
         print_json(out)
         return 0
     print(f"Baseline {b.study_date or '?'}  ->  follow-up {f.study_date or '?'}")
@@ -44,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     print("-" * len(head))
     for ch in c.changes:
         mark = " <<" if ch.highlighted else ""
+        if ch.level.value in pend_b or ch.level.value in pend_f:
+            mark += " PROPOSED, unconfirmed"
         fit = {True: "yes", False: "no", None: "n/a"}[ch.fit_rule]
         print(f"{ch.level.value:<6}{fmt(ch.baseline_grade):>6}{fmt(ch.followup_grade):>8}  "
               f"{ch.change.value:<15}{fmt(ch.max_loss.loss_pct if ch.max_loss else None, 1):>11} "
@@ -51,4 +60,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"SDI {c.baseline.sdi} -> {c.followup.sdi}; incident: {', '.join(map(str, c.incident)) or 'none'}; "
           f"worsened: {', '.join(map(str, c.worsened)) or 'none'}; "
           f"improved: {', '.join(map(str, c.improved)) or 'none'}")
+    if pend_b:
+        print(unconfirmed_note(pend_b, " (baseline)"))
+    if pend_f:
+        print(unconfirmed_note(pend_f, " (follow-up)"))
     return 0
