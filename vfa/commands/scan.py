@@ -33,7 +33,7 @@ def nothing_found(paths: list[str], res) -> str:
               "folder below (hidden ones excepted) or in the DICOMDIR when there is one")
     seen = f"{res.examined} file(s) examined"
     if res.problems:
-        seen += f", {len(res.problems)} of them not DICOM images (listed above)"
+        seen += f", {len(res.problems)} of them not DICOM images"
     if res.skipped:
         seen += f", {res.skipped} skipped by extension (.json, .png, .pdf, .txt ...)"
     return f"no DICOM films found in {where} ({looked}; {seen})"
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             "examined": res.examined,
         })
         if not films:
-            print(f"vfa scan: {nothing_found(args.paths, res)}", file=sys.stderr)
+            print(f"vfa scan: error: {nothing_found(args.paths, res)}", file=sys.stderr)
             return 1
         return 0
     for f in films:
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"skipped {p}: {why}")
     if not films:
         # exit 1: a script (a PACS admin's cron job) must notice an empty delivery folder
-        print(f"vfa scan: {nothing_found(args.paths, res)}", file=sys.stderr)
+        print(f"vfa scan: error: {nothing_found(args.paths, res)}", file=sys.stderr)
         return 1
     print(f"{len(films)} film(s), {len(res.problems)} problem(s)")
     return 0
