@@ -362,11 +362,14 @@ def case_plan(rng: random.Random, films: dict[str, Path], readings: dict[str, Pa
         name = rng.choice(sorted(films))
         dst = work / "case.dcm"
         how = rng.random()
-        if how < 0.4:
-            what = mutate_header(rng, films[name], dst)
-        elif how < 0.75:
-            what = mutate_pixels(rng, films[name], dst)
-        else:
+        try:
+            if how < 0.4:
+                what = mutate_header(rng, films[name], dst)
+            elif how < 0.75:
+                what = mutate_pixels(rng, films[name], dst)
+            else:
+                what = mutate_bytes(rng, films[name], dst)
+        except Exception:  # noqa: BLE001 - pydicom cannot write this mutation: damage bytes
             what = mutate_bytes(rng, films[name], dst)
         cmd = rng.random()
         if cmd < 0.45:

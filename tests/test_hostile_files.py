@@ -157,3 +157,35 @@ def test_corrupted_jpeg_ls_is_an_error_not_a_wrong_image(tmp_path, capfd):
         ds.save_as(tmp_path / name, enforce_file_format=True)
         assert main(["info", str(tmp_path / name)]) == 1
         one_line_error(capfd, name, "JPEG-LS")
+
+
+# ---- findings of the fuzz test, kept as regression tests ----------------------------------
+def test_error_with_control_characters_stays_one_line(monkeypatch, capsys):
+    import vfa.commands.info as info
+    from vfa.errors import DicomLoadError
+
+    def boom(args):
+        raise DicomLoadError("the image (1.2.840.10\x0b08.1.2.4.51) could not\nbe read\u2028x")
+    monkeypatch.setattr(info, "run", boom)
+    assert main(["info", "x.dcm"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1, repr(err)
+    assert "\\x0b08" in err and "\\u2028" in err
+
+
+def test_scan_of_a_header_with_an_unknown_vr_is_a_problem_not_a_crash(tmp_path, capsys):
+    path = f.write_film(tmp_path)
+    data = path.read_bytes()
+    rows_tag = b"\x28\x00\x10\x00US"
+    assert rows_tag in data
+    path.write_bytes(data.replace(rows_tag, b"\x28\x00\x10\x00U7", 1))
+    assert main(["scan", str(tmp_path)]) == 1
+    cap = capsys.readouterr()
+    assert "broken DICOM header" in cap.out
+    assert "no DICOM films found" in one_line_error_text(cap.err)
+
+
+def one_line_error_text(err):
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in err and "unexpected" not in err, err
+    return lines[0]

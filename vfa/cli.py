@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except VfaError as exc:
-        print(f"vfa {args.command}: error: {exc}", file=sys.stderr)
+        print(f"vfa {args.command}: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"vfa {args.command}: interrupted", file=sys.stderr)
@@ -86,8 +86,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def printable(text: str) -> str:
+    """``text`` on one line: line breaks and other control characters (a damaged file's
+    values can hold any byte) are shown escaped, e.g. ``\\x0b``, never as a new line."""
+    import unicodedata
+    out = []
+    for ch in text:
+        if ch == "\n":
+            out.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    text = " ".join(printable(str(exc)).split())
     return text[:200] or exc.__class__.__name__
 
 

@@ -66,10 +66,22 @@ def probe(path: Path) -> FilmEntry:
         raise ValueError(f"cannot read ({exc.__class__.__name__})") from None
     except Exception as exc:  # noqa: BLE001 - any parse failure means a broken file
         raise ValueError(f"broken DICOM header ({exc.__class__.__name__})") from None
+    try:
+        return _entry(path, ds)
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pydicom parses elements lazily: damage shows here
+        raise ValueError(f"broken DICOM header ({exc.__class__.__name__})") from None
+
+
+def _entry(path: Path, ds: "pydicom.Dataset") -> FilmEntry:
     sop_class = str(ds.get("SOPClassUID", ""))
     if sop_class.startswith(_NON_IMAGE_SOP_PREFIXES) or "DirectoryRecordSequence" in ds:
         raise ValueError(f"not an image (SOP class {sop_class or 'unknown'})")
-    rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+    try:
+        rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+    except (TypeError, ValueError):
+        raise ValueError("no image (Rows/Columns are not numbers)") from None
     if rows <= 0 or cols <= 0:
         raise ValueError("no image (no Rows/Columns)")
     return FilmEntry(path, str(ds.get("PatientID", "") or ""), _date(ds.get("StudyDate")),
