@@ -98,9 +98,11 @@ def test_reference_reading_loads_and_matches(entry):
     r = load_reading(ROOT / entry["reference"])
     ds = _ds(entry)
     assert r.reader == "reference"
-    assert r.image_path == entry["dicom"]
+    # image_path is relative to the reading file itself (works from any current folder)
+    ref = ROOT / entry["reference"]
     assert not Path(r.image_path).is_absolute() and "\\" not in r.image_path
-    assert (ROOT / r.image_path).is_file()
+    assert r.image_path.startswith("../")
+    assert (ref.parent / r.image_path).resolve() == (ROOT / entry["dicom"]).resolve()
     assert r.sop_instance_uid == ds.SOPInstanceUID
     assert r.spacing.source is spacing_from_dataset(ds).source
     for lv in LEVELS:

@@ -23,7 +23,7 @@ from vfa.errors import VfaError
 from vfa.levels import LEVELS, Level
 from vfa.morphometry import summarize
 from vfa.radiograph import Radiograph, load_radiograph
-from vfa.reading import Reading
+from vfa.reading import Reading, resolve_image_path
 
 from . import colors
 from .film_view import FilmView
@@ -244,7 +244,8 @@ class ComparisonView(QWidget):
         if key in self._films:
             return self._films[key]
         rg = None
-        paths = [reading.image_path]
+        found = resolve_image_path(reading)  # relative to the reading file (or older forms)
+        paths = [str(found) if found else reading.image_path]
         try:
             rec = self.workspace.index.image(reading.sop_instance_uid)
             if rec is not None:

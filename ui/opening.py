@@ -23,7 +23,7 @@ from vfa.errors import VfaError
 from vfa.guide import Direction
 from vfa.levels import Level
 from vfa.radiograph import Radiograph, load_radiograph
-from vfa.reading import Reading
+from vfa.reading import Reading, resolve_image_path
 from vfa.scan import scan_paths
 from vfa.workspace import default_reader
 
@@ -266,7 +266,8 @@ class Opening(QObject):
             dialogs.show_error(self.w, f"The autosave {newest.name} could not be read: {exc}. "
                                        "It was kept in the workspace's autosave folder.")
             return False
-        paths = [reading.image_path]
+        found = resolve_image_path(reading)  # relative to the reading file (or older forms)
+        paths = [str(found) if found else reading.image_path]
         try:
             rec = ws.index.image(reading.sop_instance_uid)
             if rec is not None:

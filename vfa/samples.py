@@ -10,9 +10,9 @@ files. Layout::
     sample_dicoms/README.md                               (what each film is, expected grades)
 
 Reference readings hold the true six points of the phantom (:mod:`vfa.phantom`). Their
-``image_path`` is relative to the folder that contains the output folder (the repository root
-for the default ``sample_dicoms``), with forward slashes, e.g.
-``sample_dicoms/child01/2024-03-12/lateral.dcm``.
+``image_path`` is relative to the reading file itself (docs/reading-format.md), with forward
+slashes, e.g. ``../child01/2024-03-12/lateral.dcm``: the readings work from any current
+folder and wherever the sample folder is copied.
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def build(out: str | Path = "sample_dicoms", samples: Sequence[SampleFilm] = SAM
             sop_uid=derive_uid("image", study_uid, 1, 1),
             accession_number=f"SYN{f.date.strftime('%Y%m%d')}{f.patient.patient_id[-2:]}",
             study_description=f"XR SPINE THORACOLUMBAR LATERAL (VFA) {f.visit}")
-        image_path = f"{prefix}/{f.dicom_rel}"
+        image_path = reading_relative(f.dicom_rel, f.reading_rel)
         # reference reads: every grade stands (confirmed), docs/clinical-method.md
         reading = reference_reading(film, ds, image_path=image_path, confirmed=True)
         data = reading.to_dict()
@@ -223,6 +223,13 @@ def build(out: str | Path = "sample_dicoms", samples: Sequence[SampleFilm] = SAM
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     atomic_write_text(out / "README.md", _readme(samples, entries))
     return entries
+
+
+def reading_relative(dicom_rel: str, reading_rel: str) -> str:
+    """The film's path relative to the reading file's folder (both given relative to the
+    sample folder), with forward slashes: ``../adult01/2023-04-18/lateral.dcm``."""
+    import posixpath
+    return posixpath.relpath(dicom_rel, posixpath.dirname(reading_rel) or ".")
 
 
 def _readme(samples: Sequence[SampleFilm], entries: list[dict[str, Any]]) -> str:
