@@ -255,7 +255,10 @@ def test_model_changes_update_the_view(make_window, film):
     w.doc.reading.set_reader_grade("T6", 3)
     assert w.table.row_texts("T6")["Grade"] == "3"
     assert w.layer.items[Level.T6].color == colors.grade_color(3)
-    assert w.layer.items[Level.T6].label.text == "T6 · 3"
+    assert w.layer.items[Level.T6].label.text == "T6 · 3"      # a reader grade: confirmed
+    w.doc.reading.set_reader_grade("T6", None)
+    assert w.layer.items[Level.T6].label.text == "T6 · 0?"     # the suggestion, unconfirmed
+    w.doc.reading.set_reader_grade("T6", 3)
     w.doc.reading.set_status("T6", Status.NOT_EVALUABLE, "rotated/oblique")
     assert w.layer.items[Level.T6].color == colors.NOT_EVALUABLE
     assert w.table.row_texts("T6")["Status"] == "NE: rotated/oblique"

@@ -183,9 +183,11 @@ class VertebraItems:
         pts = dict(v.points) if v is not None else {}
         props = dict(v.proposals) if v is not None else {}
         status = v.status if v is not None else Status.EVALUABLE
-        grade = summary.results[self.level.index].grade if summary is not None else None
+        res = summary.results[self.level.index] if summary is not None else None
+        grade = res.grade if res is not None else None
+        unconfirmed = bool(res is not None and res.unconfirmed)
         state = (tuple(sorted(pts.items())), tuple(sorted(props.items())), status, grade, error,
-                 self.selected, self.layer.orientation)
+                 self.selected, self.layer.orientation, unconfirmed)
         if state == self._state:     # nothing to redraw (most levels during a drag)
             return
         self._state = state
@@ -231,7 +233,7 @@ class VertebraItems:
         elif pending:
             text += " · proposed" + (" ⚠ low confidence" if low else "")
         elif grade is not None and complete:
-            text += f" · {colors.grade_text(grade)}"
+            text += f" · {colors.grade_text(grade)}" + ("?" if unconfirmed else "")
         self.label.set_text(text)
         self.label.set_color(colors.HIGHLIGHT if self.selected else line_color)
         self.label.font.setUnderline(self.selected)
