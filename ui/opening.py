@@ -31,7 +31,7 @@ from . import dialogs
 from .document import Document
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .mainwindow import MainWindow
+    from .shell import Shell
 
 MAX_RECENT = 10
 
@@ -39,7 +39,7 @@ MAX_RECENT = 10
 class Opening(QObject):
     """Opening films into one main window (the window owns the document and the widgets)."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Shell) -> None:
         super().__init__(window)
         self.w = window
         #: the window listing the files of the last scan that are not films
