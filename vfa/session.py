@@ -42,7 +42,8 @@ from .radiograph import Radiograph
 from .reading import EventEmitter, Reading, ReadingEvent
 from .windowing import WindowChoice
 
-__all__ = ["AUTOSAVE_DELAY_S", "Mode", "ReadingSession", "SessionEvent", "Tool"]
+__all__ = ["AUTOSAVE_DELAY_S", "Mode", "ReadingSession", "SessionEvent", "Tool",
+           "describe_autosave", "level_ranges"]
 
 #: Seconds between the last change and its autosave.
 AUTOSAVE_DELAY_S = 1.5
@@ -559,3 +560,60 @@ class ReadingSession:
         """Drop the unsaved changes' autosave (the reader chose Discard)."""
         if self.workspace is not None:
             self.workspace.discard_autosave(self.reading)
+
+
+# --------------------------------------------------------------------------------------
+# Recovery: what an autosave holds, in words for the reader
+# --------------------------------------------------------------------------------------
+def level_ranges(levels) -> str:
+    """'T4–T7, T9, L1–L2' for a list of levels (runs of neighbours joined)."""
+    from .levels import LEVELS
+    idx = sorted({Level.parse(lv).index for lv in levels})
+    runs: list[list[int]] = []
+    for i in idx:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return ", ".join(str(LEVELS[r[0]]) if len(r) == 1 else f"{LEVELS[r[0]]}–{LEVELS[r[-1]]}"
+                     for r in runs)
+
+
+def describe_autosave(path, now=None) -> str:
+    """One line identifying the work in an autosave, for the reader deciding whether to
+    recover it: patient, film, levels with points, and when it was written (local time).
+    Shown on screen only (never logged)."""
+    import datetime as _dt
+    import json
+
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"{p.name} (unreadable)"
+    name = str(data.get("patient_name") or "").replace("^", " ").strip()
+    pid = data.get("patient_id") or ""
+    patient = " ".join(x for x in (name, f"(ID {pid})" if pid else "") if x) or "unknown patient"
+    film = Path(data["image_path"]).name if data.get("image_path") else "film"
+    date = data.get("study_date") or "no study date"
+    verts = data.get("vertebrae") or []
+    levels = [v.get("level") for v in verts if v.get("points") or v.get("status") not in
+              (None, "evaluable")]
+    n = sum(len(v.get("points") or {}) for v in verts)
+    when = None
+    try:
+        when = _dt.datetime.fromisoformat(str(data.get("saved_at")))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=_dt.timezone.utc)
+    except ValueError:
+        try:
+            when = _dt.datetime.fromtimestamp(p.stat().st_mtime, _dt.timezone.utc)
+        except OSError:
+            pass
+    stamp = when.astimezone().strftime("%d %b %Y, %H:%M") if when else "unknown time"
+    try:
+        what = f"{level_ranges([lv for lv in levels if lv])} ({n} points)" if levels else \
+            "no points yet"
+    except ValueError:
+        what = f"{n} points"
+    return f"{patient} — {film} of {date} — {what} — autosaved {stamp}"
