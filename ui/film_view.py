@@ -62,6 +62,9 @@ class ImageItem(QGraphicsItem):
         self._buf: np.ndarray | None = None
         self._qimage: QImage | None = None
         self.setZValue(-10)
+        # the film as painted at screen size is kept: a moving handle or a redrawn outline
+        # repaints from this cache instead of rescaling the film under it
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_image(self, buf: np.ndarray, rows: int, cols: int) -> None:
         """``buf`` (uint8, C-contiguous, any size) is shown over ``cols`` x ``rows`` pixels.
