@@ -235,7 +235,7 @@ def test_propose_spine_two_clicks(window, asked, qtbot):
     errs = [e for lv in LEVELS for e in errors_px(r, ref, lv)]
     assert max(errs) < 6.0 and sum(errs) / len(errs) < 2.5
     # the Propose tool is still active and nothing is left: the bar says so
-    assert w.guide_bar.next_label.text().startswith("All levels")
+    assert w.guide_bar.next_label.text().startswith("Propose: all levels are done")
     assert w.a_undo.text() == "&Undo propose T4–L4"
     key(qtbot, w, Qt.Key.Key_X, Qt.KeyboardModifier.ControlModifier
         | Qt.KeyboardModifier.ShiftModifier)                             # reject all

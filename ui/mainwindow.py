@@ -179,9 +179,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.size_docks)
 
     def size_docks(self) -> None:
-        """The side panels as wide as the grading table's columns, at most 42 % of the
+        """The side panels as wide as the grading table's columns, at most 43 % of the
         window: the film keeps the rest."""
-        width = min(self.table.preferred_width(), int(self.width() * 0.42))
+        width = min(self.table.preferred_width(), int(self.width() * 0.43))
         self.resizeDocks([self.table_dock], [width], Qt.Orientation.Horizontal)
 
     def set_panels_visible(self, on: bool) -> None:

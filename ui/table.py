@@ -28,8 +28,8 @@ COLUMNS = ["Level", "Ha", "Hm", "Hp", "Wedge", "Bicon.", "Crush", "Suggested", "
 C_LEVEL, C_HA, C_HM, C_HP, C_WEDGE, C_BICON, C_CRUSH, C_SUGG, C_GRADE, C_TYPE, C_STATUS, C_NOTE = range(12)
 TYPES = [t.value for t in DeformityType]
 EVALUABLE_TEXT = "evaluable"
-#: Column widths (px): together about 630 px, so that the film keeps most of the window.
-WIDTHS = [44, 42, 42, 42, 40, 40, 40, 80, 50, 80, 92, 36]
+#: Column widths (px): together about 650 px, so that the film keeps most of the window.
+WIDTHS = [50, 50, 50, 50, 46, 46, 46, 84, 48, 80, 84, 22]
 #: Level cell mark of a level with proposed points not yet accepted (a dashed circle, like
 #: the proposed handles on the film).
 PROPOSED_MARK = "◌"

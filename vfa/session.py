@@ -228,7 +228,8 @@ class ReadingSession:
         if self.tool is Tool.PROPOSE:
             lv = g.level
             if lv is None:
-                return f"{g.text}; to propose, choose a level (Level box or [ ]), then click inside its body"
+                return ("Propose: all levels are done — choose a level (Level box or [ ]), "
+                        "then click inside its body")
             return (f"Propose {lv}: click inside the body of {lv} — its six points are "
                     "proposed (Enter accepts all)")
         sel = self.selected_level
