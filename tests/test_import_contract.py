@@ -3,8 +3,8 @@
 * ``vfa/`` never imports ``ui`` or Qt (anywhere in a module, also inside functions);
 * no ``ui`` module but ``ui/app.py`` imports ``ui/mainwindow.py`` (controllers get the
   session and their own widgets, and a :class:`ui.shell.Shell`), not even for type hints;
-* no import circles among ``ui`` modules, nor among the ``vfa`` modules the reading model
-  is made of;
+* no import circles among ``ui`` modules, nor among ``vfa`` modules (imports that run, at
+  the top of a module or inside a function; those for type hints only do not count);
 * ``vfa/reading.py`` imports nothing from ``vfa/autoplace`` (proposals are below it).
 """
 
@@ -24,13 +24,29 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def imports(path: Path) -> set[str]:
-    """Every module ``path`` imports (absolute names; ``from . import x`` gives pkg.x)."""
+def _type_checking_imports(tree: ast.AST) -> set[int]:
+    """ids of the import nodes inside ``if TYPE_CHECKING:`` blocks (never run)."""
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and (
+                (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING")
+                or (isinstance(node.test, ast.Attribute) and node.test.attr == "TYPE_CHECKING")):
+            for stmt in node.body:
+                skip.update(id(n) for n in ast.walk(stmt))
+    return skip
+
+
+def imports(path: Path, type_checking: bool = True) -> set[str]:
+    """Every module ``path`` imports (absolute names; ``from . import x`` gives pkg.x), at
+    the top or inside functions; with ``type_checking`` also those only for type hints."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     me = module_name(path)
     pkg = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    skip = set() if type_checking else _type_checking_imports(tree)
     out: set[str] = set()
     for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -51,8 +67,10 @@ def modules(package: str) -> dict[str, Path]:
 
 
 def graph(package: str) -> dict[str, set[str]]:
+    """Who imports whom when the code runs (imports for type hints only do not count)."""
     mods = modules(package)
-    return {m: {i for i in imports(p) if i in mods and i != m} for m, p in mods.items()}
+    return {m: {i for i in imports(p, type_checking=False) if i in mods and i != m}
+            for m, p in mods.items()}
 
 
 def cycles(g: dict[str, set[str]]) -> list[list[str]]:
@@ -100,6 +118,7 @@ def test_the_checker_sees_imports_of_every_kind(tmp_path):
     src = ROOT / "ui" / "opening.py"
     found = imports(src)
     assert "ui.dialogs" in found and "ui.document" in found and "ui.shell" in found
+    assert "ui.shell" not in imports(src, type_checking=False)
 
 
 def test_vfa_never_imports_ui_or_qt():
