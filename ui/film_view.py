@@ -19,8 +19,7 @@ import math
 
 import numpy as np
 from PyQt6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import (QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen,
-                         QTransform)
+from PyQt6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QTransform
 from PyQt6.QtWidgets import (QGraphicsItem, QGraphicsLineItem, QGraphicsScene, QGraphicsView,
                              QLabel, QWidget)
 
