@@ -42,7 +42,8 @@ def handle_radius(height_on_screen: float | None, largest: float = 5.0) -> float
     """Screen radius of a handle on a vertebra ``height_on_screen`` px tall (None: unknown)."""
     if height_on_screen is None:
         return largest
-    return min(max(HANDLE_SHARE * height_on_screen, MIN_RADIUS), largest)
+    r = min(max(HANDLE_SHARE * height_on_screen, MIN_RADIUS), largest)
+    return round(r * 4) / 4      # quarter pixels: a drag does not resize handles at each step
 
 
 def vertebra_height_px(points: dict) -> float | None:
