@@ -52,6 +52,10 @@ def _z(x: float | None) -> str:
     return "–" if x is None else f"{x + 0.0:+.1f}".replace("-", "−")
 
 
+def _span(lo: float, hi: float, fmt: Any) -> str:
+    return fmt(lo) if lo == hi else f"{fmt(lo)} to {fmt(hi)}"
+
+
 def _lv(n: Any, levels: list[str]) -> str:
     if n is None:
         return "–"
@@ -66,7 +70,7 @@ def _table(cohort: Cohort, st: dict, width: float) -> Table:
     rows: list[list[Any]] = [[Paragraph(h, cellb) for h in head]]
     for p in cohort.patients:
         d = p.to_dict()
-        rs = ", ".join(f"{l} ({k})" for l, k in d["reshaping"].items())
+        rs = ", ".join(f"{l} {k}" for l, k in d["reshaping"].items())
         age = _f(d["age_at_baseline"]) if d["age_at_baseline"] is not None else "age unknown"
         tr = d["treatment"] or "–"
         if d["glucocorticoids"]:
@@ -89,7 +93,7 @@ def _table(cohort: Cohort, st: dict, width: float) -> Table:
             Paragraph(f"{_z(d['bmd_z_baseline'])} → {_z(d['bmd_z_last'])}", cell),
             Paragraph(str(d["unconfirmed"]), cell),
         ])
-    fr = [0.085, 0.065, 0.12, 0.19, 0.055, 0.10, 0.065, 0.06, 0.08, 0.055, 0.07, 0.045]
+    fr = [0.085, 0.065, 0.12, 0.175, 0.055, 0.10, 0.065, 0.06, 0.095, 0.055, 0.07, 0.045]
     t = Table(rows, colWidths=[f * width for f in fr], repeatRows=1)
     t.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
@@ -114,18 +118,18 @@ def _summary_text(cohort: Cohort) -> str:
         parts.append(f"Follow-up {_f(mo['min'])}–{_f(mo['max'])} months (median {_f(mo['median'])}); "
                      f"{s['visits']['total']} visits.")
     parts.append(f"Prevalent fractures in {s['patients_with_prevalent_fracture']} patient(s) "
-                 f"({s['prevalent_fractures']} levels)"
-                 + (f"; lumbar spine BMD Z in those {_z(bz['min'])} to {_z(bz['max'])}" if bz["n"] else "")
+                 f"({s['prevalent_fractures']} level(s))"
+                 + (f"; lumbar spine BMD Z in those {_span(bz['min'], bz['max'], _z)}" if bz["n"] else "")
                  + ".")
     parts.append(f"At the last visit: incident fracture in {s['patients_with_incident_fracture']} of "
-                 f"{s['patients_followed']} followed ({s['incident_fractures']} levels; "
+                 f"{s['patients_followed']} followed ({s['incident_fractures']} level(s); "
                  f"{s['patients_with_incident_fracture_any_interval']} with a new fracture at any "
                  f"visit), worsened in {s['patients_with_worsened']}, reshaping in "
-                 f"{s['patients_with_reshaping']} ({s['reshaped']} levels).")
+                 f"{s['patients_with_reshaping']} ({s['reshaped']} level(s)).")
     ch = s["bmd_z_change"]
     if ch["n"]:
-        parts.append(f"BMD Z change first → last visit {ch['min']:+.1f} to {ch['max']:+.1f} "
-                     f"(median {ch['median']:+.1f}, n = {ch['n']}).".replace("-", "−"))
+        parts.append(f"BMD Z change first → last visit {_span(ch['min'], ch['max'], _z)} "
+                     f"(median {_z(ch['median'])}, n = {ch['n']}).")
     if s["unconfirmed"]:
         parts.append(f"<b>{s['unconfirmed']} grade(s) behind these figures are unconfirmed</b> "
                      "(suggested by measurement, not given or confirmed by a reader).")
