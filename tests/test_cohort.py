@@ -351,3 +351,37 @@ def test_case_series_pdf(tmp_path, cohort_readings, clinical):
     # the strip of CHILD-A: its three visit dates on the axis, T9 new at 6 months
     import re
     assert "2024-07-10" in text and re.search(r"\b1 ?N\b", text) and re.search(r"\b0 ?R\b", text)
+
+
+def test_sample_cohort_tells_the_childs_story(tmp_path, capsys):
+    """The bundled samples through a workspace: new T9 at 6 months, L1 reshaping at 12 months,
+    BMD Z improving on pamidronate; the adult's new T12."""
+    from pathlib import Path
+
+    from vfa.samples import CLINICAL_CSV as SAMPLE_CSV
+    root = Path(__file__).resolve().parent.parent / "sample_dicoms"
+    assert (root / "clinical.csv").read_text(encoding="utf-8") == SAMPLE_CSV
+    ws = Workspace(tmp_path / "ws")
+    try:
+        for f in sorted((root / "reference").glob("*.json")):
+            ws.import_reading(f)
+    finally:
+        ws.close()
+    assert main(["clinical", "import", str(root / "clinical.csv"), "--workspace", str(tmp_path / "ws")]) == 0
+    capsys.readouterr()
+    assert main(["cohort", "--workspace", str(tmp_path / "ws"), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    child, adult = _by_id(d)["VFA-CHILD-01"], _by_id(d)["VFA-ADULT-01"]
+    assert (child["sex"], child["age_at_baseline"], child["visits"], child["months_followup"]) == (
+        "M", 11.4, 3, 12.0)
+    assert child["prevalent_levels"] == ["T7", "T12", "L1"] and child["sdi_baseline"] == 5
+    six, twelve = child["intervals"]
+    assert six["incident_levels"] == ["T9"] and six["to"] == "2024-09-10"
+    assert twelve["reshaped_levels"] == ["L1"] and twelve["to"] == "2025-03-11"
+    assert child["incident_levels"] == ["T9"] and child["reshaped_levels"] == ["L1"]
+    assert (child["bmd_z_baseline"], child["bmd_z_last"]) == (-3.4, -2.2)
+    assert [b["z"] for b in child["bmd_z"]] == [-3.4, -2.9, -2.2]
+    assert child["diagnosis"] == "acute lymphoblastic leukaemia"
+    assert child["treatment"].startswith("pamidronate 1 mg/kg/day x 3 days: 2024-03-19, ")
+    assert adult["incident_levels"] == ["T12"] and adult["prevalent_levels"] == ["L1"]
+    assert d["readings_used"] == "reader 'reference' (5 film(s))"
