@@ -139,7 +139,7 @@ def _summary_text(cohort: Cohort) -> str:
 # --------------------------------------------------------------------------------------
 # The per-patient strip
 # --------------------------------------------------------------------------------------
-ROW_H = 3.3 * mm
+ROW_H = 3.1 * mm
 LABEL_W = 20 * mm
 
 
@@ -148,7 +148,7 @@ def _strip(p: PatientOutcome, width: float) -> Drawing:
     c = p.course
     ctx = p.clinical
     n_lv = len(LEVELS)
-    top_pad, axis_h, events_h = 8 * mm, 7 * mm, 9 * mm
+    top_pad, axis_h, events_h = 10 * mm, 7 * mm, 9 * mm
     grid_h = n_lv * ROW_H + ROW_H  # + the SDI row
     height = top_pad + grid_h + events_h + axis_h
     d = Drawing(width, height)
@@ -160,7 +160,7 @@ def _strip(p: PatientOutcome, width: float) -> Drawing:
     hi = max(c.months(x) for x in dates)
     lo, hi = min(lo, 0.0), max(hi, 1.0)
     step = 3 if hi - lo <= 24 else 6 if hi - lo <= 60 else 12
-    hi = max(hi, math.ceil(hi / step - 0.05) * step)  # the last tick at the end of the axis
+    hi = max(hi, math.ceil(hi / step - 0.1) * step)  # the last tick at the end of the axis
     span = hi - lo
     cell_w = 11 * mm
     x0 = LABEL_W + cell_w / 2
@@ -266,7 +266,7 @@ def _strip(p: PatientOutcome, width: float) -> Drawing:
 def _method_text(cohort: Cohort) -> str:
     cs = cohort.cohort_settings
     return (
-        "<b>Method.</b> Visits in date order; baseline = first visit. Prevalent fractures: levels "
+        "Visits in date order; baseline = first visit. Prevalent fractures: levels "
         "with final Genant grade ≥ 1 at baseline (0.5 counted as 0). Incident (grade 0 → ≥ 1), "
         "worsened (grade rises) and reshaped levels compare the last visit with baseline; the "
         "strip marks the changes between consecutive visits (N new, W worsened, R/r reshaped "
@@ -312,11 +312,8 @@ def write_cohort_pdf(cohort: Cohort, out: str | os.PathLike[str]) -> Path:
                                   "and last visit (lv: how many when fewer than 13). Levels in "
                                   "brackets. – not applicable (one visit) or not recorded.",
                                   st["small"]),
-                        Spacer(1, 3 * mm), Paragraph(_method_text(cohort), st["small"])]
-    notes = cohort.selection.notes + cohort.notes
-    if notes:
-        story.append(Paragraph("<b>Notes:</b> " + _e("; ".join(notes)), st["small"]))
-    story += [Spacer(1, 4 * mm), Paragraph("Each patient's course", st["h2"]),
+                        ]
+    story += [Spacer(1, 2 * mm), Paragraph("Each patient's course", st["h2"]),
               Paragraph("Cells: final grade at each visit (pale green 0, yellow 1, orange 2, red 3, "
                         "grey NE not evaluable, white not read); magenta frame new or worsened since "
                         "the previous visit; green dashed frame reshaped; ? unconfirmed. Triangles: "
@@ -324,6 +321,11 @@ def write_cohort_pdf(cohort: Cohort, out: str | os.PathLike[str]) -> Path:
               Spacer(1, 2 * mm)]
     for p in cohort.patients:
         story.append(KeepTogether([_strip(p, width), Spacer(1, 4 * mm)]))
+    story.append(KeepTogether([Paragraph("Method and settings", st["h3"]),
+                               Paragraph(_method_text(cohort), st["small"])]))
+    notes = cohort.selection.notes + cohort.notes
+    if notes:
+        story.append(Paragraph("<b>Notes:</b> " + _e("; ".join(notes)), st["small"]))
     try:
         doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     except Exception as exc:  # noqa: BLE001 - reportlab layout errors are not the user's fault
