@@ -64,6 +64,8 @@ class Selection:
     used: dict[str, int]                  # reader -> films
     notes: list[str] = field(default_factory=list)
     reader: str | None = None
+    #: How the chosen reader is named in :meth:`description`.
+    reader_label: str = "--reader"
 
     def description(self) -> str:
         if not self.used:
@@ -73,14 +75,18 @@ class Selection:
             parts.append(f"consensus reading where there is one ({self.used[CONSENSUS]} film(s))")
         others = {r: n for r, n in self.used.items() if r != CONSENSUS}
         for r, n in sorted(others.items()):
-            who = f"reader {r!r}" + (" (--reader)" if r == self.reader else "")
+            who = f"reader {r!r}" + (f" ({self.reader_label})" if r == self.reader else "")
             parts.append(f"{'else ' if parts else ''}{who} ({n} film(s))")
         return "; ".join(parts)
 
 
-def select_readings(readings: Iterable["Reading"], reader: str | None = None) -> Selection:
+def select_readings(readings: Iterable["Reading"], reader: str | None = None,
+                    fallback_any: bool = False) -> Selection:
     """One reading per visit per patient: consensus, else ``reader``'s, else the only reader's.
 
+    A film with several readers and neither a consensus nor ``reader``'s reading is refused
+    (:class:`CohortError`) when ``reader`` is None, and left out (noted) otherwise; with
+    ``fallback_any`` (the viewer's timeline) the first reader by name is used instead (noted).
     Several films on one study date: the one with the most graded levels (noted)."""
     films: dict[tuple[str, str], dict[str, "Reading"]] = {}
     notes: list[str] = []
@@ -93,20 +99,25 @@ def select_readings(readings: Iterable["Reading"], reader: str | None = None) ->
     chosen: dict[str, list["Reading"]] = {}
     used: dict[str, int] = {}
     for (pid, _sop), by_reader in sorted(films.items()):
+        any_r = next(iter(by_reader.values()))
         if CONSENSUS in by_reader:
             r = by_reader[CONSENSUS]
-        elif reader is not None:
-            if reader not in by_reader:
-                any_r = next(iter(by_reader.values()))
-                notes.append(f"patient {pid or '?'}, film of {any_r.study_date}: no reading by "
-                             f"{reader!r} and no consensus (readers: {', '.join(sorted(by_reader))}); "
-                             "left out")
-                continue
+        elif reader is not None and reader in by_reader:
             r = by_reader[reader]
+        elif reader is not None and not fallback_any:
+            notes.append(f"patient {pid or '?'}, film of {any_r.study_date}: no reading by "
+                         f"{reader!r} and no consensus (readers: {', '.join(sorted(by_reader))}); "
+                         "left out")
+            continue
         elif len(by_reader) == 1:
-            r = next(iter(by_reader.values()))
+            r = any_r
+        elif fallback_any:
+            name = sorted(by_reader)[0]
+            r = by_reader[name]
+            notes.append(f"patient {pid or '?'}, film of {r.study_date}: no consensus"
+                         f"{' and no reading by ' + repr(reader) if reader else ''}; used "
+                         f"{name!r}'s (readers: {', '.join(sorted(by_reader))})")
         else:
-            any_r = next(iter(by_reader.values()))
             raise CohortError(
                 f"patient {pid or '?'}, film of {any_r.study_date}: readings by "
                 f"{', '.join(sorted(by_reader))} and no consensus reading; pass --reader NAME to "
@@ -380,6 +391,60 @@ def workspace_inputs(root: Any) -> tuple[list["Reading"], dict[str, "ClinicalCon
             ws.close()
 
 
+@dataclass
+class PatientView:
+    """What the viewer's patient timeline shows: the course, the outcome figures, which
+    readings were used, and where each visit's film is."""
+
+    outcome: PatientOutcome
+    readings_used: str
+    notes: list[str]
+    films: list[str | None]          # per visit: the film's path if it can be found
+
+    @property
+    def course(self) -> PatientCourse:
+        return self.outcome.course
+
+
+def patient_view(workspace: Any, patient_id: str, reader: str | None = None,
+                 cohort_settings: CohortSettings | None = None) -> PatientView | None:
+    """The saved course of one patient in an open workspace (None: no saved dated reading).
+    Per film the consensus reading, else ``reader``'s (the viewer's reader), else the only
+    or the first reader's (noted)."""
+    from .errors import ReadingFormatError
+    from .reading import load_reading
+    from .report_pdf import film_for
+    chosen: dict[tuple[str, str], Any] = {}
+    for rec in workspace.index.readings(patient_id=patient_id):
+        key = (rec.sop_instance_uid, rec.reader)
+        cur = chosen.get(key)
+        if cur is None or (rec.saved_at or _dt.datetime.min) > (cur.saved_at or _dt.datetime.min):
+            chosen[key] = rec
+    readings = []
+    for rec in chosen.values():
+        try:
+            readings.append(load_reading(workspace.root / rec.path, check_geometry=False))
+        except ReadingFormatError:
+            continue
+    sel = select_readings(readings, reader, fallback_any=True)
+    sel.reader_label = "yours"
+    rs = sel.by_patient.get(patient_id)
+    if not rs:
+        return None
+    ctx = workspace.clinical(patient_id)
+    course = patient_course(rs, None, ctx)
+    rec = workspace.index.patient(patient_id)
+    sex = next((v.reading.patient_sex for v in reversed(course.visits) if v.reading.patient_sex),
+               None) or (rec.sex if rec else None)
+    films = []
+    for v in course.visits:
+        img = workspace.index.image(v.reading.sop_instance_uid)
+        path = film_for(v.reading, None, img.path if img else None)
+        films.append(str(path) if path else None)
+    out = PatientOutcome(course, sex, ctx, cohort_settings or CohortSettings())
+    return PatientView(out, sel.description(), sel.notes, films)
+
+
 # --------------------------------------------------------------------------------------
 # CSV
 # --------------------------------------------------------------------------------------
@@ -509,5 +574,5 @@ def text_lines(cohort: Cohort) -> list[str]:
 
 
 __all__ = ["CONSENSUS", "CohortSettings", "Selection", "select_readings", "PatientOutcome",
-           "Cohort", "build_cohort", "workspace_inputs", "csv_cell", "CSV_COLUMNS", "csv_rows",
+           "Cohort", "build_cohort", "PatientView", "patient_view", "workspace_inputs", "csv_cell", "CSV_COLUMNS", "csv_rows",
            "csv_text", "write_csv", "text_lines"]
