@@ -14,10 +14,9 @@ import subprocess
 import pytest
 
 from vfa.cli import main
-from vfa.clinical import ClinicalContext, load_csv, parse_csv_text
-from vfa.cohort import CSV_COLUMNS, build_cohort, csv_cell, csv_text, select_readings
+from vfa.clinical import group_by_patient, load_csv, parse_csv_text
+from vfa.cohort import CSV_COLUMNS, build_cohort, csv_cell
 from vfa.errors import ClinicalDataError, CohortError
-from vfa.clinical import group_by_patient
 from vfa.morphometry import summarize
 from vfa.reading import save_reading
 from vfa.workspace import Workspace

@@ -152,7 +152,6 @@ def _strip(p: PatientOutcome, width: float) -> Drawing:
     grid_h = n_lv * ROW_H + ROW_H  # + the SDI row
     height = top_pad + grid_h + events_h + axis_h
     d = Drawing(width, height)
-    d_first = c.baseline.date
     dates = [v.date for v in c.visits]
     if ctx is not None:
         dates += [e.date for e in ctx.infusions] + [dt for dt, _, _ in ctx.bmd_z]
@@ -258,7 +257,6 @@ def _strip(p: PatientOutcome, width: float) -> Drawing:
     for v in c.visits:
         d.add(String(X(c.months(v.date)), y_grid_top + 1.0 * mm, v.date.isoformat(),
                      fontName=reg, fontSize=6, textAnchor="middle"))
-    _ = d_first
     return d
 
 
