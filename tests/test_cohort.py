@@ -384,3 +384,38 @@ def test_sample_cohort_tells_the_childs_story(tmp_path, capsys):
     assert child["treatment"].startswith("pamidronate 1 mg/kg/day x 3 days: 2024-03-19, ")
     assert adult["incident_levels"] == ["T12"] and adult["prevalent_levels"] == ["L1"]
     assert d["readings_used"] == "reader 'reference' (5 film(s))"
+
+
+def test_deidentified_cohort_has_no_ids_no_dates_no_notes(tmp_path, capsys, cohort_readings):
+    import re
+    f = tmp_path / "clinical.csv"
+    f.write_text(CLINICAL_CSV + "CHILD-A,2024-02-01,note,seen by Dr Smith at St Elsewhere,\n",
+                 encoding="utf-8")
+    save_dir = tmp_path / "r"
+    save_dir.mkdir()
+    for i, r in enumerate(cohort_readings):
+        save_reading(r, save_dir / f"{i}.json")
+    pdf = tmp_path / "c.pdf"
+    assert main(["cohort", str(save_dir), "--clinical", str(f), "--deidentify", "--json",
+                 "-o", str(pdf)]) == 0
+    out = capsys.readouterr().out
+    d = json.loads(out)
+    for secret in ("CHILD-A", "CHILD-B", "ADULT-A", "ADULT-B", "Smith", "Elsewhere"):
+        assert secret not in out, secret
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", out)
+    # cases numbered by baseline date: ADULT-A 2023-01-10, CHILD-A 2024-01-10, CHILD-B 2024-02-01,
+    # ADULT-B 2024-03-01
+    cases = {p["patient_id"]: p for p in d["patients"]}
+    assert list(cases) == ["Case 1", "Case 2", "Case 3", "Case 4"] and d["deidentified"] is True
+    a = cases["Case 2"]
+    assert a["incident_levels"] == ["T9"] and a["age_at_baseline"] == 10.0
+    assert a["visit_dates"] == ["month 0", "month 6", "month 12"]
+    assert a["treatment"] == "zoledronic acid 0.05 mg/kg: month 0.2, month 6.2"
+    assert a["bmd_z_baseline_date"] == "month -0.2" and a["notes"] == []
+    assert a["unconfirmed_levels"] == {"month 12": ["T12"]}
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert "Case 2" in text and "(de-identified)" in text
+        body = re.sub(r"generated \d{4}-\d{2}-\d{2} \d{2}:\d{2}", "", text)
+        assert "CHILD-A" not in body and not re.search(r"\d{4}-\d{2}-\d{2}", body)

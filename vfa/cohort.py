@@ -33,7 +33,7 @@ from .atomic import atomic_write_text
 from .errors import CohortError
 from .levels import Level
 from .settings import MethodSettings
-from .timeline import PatientCourse, changes_in, patient_course
+from .timeline import PatientCourse, changes_in, months_between, patient_course
 
 if TYPE_CHECKING:  # pragma: no cover
     from .clinical import ClinicalContext
@@ -263,6 +263,21 @@ class Cohort:
     settings: MethodSettings
     cohort_settings: CohortSettings
     notes: list[str] = field(default_factory=list)
+    #: No patient IDs, no calendar dates, no free notes in any output (``--deidentify``).
+    deidentify: bool = False
+
+    def label(self, p: PatientOutcome) -> str:
+        """The patient's name in the outputs: the ID, or "Case n" when de-identified."""
+        return f"Case {self.patients.index(p) + 1}" if self.deidentify else p.patient_id
+
+    def patient_dict(self, p: PatientOutcome) -> dict[str, Any]:
+        d = p.to_dict()
+        if self.deidentify:
+            d = deidentified(d, self.label(p), p.course.baseline.date)
+        return d
+
+    def patient_dicts(self) -> list[dict[str, Any]]:
+        return [self.patient_dict(p) for p in self.patients]
 
     def summary(self) -> dict[str, Any]:
         rows = [p.to_dict() for p in self.patients]
@@ -305,7 +320,8 @@ class Cohort:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "patients": [p.to_dict() for p in self.patients],
+            "patients": self.patient_dicts(),
+            "deidentified": self.deidentify,
             "summary": self.summary(),
             "readings_used": self.selection.description(),
             "reader": self.selection.reader,
@@ -328,8 +344,11 @@ def build_cohort(readings: Sequence["Reading"],
                  clinical: "dict[str, ClinicalContext] | None" = None,
                  reader: str | None = None, settings: MethodSettings | None = None,
                  cohort_settings: CohortSettings | None = None,
-                 sexes: dict[str, str | None] | None = None) -> Cohort:
-    """The cohort of every patient in ``readings`` (any readers; see :func:`select_readings`)."""
+                 sexes: dict[str, str | None] | None = None, deidentify: bool = False) -> Cohort:
+    """The cohort of every patient in ``readings`` (any readers; see :func:`select_readings`).
+
+    With ``deidentify`` patients are "Case 1", "Case 2"... in the order of their baseline
+    visits, and every calendar date becomes months from the patient's baseline."""
     sel = select_readings(readings, reader)
     if not sel.by_patient:
         raise CohortError("no dated readings to build a cohort from" +
@@ -351,8 +370,41 @@ def build_cohort(readings: Sequence["Reading"],
         pts.append(PatientOutcome(course, sex, clinical.get(pid), cs))
     without = sorted(set(clinical) - set(sel.by_patient))
     if without:
-        notes.append(f"clinical context without readings (not in the table): {', '.join(without)}")
-    return Cohort(pts, sel, settings, cs, notes)
+        notes.append(f"clinical context without readings (not in the table): "
+                     + (f"{len(without)} patient(s)" if deidentify else ', '.join(without)))
+    if deidentify:
+        pts.sort(key=lambda p: (p.course.baseline.date, p.patient_id))
+        sel.notes = [_DATE.sub("(date removed)", n) for n in sel.notes]
+        for p in pts:
+            sel.notes = [n.replace(p.patient_id, "a patient") for n in sel.notes]
+    return Cohort(pts, sel, settings, cs, notes, deidentify)
+
+
+_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def deidentified(d: dict[str, Any], label: str, baseline: _dt.date) -> dict[str, Any]:
+    """A patient's figures without identifiers: ``patient_id`` is ``label``, every calendar
+    date (in values, texts and keys) is ``month X`` from the baseline visit, notes are left out."""
+    def month(m: "re.Match[str]") -> str:
+        try:
+            day = _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return "(date removed)"
+        return f"month {round(months_between(baseline, day), 1) + 0.0:g}"
+
+    def walk(x: Any) -> Any:
+        if isinstance(x, str):
+            return _DATE.sub(month, x)
+        if isinstance(x, list):
+            return [walk(v) for v in x]
+        if isinstance(x, dict):
+            return {walk(k): walk(v) for k, v in x.items()}
+        return x
+
+    out = walk({k: v for k, v in d.items() if k not in ("patient_id", "notes")})
+    out = {"patient_id": label, **out, "notes": []}
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -489,8 +541,7 @@ CSV_COLUMNS = [
 
 def csv_rows(cohort: Cohort) -> list[dict[str, str]]:
     out = []
-    for p in cohort.patients:
-        d = p.to_dict()
+    for d in cohort.patient_dicts():
         d["first_visit"], d["last_visit"] = d["visit_dates"][0], d["visit_dates"][-1]
         d["readers"] = ";".join(dict.fromkeys(d["readers"]))
         for k in ("prevalent_levels", "incident_levels", "worsened_levels", "reshaped_levels",
@@ -536,8 +587,7 @@ def text_lines(cohort: Cohort) -> list[str]:
             f"{'SDI0':>5}  {'incident':<14}{'worsened':<12}{'reshaped':<14}{'SDIlast*':>8}"
             f"{'unconf':>7}  {'BMD Z 0→last':<14}")
     out += [head, "-" * len(head)]
-    for p in cohort.patients:
-        d = p.to_dict()
+    for d in cohort.patient_dicts():
         rs = ",".join(f"{l}{'' if k == 'complete' else '(p)'}" for l, k in d["reshaping"].items())
         bmd = f"{_t(d['bmd_z_baseline'])}→{_t(d['bmd_z_last'])}"
         out.append(

@@ -68,8 +68,7 @@ def _table(cohort: Cohort, st: dict, width: float) -> Table:
             "Visits (months)", "Prevalent fractures (SDI)", "Incident", "Worsened", "Reshaped",
             "SDI last*", "BMD Z first → last", "Unconf."]
     rows: list[list[Any]] = [[Paragraph(h, cellb) for h in head]]
-    for p in cohort.patients:
-        d = p.to_dict()
+    for d in cohort.patient_dicts():
         rs = ", ".join(f"{l} {k}" for l, k in d["reshaping"].items())
         age = _f(d["age_at_baseline"]) if d["age_at_baseline"] is not None else "age unknown"
         tr = d["treatment"] or "–"
@@ -143,7 +142,7 @@ ROW_H = 3.1 * mm
 LABEL_W = 20 * mm
 
 
-def _strip(p: PatientOutcome, width: float) -> Drawing:
+def _strip(cohort: Cohort, p: PatientOutcome, width: float) -> Drawing:
     reg, bold = _fonts()
     c = p.course
     ctx = p.clinical
@@ -175,9 +174,9 @@ def _strip(p: PatientOutcome, width: float) -> Drawing:
 
     y_grid_top = height - top_pad
     # title
-    d_ = p.to_dict()
+    d_ = cohort.patient_dict(p)
     age = f"{d_['age_at_baseline']:.1f} y" if d_["age_at_baseline"] is not None else "age unknown"
-    title = f"{p.patient_id} — {d_['sex'] or '?'}, {age} at baseline"
+    title = f"{d_['patient_id']} — {d_['sex'] or '?'}, {age} at baseline"
     if d_["diagnosis"]:
         title += f" — {d_['diagnosis']}"
     d.add(String(0, height - 5 * mm, title, fontName=bold, fontSize=8.5))
@@ -255,7 +254,9 @@ def _strip(p: PatientOutcome, width: float) -> Drawing:
     d.add(String(X(hi), y_ax - 6.3 * mm, "months from baseline", fontName=reg, fontSize=5.8,
                  textAnchor="end", fillColor=colors.Color(.3, .3, .3)))
     for v in c.visits:
-        d.add(String(X(c.months(v.date)), y_grid_top + 1.0 * mm, v.date.isoformat(),
+        head = (("baseline" if v.index == 0 else f"month {c.months(v.date):.1f}")
+                if cohort.deidentify else v.date.isoformat())
+        d.add(String(X(c.months(v.date)), y_grid_top + 1.0 * mm, head,
                      fontName=reg, fontSize=6, textAnchor="middle"))
     return d
 
@@ -288,7 +289,8 @@ def write_cohort_pdf(cohort: Cohort, out: str | os.PathLike[str]) -> Path:
     margin = 12 * mm
     width = page[0] - 2 * margin
     buf = io.BytesIO()
-    title = "Vertebral fracture outcomes — case series"
+    title = "Vertebral fracture outcomes — case series" + (
+        " (de-identified)" if cohort.deidentify else "")
     doc = SimpleDocTemplate(buf, pagesize=page, leftMargin=margin, rightMargin=margin,
                             topMargin=11 * mm, bottomMargin=12 * mm, title=title,
                             author=f"vfa {__version__}", creator=f"vfa {__version__}")
@@ -318,7 +320,7 @@ def write_cohort_pdf(cohort: Cohort, out: str | os.PathLike[str]) -> Path:
                         "bisphosphonate infusions; diamonds: lumbar spine BMD Z-scores.", st["small"]),
               Spacer(1, 2 * mm)]
     for p in cohort.patients:
-        story.append(KeepTogether([_strip(p, width), Spacer(1, 4 * mm)]))
+        story.append(KeepTogether([_strip(cohort, p, width), Spacer(1, 4 * mm)]))
     story.append(KeepTogether([Paragraph("Method and settings", st["h3"]),
                                Paragraph(_method_text(cohort), st["small"])]))
     notes = cohort.selection.notes + cohort.notes

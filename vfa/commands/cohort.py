@@ -27,6 +27,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "workspace's")
     p.add_argument("--reader", metavar="R",
                    help="whose readings to use where a film has no consensus reading")
+    p.add_argument("--deidentify", action="store_true",
+                   help="for publication: patients as 'Case 1', 'Case 2'... (by baseline date), "
+                        "dates as months from each patient's baseline, no free notes")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("-o", "--output", metavar="FILE.pdf|FILE.csv",
                    help="write the case-series page (PDF) or the table for statistics (CSV)")
@@ -66,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
                 clinical[pid].events.extend(new)
             else:
                 clinical[pid] = ctx
-    cohort = build_cohort(readings, clinical, reader=args.reader, sexes=sexes)
+    cohort = build_cohort(readings, clinical, reader=args.reader, sexes=sexes,
+                          deidentify=args.deidentify)
     if out is not None:
         if out.suffix.lower() == ".pdf":
             from ..cohort_pdf import write_cohort_pdf
