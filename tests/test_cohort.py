@@ -118,6 +118,9 @@ def test_every_figure_of_the_cohort(cohort_readings, clinical):
     assert (a["worsened"], a["worsened_levels"]) == (0, [])
     # L1 biconcave 30 % -> 15 %: 15 points >= 5, grade 2 -> 0 in a child: complete reshaping
     assert (a["reshaped"], a["reshaped_levels"], a["reshaping"]) == (1, ["L1"], {"L1": "complete"})
+    # biconcave ratio 0.70 -> 0.85: +15 percentage points; wedge and crush unchanged
+    assert a["reshaping_text"] == ["L1 reshaped completely: biconcave ratio +15 points"]
+    assert a["reshaping_gain_pp"] == {"L1": {"wedge": 0.0, "biconcave": 15.0, "crush": 0.0}}
     assert a["not_comparable_levels"] == ["L3"]              # not evaluable at the last visit
     assert a["sdi_last"] == 3                                 # T7 2 + T9 1 + L1 0
     assert (a["sdi_baseline_common"], a["sdi_last_common"], a["common_levels"]) == (4, 3, 12)
@@ -343,7 +346,7 @@ def test_case_series_pdf(tmp_path, cohort_readings, clinical):
                           check=True).stdout
     assert "case series" in text
     for needle in ("CHILD-A", "ADULT-B", "juvenile dermatomyositis", "zoledronic acid 0.05 mg/kg",
-                   "1 (T9)", "1 (L1 complete)", "−3.1 → −2.0", "readings used: reader 'dr-a'",
+                   "1 (T9)", "1 (L1 completely:", "biconcave +15", "−3.1 → −2.0", "readings used: reader 'dr-a'",
                    "months from baseline", "1 grade(s) behind these figures are unconfirmed",
                    "minimum change 5 points"):
         assert needle in text, needle
@@ -419,3 +422,27 @@ def test_deidentified_cohort_has_no_ids_no_dates_no_notes(tmp_path, capsys, coho
         assert "Case 2" in text and "(de-identified)" in text
         body = re.sub(r"generated \d{4}-\d{2}-\d{2} \d{2}:\d{2}", "", text)
         assert "CHILD-A" not in body and not re.search(r"\d{4}-\d{2}-\d{2}", body)
+
+
+def test_a_change_within_noise_on_unconfirmed_grades_is_uncertain_not_incident():
+    """T10 19 % (grade 0) -> 21 % (grade 1), both suggestions nobody confirmed: 2 points is
+    below min_change_pct (5), so the change is 'uncertain' (domain.md §4) and the cohort does
+    not count an incident fracture; the reader is shown the level instead."""
+    rs = [_read({"T10": (81, 100, 100)}, pid="CHILD-U", date=D(2024, 1, 10), birth=CHILD_BIRTH,
+                sex="M", unconfirmed=("T10",)),
+          _read({"T10": (79, 100, 100)}, pid="CHILD-U", date=D(2024, 7, 10), birth=CHILD_BIRTH,
+                sex="M", unconfirmed=("T10",))]
+    c = build_cohort(rs)
+    d = c.to_dict()["patients"][0]
+    assert (d["incident_fractures"], d["incident_levels"], d["uncertain_levels"]) == (0, [], ["T10"])
+    assert d["unconfirmed"] == 2 and d["unconfirmed_levels"] == {"2024-01-10": ["T10"],
+                                                                  "2024-07-10": ["T10"]}
+    assert d["sdi_last_common"] == 1                          # the grade stands in the SDI
+    from vfa.levels import Level
+    cell = c.patients[0].course.cell(Level.T10, 1)
+    assert cell.change == "uncertain" and cell.mark == "~" and not cell.confirmed
+    # confirmed by the reader, the same grades are an incident fracture
+    for r in rs:
+        r.set_reader_grade("T10", summarize(r).results[Level.T10.index].suggested_grade)
+    d = build_cohort(rs).to_dict()["patients"][0]
+    assert (d["incident_levels"], d["uncertain_levels"], d["unconfirmed"]) == (["T10"], [], 0)

@@ -55,6 +55,7 @@ def test_timeline_shows_the_course_and_a_click_opens_the_film(sample_workspace, 
     assert "pamidronate 1 mg/kg/day x 3 days: 2024-03-19" in text
     assert "reader &#x27;reference&#x27;" in text
     assert "T9, 2024-09-10" in grid.describe(1, Level.T9) and "new since" in grid.describe(1, Level.T9)
+    assert "L1 reshaped partially: biconcave ratio +9 points" in grid.describe(2, Level.L1)
     # a real click on T9 at 6 months opens that film with T9 selected
     grid.resize(grid.width(), grid.height())
     click_cell(qtbot, grid, 1, Level.T9)

@@ -338,7 +338,9 @@ class TimelineGrid(QWidget):
                   "improved": "lower grade than at the previous visit",
                   "uncertain": "change within measurement noise (uncertain)"}.get(cell.change or "")
         if cell.reshaping:
-            change = f"reshaped ({cell.reshaping})"
+            step = c.steps[visit - 1] if visit > 0 else None
+            change = ((step.reshaping_text.get(level) if step is not None else None)
+                      or f"reshaped {'completely' if cell.reshaping == 'complete' else 'partially'}")
         return (f"{level.value}, {v.date.isoformat()} (reader {v.reader or '?'}): {what}"
                 + (f"; {change}" if change else "") + ". Click to open this film at this level.")
 

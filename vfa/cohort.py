@@ -219,6 +219,8 @@ class PatientOutcome:
             "reshaped": len(o.reshaped) if o else None,
             "reshaped_levels": _levels(o.reshaped) if o else [],
             "reshaping": {l.value: k for l, k in o.reshaped.items()} if o else {},
+            "reshaping_text": [o.reshaping_text[l] for l in o.reshaped] if o else [],
+            "reshaping_gain_pp": {l.value: g for l, g in o.reshaping_gain_pp.items()} if o else {},
             "uncertain_levels": _levels(o.uncertain) if o else [],
             "not_comparable_levels": _levels(o.not_comparable) if o else [],
             "sdi_last": c.last.summary.sdi if o else None,

@@ -69,7 +69,9 @@ def _table(cohort: Cohort, st: dict, width: float) -> Table:
             "SDI last*", "BMD Z first → last", "Unconf."]
     rows: list[list[Any]] = [[Paragraph(h, cellb) for h in head]]
     for d in cohort.patient_dicts():
-        rs = ", ".join(f"{l} {k}" for l, k in d["reshaping"].items())
+        rs = "; ".join(t.replace(" reshaped", "").replace(" ratio", "")
+                       for t in d["reshaping_text"]) or ", ".join(
+            f"{l} {k}" for l, k in d["reshaping"].items())
         age = _f(d["age_at_baseline"]) if d["age_at_baseline"] is not None else "age unknown"
         tr = d["treatment"] or "–"
         if d["glucocorticoids"]:
@@ -278,8 +280,7 @@ def _method_text(cohort: Cohort) -> str:
         f"first and last visit within {cs.bmd_max_days} days. Clinical context is entered by the "
         "user and reported beside the outcomes, never inferred from images. "
         f"<b>Readings used:</b> {_e(cohort.selection.description())}. "
-        f"<b>Settings:</b> {_e(_settings_text(cohort.settings))}; minimum change "
-        f"{getattr(cohort.settings, 'min_change_pct', 5.0):g} points. Method {_e(METHOD_VERSION)}, "
+        f"<b>Settings:</b> {_e(_settings_text(cohort.settings))}. Method {_e(METHOD_VERSION)}, "
         f"vfa {_e(__version__)}.")
 
 

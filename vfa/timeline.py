@@ -6,10 +6,9 @@ a :class:`PatientCourse`: visits in date order with their summaries, the compari
 visit with the previous one and of the last with the baseline, and a level-by-visit grid of
 :class:`TimelineCell` (final grade, confirmed or not, the change since the previous visit).
 
-Issue 8 (clinical method v2) adds ``LevelResult.confirmed``, ``LevelChange.reshaping``,
-``Comparison.uncertain`` and the common-level SDI to the core; until those exist the
-``_local_*`` functions below compute the same from what the core has, by the rules of
-domain.md §3-§4, and are used only as a fallback.
+Confirmation (``LevelResult.confirmed``), reshaping (``LevelChange.reshaping``), uncertain
+changes and the common-level SDI are the core's (domain.md §3-§4); this module only arranges
+them by visit.
 """
 
 from __future__ import annotations
@@ -43,75 +42,28 @@ def _g(grade: Grade | None, borderline_as: float = 0) -> float | None:
 
 
 # --------------------------------------------------------------------------------------
-# Contract of issue 8, with local fallbacks
+# Confirmation, reshaping, uncertain changes and the common-level SDI come from the core
+# (vfa.morphometry / vfa.comparison, domain.md §3-§4); these name them in one place.
 # --------------------------------------------------------------------------------------
-def level_confirmed(result: LevelResult, reading: "Reading") -> bool:
-    """Is the final grade of this level confirmed (domain.md §3)?"""
-    core = getattr(result, "confirmed", None)
-    if core is not None:
-        return bool(core)
-    return _local_confirmed(result, reading)
-
-
-def _local_confirmed(result: LevelResult, reading: "Reading") -> bool:
-    """Fallback until issue 8: a reader grade (or the vertebra's ``confirmed`` key), and no
-    unaccepted proposed point on the level."""
-    v = reading.vertebrae.get(result.level)
-    if v is None:
-        return False
-    if v.pending_proposals:
-        return False
-    return v.reader_grade is not None or bool(getattr(v, "confirmed", False)
-                                              or v.extra.get("confirmed") is True)
+def level_confirmed(result: LevelResult, reading: "Reading | None" = None) -> bool:
+    """Is the final grade of this level confirmed (a reader grade or confirmation, and no
+    unaccepted proposed point)?"""
+    return bool(result.confirmed)
 
 
 def sdi_common(c: Comparison) -> tuple[int, int, int]:
-    """(SDI at baseline, SDI at follow-up, number of levels) over the levels evaluable (graded)
-    at both visits of a comparison."""
-    b = getattr(c, "sdi_baseline_common", None)
-    f = getattr(c, "sdi_followup_common", None)
-    n = sum(1 for r0, r1 in zip(c.baseline.results, c.followup.results) if r0.graded and r1.graded)
-    if b is not None and f is not None:
-        return int(b), int(f), n
-    b, f = _local_sdi_common(c)
-    return b, f, n
+    """(SDI at baseline, SDI at follow-up, number of levels) over the levels evaluable at both
+    visits of a comparison."""
+    return c.sdi_baseline_common, c.sdi_followup_common, len(c.common_levels)
 
 
-def _local_sdi_common(c: Comparison) -> tuple[int, int]:
-    """Fallback until issue 8: SDI of both visits over the levels graded at both (0.5 = 0)."""
-    b = f = 0
-    for r0, r1 in zip(c.baseline.results, c.followup.results):
-        if r0.graded and r1.graded:
-            b += int(_g(r0.grade) or 0)
-            f += int(_g(r1.grade) or 0)
-    return b, f
-
-
-def reshaping_of(lc: LevelChange, r0: LevelResult, r1: LevelResult, paediatric: bool,
-                 settings: MethodSettings) -> str | None:
-    """'complete', 'partial' or None for one level of a comparison."""
-    if hasattr(lc, "reshaping"):
-        return getattr(lc, "reshaping")
-    return _local_reshaping(r0, r1, paediatric, settings)
-
-
-def _local_reshaping(r0: LevelResult, r1: LevelResult, paediatric: bool,
-                     settings: MethodSettings) -> str | None:
-    """Fallback until issue 8 (domain.md §4): in a paediatric study, a level graded >= 1 at
-    baseline whose reduction fell by at least ``min_change_pct`` points has reshaped:
-    completely when its follow-up grade is 0, else partially."""
-    if not paediatric or not (r0.graded and r1.graded):
-        return None
-    g0 = _g(r0.grade)
-    if g0 is None or g0 < 1 or r0.percent is None or r1.percent is None:
-        return None
-    if r0.percent - r1.percent < getattr(settings, "min_change_pct", 5.0) - 1e-9:
-        return None
-    return "complete" if (_g(r1.grade) or 0) == 0 else "partial"
+def reshaping_of(lc: LevelChange) -> str | None:
+    """'complete', 'partial' or None for one level of a comparison (children)."""
+    return lc.reshaping
 
 
 def uncertain_levels(c: Comparison) -> list[Level]:
-    return list(getattr(c, "uncertain", []) or [])
+    return list(c.uncertain)
 
 
 # --------------------------------------------------------------------------------------
@@ -132,6 +84,10 @@ class Interval:
     sdi_start_common: int
     sdi_end_common: int
     common_levels: int
+    #: Per reshaped level: the words ("L1 reshaped partially: biconcave ratio +9 points") and
+    #: the ratio changes in percentage points (wedge, biconcave, crush).
+    reshaping_text: dict[Level, str] = field(default_factory=dict)
+    reshaping_gain_pp: dict[Level, dict[str, float | None]] = field(default_factory=dict)
 
     @property
     def months(self) -> float:
@@ -145,6 +101,8 @@ class Interval:
             "worsened_levels": [l.value for l in self.worsened],
             "reshaped_levels": [l.value for l in self.reshaped],
             "reshaping": {l.value: k for l, k in self.reshaped.items()},
+            "reshaping_text": [self.reshaping_text[l] for l in self.reshaped if l in self.reshaping_text],
+            "reshaping_gain_pp": {l.value: g for l, g in self.reshaping_gain_pp.items()},
             "uncertain_levels": [l.value for l in self.uncertain],
             "not_comparable_levels": [l.value for l in self.not_comparable],
             "sdi_from_common": self.sdi_start_common, "sdi_to_common": self.sdi_end_common,
@@ -220,17 +178,16 @@ class PatientCourse:
 
 def _interval(a: CourseVisit, b: CourseVisit, settings: MethodSettings) -> Interval:
     c = compare(a.reading, b.reading, settings)
-    paed = bool(a.summary.paediatric or b.summary.paediatric)
-    reshaped: dict[Level, str] = {}
-    for lc, r0, r1 in zip(c.changes, c.baseline.results, c.followup.results):
-        k = reshaping_of(lc, r0, r1, paed, settings)
-        if k:
-            reshaped[lc.level] = k
+    rs = [lc for lc in c.changes if reshaping_of(lc)]
+    reshaped = {lc.level: lc.reshaping for lc in rs}
+    texts = {lc.level: lc.reshaping_text() for lc in rs}
+    gains = {lc.level: {k: (None if v is None else round(v, 1) + 0.0)
+                        for k, v in (lc.ratio_change_pp or {}).items()} for lc in rs}
     s0, s1, n = sdi_common(c)
     return Interval(a.date, b.date, c, tuple(c.incident), tuple(c.worsened), reshaped,
                     tuple(uncertain_levels(c)),
                     tuple(lc.level for lc in c.changes if lc.change.value == "not_comparable"),
-                    s0, s1, n)
+                    s0, s1, n, texts, gains)
 
 
 def patient_course(readings: Sequence["Reading"], settings: MethodSettings | None = None,
