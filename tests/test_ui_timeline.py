@@ -105,3 +105,19 @@ def test_clinical_panel_validates_and_saves(sample_workspace, window, qtbot):
     qtbot.mouseClick(dlg2.save_button, Qt.MouseButton.LeftButton)
     assert [z for _, z, _ in w.workspace.clinical("VFA-CHILD-01").bmd_z] == [-3.4, -2.9, -2.2]
     assert [z for _, z, _ in w.workspace.clinical("VFA-ADULT-01").bmd_z] == [-1.6, -1.4]  # untouched
+
+
+def test_saving_a_reading_refreshes_the_timeline_with_your_reading(sample_workspace, window, qtbot):
+    w = window
+    assert w.open_file(SAMPLES / "child01" / "2024-09-10" / "lateral.dcm")   # test-reader: new
+    w.timeline.action.trigger()
+    qtbot.waitUntil(lambda: w.timeline.panel.grid.view is not None)
+    grid = w.timeline.panel.grid
+    assert grid.view.course.visits[1].reader == "reference"
+    assert w.doc.set_grade(Level.T4, 1)
+    assert w.save()
+    qtbot.waitUntil(lambda: grid.view.course.visits[1].reader == "test-reader")
+    cell = grid.view.course.cell(Level.T4, 1)
+    assert cell.grade == 1 and cell.confirmed and cell.change == "incident"
+    assert grid.view.course.cell(Level.T9, 1).state == "not_read"        # not placed by you
+    assert "reader &#x27;test-reader&#x27; (yours) (1 film(s))" in w.timeline.panel.header.text()

@@ -469,12 +469,12 @@ class TimelineController:
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.refresh)
-        self._docs: set[int] = set()
+        self._doc = None                # the document whose saves refresh the timeline
 
     def _later(self) -> None:
         doc = self.w.doc
-        if doc is not None and id(doc) not in self._docs:
-            self._docs.add(id(doc))
+        if doc is not None and doc is not self._doc:
+            self._doc = doc
             doc.saved.connect(lambda _p: self._later())
         if self.dock.isVisible():
             self._timer.start()
