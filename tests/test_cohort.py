@@ -323,7 +323,8 @@ def test_csv_cell_neutralises_formulas_keeps_numbers():
     assert csv_cell("-2+3") == "'-2+3" and csv_cell("@x") == "'@x" and csv_cell("\tx") == "'\tx"
     assert csv_cell("\rx") == "'\rx"
     assert csv_cell("-2.8") == "-2.8" and csv_cell(-2.8) == "-2.8" and csv_cell("+1e3") == "+1e3"
-    assert csv_cell(-0.0) == "0" and csv_cell(None) == "" and csv_cell(True) == "true"
+    assert csv_cell(-0.0) == "0.0" and csv_cell(1e-13) == "0.0" and csv_cell(None) == ""
+    assert csv_cell(True) == "true" and csv_cell(3) == "3"
 
 
 def test_cohort_refuses_bad_inputs(tmp_path, capsys):

@@ -125,6 +125,8 @@ def test_paediatric_note_and_missing_film(tmp_path):
     save_reading(r, rj)
     out = tmp_path / "child.pdf"
     p = vfa("report", rj, "-o", out)
+    assert p.returncode == 1 and "--allow-missing-images" in p.stderr and not out.exists()
+    p = vfa("report", rj, "-o", out, "--allow-missing-images")
     assert p.returncode == 0, p.stderr
     text = " ".join(" ".join(pdftotext_pages(out)).split())
     assert "Paediatric" in text and "advisory" in text

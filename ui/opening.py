@@ -23,7 +23,7 @@ from vfa.errors import VfaError
 from vfa.guide import Direction
 from vfa.levels import Level
 from vfa.radiograph import Radiograph, load_radiograph
-from vfa.reading import Reading
+from vfa.reading import Reading, resolve_image_path
 from vfa.scan import scan_paths
 from vfa.workspace import default_reader
 
@@ -144,6 +144,14 @@ class Opening(QObject):
                                        f"{exc}\nThe film opens without it; the file is left "
                                        "untouched until you save.")
             saved = None
+        if saved is None and fresh.age_at_study() is None and fresh.patient_id:
+            # age entered once per patient: carried from another visit (docs/clinical-method.md)
+            from vfa.age import age_from_other_visits
+            try:
+                others = ws.readings_for_patient(fresh.patient_id)
+            except VfaError:
+                others = []
+            fresh.age_years = age_from_other_visits(fresh.study_date, others)
         return (saved or fresh), False
 
     # ------------------------------------------------------------------ folders
@@ -258,7 +266,8 @@ class Opening(QObject):
             dialogs.show_error(self.w, f"The autosave {newest.name} could not be read: {exc}. "
                                        "It was kept in the workspace's autosave folder.")
             return False
-        paths = [reading.image_path]
+        found = resolve_image_path(reading)  # relative to the reading file (or older forms)
+        paths = [str(found) if found else reading.image_path]
         try:
             rec = ws.index.image(reading.sop_instance_uid)
             if rec is not None:

@@ -502,13 +502,11 @@ def patient_view(workspace: Any, patient_id: str, reader: str | None = None,
 # --------------------------------------------------------------------------------------
 # CSV
 # --------------------------------------------------------------------------------------
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-
-
 def csv_cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet never runs as a formula: text starting with ``=``, ``+``,
-    ``-``, ``@``, tab or carriage return that is not a number gets a leading ``'``; numbers stay
-    numbers (``-2.8``), ``-0.0`` is written ``0``."""
+    """A CSV cell by the rules of every CSV of VFA (vfa/export_csv.py, docs/exports.md): text
+    starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return that is not a number gets a
+    leading ``'``; numbers stay numbers (``-2.8``); ``-0.0`` and float noise are ``0.0``."""
+    from .export_csv import FLOAT_NOISE, safe_text
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -516,17 +514,12 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             return ""
-        if value == 0:
-            return "0"
-        return repr(value)
+        return "0.0" if abs(value) < FLOAT_NOISE else repr(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, (_dt.date, _dt.datetime)):
         return value.isoformat()
-    s = str(value)
-    if s and s[0] in "=+-@\t\r" and not _NUMBER.match(s.strip()):
-        return "'" + s
-    return s
+    return safe_text(str(value))
 
 
 CSV_COLUMNS = [

@@ -45,6 +45,7 @@ __all__ = [
     "Renderer",
     "build_lut",
     "default_settings",
+    "lut32_shift",
     "lut_index",
     "lut_input_values",
     "render",
@@ -108,18 +109,35 @@ def lut_input_values(radiograph: Radiograph) -> np.ndarray:
         udt = np.dtype(f"u{dtype.itemsize}")
         return np.arange(1 << (8 * dtype.itemsize), dtype=udt).view(dtype).astype(np.int64)
     lo, hi = radiograph.stored_range()
-    if hi - lo + 1 > _MAX_LUT32:
-        raise ValueError(f"32-bit pixel values span {hi - lo + 1} levels; at most {_MAX_LUT32} "
-                         "can be displayed through a lookup table")
-    return np.arange(lo, hi + 1, dtype=np.int64)
+    shift = lut32_shift(radiograph)
+    if shift == 0:
+        return np.arange(lo, hi + 1, dtype=np.int64)
+    # binned: each entry stands for 2**shift stored values; its input is the bin's middle
+    n = ((hi - lo) >> shift) + 1
+    return lo + (np.arange(n, dtype=np.int64) << shift) + (1 << (shift - 1))
+
+
+def lut32_shift(radiograph: Radiograph) -> int:
+    """Right shift applied to ``value - min`` of a 32-bit film whose values span more than
+    :data:`_MAX_LUT32` levels (0 otherwise): the LUT then has one entry per 2**shift stored
+    values, still over 16 million greys in the film's range, far more than a display shows."""
+    cached = radiograph._cache.get("lut32_shift")
+    if cached is None:
+        lo, hi = radiograph.stored_range()
+        cached = 0
+        while ((hi - lo) >> cached) + 1 > _MAX_LUT32:
+            cached += 1
+        radiograph._cache["lut32_shift"] = cached
+    return cached
 
 
 def lut_index(radiograph: Radiograph, stored_values: np.ndarray) -> np.ndarray:
-    """LUT index of stored values (the unsigned view for 8/16-bit, value - min for 32-bit)."""
+    """LUT index of stored values (the unsigned view for 8/16-bit, value - min for 32-bit,
+    shifted by :func:`lut32_shift` when the film spans more levels than a LUT holds)."""
     arr = np.asarray(stored_values, dtype=radiograph.stored.dtype)
     if arr.dtype.itemsize <= 2:
         return arr.view(f"u{arr.dtype.itemsize}")
-    return arr.astype(np.int64) - radiograph.stored_range()[0]
+    return (arr.astype(np.int64) - radiograph.stored_range()[0]) >> lut32_shift(radiograph)
 
 
 def voi_window(values: np.ndarray, window: Window, function: str = "LINEAR") -> np.ndarray:
@@ -348,7 +366,8 @@ class Renderer:
         if stored.dtype.itemsize <= 2:
             index = stored.view(f"u{stored.dtype.itemsize}")
         else:  # 32-bit: index = value - min (one extra pass; such films are rare)
-            index = np.clip(stored.astype(np.int64) - rg.stored_range()[0], 0, len(table) - 1)
+            index = np.clip((stored.astype(np.int64) - rg.stored_range()[0]) >> lut32_shift(rg),
+                            0, len(table) - 1)
         return apply_lut(table, index, out, self.threads)
 
     def clear(self) -> None:

@@ -18,6 +18,7 @@ from pydicom.errors import InvalidDicomError
 #: SOP classes that are not images (SR, presentation states, key objects, ...) by prefix.
 _NON_IMAGE_SOP_PREFIXES = ("1.2.840.10008.5.1.4.1.1.88.", "1.2.840.10008.5.1.4.1.1.11.",
                            "1.2.840.10008.1.3.10")
+#: Files with these extensions are never opened while walking a folder (docs: `vfa scan`).
 _SKIP_SUFFIXES = {".toml", ".cfg", ".log", ".html", ".xml", ".yaml", ".yml", ".tmp", ".json", ".txt", ".md", ".png", ".jpg", ".jpeg", ".pdf", ".csv", ".sqlite", ".py"}
 
 
@@ -41,6 +42,7 @@ class ScanResult:
     problems: list[tuple[Path, str]] = field(default_factory=list)
     skipped: int = 0          # files not even tried (reading files, pictures, ...)
     cancelled: bool = False
+    examined: int = 0         # files opened and checked for a DICOM image header
 
     def sorted_films(self) -> list[FilmEntry]:
         return sorted(self.films, key=lambda f: (f.patient_id, f.study_date or _dt.date.min, str(f.path)))
@@ -64,10 +66,22 @@ def probe(path: Path) -> FilmEntry:
         raise ValueError(f"cannot read ({exc.__class__.__name__})") from None
     except Exception as exc:  # noqa: BLE001 - any parse failure means a broken file
         raise ValueError(f"broken DICOM header ({exc.__class__.__name__})") from None
+    try:
+        return _entry(path, ds)
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pydicom parses elements lazily: damage shows here
+        raise ValueError(f"broken DICOM header ({exc.__class__.__name__})") from None
+
+
+def _entry(path: Path, ds: "pydicom.Dataset") -> FilmEntry:
     sop_class = str(ds.get("SOPClassUID", ""))
     if sop_class.startswith(_NON_IMAGE_SOP_PREFIXES) or "DirectoryRecordSequence" in ds:
         raise ValueError(f"not an image (SOP class {sop_class or 'unknown'})")
-    rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+    try:
+        rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+    except (TypeError, ValueError):
+        raise ValueError("no image (Rows/Columns are not numbers)") from None
     if rows <= 0 or cols <= 0:
         raise ValueError("no image (no Rows/Columns)")
     return FilmEntry(path, str(ds.get("PatientID", "") or ""), _date(ds.get("StudyDate")),
@@ -132,7 +146,7 @@ def scan_paths(paths: Iterable[str | os.PathLike[str]],
     """Scan files/folders. ``progress(done, total)`` is called after each file; scanning stops
     early (``cancelled``) when ``cancel()`` returns True."""
     files, problems, skipped = _candidates(paths)
-    result = ScanResult(problems=problems, skipped=skipped)
+    result = ScanResult(problems=problems, skipped=skipped, examined=len(files))
     total = len(files)
     for i, f in enumerate(files, 1):
         if cancel is not None and cancel():

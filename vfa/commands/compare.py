@@ -7,7 +7,7 @@ import argparse
 from ..comparison import compare
 from ..errors import ReadingFormatError
 from ..reading import load_reading
-from ._common import fmt, print_json
+from ._common import fmt, pending_levels, print_json, unconfirmed_note
 
 NAME = "compare"
 HELP = "compare a follow-up reading with its baseline: incident, worsened, improved levels, SDI"
@@ -30,10 +30,17 @@ def run(args: argparse.Namespace) -> int:
     if b.study_date and f.study_date and f.study_date < b.study_date:
         b, f = f, b  # baseline is the earlier visit
     c = compare(b, f)
+    pend_b, pend_f = pending_levels(b), pending_levels(f)
     if args.json:
         out = c.to_dict()
+        for row in out.get("changes", []):
+            flags = [w for w, p in (("baseline", pend_b), ("followup", pend_f)) if row["level"] in p]
+            row["proposed_pending"] = flags
+            if flags:
+                row["confirmed"] = False  # proposed points nobody accepted
         out.update({"baseline_date": b.study_date, "followup_date": f.study_date,
-                    "patient_id": f.patient_id})
+                    "patient_id": f.patient_id,
+                    "proposed_pending": {"baseline": pend_b, "followup": pend_f}})
         print_json(out)
         return 0
     from .grade import age_line
@@ -48,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     print("-" * len(head))
     for ch in c.changes:
         mark = " <<" if ch.highlighted else ""
+        if ch.level.value in pend_b or ch.level.value in pend_f:
+            mark += " PROPOSED, unconfirmed"
         fit = {True: "yes", False: "no", None: "n/a"}[ch.fit_rule]
         change = ch.change.value
         if ch.tentative_change is not None:
@@ -59,8 +68,10 @@ def run(args: argparse.Namespace) -> int:
               f"{(ch.max_loss.height if ch.max_loss else '–'):<7}{fmt(ch.loss_mm, 1):>8}  {fit:<5}"
               f"{signed(pp.get('wedge')):>7}{signed(pp.get('biconcave')):>7}"
               f"{signed(pp.get('crush')):>7}  {ch.reshaping or ''}{mark}")
-    print("? = grade not confirmed by the reader; wedge/bicon/crush = ratio change, percentage points "
-          "(follow-up minus baseline)")
+    unconfirmed = any(not (ch.baseline_confirmed and ch.followup_confirmed) for ch in c.changes
+                      if ch.baseline_grade is not None and ch.followup_grade is not None)
+    print(("? = grade not confirmed by the reader; " if unconfirmed else "")
+          + "wedge/bicon/crush = ratio change, percentage points (follow-up minus baseline)")
     print(f"SDI {c.baseline.sdi} -> {c.followup.sdi}; over the {len(c.common_levels)} levels "
           f"evaluable at both visits {c.sdi_baseline_common} -> {c.sdi_followup_common}")
     print(f"incident: {', '.join(map(str, c.incident)) or 'none'}; "
@@ -73,6 +84,10 @@ def run(args: argparse.Namespace) -> int:
     for ch in c.changes:
         if ch.reshaping:
             print(ch.reshaping_text())
+    if pend_b:
+        print(unconfirmed_note(pend_b, " (baseline)"))
+    if pend_f:
+        print(unconfirmed_note(pend_f, " (follow-up)"))
     return 0
 
 

@@ -29,6 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deidentify", action="store_true",
                    help="no name, patient ID or birth date in the report (age only)")
     add_allow_proposed(p)
+    p.add_argument("--allow-missing-images", action="store_true",
+                   help="write the report even when some films cannot be found (those visits "
+                        "are shown without image); without it a missing film is an error")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
         if ws is not None:
             ws.close()
     out = write_report(visits, args.output, deidentify=args.deidentify,
-                       allow_proposed=args.allow_proposed)
+                       allow_proposed=args.allow_proposed,
+                       allow_missing_images=args.allow_missing_images)
     missing = sum(1 for v in visits if v.film is None)
     note = f"; {missing} film(s) not found, shown without image" if missing else ""
     print(f"wrote {out} ({len(visits)} visit(s){note})", file=sys.stderr)
     return 0
+
