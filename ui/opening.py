@@ -171,7 +171,8 @@ class Opening(QObject):
             QApplication.processEvents()
 
         try:
-            result = scan_paths(paths, progress=progress, cancel=dlg.wasCanceled)
+            result = scan_paths(paths, progress=progress, cancel=dlg.wasCanceled,
+                                with_identity=True)
         finally:
             dlg.reset()
             dlg.close()
@@ -179,16 +180,8 @@ class Opening(QObject):
         films = result.sorted_films()
         ws = self.w.workspace
         if ws is not None:
-            for f in films:
-                r = Reading(patient_id=f.patient_id, study_date=f.study_date,
-                            study_instance_uid=f.study_instance_uid,
-                            series_instance_uid=f.series_instance_uid,
-                            sop_instance_uid=f.sop_instance_uid, image_path=str(Path(f.path).resolve()))
-                try:
-                    ws.register_identity(r, str(Path(f.path).resolve()), f.modality or None,
-                                         f.view_position or None)
-                except VfaError as exc:
-                    result.problems.append((f.path, str(exc)))
+            # from the headers the scan read, one transaction per batch of films
+            result.problems.extend(ws.register_films(films))
             self.w.browser.refresh()
         if result.problems:
             self.problems_dialog = dialogs.ProblemsDialog(self.w, result.problems, len(films))

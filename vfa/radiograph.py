@@ -1072,6 +1072,11 @@ def _text(ds: Dataset, keyword: str) -> str:
     return str(value).strip()
 
 
+def identity_from_dataset(ds: Dataset) -> StudyIdentity:
+    """The film's identity from its header alone (no pixel data needed)."""
+    return _identity(ds)
+
+
 def _identity(ds: Dataset) -> StudyIdentity:
     study_date = None
     for kw in ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate"):

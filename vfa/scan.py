@@ -10,7 +10,7 @@ import datetime as _dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import pydicom
 from pydicom.errors import InvalidDicomError
@@ -34,6 +34,9 @@ class FilmEntry:
     view_position: str
     rows: int
     cols: int
+    #: The film's full :class:`vfa.radiograph.StudyIdentity` (name, birth date, sex, ...), read
+    #: from the same header when scanning ``with_identity`` (for registering); else None.
+    identity: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -56,8 +59,9 @@ def _date(value: object) -> _dt.date | None:
         return None
 
 
-def probe(path: Path) -> FilmEntry:
-    """Read the header of one file; raise ValueError with a reason if it is not a film."""
+def probe(path: Path, with_identity: bool = False) -> FilmEntry:
+    """Read the header of one file (never its pixels); raise ValueError with a reason if it is
+    not a film. ``with_identity`` also keeps the film's full identity (:attr:`FilmEntry.identity`)."""
     try:
         ds = pydicom.dcmread(path, stop_before_pixels=True)
     except InvalidDicomError:
@@ -84,10 +88,14 @@ def _entry(path: Path, ds: "pydicom.Dataset") -> FilmEntry:
         raise ValueError("no image (Rows/Columns are not numbers)") from None
     if rows <= 0 or cols <= 0:
         raise ValueError("no image (no Rows/Columns)")
+    identity = None
+    if with_identity:
+        from .radiograph import identity_from_dataset
+        identity = identity_from_dataset(ds)
     return FilmEntry(path, str(ds.get("PatientID", "") or ""), _date(ds.get("StudyDate")),
                      str(ds.get("StudyInstanceUID", "") or ""), str(ds.get("SeriesInstanceUID", "") or ""),
                      str(ds.get("SOPInstanceUID", "") or ""), str(ds.get("Modality", "") or ""),
-                     str(ds.get("ViewPosition", "") or ""), rows, cols)
+                     str(ds.get("ViewPosition", "") or ""), rows, cols, identity)
 
 
 def _dicomdir_files(dicomdir: Path) -> list[Path]:
@@ -142,9 +150,9 @@ def _candidates(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], li
 
 def scan_paths(paths: Iterable[str | os.PathLike[str]],
                progress: Callable[[int, int], None] | None = None,
-               cancel: Callable[[], bool] | None = None) -> ScanResult:
+               cancel: Callable[[], bool] | None = None, with_identity: bool = False) -> ScanResult:
     """Scan files/folders. ``progress(done, total)`` is called after each file; scanning stops
-    early (``cancelled``) when ``cancel()`` returns True."""
+    early (``cancelled``) when ``cancel()`` returns True. ``with_identity``: see :func:`probe`."""
     files, problems, skipped = _candidates(paths)
     result = ScanResult(problems=problems, skipped=skipped, examined=len(files))
     total = len(files)
@@ -153,7 +161,7 @@ def scan_paths(paths: Iterable[str | os.PathLike[str]],
             result.cancelled = True
             break
         try:
-            result.films.append(probe(f))
+            result.films.append(probe(f, with_identity))
         except ValueError as exc:
             result.problems.append((f, str(exc)))
         if progress is not None:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..comparison import compare
-from ..errors import ReadingFormatError
-from ..reading import load_reading
 from ._common import fmt, pending_levels, print_json, unconfirmed_note
 
 NAME = "compare"
@@ -22,6 +19,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..comparison import compare
+    from ..errors import ReadingFormatError
+    from ..reading import load_reading
+
     b = load_reading(args.baseline)
     f = load_reading(args.followup)
     if b.patient_id and f.patient_id and b.patient_id != f.patient_id and not args.allow_different_patients:

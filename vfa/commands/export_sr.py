@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..reading import load_reading
 from ._common import add_allow_proposed
 
 NAME = "export-sr"
@@ -28,6 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..reading import load_reading
     from ..sr import export_sr  # highdicom is imported only when this command runs
 
     reading = load_reading(args.reading)

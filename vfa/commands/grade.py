@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..morphometry import summarize
-from ..reading import load_reading
 from ._common import fmt, pending_levels, print_json, unconfirmed_note
 
 NAME = "grade"
@@ -47,6 +45,9 @@ def legend(s) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..morphometry import summarize
+    from ..reading import load_reading
+
     reading = load_reading(args.reading)
     s = summarize(reading)
     pending = pending_levels(reading)

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 from ..errors import ReadingFormatError
-from ..reading import load_reading
 from ._common import add_allow_proposed
 
 NAME = "report"
@@ -35,6 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..reading import load_reading
     from ..report_pdf import VisitInput, film_for, patient_inputs, write_report
 
     visits: list[VisitInput] = []

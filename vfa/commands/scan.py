@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..scan import scan_paths
 from ._common import Progress, print_json
 
 NAME = "scan"
@@ -41,24 +40,24 @@ def nothing_found(paths: list[str], res) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import VfaError
+    from ..scan import scan_paths
+
     missing = _missing(args.paths)
     if missing:
         raise VfaError(f"{', '.join(missing)}: no such file or folder; check the path "
                        "(a network drive not mounted? a typo?)")
-    res = scan_paths(args.paths, progress=Progress("scanning", args.progress))
+    res = scan_paths(args.paths, progress=Progress("scanning", args.progress),
+                     with_identity=args.register)
     films = res.sorted_films()
     if args.register and films:
-        from ..radiograph import load_radiograph
+        # Headers only (the scan already read them): pixel data is decoded when a film is
+        # opened, not to index it. One transaction per batch of films.
         from ..workspace import Workspace
         ws = Workspace(args.workspace)
-        report = Progress("registering", args.progress)
-        for i, f in enumerate(films, 1):
-            try:
-                ws.register_radiograph(load_radiograph(f.path))
-            except Exception as exc:  # noqa: BLE001 - a bad file is listed, not fatal
-                res.problems.append((f.path, str(exc)))
-            report(i, len(films))
-        ws.close()
+        try:
+            res.problems.extend(ws.register_films(films, progress=Progress("registering", args.progress)))
+        finally:
+            ws.close()
     if args.json:
         print_json({
             "films": [{"path": str(f.path), "patient_id": f.patient_id, "study_date": f.study_date,
