@@ -474,3 +474,18 @@ def test_import_reads_codes_as_highdicom_does(attrs):
         return
     got = sr._read_code(ds)
     assert (got.scheme_designator, got.value, got.meaning) == (ref.scheme_designator, ref.value, ref.meaning)
+
+
+def test_reader_entered_age_travels_as_subject_age(tmp_path):
+    r, film = _film_and_reading(tmp_path)
+    r.birth_date = None
+    fds = pydicom.dcmread(film)
+    fds.PatientBirthDate = ""
+    if "PatientAge" in fds:
+        del fds.PatientAge
+    fds.save_as(film)
+    r.set_age_years(9.5)
+    ds = pydicom.dcmread(sr.export_sr(r, tmp_path / "out.dcm", image=film))
+    assert ("DCM", "121033") in _codes(ds) and ("UCUM", "a") in _codes(ds)
+    back = sr.import_sr(tmp_path / "out.dcm")
+    assert back.birth_date is None and back.age_years == 9.5 and back.is_paediatric() is True
