@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from tests.readings_factory import make_reading
+from readings_factory import make_reading
 from vfa.agreement import (agreement, bland_altman, is_discordant, kappa, pair_by_sop,
                            percent_agreement)
 from vfa.calibration import Spacing
@@ -179,3 +179,80 @@ def test_pair_by_sop_defaults_to_two_readers_and_lists_unpaired():
     # the consensus reading is not a reader of the agreement
     cons = make_reading(sop="3.1", reader="consensus")
     assert pair_by_sop([a1, b1, cons])[0] == ("alice", "bob")
+
+
+# --------------------------------------------------------------------------- vfa agreement
+import json
+import shutil
+import subprocess
+
+from vfa.cli import main
+from vfa.reading import save_reading
+from vfa.workspace import Workspace
+
+
+def _write_pairs(folder):
+    folder.mkdir(exist_ok=True)
+    a1, b1 = _pair("1.2.826.9.1", "P1", a_grades={"T12": 2, "L1": 0.5},
+                   b_grades={"T12": 2, "L1": 1}, b_heights={"T9": (97.0, 100.0, 100.0)})
+    a2, b2 = _pair("1.2.826.9.2", "P2", a_grades={"T8": 1}, b_grades={"T8": 3})
+    for r in (a1, b1, a2, b2):
+        save_reading(r, folder / f"{r.sop_instance_uid}.{r.reader}.json")
+    return a1, b1, a2, b2
+
+
+def test_cli_agreement_json(tmp_path, capsys):
+    _write_pairs(tmp_path / "r")
+    assert main(["agreement", str(tmp_path / "r"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("readers", "n_levels", "percent_agreement", "kappa_fracture",
+                "weighted_kappa_grade", "per_level", "bland_altman", "discordant"):
+        assert key in out
+    assert out["readers"] == ["alice", "bob"] and out["n_levels"] == 26
+    assert set(out["kappa_fracture"]) >= {"value", "ci_low", "ci_high"}
+    assert out["kappa_fracture"]["ci_low"] < out["kappa_fracture"]["value"] < out["kappa_fracture"]["ci_high"]
+    assert out["per_level"]["T12"]["n"] == 2
+    assert out["bland_altman"]["Ha"]["mean_diff"] == pytest.approx(0.6 / 26)
+    disc = {(d["sop_instance_uid"], d["level"]): d for d in out["discordant"]}
+    assert set(disc) == {("1.2.826.9.1", "L1"), ("1.2.826.9.2", "T8")}
+    d = disc[("1.2.826.9.1", "L1")]
+    assert d["patient_id"] == "P1" and d["grade_a"] == 0.5 and d["grade_b"] == 1.0
+
+
+def test_cli_agreement_text_and_errors(tmp_path, capsys):
+    _write_pairs(tmp_path / "r")
+    c = make_reading(sop="1.2.826.9.1", reader="carol")
+    save_reading(c, tmp_path / "r" / "carol.json")
+    assert main(["agreement", str(tmp_path / "r")]) == 1
+    assert "3 reader(s)" in capsys.readouterr().err
+    assert main(["agreement", str(tmp_path / "r"), "--readers", "alice,carol"]) == 0
+    text = capsys.readouterr().out
+    assert "Readers alice (A) and carol (B): 1 film(s), 13 level(s)" in text
+    assert main(["agreement", str(tmp_path / "r"), "--readers", "alice,zed"]) == 1
+    assert "no reading by 'zed'" in capsys.readouterr().err
+
+
+def test_cli_agreement_from_workspace(tmp_path, capsys):
+    ws = Workspace(tmp_path / "ws")
+    for r in _write_pairs(tmp_path / "r"):
+        ws.save(r)
+    ws.close()
+    assert main(["agreement", "--workspace", str(tmp_path / "ws"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n_films"] == 2 and len(out["discordant"]) == 2
+
+
+def test_cli_agreement_pdf(tmp_path, capsys):
+    if shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None:
+        pytest.skip("poppler-utils is not installed")
+    _write_pairs(tmp_path / "r")
+    pdf = tmp_path / "agreement.pdf"
+    assert main(["agreement", str(tmp_path / "r"), "-o", str(pdf)]) == 0
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Inter-reader agreement" in text and "Bland–Altman" in text
+    assert "Discordant levels to adjudicate (2)" in text
+    assert "Hp (mm)" in text          # a plot title
+    subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "2", "-l", "2", str(pdf),
+                    str(tmp_path / "page")], check=True)
+    assert (tmp_path / "page-2.png").stat().st_size > 2000
