@@ -37,6 +37,7 @@ LEVEL_COLUMNS = [
     "suggested_grade", "suggested_type", "reader_grade", "reader_type", "final_grade", "final_type",
     "baseline_date", "baseline_grade", "change", "max_loss_pct", "max_loss_height", "loss_mm",
     "fit_rule", "sdi", "spacing_source", "paediatric", "method_version",
+    "decided_by",
 ]
 
 SUMMARY_COLUMNS = [
@@ -186,6 +187,7 @@ def level_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
                 "final_grade": _grade(res.grade), "final_type": res.type,
                 "sdi": s.sdi, "spacing_source": r.spacing.source.value,
                 "paediatric": s.paediatric, "method_version": METHOD_VERSION,
+                "decided_by": (vert.extra.get("decided_by") if vert is not None else None),
             })
             ch = changes.get(res.level)
             if v.baseline is not None and ch is not None:
