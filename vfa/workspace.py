@@ -121,33 +121,47 @@ class Workspace:
         self.register_identity(r, path, radiograph.identity.modality, radiograph.identity.view_position)
 
     # ------------------------------------------------------------------ readings
-    def save(self, reading: Reading) -> Path:
-        """Save atomically, update the index, drop the autosave. Returns the file path."""
+    def save(self, reading: Reading, replace: bool = False) -> Path:
+        """Save atomically, update the index, drop the autosave. Returns the file path.
+
+        Optimistic concurrency (docs/reading-centre.md): the save is refused with
+        :class:`vfa.storage.StaleReadingError` when another session saved this film's reading
+        by the same reader since ``reading`` was loaded (``reading.index_version``), or, for a
+        new reading, when one was saved meanwhile. ``replace`` takes whatever version is
+        there (an explicit import or re-adjudication)."""
         if not reading.reader:
             reading.reader = default_reader()
         path = self.reading_path(reading)
-        save_reading(reading, path)
         self.register_identity(reading)
         s = summarize(reading)
         grades = [r.grade for r in s.results if r.graded]
-        self.index.upsert_reading(ReadingRecord(
+        rec = ReadingRecord(
             reading.sop_instance_uid, reading.reader, str(path.relative_to(self.root)),
             _dt.datetime.now(), s.sdi, s.fractured, s.not_evaluable, s.graded,
-            float(max(grades)) if grades else None))
+            float(max(grades)) if grades else None)
+        expected = reading.index_version
+        if replace:
+            expected = self.index.reading_version(reading.sop_instance_uid, reading.reader)
+        reading.index_version = self.index.save_reading(
+            rec, expected, write=lambda: save_reading(reading, path))
         self.discard_autosave(reading)
         return path
 
     def import_reading(self, path: str | os.PathLike[str]) -> Path:
-        """Copy a reading file into the workspace (validated) and index it."""
-        return self.save(load_reading(path))
+        """Copy a reading file into the workspace (validated) and index it (replacing the
+        reading of the same film and reader, if any: the import is explicit)."""
+        return self.save(load_reading(path), replace=True)
 
     def load(self, sop_instance_uid: str, reader: str | None = None) -> Reading | None:
-        """The saved reading of a film by ``reader`` (default: any, the newest)."""
+        """The saved reading of a film by ``reader`` (default: any, the newest), with the
+        index version it was saved at (``index_version``)."""
         recs = self.index.readings(sop_instance_uid=sop_instance_uid, reader=reader)
         if not recs:
             return None
         rec = max(recs, key=lambda r: r.saved_at or _dt.datetime.min)
-        return load_reading(self.root / rec.path, check_geometry=False)
+        r = load_reading(self.root / rec.path, check_geometry=False)
+        r.index_version = rec.version
+        return r
 
     def patients(self) -> list[PatientRecord]:
         return self.index.patients()
@@ -174,9 +188,11 @@ class Workspace:
         out = []
         for rec in chosen.values():
             try:
-                out.append(load_reading(self.root / rec.path, check_geometry=False))
+                r = load_reading(self.root / rec.path, check_geometry=False)
             except ReadingFormatError:
                 continue
+            r.index_version = rec.version
+            out.append(r)
         out.sort(key=lambda r: (r.study_date is None, r.study_date or _dt.date.min))
         return out
 
@@ -197,7 +213,15 @@ class Workspace:
         """Write the unsaved state for crash recovery (atomic)."""
         if not reading.reader:
             reading.reader = default_reader()
-        return save_reading(reading, self.autosave_path(reading))
+        path = self.autosave_path(reading)
+        if reading.index_version is None:
+            return save_reading(reading, path)
+        # keep the version the work started from, so that a recovered reading is checked too
+        reading.extra["vfa_index_version"] = reading.index_version
+        try:
+            return save_reading(reading, path)
+        finally:
+            reading.extra.pop("vfa_index_version", None)
 
     def discard_autosave(self, reading: Reading) -> None:
         try:
@@ -210,7 +234,11 @@ class Workspace:
         return sorted((self.root / "autosave").glob("*.json"))
 
     def recover(self, path: str | os.PathLike[str]) -> Reading:
-        return load_reading(path, check_geometry=False)
+        r = load_reading(path, check_geometry=False)
+        v = r.extra.pop("vfa_index_version", None)
+        if isinstance(v, int) and not isinstance(v, bool):
+            r.index_version = v
+        return r
 
     def describe_recovery(self, path: Path) -> str:
         """One line about an autosave without patient identifiers (for dialogs)."""

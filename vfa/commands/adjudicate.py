@@ -165,7 +165,7 @@ def _workspace(args, adjudicator, decisions_for) -> int:  # type: ignore[no-unty
             if not adj.complete:
                 pending.append(f"{adj.a.sop_instance_uid}: {adj.describe_undecided()}")
                 continue
-            path = ws.save(adj.consensus())
+            path = ws.save(adj.consensus(), replace=True)  # re-adjudication replaces
             done += 1
             _summary(adj, path)
         if pending:
