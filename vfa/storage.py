@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import (Column, Date, DateTime, Float, Integer, MetaData, String, Table,
-                        UniqueConstraint, create_engine, select)
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Integer,
+                        MetaData, String, Table, UniqueConstraint, create_engine, select)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .errors import WorkspaceError
 
-#: Schema version in vfa_meta (vfa 0.1 wrote 1 and refuses a higher one). 2: reading versions.
+#: Schema version in vfa_meta (vfa 0.1 wrote 1 and refuses a higher one). 2: reading versions
+#: and reading lists.
 SCHEMA_VERSION = 2
 #: Alembic's version table (a shared PostgreSQL database may serve other applications).
 VERSION_TABLE = "vfa_alembic_version"
@@ -76,6 +77,24 @@ readings = Table(
     Column("max_grade", Float),
     Column("version", Integer, nullable=False, server_default="1"),
     UniqueConstraint("sop_instance_uid", "reader", name="uq_reading_sop_reader"),
+)
+reading_lists = Table(
+    "reading_lists", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("created_at", DateTime),
+    Column("blinded", Boolean, nullable=False),
+    Column("seed", BigInteger),
+    Column("note", String(1024)),
+)
+reading_list_items = Table(
+    "reading_list_items", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("list_id", Integer, ForeignKey("reading_lists.id", ondelete="CASCADE"), nullable=False),
+    Column("reader", String(128), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("sop_instance_uid", String(128), nullable=False),
+    Column("label", String(64), nullable=False),
 )
 meta = Table(
     "vfa_meta", metadata,
@@ -363,6 +382,40 @@ class Index:
             raise WorkspaceError(f"cannot update the workspace index: {exc.__class__.__name__}: "
                                  f"{getattr(exc, 'orig', exc)}") from None
 
+    # ------------------------------------------------------------------ reading lists
+    def create_reading_list(self, name: str, blinded: bool, seed: int | None, note: str | None,
+                            items: list[tuple[str, int, str, str]]) -> None:
+        """A new list with its items (reader, position, SOP Instance UID, label); refused
+        when the name is taken."""
+        try:
+            with _write_transaction(self.engine) as c:
+                if c.execute(select(reading_lists.c.id).where(reading_lists.c.name == name)).first():
+                    raise WorkspaceError(f"a reading list named {name!r} exists already; choose "
+                                         "another name (lists are never silently replaced)")
+                lid = c.execute(reading_lists.insert().values(
+                    name=name, created_at=_dt.datetime.now(), blinded=blinded, seed=seed,
+                    note=note)).inserted_primary_key[0]
+                if items:
+                    c.execute(reading_list_items.insert(), [
+                        {"list_id": lid, "reader": r, "position": p, "sop_instance_uid": sop,
+                         "label": label} for r, p, sop, label in items])
+        except SQLAlchemyError as exc:
+            raise WorkspaceError(f"cannot update the workspace index: {exc.__class__.__name__}") from None
+
+    def reading_list_names(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._rows(select(reading_lists).order_by(reading_lists.c.id))]
+
+    def reading_list(self, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """(the list's row, its items ordered by reader and position), None when unknown."""
+        rows = self._rows(select(reading_lists).where(reading_lists.c.name == name))
+        if not rows:
+            return None
+        lst = dict(rows[0])
+        items = self._rows(select(reading_list_items).where(
+            reading_list_items.c.list_id == lst["id"]).order_by(
+            reading_list_items.c.reader, reading_list_items.c.position))
+        return lst, [dict(r) for r in items]
+
     def delete_reading(self, sop_instance_uid: str, reader: str) -> None:
         with _write_transaction(self.engine) as c:
             c.execute(readings.delete().where(readings.c.sop_instance_uid == sop_instance_uid,
@@ -390,6 +443,9 @@ class Index:
     def images(self, study_instance_uid: str) -> list[ImageRecord]:
         stmt = select(images).where(images.c.study_instance_uid == study_instance_uid)
         return [ImageRecord(**r) for r in self._rows(stmt)]
+
+    def all_images(self) -> list[ImageRecord]:
+        return [ImageRecord(**r) for r in self._rows(select(images).order_by(images.c.sop_instance_uid))]
 
     def image(self, sop_instance_uid: str) -> ImageRecord | None:
         rows = self._rows(select(images).where(images.c.sop_instance_uid == sop_instance_uid))
