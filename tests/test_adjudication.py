@@ -177,3 +177,19 @@ def test_exports_take_the_consensus_reading(tmp_path, capsys):
                           capture_output=True, text=True, check=True).stdout
     assert "Consensus of alice and bob, adjudicated by carol" in text
     assert "decided by carol" in text and "agreed" in text
+
+
+def test_adjudication_queue_lists_films_with_discordant_levels(tmp_path):
+    from vfa.adjudication import adjudication_queue
+    a, b = _readers()
+    a2 = make_reading(sop="5.5.5", reader="alice", patient_id="P2")
+    b2 = make_reading(sop="5.5.5", reader="bob", patient_id="P2")   # concordant film
+    ws = Workspace(tmp_path / "ws")
+    try:
+        for r in (a, b, a2, b2):
+            ws.save(r)
+        q = adjudication_queue(ws, "carol")
+        assert [x.a.sop_instance_uid for x in q] == [SOP]
+        assert [p.level.value for p in q[0].undecided] == ["T4", "T12", "L2"]
+    finally:
+        ws.close()

@@ -117,3 +117,39 @@ def test_cli_worklist(tmp_path, capsys):
     capsys.readouterr()
     assert main(["worklist", "show", "R2", "--reader", "alice"] + w) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 2  # P1 has films 1 and 4
+
+
+# --------------------------------------------------------------------------- blinded sessions
+def test_blinded_session_from_workspace_setting_and_file(tmp_path, capsys):
+    from vfa.blinding import BlindingError, session_for, workspace_setting
+    ws = Workspace(tmp_path / "ws")
+    try:
+        sops = _films(ws, 3)
+        assign(ws.index, "R1", sops, ["alice", "bob"], seed=3)
+        assert session_for(ws, "alice") is None             # not in reading-centre mode
+        assert main(["worklist", "activate", "R1", "--workspace", str(tmp_path / "ws")]) == 0
+        assert workspace_setting(ws) == {"blinded": True, "reading_list": "R1"}
+        s = session_for(ws, "alice")
+        first = s.items[0]
+        assert s.title(first.sop_instance_uid) == f"VFA — {first.label} (1 of 3) — reader alice — blinded"
+        assert "P0" not in s.title(first.sop_instance_uid)
+        ok, why = s.may_compare(ws, first.sop_instance_uid)
+        assert not ok and "save your own reading of this film first" in why
+        ws.save(make_reading(sop=first.sop_instance_uid, reader="bob"))   # bob's does not count
+        assert not s.may_compare(ws, first.sop_instance_uid)[0]
+        ws.save(make_reading(sop=first.sop_instance_uid, reader="alice"))
+        assert s.may_compare(ws, first.sop_instance_uid) == (True, "")
+        s.refresh(ws)
+        assert s.items[0].done and s.next_item() == s.items[1]
+        with pytest.raises(BlindingError, match="not on your reading list"):
+            s.require_on_list("9.9.9")
+        with pytest.raises(BlindingError, match="reader 'carol' has nothing"):
+            session_for(ws, "carol")
+        save_reading_list(reading_list(ws.index, "R1", "bob"), tmp_path / "bob.json")
+        with pytest.raises(BlindingError, match="is for reader 'bob', and you are 'alice'"):
+            session_for(ws, "alice", tmp_path / "bob.json")
+        assert session_for(ws, "bob", tmp_path / "bob.json").reader == "bob"
+        assert main(["worklist", "deactivate", "--workspace", str(tmp_path / "ws")]) == 0
+        assert session_for(ws, "alice") is None
+    finally:
+        ws.close()

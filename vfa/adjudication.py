@@ -242,3 +242,18 @@ def load_decisions(path: str | Path) -> tuple[str | None, dict[str, list[Decisio
         d = Decision.parse(e["level"], grade, e.get("points_from"), e.get("reason"))
         out.setdefault(str(e.get("sop_instance_uid") or ""), []).append(d)
     return adjudicator, out
+
+
+def adjudication_queue(workspace: Any, adjudicator: str,
+                       readers: "list[str] | None" = None) -> list[Adjudication]:
+    """The films of a workspace read by both readers that have discordant levels, each as an
+    :class:`Adjudication` (the viewer's adjudication mode works through these)."""
+    from .agreement import pair_by_sop
+    from .export_csv import readings_from_workspace
+    readings = [r for r in readings_from_workspace(workspace) if r.reader != CONSENSUS]
+    try:
+        _, pairs, _ = pair_by_sop(readings, readers)
+    except ValueError as exc:
+        raise AdjudicationError(str(exc)) from None
+    out = [Adjudication(a, b, adjudicator) for a, b in pairs]
+    return sorted((x for x in out if x.discordant), key=lambda x: x.a.sop_instance_uid)

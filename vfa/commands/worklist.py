@@ -4,11 +4,13 @@
                         [--unblinded] [--workspace DIR]
     vfa worklist show [NAME] [--reader R] [--json] [--workspace DIR]
     vfa worklist export NAME --reader R -o list.json [--workspace DIR]
+    vfa worklist activate NAME | deactivate [--workspace DIR]
 
 ``assign`` gives every reader the same films, each in an own shuffled order (the seed is
 recorded), under neutral labels; ``show`` lists the lists, or one list's progress per reader
 (or one reader's items); ``export`` writes a reader's reading-list file for the viewer's
-blinded reading mode.
+blinded reading mode; ``activate`` puts the workspace in blinded reading-centre mode for a
+list (every viewer on it starts blinded), ``deactivate`` ends that.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ HELP = "reading lists: assign films to readers in a shuffled blinded order, show
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=("assign", "show", "export"))
+    p.add_argument("action", choices=("assign", "show", "export", "activate", "deactivate"))
     p.add_argument("name", nargs="?", metavar="NAME", help="the reading list")
     p.add_argument("films", nargs="*", metavar="FILMS",
                    help="assign: DICOM files or folders (registered in the workspace)")
@@ -47,6 +49,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.action == "assign":
             return _assign(args, ws)
+        if args.action in ("activate", "deactivate"):
+            from ..blinding import activate, deactivate
+            if args.action == "deactivate":
+                deactivate(ws)
+                print(f"workspace {ws.root}: reading-centre mode off", file=sys.stderr)
+                return 0
+            if not args.name:
+                raise WorklistError("activate needs the NAME of a reading list")
+            activate(ws, args.name)
+            print(f"workspace {ws.root}: blinded reading-centre mode for list {args.name!r}",
+                  file=sys.stderr)
+            return 0
         if args.action == "export":
             if not args.name or not args.reader or not args.output:
                 raise WorklistError("export needs NAME, --reader R and -o list.json")
