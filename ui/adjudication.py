@@ -46,6 +46,23 @@ def _only(reading, levels):  # noqa: ANN001
     return r
 
 
+class _Side(Side):
+    """A side that draws only the discordant levels but labels them with the grades of the
+    reader's whole reading (a level's suggestion depends on its neighbours' Hp)."""
+
+    full = None
+
+    def show_levels(self, radiograph, reading, levels) -> None:  # noqa: ANN001
+        self.full = reading
+        self.show_film(radiograph, _only(reading, levels))
+
+    def summary(self):  # noqa: ANN201
+        if self._summary is None and self.full is not None:
+            from vfa.morphometry import summarize
+            self._summary = summarize(self.full)
+        return self._summary
+
+
 class AdjudicationView(QWidget):
     consensusSaved = pyqtSignal(str)
 
@@ -71,8 +88,8 @@ class AdjudicationView(QWidget):
         lay.addLayout(bar)
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        self.left = Side("Reader A")
-        self.right = Side("Reader B")
+        self.left = _Side("Reader A")
+        self.right = _Side("Reader B")
         split.addWidget(self.left)
         split.addWidget(self.right)
 
@@ -161,8 +178,8 @@ class AdjudicationView(QWidget):
         except VfaError as exc:
             self.note.setText(f"The film cannot be shown: {exc}")
         levels = {p.level for p in adj.discordant}
-        self.left.show_film(rg, _only(adj.a, levels))
-        self.right.show_film(rg, _only(adj.b, levels))
+        self.left.show_levels(rg, adj.a, levels)
+        self.right.show_levels(rg, adj.b, levels)
         self._fill_levels()
         self.levels.setCurrentRow(0)
 
