@@ -268,7 +268,8 @@ class AdjudicationView(QWidget):
             self.save_button.setText("Save consensus" if done else f"Save consensus ({n} undecided)")
 
 
-def open_adjudication(window) -> AdjudicationView | None:  # noqa: ANN001
+def open_adjudication(window, readers: list[str] | None = None  # noqa: ANN001
+                      ) -> AdjudicationView | None:
     if window.workspace is None:
         dialogs.show_error(window, "No workspace is open: adjudication needs the readers' "
                                    "saved readings.", "Adjudication")
@@ -277,7 +278,7 @@ def open_adjudication(window) -> AdjudicationView | None:  # noqa: ANN001
         dialogs.show_error(window, "Adjudication is not available in a blinded reading "
                                    "session.", "Adjudication")
         return None
-    view = AdjudicationView(window.workspace)
+    view = AdjudicationView(window.workspace, readers=readers)
     view.resize(1500, 950)
     view.show()
     window.adjudication_view = view

@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="blinded reading of this reading list (vfa worklist export)")
     p.add_argument("--adjudicate", action="store_true",
                    help="open the adjudication of the workspace's discordant levels")
+    p.add_argument("--readers", metavar="A,B",
+                   help="with --adjudicate: the two readers (needed when the workspace has more)")
     return p
 
 
@@ -44,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
             blinded.start(win, args.reading_list)
         if args.adjudicate:
             from .adjudication import open_adjudication
-            open_adjudication(win)
+            open_adjudication(win, [r.strip() for r in args.readers.split(",")]
+                              if args.readers else None)
         recovered = win.check_recoveries()
         if args.path:
             from pathlib import Path
