@@ -173,6 +173,7 @@ class Adjudication:
                     v.reader_grade = parse_grade(p.grade_a)
                 elif p.grade_b is not None:
                     v.reader_grade = parse_grade(p.grade_b)
+                v.confirmed = v.reader_grade is not None   # the agreed grade is final
                 v.extra[DECIDED_BY] = AGREEMENT
             else:
                 d = self.decisions[p.level]
@@ -192,6 +193,7 @@ class Adjudication:
                 else:
                     v.status, v.reason = Status.EVALUABLE, None
                     v.reader_grade = parse_grade(d.grade)
+                v.confirmed = v.reader_grade is not None   # the adjudicator's grade is final
                 v.extra[DECIDED_BY] = self.adjudicator
             v.level = p.level
             out.vertebrae[p.level] = v

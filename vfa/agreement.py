@@ -300,6 +300,12 @@ class AgreementReport:
     def discordant(self) -> list[LevelPair]:
         return [p for p in self.pairs if p.discordance is not None]
 
+    @property
+    def n_unconfirmed(self) -> int:
+        """Units where at least one reader's final grade is an unconfirmed suggestion."""
+        return sum(1 for p in self.units
+                   if getattr(p.result_a, "unconfirmed", False) or getattr(p.result_b, "unconfirmed", False))
+
     def to_dict(self) -> dict[str, Any]:
         o = self.overall
         return {
@@ -307,6 +313,7 @@ class AgreementReport:
             "n_films": self.n_films,
             "n_levels": o.n,
             "n_patients": self.n_patients,
+            "n_unconfirmed": self.n_unconfirmed,
             "percent_agreement": o.percent_agreement,
             "percent_agreement_grade": o.percent_agreement_grade,
             "kappa_fracture": o.kappa_fracture.to_dict(),

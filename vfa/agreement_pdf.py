@@ -173,6 +173,9 @@ def write_agreement_pdf(rep: AgreementReport, out: str | os.PathLike[str]) -> Pa
         + (f"; {len(rep.unpaired)} film(s) read by one reader only (left out)" if rep.unpaired else "")
         + ". Fractured: final grade ≥ 1 (0.5 counts as 0). Weighted kappa: linear weights on "
         "grades 0–3 (0.5 counts as 0).", st["body"]))
+    if rep.n_unconfirmed:
+        story.append(Paragraph(f"{rep.n_unconfirmed} level(s) carry a grade that a reader did not "
+                               "confirm (the measured suggestion stands in).", st["small"]))
     story.append(Spacer(1, 3 * mm))
     head = ["", "n", "Agreement\n(fractured)", "Kappa fractured\n(95 % CI)",
             "Agreement\n(grade)", "Weighted kappa\ngrade (95 % CI)"]

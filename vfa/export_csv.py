@@ -14,6 +14,7 @@ import csv
 import datetime as _dt
 import io
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,9 @@ LEVEL_COLUMNS = [
     "suggested_grade", "suggested_type", "reader_grade", "reader_type", "final_grade", "final_type",
     "baseline_date", "baseline_grade", "change", "max_loss_pct", "max_loss_height", "loss_mm",
     "fit_rule", "sdi", "spacing_source", "paediatric", "method_version",
+    # clinical method v2 (docs/clinical-method.md)
+    "confirmed", "crush_assessable", "crush_reason", "age_years", "reshaping",
+    "wedge_change_pp", "biconcave_change_pp", "crush_change_pp", "tentative_change",
     "decided_by",
 ]
 
@@ -45,6 +49,10 @@ SUMMARY_COLUMNS = [
     "fractured", "fractured_levels", "not_evaluable", "not_evaluable_levels", "graded",
     "baseline_date", "incident", "incident_levels", "worsened", "worsened_levels",
     "spacing_source", "unit", "paediatric", "method_version",
+    # clinical method v2 (docs/clinical-method.md)
+    "age_years", "unconfirmed", "unconfirmed_levels", "improved", "improved_levels",
+    "uncertain", "uncertain_levels", "reshaped_levels", "sdi_baseline_common",
+    "sdi_followup_common",
 ]
 
 
@@ -56,6 +64,23 @@ class _Visit:
     comparison: Comparison | None = None
 
 
+#: Floats closer to zero than this are floating-point noise of a computation (a height
+#: difference of 1e-13 mm): written as 0.0, as is -0.0.
+FLOAT_NOISE = 1e-9
+#: First characters that make a spreadsheet read a cell as a formula (CSV injection, OWASP).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def safe_text(text: str) -> str:
+    """A text cell that no spreadsheet runs as a formula: a cell beginning with ``=``, ``+``,
+    ``-``, ``@``, tab or carriage return that is not a number gets a leading ``'``
+    (docs/exports.md). Numbers such as ``-2.5`` or ``+1e3`` are left as they are."""
+    if text.startswith(FORMULA_TRIGGERS) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -64,12 +89,16 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         if value == 0.5:
             return "0.5"
+        if abs(value) < FLOAT_NOISE:  # -0.0 and 1e-13 alike
+            return "0.0"
         return repr(value)
     if isinstance(value, (_dt.date, _dt.datetime)):
         return value.isoformat()
-    if hasattr(value, "value") and not isinstance(value, (int, float)):  # enums
-        return str(value.value)
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if hasattr(value, "value"):  # enums
+        return safe_text(str(value.value))
+    return safe_text(str(value))
 
 
 def _grade(g: Any) -> str:
@@ -187,6 +216,10 @@ def level_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
                 "final_grade": _grade(res.grade), "final_type": res.type,
                 "sdi": s.sdi, "spacing_source": r.spacing.source.value,
                 "paediatric": s.paediatric, "method_version": METHOD_VERSION,
+                "confirmed": res.confirmed if res.graded else None,
+                "crush_assessable": res.crush_assessable if res.heights is not None else None,
+                "crush_reason": res.crush_reason if res.heights is not None else None,
+                "age_years": s.age_years,
                 "decided_by": (vert.extra.get("decided_by") if vert is not None else None),
             })
             ch = changes.get(res.level)
@@ -198,7 +231,11 @@ def level_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
                     "max_loss_pct": ch.max_loss.loss_pct if ch.max_loss else None,
                     "max_loss_height": ch.max_loss.height if ch.max_loss else None,
                     "loss_mm": ch.loss_mm, "fit_rule": ch.fit_rule,
+                    "reshaping": ch.reshaping,
+                    "tentative_change": ch.tentative_change.value if ch.tentative_change else None,
                 })
+                for k, val in (ch.ratio_change_pp or {}).items():
+                    row[f"{k}_change_pp"] = val
             rows.append({k: _cell(row.get(k)) for k in LEVEL_COLUMNS})
     return rows
 
@@ -216,6 +253,8 @@ def summary_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
             "not_evaluable": s.not_evaluable, "not_evaluable_levels": ";".join(ne),
             "graded": s.graded, "spacing_source": r.spacing.source.value, "unit": s.unit,
             "paediatric": s.paediatric, "method_version": METHOD_VERSION,
+            "age_years": s.age_years, "unconfirmed": len(s.unconfirmed),
+            "unconfirmed_levels": ";".join(lv.value for lv in s.unconfirmed),
         }
         if v.comparison is not None and v.baseline is not None:
             c = v.comparison
@@ -223,6 +262,11 @@ def summary_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
                 "baseline_date": v.baseline.study_date,
                 "incident": len(c.incident), "incident_levels": ";".join(map(str, c.incident)),
                 "worsened": len(c.worsened), "worsened_levels": ";".join(map(str, c.worsened)),
+                "improved": len(c.improved), "improved_levels": ";".join(map(str, c.improved)),
+                "uncertain": len(c.uncertain), "uncertain_levels": ";".join(map(str, c.uncertain)),
+                "reshaped_levels": ";".join(map(str, c.reshaped)),
+                "sdi_baseline_common": c.sdi_baseline_common,
+                "sdi_followup_common": c.sdi_followup_common,
             })
         rows.append({k: _cell(row.get(k)) for k in SUMMARY_COLUMNS})
     return rows

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import __version__
+from . import age as _age
 from .atomic import atomic_write_text
 from .autoplace.proposal import Proposal
 from .calibration import Spacing, SpacingSource
@@ -37,10 +38,10 @@ _TOP_KEYS = {
     "study_date", "study_instance_uid", "series_instance_uid", "sop_instance_uid",
     "image_path", "reader", "pixel_spacing_mm", "pixel_aspect_ratio", "spacing_source",
     "spacing_detail",
-    "settings", "software", "saved_at", "vertebrae",
+    "settings", "software", "saved_at", "vertebrae", "age_years", "patient_age",
 }
 _V_KEYS = {"level", "status", "reason", "points", "reader_grade", "reader_type", "note",
-           "proposals"}
+           "proposals", "confirmed"}
 
 
 @dataclass
@@ -59,6 +60,9 @@ class VertebraReading:
     #: also sits in ``points``; the proposal records where and how it was proposed and
     #: whether the reader accepted or moved it.
     proposals: dict[PointSlot, Proposal] = field(default_factory=dict)
+    #: The reader confirmed the suggested grade as it stands (domain.md §3). A reader grade
+    #: confirms by itself; editing a point of a level without a reader grade withdraws it.
+    confirmed: bool = False
 
     @property
     def pending_proposals(self) -> list[PointSlot]:
@@ -73,7 +77,7 @@ class VertebraReading:
     def empty(self) -> bool:
         return (not self.points and self.status is Status.EVALUABLE and self.reader_grade is None
                 and self.reader_type is None and not self.note and not self.extra
-                and not self.proposals)
+                and not self.proposals and not self.confirmed)
 
     def next_slot(self) -> PointSlot | None:
         """The first slot (canonical order) still without a point."""
@@ -99,6 +103,8 @@ class VertebraReading:
             "reader_type": self.reader_type.value if self.reader_type else None,
             "note": self.note,
         })
+        if self.confirmed or self.reader_grade is not None:  # absent = false (older files)
+            d["confirmed"] = True
         if self.proposals:  # absent = no proposals (files of older vfa stay identical)
             d["proposals"] = {s.value: self.proposals[s].to_dict()
                               for s in POINT_SLOTS if s in self.proposals}
@@ -109,7 +115,8 @@ class VertebraReading:
 class ReadingEvent:
     """What changed: ``kind`` is one of 'point', 'grade', 'type', 'status', 'note',
     'vertebra', 'relabel', 'spacing', 'meta', 'reset', 'proposal' (a proposal accepted:
-    the point did not move); ``level`` where one level changed."""
+    the point did not move), 'confirm' (a level's grade confirmed or unconfirmed);
+    ``level`` where one level changed."""
 
     kind: str
     level: Level | None = None
@@ -149,23 +156,6 @@ def _parse_date(value: Any, where: str) -> _dt.date | None:
         raise ValueError(f"{where} must be a date 'YYYY-MM-DD', got {value!r}") from None
 
 
-def _anniversary(birth: _dt.date, year: int) -> _dt.date:
-    """The birthday in ``year`` (29 February -> 1 March in common years)."""
-    try:
-        return birth.replace(year=year)
-    except ValueError:
-        return _dt.date(year, 3, 1)
-
-
-def _age_years(birth: _dt.date, on: _dt.date) -> float:
-    years = on.year - birth.year
-    if _anniversary(birth, on.year) > on:
-        years -= 1
-    last = _anniversary(birth, birth.year + years)
-    nxt = _anniversary(birth, birth.year + years + 1)
-    return years + (on - last).days / (nxt - last).days
-
-
 class Reading:
     """One reader's reading of one film."""
 
@@ -178,8 +168,13 @@ class Reading:
                  series_instance_uid: str = "", image_path: str | None = None,
                  reader: str | None = None, spacing: Spacing | None = None,
                  patient_name: str | None = None, birth_date: _dt.date | None = None,
-                 patient_sex: str | None = None, settings: MethodSettings | None = None) -> None:
+                 patient_sex: str | None = None, settings: MethodSettings | None = None,
+                 patient_age: str | None = None, age_years: float | None = None) -> None:
         self.patient_id = patient_id
+        #: The film's Patient's Age (0010,1010), e.g. "011Y", kept when the birth date is not.
+        self.patient_age = patient_age or None
+        #: The reader's own entry of the age (years), used only when the film gives none.
+        self.age_years = None if age_years is None else _age.valid_age_years(age_years)
         self.patient_name = patient_name
         self.birth_date = birth_date
         self.patient_sex = patient_sex
@@ -207,8 +202,9 @@ class Reading:
             study_date=ident.study_date, study_instance_uid=ident.study_instance_uid or "",
             series_instance_uid=ident.series_instance_uid or "",
             sop_instance_uid=ident.sop_instance_uid or "",
-            image_path=str(radiograph.path) if radiograph.path else None,
-            reader=reader, spacing=radiograph.spacing, settings=settings)
+            image_path=str(Path(radiograph.path).absolute()) if radiograph.path else None,
+            reader=reader, spacing=radiograph.spacing, settings=settings,
+            patient_age=getattr(ident, "patient_age", "") or None)
 
     # ------------------------------------------------------------------ queries
     def vertebra(self, level: Level | str) -> VertebraReading:
@@ -226,11 +222,15 @@ class Reading:
         return (self.vertebrae[lv] for lv in LEVELS if lv in self.vertebrae)
 
     def age_at_study(self) -> float | None:
-        """Age in years at the study date: completed calendar years plus the elapsed fraction
-        of the current year (so the 18th birthday gives exactly 18.0, whatever leap days)."""
-        if self.birth_date is None or self.study_date is None:
-            return None
-        return _age_years(self.birth_date, self.study_date)
+        """Age in years at the study date (domain.md §6): birth date with the study date
+        (completed calendar years plus the elapsed fraction of the current one), else the
+        film's Patient's Age, else the reader's ``age_years``; None when unknown."""
+        return self.age_and_source()[0]
+
+    def age_and_source(self) -> tuple[float | None, str | None]:
+        """(age, where it came from) — see :func:`vfa.age.age_at_study`."""
+        return _age.age_at_study(self.birth_date, self.study_date, self.patient_age,
+                                 self.age_years)
 
     def is_paediatric(self, settings: MethodSettings | None = None) -> bool | None:
         age = self.age_at_study()
@@ -259,6 +259,7 @@ class Reading:
                 check_six_points(lv, trial)
         v.points[sl] = p
         _mark_moved(v, sl)
+        _unconfirm(v)
         self.events.emit(ReadingEvent("point", lv, sl))
 
     def remove_point(self, level: Level | str, slot: PointSlot | str) -> None:
@@ -267,6 +268,7 @@ class Reading:
         if v is not None and sl in v.points:
             del v.points[sl]
             v.proposals.pop(sl, None)
+            _unconfirm(v)
             self.events.emit(ReadingEvent("point", lv, sl))
 
     def set_points(self, level: Level | str, points: dict[PointSlot | str, Point]) -> None:
@@ -278,6 +280,8 @@ class Reading:
                 del v.proposals[sl]
             elif new[sl] != v.points.get(sl):
                 _mark_moved(v, sl)
+        if new != v.points:
+            _unconfirm(v)
         v.points = new
         self.events.emit(ReadingEvent("point", lv))
 
@@ -303,6 +307,7 @@ class Reading:
             v.proposals[sl] = prop.with_state("proposed")
             done.append(sl)
         if done:
+            _unconfirm(v)
             self.events.emit(ReadingEvent("point", lv))
         return done
 
@@ -336,9 +341,41 @@ class Reading:
         return lv, v, [s for s in slots if s in v.proposals and v.proposals[s].pending]
 
     def set_reader_grade(self, level: Level | str, grade: Grade | None) -> None:
+        """Give (or clear, with None) the reader's grade. Giving a grade confirms the level;
+        clearing it leaves the suggestion standing, unconfirmed."""
         lv = Level.parse(level)
-        self.vertebra(lv).reader_grade = parse_grade(grade)
+        v = self.vertebra(lv)
+        v.reader_grade = parse_grade(grade)
+        v.confirmed = v.reader_grade is not None
         self.events.emit(ReadingEvent("grade", lv))
+
+    def set_confirmed(self, level: Level | str, confirmed: bool = True) -> None:
+        """Confirm (or withdraw the confirmation of) the level's grade as it stands. A level
+        with a reader grade stays confirmed: clear the reader grade to withdraw it."""
+        lv = Level.parse(level)
+        v = self.vertebra(lv)
+        v.confirmed = bool(confirmed) or v.reader_grade is not None
+        self.events.emit(ReadingEvent("confirm", lv))
+
+    def confirm_graded(self, settings: MethodSettings | None = None) -> list[Level]:
+        """Confirm every level that has a final grade and is not yet confirmed; returns the
+        levels confirmed. Levels with unaccepted proposed points are left alone (the reader
+        must accept or reject the points first)."""
+        from .morphometry import measure_reading
+        done = []
+        for r in measure_reading(self, settings):
+            v = self.vertebrae.get(r.level)
+            if (v is None or not r.graded or v.confirmed or v.pending_proposals):
+                continue
+            v.confirmed = True
+            done.append(r.level)
+            self.events.emit(ReadingEvent("confirm", r.level))
+        return done
+
+    def set_age_years(self, age_years: float | None) -> None:
+        """The reader's entry of the patient's age at this study (years), or None."""
+        self.age_years = None if age_years is None else _age.valid_age_years(age_years)
+        self.events.emit(ReadingEvent("meta"))
 
     def set_reader_type(self, level: Level | str, dtype: DeformityType | str | None) -> None:
         lv = Level.parse(level)
@@ -396,6 +433,7 @@ class Reading:
     def restore(self, other: "Reading") -> None:
         """Take all content of ``other`` (undo/redo, recovery), keeping listeners."""
         for name in ("patient_id", "patient_name", "birth_date", "patient_sex", "study_date",
+                     "patient_age", "age_years",
                      "study_instance_uid", "series_instance_uid", "sop_instance_uid",
                      "image_path", "reader", "spacing", "settings"):
             setattr(self, name, getattr(other, name))
@@ -438,6 +476,11 @@ class Reading:
             "software": f"vfa {__version__}",
             "vertebrae": [v.to_dict() for v in self if not v.empty],
         })
+        # Optional (format 1.x): absent in files of older vfa, which load unchanged.
+        if self.patient_age:
+            d["patient_age"] = self.patient_age
+        if self.age_years is not None:
+            d["age_years"] = self.age_years
         return d
 
     def to_json(self) -> str:
@@ -528,7 +571,13 @@ class Reading:
             reader=text("reader"),
             spacing=spacing,
             settings=settings,
+            patient_age=text("patient_age"),
         )
+        if data.get("age_years") is not None:
+            try:
+                r.age_years = _age.valid_age_years(data["age_years"])
+            except ValueError as exc:
+                raise ReadingFormatError(f"field 'age_years': {exc}") from None
         r.extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}
         verts = data.get("vertebrae", [])
         if not isinstance(verts, list):
@@ -594,10 +643,15 @@ class Reading:
                     if slot not in points:
                         raise ReadingFormatError(f"{where}.proposals.{k}: a proposal needs its "
                                                  "point in 'points'")
+            conf = vd.get("confirmed", False)
+            if conf is None:
+                conf = False
+            if not isinstance(conf, bool):
+                raise ReadingFormatError(f"{where}.confirmed must be true or false, got {conf!r}")
             v = VertebraReading(lv, status, reason if status is Status.NOT_EVALUABLE else reason,
                                 points, grade, dtype, note,
                                 {k: val for k, val in vd.items() if k not in _V_KEYS},
-                                proposals)
+                                proposals, conf or grade is not None)
             if check_geometry and status is Status.EVALUABLE and v.complete:
                 try:
                     v.check()
@@ -614,6 +668,13 @@ class Reading:
             raise ReadingFormatError(f"{source} is not valid JSON (line {exc.lineno}, column "
                                      f"{exc.colno}: {exc.msg})") from None
         return cls.from_dict(data, check_geometry)
+
+
+def _unconfirm(v: VertebraReading) -> None:
+    """A point of the level changed: a confirmed *suggestion* no longer stands as it was
+    confirmed (a reader grade stays confirmed)."""
+    if v.reader_grade is None:
+        v.confirmed = False
 
 
 def _mark_moved(v: VertebraReading, slot: PointSlot) -> None:
@@ -652,14 +713,78 @@ def load_reading(path: str | os.PathLike[str], check_geometry: bool = True) -> R
     except OSError as exc:
         raise ReadingFormatError(f"cannot read {p}: {exc.strerror}") from None
     try:
-        return Reading.from_json(text, source=str(p), check_geometry=check_geometry)
+        reading = Reading.from_json(text, source=str(p), check_geometry=check_geometry)
     except ReadingFormatError as exc:
         msg = str(exc)
         raise ReadingFormatError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
+    reading.source_path = p  # where a relative image_path is resolved from
+    return reading
+
+
+#: How many folders above the reading file the old repository-root-relative form is tried.
+_OLD_FORM_DEPTH = 4
+
+
+def image_path_candidates(image_path: str | None,
+                          reading_path: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Where the film named by ``image_path`` may be, in order (docs/reading-format.md):
+    an absolute path as it is; a relative one relative to the reading file's folder, then
+    (the older form, relative to the repository root or the folder a command ran in) to the
+    current folder and to each of the reading file's parent folders."""
+    if not image_path:
+        return []
+    raw = Path(image_path)
+    if raw.is_absolute():
+        return [raw]
+    cands: list[Path] = []
+    if reading_path is not None:
+        folder = Path(reading_path).absolute().parent
+        cands.append(folder / raw)
+    cands.append(Path.cwd() / raw)
+    if reading_path is not None:
+        cands += [d / raw for d in list(folder.parents)[:_OLD_FORM_DEPTH]]
+    out: list[Path] = []
+    for c in cands:
+        if c not in out:
+            out.append(c)
+    return out
+
+
+def resolve_image_path(reading: Reading,
+                       reading_path: str | os.PathLike[str] | None = None) -> Path | None:
+    """The film of ``reading`` if it exists (see :func:`image_path_candidates`); the reading
+    file defaults to the one :func:`load_reading` read it from."""
+    if reading_path is None:
+        reading_path = getattr(reading, "source_path", None)
+    for c in image_path_candidates(reading.image_path, reading_path):
+        try:
+            if c.is_file():
+                return c
+        except OSError:
+            continue
+    return None
 
 
 def save_reading(reading: Reading, path: str | os.PathLike[str]) -> Path:
-    """Write atomically (temporary file, then rename)."""
+    """Write atomically (temporary file, then rename).
+
+    A relative ``image_path`` is relative to the reading file: when the reading is saved in
+    another folder than the one it was read from, the path is rewritten relative to the new
+    file (absolute if no relative path exists, e.g. another drive)."""
     data = reading.to_dict()
+    target = Path(path)
+    src = getattr(reading, "source_path", None)
+    ip = reading.image_path
+    if ip and not Path(ip).is_absolute() and src is not None and \
+            Path(src).absolute().parent != target.absolute().parent:
+        film = resolve_image_path(reading, src)
+        if film is not None:
+            try:
+                new = os.path.relpath(film.absolute(), target.absolute().parent)
+            except ValueError:
+                new = str(film.absolute())
+            data["image_path"] = reading.image_path = Path(new).as_posix()
     data["saved_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    return atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    out = atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    reading.source_path = target
+    return out

@@ -86,6 +86,9 @@ def _print_text(rep) -> None:  # type: ignore[no-untyped-def]
           f"{rep.n_patients} patient(s)")
     if rep.unpaired:
         print(f"{len(rep.unpaired)} film(s) read by one reader only are left out")
+    if rep.n_unconfirmed:
+        print(f"{rep.n_unconfirmed} level(s) have a grade a reader did not confirm (the "
+              "suggestion stands in): confirm them for a final agreement figure")
     pa = "–" if o.percent_agreement is None else f"{o.percent_agreement:.1f} %"
     print(f"Agreement fractured/not: {pa}; kappa {o.kappa_fracture.text()}")
     print(f"Weighted kappa (linear, grades 0-3): {o.weighted_kappa_grade.text()}")

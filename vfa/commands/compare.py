@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..comparison import compare
-from ..errors import ReadingFormatError
-from ..reading import load_reading
-from ._common import fmt, print_json
+from ._common import fmt, pending_levels, print_json, unconfirmed_note
 
 NAME = "compare"
 HELP = "compare a follow-up reading with its baseline: incident, worsened, improved levels, SDI"
@@ -22,6 +19,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..comparison import compare
+    from ..errors import ReadingFormatError
+    from ..reading import load_reading
+
     b = load_reading(args.baseline)
     f = load_reading(args.followup)
     if b.patient_id and f.patient_id and b.patient_id != f.patient_id and not args.allow_different_patients:
@@ -30,25 +31,73 @@ def run(args: argparse.Namespace) -> int:
     if b.study_date and f.study_date and f.study_date < b.study_date:
         b, f = f, b  # baseline is the earlier visit
     c = compare(b, f)
+    pend_b, pend_f = pending_levels(b), pending_levels(f)
     if args.json:
         out = c.to_dict()
+        for row in out.get("changes", []):
+            flags = [w for w, p in (("baseline", pend_b), ("followup", pend_f)) if row["level"] in p]
+            row["proposed_pending"] = flags
+            if flags:
+                row["confirmed"] = False  # proposed points nobody accepted
         out.update({"baseline_date": b.study_date, "followup_date": f.study_date,
-                    "patient_id": f.patient_id})
+                    "patient_id": f.patient_id,
+                    "proposed_pending": {"baseline": pend_b, "followup": pend_f}})
         print_json(out)
         return 0
+    from .grade import age_line
     print(f"Baseline {b.study_date or '?'}  ->  follow-up {f.study_date or '?'}")
+    print(f"Baseline:  {age_line(c.baseline)}")
+    print(f"Follow-up: {age_line(c.followup)}")
     if c.mm_rule_note:
         print(f"FIT 20 % + 4 mm rule {c.mm_rule_note}")
-    head = f"{'level':<6}{'base':>6}{'follow':>8}  {'change':<15}{'max loss %':>11} {'height':<7}{'loss mm':>8}  FIT"
+    head = (f"{'level':<6}{'base':>6}{'follow':>8}  {'change':<22}{'max loss %':>11} {'height':<7}"
+            f"{'loss mm':>8}  {'FIT':<5}{'wedge':>7}{'bicon':>7}{'crush':>7}  reshaping")
     print(head)
     print("-" * len(head))
     for ch in c.changes:
         mark = " <<" if ch.highlighted else ""
+        if ch.level.value in pend_b or ch.level.value in pend_f:
+            mark += " PROPOSED, unconfirmed"
         fit = {True: "yes", False: "no", None: "n/a"}[ch.fit_rule]
-        print(f"{ch.level.value:<6}{fmt(ch.baseline_grade):>6}{fmt(ch.followup_grade):>8}  "
-              f"{ch.change.value:<15}{fmt(ch.max_loss.loss_pct if ch.max_loss else None, 1):>11} "
-              f"{(ch.max_loss.height if ch.max_loss else '–'):<7}{fmt(ch.loss_mm, 1):>8}  {fit}{mark}")
-    print(f"SDI {c.baseline.sdi} -> {c.followup.sdi}; incident: {', '.join(map(str, c.incident)) or 'none'}; "
+        change = ch.change.value
+        if ch.tentative_change is not None:
+            change += f" ({ch.tentative_change.value}?)"
+        pp = ch.ratio_change_pp or {}
+        print(f"{ch.level.value:<6}{grade_mark(ch.baseline_grade, ch.baseline_confirmed):>6}"
+              f"{grade_mark(ch.followup_grade, ch.followup_confirmed):>8}  "
+              f"{change:<22}{fmt(ch.max_loss.loss_pct if ch.max_loss else None, 1):>11} "
+              f"{(ch.max_loss.height if ch.max_loss else '–'):<7}{fmt(ch.loss_mm, 1):>8}  {fit:<5}"
+              f"{signed(pp.get('wedge')):>7}{signed(pp.get('biconcave')):>7}"
+              f"{signed(pp.get('crush')):>7}  {ch.reshaping or ''}{mark}")
+    unconfirmed = any(not (ch.baseline_confirmed and ch.followup_confirmed) for ch in c.changes
+                      if ch.baseline_grade is not None and ch.followup_grade is not None)
+    print(("? = grade not confirmed by the reader; " if unconfirmed else "")
+          + "wedge/bicon/crush = ratio change, percentage points (follow-up minus baseline)")
+    print(f"SDI {c.baseline.sdi} -> {c.followup.sdi}; over the {len(c.common_levels)} levels "
+          f"evaluable at both visits {c.sdi_baseline_common} -> {c.sdi_followup_common}")
+    print(f"incident: {', '.join(map(str, c.incident)) or 'none'}; "
           f"worsened: {', '.join(map(str, c.worsened)) or 'none'}; "
-          f"improved: {', '.join(map(str, c.improved)) or 'none'}")
+          f"improved: {', '.join(map(str, c.improved)) or 'none'}; "
+          f"uncertain: {', '.join(map(str, c.uncertain)) or 'none'}")
+    if c.uncertain:
+        print(f"uncertain: the grade changed but the measurement moved less than "
+              f"{c.settings.min_change_pct:g} points and a grade is unconfirmed: the reader decides")
+    for ch in c.changes:
+        if ch.reshaping:
+            print(ch.reshaping_text())
+    if pend_b:
+        print(unconfirmed_note(pend_b, " (baseline)"))
+    if pend_f:
+        print(unconfirmed_note(pend_f, " (follow-up)"))
     return 0
+
+
+def grade_mark(grade, confirmed: bool) -> str:
+    if grade is None:
+        return "–"
+    g = "0.5" if grade == 0.5 else str(int(grade))
+    return g if confirmed else g + "?"
+
+
+def signed(value) -> str:
+    return "–" if value is None else f"{value:+.1f}".replace("-0.0", "+0.0")
