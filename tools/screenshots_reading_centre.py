@@ -30,14 +30,14 @@ SIZE = (1600, 1000)
 
 def _readings(ws) -> None:  # noqa: ANN001
     from vfa.levels import Level
-    from vfa.reading import load_reading
+    from vfa.reading import load_reading, resolve_image_path
     rng = random.Random(5)
     bob_grades = {"adult01_2024-10-22": {"T12": 1, "L1": 0}, "child01_2024-09-10": {"T9": 0},
                   "child01_2025-03-11": {"T11": 2}}
     for ref in sorted((REPO / "sample_dicoms" / "reference").glob("*.json")):
         a = load_reading(ref)
         a.reader = "alice"
-        a.image_path = str((REPO / a.image_path).resolve())
+        a.image_path = str(resolve_image_path(a, ref).resolve())
         ws.register_identity(a, a.image_path, "DX", "LL")
         b = a.copy()
         b.reader = "bob"
