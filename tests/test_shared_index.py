@@ -268,3 +268,20 @@ def test_plain_postgresql_url_uses_psycopg3(postgres, tmp_path):
         assert ws.load(SOP, "alice") is not None
     finally:
         ws.close()
+
+
+def test_scan_register_into_postgresql(postgres, tmp_path, monkeypatch, capsys):
+    """The bug of issue 12: `vfa scan --register` on a PostgreSQL index ('No module named
+    psycopg'). With the extra it registers the sample films into the server."""
+    from conftest import SAMPLES
+    from vfa.cli import main
+    url = postgres.new_database()
+    monkeypatch.setenv("VFA_DATABASE_URL", url)
+    assert main(["scan", str(SAMPLES), "--register", "--workspace", str(tmp_path / "ws")]) == 0
+    capsys.readouterr()
+    ix = Index(url)
+    try:
+        pids = {p.patient_id for p in ix.patients()}
+        assert len(pids) == 2 and len(ix.all_images()) == 5
+    finally:
+        ix.close()

@@ -95,7 +95,8 @@ def test_blinded_compare_after_saving_shows_only_own_readings(qtbot, blinded_win
                         w.doc.reading.sop_instance_uid == w.blinded.session.items[r].sop_instance_uid)
         w.doc.reading.set_reader_grade("T10", 1)
         w.a_save.trigger()
-    assert "✓" in lst.item(0).text() and "✓" in lst.item(1).text()
+    # saved, but only T10 graded: "◐" (saved, levels missing), not "✓" (complete)
+    assert "◐" in lst.item(0).text() and "◐" in lst.item(1).text()
     assert "2/2 read" in w.blinded.status.text()
     # the other reader saves film 0 again, after ours: newest, but not ours
     theirs = w.workspace.load(films[0][0].sop_instance_uid, "other")

@@ -25,6 +25,13 @@ def _films(ws, n=6):
     return sops
 
 
+def _reading_of(sop, reader):
+    """A reading of film ``sop`` of :func:`_films`, with that film's identity."""
+    i = int(sop.rsplit(".", 1)[1])
+    return make_reading(patient_id=f"P{i % 3}", date=dt.date(2020 + i // 3, 1, 1 + i), sop=sop,
+                        reader=reader)
+
+
 def test_plan_is_reproducible_shuffled_per_reader_with_shared_labels():
     films = [f"1.2.{i}" for i in range(20)]
     p1 = plan(films, ["alice", "bob"], seed=42)
@@ -56,12 +63,11 @@ def test_assign_and_progress(tmp_path, backend, request):
         assert rl.blinded and rl.done == 0 and rl.items[0].path.startswith("/films/")
         # alice reads her first two films
         for item in rl.items[:2]:
-            r = make_reading(sop=item.sop_instance_uid, reader="alice")
-            ws.save(r)
+            ws.save(_reading_of(item.sop_instance_uid, "alice"))
         info, prog = progress(ws.index, "round 1")
         by = {p.reader: p for p in prog}
         assert info["films"] == 6 and info["seed"] == 7 and info["note"] == "trial X"
-        assert (by["alice"].done, by["alice"].assigned) == (2, 6)
+        assert (by["alice"].done, by["alice"].assigned, by["alice"].complete) == (2, 6, 2)
         assert by["alice"].next_label == rl.items[2].label
         assert by["bob"].done == 0 and by["bob"].next_label == reading_list(ws.index, "round 1", "bob").items[0].label
         with pytest.raises(Exception, match="exists already"):
@@ -101,22 +107,31 @@ def test_cli_worklist(tmp_path, capsys):
     assert main(["worklist", "assign", "R1", "--readers", "alice", "--all"] + w) == 1
     assert "exists already" in capsys.readouterr().err
     ws = Workspace(tmp_path / "ws")
-    first = reading_list(ws.index, "R1", "bob").items[0]
-    ws.save(make_reading(sop=first.sop_instance_uid, reader="bob"))
+    first, second = reading_list(ws.index, "R1", "bob").items[:2]
+    ws.save(_reading_of(first.sop_instance_uid, "bob"))
+    partial = _reading_of(second.sop_instance_uid, "bob")
+    for lv in ("T4", "T5"):
+        partial.vertebrae.pop(partial.get(lv).level)
+    ws.save(partial)
     ws.close()
     assert main(["worklist", "show", "R1", "--json"] + w) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["seed"] == 5 and {r["reader"]: r["done"] for r in out["readers"]} == {"alice": 0, "bob": 1}
+    assert out["seed"] == 5 and {r["reader"]: r["done"] for r in out["readers"]} == {"alice": 0, "bob": 2}
+    assert {r["reader"]: r["complete"] for r in out["readers"]} == {"alice": 0, "bob": 1}
     assert main(["worklist", "show", "R1"] + w) == 0
     assert "bob" in capsys.readouterr().out
     assert main(["worklist", "show"] + w) == 0
-    assert "R1: 4 film(s), 2 reader(s), 1/8 readings done" in capsys.readouterr().out
+    assert "R1: 4 film(s), 2 reader(s), 2/8 readings done" in capsys.readouterr().out
     assert main(["worklist", "export", "R1", "--reader", "alice", "-o", str(tmp_path / "a.json")] + w) == 0
     assert len(load_reading_list(tmp_path / "a.json").items) == 4
     assert main(["worklist", "assign", "R2", "--readers", "alice", "--patient", "P1"] + w) == 0
     capsys.readouterr()
     assert main(["worklist", "show", "R2", "--reader", "alice"] + w) == 0
-    assert len(capsys.readouterr().out.strip().splitlines()) == 2  # P1 has films 1 and 4
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "to read" in lines[0]   # of films 0-3 only film 1 is P1's
+    ws = Workspace(tmp_path / "ws")
+    assert [i.sop_instance_uid for i in reading_list(ws.index, "R2", "alice").items] == [sops[1]]
+    ws.close()
 
 
 # --------------------------------------------------------------------------- blinded sessions
@@ -135,9 +150,9 @@ def test_blinded_session_from_workspace_setting_and_file(tmp_path, capsys):
         assert "P0" not in s.title(first.sop_instance_uid)
         ok, why = s.may_compare(ws, first.sop_instance_uid)
         assert not ok and "save your own reading of this film first" in why
-        ws.save(make_reading(sop=first.sop_instance_uid, reader="bob"))   # bob's does not count
+        ws.save(_reading_of(first.sop_instance_uid, "bob"))   # bob's does not count
         assert not s.may_compare(ws, first.sop_instance_uid)[0]
-        ws.save(make_reading(sop=first.sop_instance_uid, reader="alice"))
+        ws.save(_reading_of(first.sop_instance_uid, "alice"))
         assert s.may_compare(ws, first.sop_instance_uid) == (True, "")
         s.refresh(ws)
         assert s.items[0].done and s.next_item() == s.items[1]

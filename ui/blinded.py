@@ -57,11 +57,13 @@ class ReadingListPanel(QWidget):
         bold = QFont()
         bold.setBold(True)
         for it in s.items:
-            mark = "✓" if it.done else "·"
+            mark = "✓" if it.complete else ("◐" if it.done else "·")
             row = QListWidgetItem(f"{mark}  {it.position:>3}.  {it.label}")
             row.setData(ROLE_SOP, it.sop_instance_uid)
             if it.done:
-                row.setForeground(QBrush(QColor("#2e7d32")))
+                row.setForeground(QBrush(QColor("#2e7d32" if it.complete else "#8d6e00")))
+                row.setToolTip("read: every level graded or not evaluable" if it.complete else
+                               "saved, but some levels are neither graded nor not evaluable")
             if it.sop_instance_uid == current:
                 row.setFont(bold)
                 row.setSelected(True)

@@ -84,16 +84,22 @@ class BlindedSession:
         """Progress from the index (an item is done once the reader's reading is saved)."""
         if workspace is None:
             return
-        done = {r.sop_instance_uid for r in workspace.index.readings(reader=self.reader)}
+        from .worklist import N_LEVELS
+        recs = {r.sop_instance_uid: r for r in workspace.index.readings(reader=self.reader)}
+
+        def complete(sop: str) -> bool:
+            r = recs.get(sop)
+            return r is not None and (r.graded or 0) + (r.not_evaluable or 0) >= N_LEVELS
         self.reading_list.items = [ListItem(i.position, i.label, i.sop_instance_uid, i.path,
-                                            i.sop_instance_uid in done) for i in self.items]
+                                            i.sop_instance_uid in recs,
+                                            complete(i.sop_instance_uid)) for i in self.items]
         # films the index knows but the file did not locate
         for n, i in enumerate(self.items):
             if not i.path:
                 img = workspace.index.image(i.sop_instance_uid)
                 if img and img.path:
                     self.reading_list.items[n] = ListItem(i.position, i.label, i.sop_instance_uid,
-                                                          img.path, i.done)
+                                                          img.path, i.done, i.complete)
 
     def next_item(self) -> ListItem | None:
         return self.reading_list.next_item()

@@ -27,6 +27,7 @@ from .atomic import atomic_write_text
 from .errors import VfaError
 
 FORMAT = "vfa-reading-list"
+N_LEVELS = 13  # T4-L4
 VERSION = 1
 
 
@@ -40,7 +41,8 @@ class ListItem:
     label: str                 # neutral, shared by the readers of the list
     sop_instance_uid: str
     path: str | None = None    # the film, when the index knows it
-    done: bool = False
+    done: bool = False         # the reader's reading of the film is saved
+    complete: bool = False     # ... and every level T4-L4 is graded or not evaluable
 
 
 @dataclass
@@ -146,12 +148,14 @@ def reading_list(index: Any, name: str, reader: str) -> ReadingList:
         readers = sorted({i["reader"] for i in items})
         raise WorklistError(f"reader {reader!r} has nothing on list {name!r} (readers: "
                             f"{', '.join(readers) or 'none'})")
-    done = {r.sop_instance_uid for r in index.readings(reader=reader)}
+    recs = {r.sop_instance_uid: r for r in index.readings(reader=reader)}
     out = []
     for i in mine:
         img = index.image(i["sop_instance_uid"])
+        rec = recs.get(i["sop_instance_uid"])
+        complete = rec is not None and (rec.graded or 0) + (rec.not_evaluable or 0) >= N_LEVELS
         out.append(ListItem(i["position"], i["label"], i["sop_instance_uid"],
-                            img.path if img else None, i["sop_instance_uid"] in done))
+                            img.path if img else None, rec is not None, complete))
     return ReadingList(lst["name"], reader, bool(lst["blinded"]), out)
 
 
@@ -159,8 +163,9 @@ def reading_list(index: Any, name: str, reader: str) -> ReadingList:
 class Progress:
     reader: str
     assigned: int
-    done: int
+    done: int                 # readings saved
     next_label: str | None
+    complete: int = 0         # readings with every level graded or not evaluable
 
     @property
     def percent(self) -> float:
@@ -168,6 +173,7 @@ class Progress:
 
     def to_dict(self) -> dict[str, Any]:
         return {"reader": self.reader, "assigned": self.assigned, "done": self.done,
+                "complete": self.complete,
                 "remaining": self.assigned - self.done, "percent": round(self.percent, 1),
                 "next": self.next_label}
 
@@ -181,7 +187,8 @@ def progress(index: Any, name: str) -> tuple[dict[str, Any], list[Progress]]:
     for reader in sorted({i["reader"] for i in items}):
         rl = reading_list(index, name, reader)
         nxt = rl.next_item()
-        out.append(Progress(reader, len(rl.items), rl.done, nxt.label if nxt else None))
+        out.append(Progress(reader, len(rl.items), rl.done, nxt.label if nxt else None,
+                            sum(1 for i in rl.items if i.complete)))
     info = {"name": lst["name"], "blinded": bool(lst["blinded"]), "seed": lst["seed"],
             "created_at": lst["created_at"].isoformat(timespec="seconds")
             if isinstance(lst["created_at"], _dt.datetime) else lst["created_at"],

@@ -139,7 +139,8 @@ def _show(args, ws) -> int:  # type: ignore[no-untyped-def]
             print_json(rl.to_dict() | {"done": [i.sop_instance_uid for i in rl.items if i.done]})
             return 0
         for i in rl.items:
-            print(f"{i.position:>4}  {i.label:<10} {'done' if i.done else 'to read'}")
+            state = "complete" if i.complete else ("saved, levels missing" if i.done else "to read")
+            print(f"{i.position:>4}  {i.label:<10} {state}")
         return 0
     info, prog = progress(ws.index, args.name)
     if args.json:
@@ -148,5 +149,6 @@ def _show(args, ws) -> int:  # type: ignore[no-untyped-def]
     print(f"{info['name']}: {info['films']} film(s), {'blinded' if info['blinded'] else 'not blinded'}, "
           f"seed {info['seed']}, created {info['created_at']}")
     for p in prog:
-        print(f"  {p.reader:<16} {p.done:>4}/{p.assigned:<4} {p.percent:5.1f} %  next: {p.next_label or '–'}")
+        print(f"  {p.reader:<16} {p.done:>4}/{p.assigned:<4} {p.percent:5.1f} %  "
+              f"({p.complete} complete)  next: {p.next_label or '–'}")
     return 0
