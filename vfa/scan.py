@@ -71,14 +71,14 @@ def probe(path: Path, with_identity: bool = False) -> FilmEntry:
     except Exception as exc:  # noqa: BLE001 - any parse failure means a broken file
         raise ValueError(f"broken DICOM header ({exc.__class__.__name__})") from None
     try:
-        return _entry(path, ds)
+        return _entry(path, ds, with_identity)
     except ValueError:
         raise
     except Exception as exc:  # noqa: BLE001 - pydicom parses elements lazily: damage shows here
         raise ValueError(f"broken DICOM header ({exc.__class__.__name__})") from None
 
 
-def _entry(path: Path, ds: "pydicom.Dataset") -> FilmEntry:
+def _entry(path: Path, ds: "pydicom.Dataset", with_identity: bool = False) -> FilmEntry:
     sop_class = str(ds.get("SOPClassUID", ""))
     if sop_class.startswith(_NON_IMAGE_SOP_PREFIXES) or "DirectoryRecordSequence" in ds:
         raise ValueError(f"not an image (SOP class {sop_class or 'unknown'})")
