@@ -195,3 +195,21 @@ def test_reading_centre_menu_opens_adjudication(qtbot, make_window, asked):
     view = w.adjudication_view
     qtbot.addWidget(view)
     assert "nothing to adjudicate" in view.headline.text() or "reader" in view.headline.text()
+
+
+def test_recovery_offers_only_own_autosaves_and_blinded_hides_the_date(qtbot, make_window, asked,
+                                                                       tmp_path):
+    ws = Workspace()
+    mine = make_reading(sop="1.2.826.0.1.3680043.10.9.70", reader="test-reader")
+    theirs = make_reading(sop="1.2.826.0.1.3680043.10.9.70", reader="other")
+    ws.autosave(mine)
+    ws.autosave(theirs)
+    assert len(ws.pending_recoveries()) == 2
+    assert [p.name for p in ws.pending_recoveries("test-reader")] == [
+        "1.2.826.0.1.3680043.10.9.70.test-reader.json"]
+    assert "2024-01-10" not in ws.describe_recovery(ws.pending_recoveries("other")[0], blinded=True)
+    ws.close()
+    w = make_window()
+    w.check_recoveries()
+    [offered] = asked["recover"]
+    assert len(offered) == 1 and "2024-01-10" in offered[0]   # own autosave only

@@ -128,7 +128,8 @@ class Opening(QObject):
         except VfaError:
             auto = None
         if auto is not None and auto.exists():
-            ans = dialogs.ask_recover(self.w, [ws.describe_recovery(auto)])
+            ans = dialogs.ask_recover(self.w, [ws.describe_recovery(
+                auto, blinded=getattr(self.w, "blinded", None) is not None)])
             if ans == dialogs.RECOVER:
                 try:
                     return ws.recover(auto), True
@@ -242,10 +243,11 @@ class Opening(QObject):
         ws = self.w.workspace
         if ws is None:
             return False
-        pending = ws.pending_recoveries()
+        pending = ws.pending_recoveries(default_reader())  # never another reader's work
         if not pending:
             return False
-        ans = dialogs.ask_recover(self.w, [ws.describe_recovery(p) for p in pending])
+        blinded = getattr(self.w, "blinded", None) is not None
+        ans = dialogs.ask_recover(self.w, [ws.describe_recovery(p, blinded) for p in pending])
         if ans == dialogs.DISCARD:
             for p in pending:
                 p.unlink(missing_ok=True)

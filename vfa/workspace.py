@@ -265,9 +265,14 @@ class Workspace:
         except (FileNotFoundError, WorkspaceError):
             pass
 
-    def pending_recoveries(self) -> list[Path]:
-        """Autosaves left by a session that did not save or close cleanly."""
-        return sorted((self.root / "autosave").glob("*.json"))
+    def pending_recoveries(self, reader: str | None = None) -> list[Path]:
+        """Autosaves left by a session that did not save or close cleanly (only ``reader``'s
+        when given: in a shared workspace a reader is never offered another's work)."""
+        found = sorted((self.root / "autosave").glob("*.json"))
+        if reader is None:
+            return found
+        suffix = f".{_safe(reader, 'reader')}.json"
+        return [p for p in found if p.name.endswith(suffix)]
 
     def recover(self, path: str | os.PathLike[str]) -> Reading:
         r = load_reading(path, check_geometry=False)
@@ -276,11 +281,14 @@ class Workspace:
             r.index_version = v
         return r
 
-    def describe_recovery(self, path: Path) -> str:
-        """One line about an autosave without patient identifiers (for dialogs)."""
+    def describe_recovery(self, path: Path, blinded: bool = False) -> str:
+        """One line about an autosave without patient identifiers (for dialogs); ``blinded``
+        (reading-centre mode): without the study date either."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
             n = sum(len((v.get("points") or {})) for v in data.get("vertebrae", []))
+            if blinded:
+                return f"a reading with {n} points, autosaved {data.get('saved_at', '?')}"
             return f"film of {data.get('study_date') or 'unknown date'}, {n} points, autosaved {data.get('saved_at', '?')}"
         except (OSError, ValueError):
             return f"{Path(path).name} (unreadable)"
