@@ -79,6 +79,7 @@ def test_blinded_mode_hides_identity_and_others_marks(qtbot, blinded_window, ask
     # exports and carry-forward are off
     assert not w.a_export_pdf.isEnabled() and not w.a_export_csv_all.isEnabled()
     assert not w.a_carry.isEnabled() and not w.a_open_pacs.isEnabled()
+    assert not w.a_open_folder.isEnabled() and not w.recent_menu.isEnabled()
     # the comparison is refused until the reader's own reading is saved
     w.a_compare.trigger()
     assert w.stack.currentIndex() == 0 and not w.a_compare.isChecked()

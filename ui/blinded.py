@@ -28,8 +28,8 @@ from . import dialogs
 
 ROLE_SOP = Qt.ItemDataRole.UserRole + 1
 #: Actions that would show identities or other visits (or send them away) in a blinded session.
-BLOCKED_ACTIONS = ("a_open_pacs", "a_export_sr", "a_store_sr", "a_export_pdf", "a_export_csv",
-                   "a_export_csv_all", "a_carry")
+BLOCKED_ACTIONS = ("a_open_pacs", "a_open_folder", "a_export_sr", "a_store_sr", "a_export_pdf",
+                   "a_export_csv", "a_export_csv_all", "a_carry")
 
 
 class ReadingListPanel(QWidget):
@@ -120,6 +120,9 @@ class BlindedMode:
             if a is not None:
                 a.setEnabled(False)
                 a.setToolTip("Not available in blinded reading")
+        menu = getattr(self.w, "recent_menu", None)   # file names can name the patient
+        if menu is not None:
+            menu.setEnabled(False)
 
     def saved(self) -> None:
         self.refresh()
