@@ -157,9 +157,12 @@ def test_adjudication_view_records_decisions_and_saves_consensus(qtbot, adjudica
     assert set(view.left.reading.vertebrae) == set(view.right.reading.vertebrae) == {
         p.level for p in view.current.discordant}
     assert not view.save_button.isEnabled()
-    # T12: grade 2 with alice's points
+    # T12: grade 0, points "auto" -> bob's (he graded 0); then redone as grade 2 -> alice's
     _click_row(qtbot, view.levels, 1)
-    assert view.level.value == "T12"
+    assert view.level.value == "T12" and view.from_auto.isChecked()
+    qtbot.mouseClick(view.grade_buttons["0"], Qt.MouseButton.LeftButton)
+    assert "→ 0 (points B)" in view.levels.item(1).text()
+    _click_row(qtbot, view.levels, 1)
     qtbot.mouseClick(view.grade_buttons["2"], Qt.MouseButton.LeftButton)
     assert "→ 2 (points A)" in view.levels.item(1).text()
     # L2: grade 3 with bob's points

@@ -103,14 +103,15 @@ class AdjudicationView(QWidget):
         bl = QVBoxLayout(box)
         src = QHBoxLayout()
         src.addWidget(QLabel("Points from:"))
+        self.from_auto = QRadioButton("auto")
+        self.from_auto.setToolTip("the reader whose grade you choose (A when both or neither)")
         self.from_a = QRadioButton("A")
         self.from_b = QRadioButton("B")
-        self.from_a.setChecked(True)
+        self.from_auto.setChecked(True)
         self.from_group = QButtonGroup(self)
-        self.from_group.addButton(self.from_a)
-        self.from_group.addButton(self.from_b)
-        src.addWidget(self.from_a)
-        src.addWidget(self.from_b)
+        for b in (self.from_auto, self.from_a, self.from_b):
+            self.from_group.addButton(b)
+            src.addWidget(b)
         src.addStretch(1)
         bl.addLayout(src)
         grid = QGridLayout()
@@ -196,7 +197,7 @@ class AdjudicationView(QWidget):
                 text += "  — undecided"
             else:
                 what = "not evaluable" if d.not_evaluable else _g(d.grade, "")
-                text += f"  → {what} (points {adj.reader_key(d.points_from)})"
+                text += f"  → {what} (points {adj.points_source(p.level)})"
             row = QListWidgetItem(text)
             row.setData(ROLE_LEVEL, p.level.value)
             row.setForeground(QBrush(QColor("#b71c1c" if d is None else "#2e7d32")))
@@ -226,7 +227,7 @@ class AdjudicationView(QWidget):
     def decide(self, grade: str) -> None:
         if self.current is None or self.level is None:
             return
-        who = "B" if self.from_b.isChecked() else "A"
+        who = "B" if self.from_b.isChecked() else ("A" if self.from_a.isChecked() else None)
         try:
             self.current.decide(Decision.parse(self.level, grade, who))
         except VfaError as exc:

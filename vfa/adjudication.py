@@ -137,6 +137,16 @@ class Adjudication:
         self.reader_key(decision.points_from)  # validates
         self.decisions[decision.level] = decision
 
+    def points_source(self, level: Level | str) -> str:
+        """'A' or 'B': whose points the decided level keeps -- the reader named in the
+        decision, else the reader whose final grade the adjudicator chose (A on a tie)."""
+        lv = Level.parse(level)
+        d = self.decisions[lv]
+        if d.points_from:
+            return self.reader_key(d.points_from)
+        p = next(p for p in self.pairs if p.level is lv)
+        return "B" if (d.grade is not None and p.grade_b == d.grade and p.grade_a != d.grade) else "A"
+
     def undo(self, level: Level | str) -> None:
         self.decisions.pop(Level.parse(level), None)
 
@@ -177,10 +187,7 @@ class Adjudication:
                 v.extra[DECIDED_BY] = AGREEMENT
             else:
                 d = self.decisions[p.level]
-                key = d.points_from and self.reader_key(d.points_from)
-                if key is None:  # automatic: the reader whose grade the adjudicator chose
-                    key = "B" if (d.grade is not None and p.grade_b == d.grade
-                                  and p.grade_a != d.grade) else "A"
+                key = self.points_source(p.level)
                 src = (a if key == "A" else b).get(p.level)
                 if src is None or (src.status is Status.NOT_EVALUABLE and not d.not_evaluable):
                     other = (b if key == "A" else a).get(p.level)
