@@ -73,6 +73,7 @@ def test_blinded_mode_hides_identity_and_others_marks(qtbot, blinded_window, ask
     assert first.label in title and "1 of 2" in title and "blinded" in title
     for leak in ("PID-4711", "Doe", "visit", ".dcm", "2021", "2022"):
         assert leak not in title
+    assert w.film_name() == first.label          # also in questions ("save changes to …?")
     # only the reader's own reading: the other reader's grade is not loaded
     assert w.doc.reading.reader == "test-reader"
     assert all(v.reader_grade is None for v in w.doc.reading)

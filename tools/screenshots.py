@@ -9,7 +9,9 @@ readings, imported into a temporary workspace (the user's workspace is never tou
 * ``grading-table.png``  the grading table of child01's 6-month film (paediatric, advisory);
 * ``comparison.png``     adult01: baseline and follow-up side by side, change table, trend;
 * ``proposals.png``      child01's 6-month film read by a new reader with Propose spine (two
-  clicks, T4 and L4): T4-T7 accepted, the other levels still proposed (dashed).
+  clicks, T4 and L4): T4-T7 accepted, the other levels still proposed (dashed);
+* ``comparison-linked-wl.png``  a 12-bit MONOCHROME1 baseline beside a 16-bit MONOCHROME2
+  follow-up (synthetic) with linked window/level after a right-drag: both alike.
 """
 
 from __future__ import annotations
@@ -132,6 +134,29 @@ def main(argv: list[str] | None = None) -> int:
     w.grab().save(str(out / "proposals.png"))
     print("wrote", out / "proposals.png")
     w.doc.history.mark_saved()       # nothing to ask on closing
+
+    # 5. linked window/level across photometric interpretations and bit depths
+    from ui.testing import body_points, two_visit_films
+    base, follow = two_visit_films(tmp / "mono")
+    for film in (base, follow):
+        w.open_file(film)
+        for i in range(3):
+            for x, y in body_points(i):
+                w.doc.place(x, y)
+        w.save()
+    settle()
+    w.show_compare(True)
+    settle()
+    v = w.compare_view.right.view
+    s0 = v.settings
+    v.set_window(s0.window.with_delta(d_center=-0.1 * s0.window.width,
+                                      d_width=-0.3 * s0.window.width))
+    w.compare_view.select_level(Level.T5)
+    settle()
+    w.grab().save(str(out / "comparison-linked-wl.png"))
+    print("wrote", out / "comparison-linked-wl.png")
+    w.show_compare(False)
+    w.doc.history.mark_saved()
 
     w.close()
     return 0
