@@ -65,10 +65,11 @@ def _vfa01_schema(url: str) -> None:
 def test_fresh_index_is_created_by_the_migrations(index_url):
     ix = Index(index_url)
     try:
-        assert ix.migrated == ["0001", "0002", "0003"]
-        assert current_revision(ix.engine) == head_revision() == "0003"
+        assert ix.migrated[:3] == ["0001", "0002", "0003"] and ix.migrated[-1] == head_revision()
+        assert current_revision(ix.engine) == head_revision()
         names = set(inspect(ix.engine).get_table_names())
-        assert {"patients", "studies", "images", "readings", "vfa_meta", VERSION_TABLE} <= names
+        assert {"patients", "studies", "images", "readings", "vfa_meta", "reading_lists",
+                "reading_list_items", "clinical_events", VERSION_TABLE} <= names
         cols = {c["name"] for c in inspect(ix.engine).get_columns("readings")}
         assert "version" in cols
     finally:
@@ -82,7 +83,7 @@ def test_vfa01_index_is_upgraded_in_place(index_url):
     _vfa01_schema(index_url)
     ix = Index(index_url)
     try:
-        assert ix.migrated == ["0001", "0002", "0003"]
+        assert ix.migrated[:3] == ["0001", "0002", "0003"] and ix.migrated[-1] == head_revision()
         [rec] = ix.readings(sop_instance_uid="1.2.3")
         assert rec.reader == "alice" and rec.sdi == 2 and rec.version == 1
         with ix.engine.connect() as c:

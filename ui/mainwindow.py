@@ -140,6 +140,8 @@ class MainWindow(QMainWindow):
         actions.make_actions(self)
         actions.make_menus(self)
         actions.make_toolbar(self)
+        from .timeline import install as install_timeline
+        self.timeline = install_timeline(self)      # Patient menu: timeline, clinical context
         self._connect()
         self.setAcceptDrops(True)
         self.resize(1600, 1000)

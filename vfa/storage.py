@@ -97,6 +97,20 @@ reading_list_items = Table(
     Column("sop_instance_uid", String(128), nullable=False),
     Column("label", String(64), nullable=False),
 )
+#: Clinical context of a patient (vfa/clinical.py, domain.md §8), one row per fact, the same
+#: shape as a row of the clinical import CSV. A table of its own (no change to the others),
+#: created by the migration ``c13_clinical_events``. ``date`` is NULL for undated facts (a
+#: diagnosis); ``kind`` is one of vfa.clinical.KINDS.
+clinical_events = Table(
+    "clinical_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("patient_id", String(128), index=True, nullable=False),
+    Column("date", Date),
+    Column("kind", String(32), nullable=False),
+    Column("value", String(512), nullable=False),
+    Column("detail", String(512)),
+    Column("entered_at", DateTime),
+)
 meta = Table(
     "vfa_meta", metadata,
     Column("key", String(64), primary_key=True),
@@ -504,6 +518,42 @@ class Index:
                     .order_by(studies.c.study_date))
         cols = [c.name for c in readings.c if c.name != "id"]  # includes version
         return [ReadingRecord(**{k: r[k] for k in cols}) for r in self._rows(stmt)]
+
+    # ------------------------------------------------------------------ clinical context
+    def clinical_events(self, patient_id: str | None = None) -> list[Any]:
+        """The clinical events (vfa.clinical.ClinicalEvent) of a patient, or of everyone."""
+        from .clinical import ClinicalEvent
+        stmt = select(clinical_events).order_by(clinical_events.c.patient_id,
+                                                clinical_events.c.date, clinical_events.c.id)
+        if patient_id is not None:
+            stmt = stmt.where(clinical_events.c.patient_id == patient_id)
+        return [ClinicalEvent(r["patient_id"], r["date"], r["kind"], r["value"], r["detail"] or "",
+                              id=r["id"]) for r in self._rows(stmt)]
+
+    def add_clinical_events(self, events: Iterable[Any]) -> int:
+        rows = [{"patient_id": e.patient_id, "date": e.date, "kind": e.kind, "value": e.value,
+                 "detail": e.detail or "", "entered_at": _dt.datetime.now()} for e in events]
+        if not rows:
+            return 0
+        try:
+            with _write_transaction(self.engine) as c:
+                c.execute(clinical_events.insert(), rows)
+        except SQLAlchemyError as exc:
+            raise WorkspaceError(f"cannot update the workspace index: {exc.__class__.__name__}") from None
+        return len(rows)
+
+    def replace_clinical_events(self, patient_id: str, events: Iterable[Any]) -> int:
+        """Make ``events`` the patient's whole clinical context (one transaction)."""
+        rows = [{"patient_id": patient_id, "date": e.date, "kind": e.kind, "value": e.value,
+                 "detail": e.detail or "", "entered_at": _dt.datetime.now()} for e in events]
+        try:
+            with _write_transaction(self.engine) as c:
+                c.execute(clinical_events.delete().where(clinical_events.c.patient_id == patient_id))
+                if rows:
+                    c.execute(clinical_events.insert(), rows)
+        except SQLAlchemyError as exc:
+            raise WorkspaceError(f"cannot update the workspace index: {exc.__class__.__name__}") from None
+        return len(rows)
 
 
 #: Keys per ``IN (...)`` query (well under SQLite's bound-parameter limit).
