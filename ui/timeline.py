@@ -25,9 +25,9 @@ from vfa.levels import LEVELS, Level
 from .colors import GRADE_COLORS, NOT_EVALUABLE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from vfa.cohort import PatientView
+    from PyQt6.QtWidgets import QMainWindow
 
-    from .mainwindow import MainWindow
+    from vfa.cohort import PatientView
 
 GRADE0 = QColor(205, 238, 210)       # grade 0 pale: fractures stand out
 NEW_FRAME = QColor(200, 0, 160)      # new or worsened since the previous visit
@@ -439,7 +439,9 @@ def _esc(s: str) -> str:
 class TimelineController:
     """The Patient menu: the timeline dock and the clinical-context panel."""
 
-    def __init__(self, w: "MainWindow") -> None:
+    def __init__(self, w: "QMainWindow") -> None:
+        """``w``: the main window (its ``doc``, ``workspace``, ``open_file``, ``select_level``
+        and ``filmOpened``); not imported here, so that no ui module depends on it."""
         self.w = w
         self.panel = TimelinePanel()
         self.dock = QDockWidget("Patient timeline", w)
@@ -521,7 +523,7 @@ class TimelineController:
             self.refresh()
 
 
-def install(w: "MainWindow") -> TimelineController:
+def install(w: "QMainWindow") -> TimelineController:
     """Add the Patient menu (timeline dock, clinical context) to the main window."""
     return TimelineController(w)
 

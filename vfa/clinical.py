@@ -204,17 +204,6 @@ def load_csv(path: str | os.PathLike[str]) -> list[ClinicalEvent]:
     return events
 
 
-def to_csv_text(events: Iterable[ClinicalEvent]) -> str:
-    from .cohort import csv_cell
-    buf = io.StringIO(newline="")
-    w = csv.writer(buf)
-    w.writerow(COLUMNS)
-    for e in events:
-        w.writerow([csv_cell(e.patient_id), e.date.isoformat() if e.date else "", e.kind,
-                    csv_cell(e.value), csv_cell(e.detail or "")])
-    return buf.getvalue()
-
-
 def _d(d: _dt.date | None) -> str:
     return d.isoformat() if d else "undated"
 
@@ -348,5 +337,5 @@ def merge_events(existing: Iterable[ClinicalEvent], new: Iterable[ClinicalEvent]
 
 
 __all__ = ["COLUMNS", "KINDS", "DATED_KINDS", "ClinicalDataError", "ClinicalEvent",
-           "ClinicalContext", "validate_event", "parse_csv_text", "load_csv", "to_csv_text",
+           "ClinicalContext", "validate_event", "parse_csv_text", "load_csv",
            "group_by_patient", "merge_events"]

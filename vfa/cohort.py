@@ -36,7 +36,7 @@ from .settings import MethodSettings
 from .timeline import PatientCourse, changes_in, months_between, patient_course
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .clinical import ClinicalContext
+    from .clinical import ClinicalContext, ClinicalEvent
     from .reading import Reading
 
 #: The reader name of an adjudicated (consensus) reading (issue 12).
@@ -437,7 +437,7 @@ def workspace_inputs(root: Any) -> tuple[list["Reading"], dict[str, "ClinicalCon
                 readings.append(load_reading(ws.root / rec.path, check_geometry=False))
             except ReadingFormatError:
                 continue
-        clinical = group_by_patient(ws.index.clinical_events())
+        clinical = group_by_patient(ws.clinical_events())
         sexes = {p.patient_id: p.sex for p in ws.index.patients()}
         return readings, clinical, sexes
     finally:
@@ -520,6 +520,18 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, (_dt.date, _dt.datetime)):
         return value.isoformat()
     return safe_text(str(value))
+
+
+def clinical_csv_text(events: Iterable["ClinicalEvent"]) -> str:
+    """Clinical events as the import CSV (``vfa clinical export``), with the same cell safety."""
+    from .clinical import COLUMNS
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf)
+    w.writerow(COLUMNS)
+    for e in events:
+        w.writerow([csv_cell(e.patient_id), e.date.isoformat() if e.date else "", e.kind,
+                    csv_cell(e.value), csv_cell(e.detail or "")])
+    return buf.getvalue()
 
 
 CSV_COLUMNS = [
@@ -620,4 +632,4 @@ def text_lines(cohort: Cohort) -> list[str]:
 
 __all__ = ["CONSENSUS", "CohortSettings", "Selection", "select_readings", "PatientOutcome",
            "Cohort", "build_cohort", "PatientView", "patient_view", "workspace_inputs", "csv_cell", "CSV_COLUMNS", "csv_rows",
-           "csv_text", "write_csv", "text_lines"]
+           "csv_text", "write_csv", "text_lines", "clinical_csv_text"]

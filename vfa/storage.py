@@ -288,6 +288,18 @@ def _driver_error(url: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class ClinicalRecord:
+    """One row of ``clinical_events``."""
+
+    id: int
+    patient_id: str
+    date: _dt.date | None
+    kind: str
+    value: str
+    detail: str
+
+
 class Index:
     """The index of one workspace (or of a shared server)."""
 
@@ -520,15 +532,15 @@ class Index:
         return [ReadingRecord(**{k: r[k] for k in cols}) for r in self._rows(stmt)]
 
     # ------------------------------------------------------------------ clinical context
-    def clinical_events(self, patient_id: str | None = None) -> list[Any]:
-        """The clinical events (vfa.clinical.ClinicalEvent) of a patient, or of everyone."""
-        from .clinical import ClinicalEvent
+    def clinical_events(self, patient_id: str | None = None) -> list["ClinicalRecord"]:
+        """The clinical rows of a patient, or of everyone (Workspace.clinical_events makes
+        them vfa.clinical.ClinicalEvent objects)."""
         stmt = select(clinical_events).order_by(clinical_events.c.patient_id,
                                                 clinical_events.c.date, clinical_events.c.id)
         if patient_id is not None:
             stmt = stmt.where(clinical_events.c.patient_id == patient_id)
-        return [ClinicalEvent(r["patient_id"], r["date"], r["kind"], r["value"], r["detail"] or "",
-                              id=r["id"]) for r in self._rows(stmt)]
+        return [ClinicalRecord(r["id"], r["patient_id"], r["date"], r["kind"], r["value"],
+                               r["detail"] or "") for r in self._rows(stmt)]
 
     def add_clinical_events(self, events: Iterable[Any]) -> int:
         rows = [{"patient_id": e.patient_id, "date": e.date, "kind": e.kind, "value": e.value,

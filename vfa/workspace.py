@@ -233,10 +233,16 @@ class Workspace:
         return out
 
     # ------------------------------------------------------------------ clinical context
+    def clinical_events(self, patient_id: str | None = None) -> list[Any]:
+        """The clinical events (vfa.clinical.ClinicalEvent) of a patient, or of everyone."""
+        from .clinical import ClinicalEvent
+        return [ClinicalEvent(r.patient_id, r.date, r.kind, r.value, r.detail, id=r.id)
+                for r in self.index.clinical_events(patient_id)]
+
     def clinical(self, patient_id: str) -> Any:
         """The patient's clinical context (vfa.clinical.ClinicalContext; empty if none)."""
         from .clinical import ClinicalContext
-        return ClinicalContext(patient_id, self.index.clinical_events(patient_id))
+        return ClinicalContext(patient_id, self.clinical_events(patient_id))
 
     def set_clinical(self, patient_id: str, events: list[Any]) -> None:
         """Replace the patient's clinical context (the viewer's patient panel saves this way)."""
@@ -255,7 +261,7 @@ class Workspace:
             if replace:
                 added += self.index.replace_clinical_events(pid, ctx.events)
             else:
-                new, dup = merge_events(self.index.clinical_events(pid), ctx.events)
+                new, dup = merge_events(self.clinical_events(pid), ctx.events)
                 added += self.index.add_clinical_events(new)
                 skipped += dup
         return added, skipped

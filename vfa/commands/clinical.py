@@ -35,7 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..clinical import ClinicalContext, group_by_patient, load_csv, to_csv_text
+    from ..clinical import ClinicalContext, group_by_patient, load_csv
     from ..errors import ClinicalDataError
     from ..workspace import Workspace
 
@@ -63,12 +63,13 @@ def run(args: argparse.Namespace) -> int:
 
     ws = Workspace(args.workspace)
     try:
-        events = ws.index.clinical_events(getattr(args, "patient_id", None))
+        events = ws.clinical_events(getattr(args, "patient_id", None))
     finally:
         ws.close()
     if args.action == "export":
         from ..atomic import atomic_write_text
-        out = atomic_write_text(args.output, to_csv_text(events))
+        from ..cohort import clinical_csv_text
+        out = atomic_write_text(args.output, clinical_csv_text(events))
         print(f"wrote {out} ({len(events)} event(s))", file=sys.stderr)
         return 0
     ctxs = group_by_patient(events)
