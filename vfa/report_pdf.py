@@ -244,7 +244,8 @@ def _film_image(visit: _Visit, deidentify: bool, max_w: float, max_h: float,
 # --------------------------------------------------------------------------------------
 # Tables
 # --------------------------------------------------------------------------------------
-def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: float) -> Table:
+def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: float,
+                 summary_decided_by: dict | None = None) -> Table:
     unit = summary.unit
     head = ["Level", "Status", f"Ha\n({unit})", f"Hm\n({unit})", f"Hp\n({unit})", "Wedge\nHa/Hp",
             "Bicon.\nHm/Hp", "Crush\nHp/ref", "Max\nred. %", "Suggested\ngrade, type",
@@ -261,6 +262,9 @@ def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: 
         else:
             status = "evaluable"
         note = r.reason if r.status is Status.NOT_EVALUABLE else (r.note or "")
+        who = summary_decided_by.get(r.level) if summary_decided_by else None
+        if who:  # consensus reading (docs/reading-centre.md)
+            note = (f"{note}; " if note else "") + ("agreed" if who == "agreement" else f"decided by {who}")
         if r.fractured:
             styles.append(("FONTNAME", (0, i), (0, i), _fonts()[1]))
         sugg = _grade_type(r.suggested_grade, r.suggested_type)
@@ -291,6 +295,12 @@ def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: 
         *styles,
     ]))
     return t
+
+
+def _decided_by(r: Reading) -> dict:
+    """Level -> who decided it, for a consensus reading (empty otherwise)."""
+    return {v.level: v.extra["decided_by"] for v in r
+            if isinstance(v.extra.get("decided_by"), str) and v.extra["decided_by"]}
 
 
 def _change_table(c: Comparison, st: dict[str, ParagraphStyle], width: float) -> Table:
@@ -588,6 +598,11 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
         if s.unconfirmed:
             lines.append(f"<b>Unconfirmed grades</b> ({len(s.unconfirmed)}, marked ?): "
                          f"{_e(', '.join(lv.value for lv in s.unconfirmed))}")
+        adj = r.extra.get("adjudication")
+        if isinstance(adj, dict):  # consensus reading (docs/reading-centre.md)
+            lines.append(f"<b>Consensus</b> of {_e(' and '.join(map(str, adj.get('readers') or [])))}"
+                         f", adjudicated by {_e(adj.get('adjudicator') or '?')} "
+                         f"({len(adj.get('discordant_levels') or [])} discordant level(s))")
         if s.paediatric:
             lines.append("<b>Paediatric study</b>: suggested grades advisory; mm rule "
                          f"{'on' if r.settings.mm_rule_in_children else 'off'}")
@@ -606,7 +621,7 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
                                  ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
         story.append(top)
         story.append(KeepTogether([_p("Per-level measurements", st["h3"]),
-                                   _level_table(s, st, width),
+                                   _level_table(s, st, width, _decided_by(r)),
                                    _p("? = suggested grade not confirmed by the reader; crush n/a = "
                                       "no reference level within two levels.", st["small"])]))
         if v.comparison is not None:
