@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from . import METHOD_VERSION
+from .angles import angles_dict
 from .atomic import atomic_write_text
 from .comparison import Comparison, compare
 from .errors import ExportError, ReadingFormatError
@@ -39,11 +40,16 @@ LEVEL_COLUMNS = [
     "fit_rule", "sdi", "spacing_source", "paediatric", "method_version",
 ]
 
+#: Sagittal angles per visit (vfa/angles.py): degrees, and the end levels used.
+ANGLE_COLUMNS = [f"{name}_{k}" for name in ("kyphosis", "lordosis_l1_l4")
+                 for k in ("cobb_deg", "centroid_deg", "levels")]
+
 SUMMARY_COLUMNS = [
     "patient_id", "study_date", "reader", "study_instance_uid", "sop_instance_uid", "sdi",
     "fractured", "fractured_levels", "not_evaluable", "not_evaluable_levels", "graded",
     "baseline_date", "incident", "incident_levels", "worsened", "worsened_levels",
     "spacing_source", "unit", "paediatric", "method_version",
+    *ANGLE_COLUMNS,
 ]
 
 
@@ -215,6 +221,9 @@ def summary_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
             "graded": s.graded, "spacing_source": r.spacing.source.value, "unit": s.unit,
             "paediatric": s.paediatric, "method_version": METHOD_VERSION,
         }
+        for name, a in angles_dict(r).items():
+            for k in ("cobb_deg", "centroid_deg", "levels"):
+                row[f"{name}_{k}"] = a[k] if a else None
         if v.comparison is not None and v.baseline is not None:
             c = v.comparison
             row.update({

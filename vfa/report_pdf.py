@@ -245,6 +245,22 @@ def _film_image(visit: _Visit, deidentify: bool, max_w: float, max_h: float,
     return Image(io.BytesIO(png.tobytes()), width=w * scale, height=h * scale), None
 
 
+def _angle_lines(r: Reading, baseline: Reading | None) -> list[str]:
+    """Kyphosis and L1–L4 angle of a visit, and their change versus baseline (vfa/angles.py)."""
+    from .angles import describe, describe_change, spine_angle
+    out = []
+    for name, label in (("kyphosis", "Kyphosis"), ("lordosis_l1_l4", "L1–L4 angle")):
+        a = spine_angle(r, name)
+        text = describe(a, label)
+        head, _, rest = text.partition(":")
+        out.append(f"<b>{_e(head)}</b>:{_e(rest)}")
+        if baseline is not None:
+            ch = describe_change(spine_angle(baseline, name), a, label)
+            head, _, rest = ch.partition(":")
+            out.append(f"<b>{_e(head)}</b>:{_e(rest)}")
+    return out
+
+
 # --------------------------------------------------------------------------------------
 # Tables
 # --------------------------------------------------------------------------------------
@@ -406,6 +422,17 @@ def _trend_section(visits: list[_Visit], st: dict[str, ParagraphStyle], width: f
     out: list[Any] = [_p("Trends over time", st["h2"])]
     out.append(_line_chart([("SDI", [(x(v), float(v.summary.sdi)) for v in dated])],
                            "Spinal Deformity Index (SDI)", "SDI", x0, width, integer_y=True))
+    from .angles import kyphosis
+    kyph = [(x(v), a) for v in dated if (a := kyphosis(v.reading)) is not None]
+    if len(kyph) >= 2:
+        series_k = [("Cobb", [(t, a.cobb_deg) for t, a in kyph])]
+        cen = [(t, a.centroid_deg) for t, a in kyph if a.centroid_deg is not None]
+        if len(cen) >= 2:
+            series_k.append(("centroid", cen))
+        out.append(Spacer(1, 4 * mm))
+        out.append(_line_chart(series_k, "Thoracic kyphosis (degrees; end levels: "
+                               + ", ".join(sorted({a.levels for _, a in kyph})) + ")",
+                               "degrees", x0, width))
     trend = height_trend([v.reading for v in dated], dated[-1].reading.settings)
     unit = trend.unit
     series = []
@@ -550,6 +577,7 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
             f"<b>Spacing source</b>: {_e(r.spacing.description)}",
             f"<b>Heights in</b> {'millimetres' if s.calibrated else 'PIXELS (uncalibrated film: millimetre rules off)'}",
         ]
+        lines += _angle_lines(r, visits[0].reading if v.comparison is not None else None)
         if v.comparison is not None:
             c = v.comparison
             lines.append(f"<b>Versus baseline {_e(_date(visits[0].reading.study_date))}</b>: SDI "

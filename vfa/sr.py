@@ -119,6 +119,19 @@ N_NOT_EVALUABLE = _vfa("N-NOT-EVALUABLE", "Number of vertebrae not evaluable")
 N_GRADED = _vfa("N-GRADED", "Number of graded vertebrae")
 SPACING_SOURCE = _vfa("SPACING-SOURCE", "Pixel spacing source")
 SPACING_DETAIL = _vfa("SPACING-DETAIL", "Pixel spacing detail")
+# Sagittal angles (vfa/angles.py), in the spine group; UCUM "deg".
+KYPHOSIS_COBB = _vfa("KYPH-COBB", "Thoracic kyphosis, modified Cobb angle")
+KYPHOSIS_CENTROID = _vfa("KYPH-CENTROID", "Thoracic kyphosis, vertebral centroid angle")
+KYPHOSIS_LEVELS = _vfa("KYPH-LEVELS", "Thoracic kyphosis end levels")
+LORDOSIS_COBB = _vfa("LORD-L1L4-COBB", "L1-L4 lordosis, Cobb angle")
+LORDOSIS_CENTROID = _vfa("LORD-L1L4-CENTR", "L1-L4 lordosis, vertebral centroid angle")
+LORDOSIS_LEVELS = _vfa("LORD-L1L4-LEVELS", "L1-L4 lordosis end levels")
+#: name -> (Cobb, centroid, levels) concept names.
+ANGLE_CODES: dict[str, tuple[Code, Code, Code]] = {
+    "kyphosis": (KYPHOSIS_COBB, KYPHOSIS_CENTROID, KYPHOSIS_LEVELS),
+    "lordosis_l1_l4": (LORDOSIS_COBB, LORDOSIS_CENTROID, LORDOSIS_LEVELS),
+}
+UNIT_DEG = codes.UCUM.Degree                                # deg
 
 #: The six point slots (SCOORD POINT concept names).
 SLOT_CODES: dict[PointSlot, Code] = {
@@ -162,7 +175,7 @@ PRIVATE_CODES: tuple[Code, ...] = (
     HA, HM, HP, HP_REF, WEDGE_RATIO, BICONCAVE_RATIO, CRUSH_RATIO, REDUCTION_PCT,
     SQ_SUGGESTED, SQ_READER, SQ_FINAL, TYPE_SUGGESTED, TYPE_READER, TYPE_FINAL,
     EVALUABILITY, NE_REASON, SDI, N_FRACTURED, N_NOT_EVALUABLE, N_GRADED, SPACING_SOURCE,
-    SPACING_DETAIL, *SLOT_CODES.values(), *GRADE_CODES.values(), *TYPE_CODES.values(),
+    SPACING_DETAIL, *(c for cs in ANGLE_CODES.values() for c in cs), *SLOT_CODES.values(), *GRADE_CODES.values(), *TYPE_CODES.values(),
     *STATUS_CODES.values(), *SPACING_CODES.values(),
 )
 
@@ -374,6 +387,15 @@ def _spine_group(reading: Reading, summary: ReadingSummary, film: Dataset,
         _num(N_NOT_EVALUABLE, summary.not_evaluable, UNIT_ONE),
         _num(N_GRADED, summary.graded, UNIT_ONE),
     ]
+    from .angles import spine_angle
+    angle_texts = []
+    for name, (cobb, cen, lv_code) in ANGLE_CODES.items():
+        a = spine_angle(reading, name)
+        if a is not None:
+            meas.append(_num(cobb, a.cobb_deg, UNIT_DEG))
+            if a.centroid_deg is not None:
+                meas.append(_num(cen, a.centroid_deg, UNIT_DEG))
+            angle_texts.append(_text(lv_code, a.levels))
     if sp.calibrated:
         meas += [_num(ROW_SPACING_CODE, sp.row_mm, UNIT_MM), _num(COL_SPACING_CODE, sp.col_mm, UNIT_MM)]
     group = hd.sr.MeasurementsAndQualitativeEvaluations(
@@ -387,6 +409,7 @@ def _spine_group(reading: Reading, summary: ReadingSummary, film: Dataset,
     )
     if sp.detail:
         group[0].ContentSequence.append(_text(SPACING_DETAIL, sp.detail))
+    group[0].ContentSequence.extend(angle_texts)
     return group
 
 

@@ -20,6 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     reading = load_reading(args.reading)
     s = summarize(reading)
+    from ..angles import angles_dict, describe, kyphosis, lordosis_l1_l4
     if args.json:
         out = s.to_dict()
         out.update({
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
             "pixel_spacing_mm": reading.spacing.as_list(),
             "spacing_source": reading.spacing.source.value,
         })
+        out.update(angles_dict(reading))
         print_json(out)
         return 0
     u = s.unit
@@ -54,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
               f"{fmt(h.hp if h else None, 1):>8}  {fmt(r.wedge):>6}{fmt(r.biconcave):>7}"
               f"{fmt(r.crush):>7}{fmt(r.percent, 1):>7}  {sug:<13}{fin:<13}{status}")
     print(f"SDI {s.sdi}   fractured levels {s.fractured}   not evaluable {s.not_evaluable}")
+    print(describe(kyphosis(reading), "Kyphosis"))
+    print(describe(lordosis_l1_l4(reading), "L1–L4 angle"))
     return 0
 
 
