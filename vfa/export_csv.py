@@ -21,6 +21,7 @@ from typing import Any, Iterable, Sequence
 
 from . import METHOD_VERSION
 from .angles import angles_dict
+from .qualitative import KEYS as QUALITATIVE_KEYS
 from .atomic import atomic_write_text
 from .comparison import Comparison, compare
 from .errors import ExportError, ReadingFormatError
@@ -36,6 +37,7 @@ LEVEL_COLUMNS = [
     *POINT_COLUMNS,
     "ha", "hm", "hp", "unit", "wedge", "biconcave", "crush", "hp_ref", "percent",
     "suggested_grade", "suggested_type", "reader_grade", "reader_type", "final_grade", "final_type",
+    *QUALITATIVE_KEYS,
     "baseline_date", "baseline_grade", "change", "max_loss_pct", "max_loss_height", "loss_mm",
     "fit_rule", "sdi", "spacing_source", "paediatric", "method_version",
 ]
@@ -193,6 +195,8 @@ def level_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
                 "sdi": s.sdi, "spacing_source": r.spacing.source.value,
                 "paediatric": s.paediatric, "method_version": METHOD_VERSION,
             })
+            for key in QUALITATIVE_KEYS:
+                row[key] = getattr(vert, key, None) if vert is not None else None
             ch = changes.get(res.level)
             if v.baseline is not None and ch is not None:
                 row.update({

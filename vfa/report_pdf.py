@@ -264,7 +264,8 @@ def _angle_lines(r: Reading, baseline: Reading | None) -> list[str]:
 # --------------------------------------------------------------------------------------
 # Tables
 # --------------------------------------------------------------------------------------
-def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: float) -> Table:
+def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: float,
+                 reading: Reading | None = None) -> Table:
     unit = summary.unit
     head = ["Level", "Status", f"Ha\n({unit})", f"Hm\n({unit})", f"Hp\n({unit})", "Wedge\nHa/Hp",
             "Bicon.\nHm/Hp", "Crush\nHp/ref", "Max\nred. %", "Suggested\ngrade, type",
@@ -281,6 +282,10 @@ def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: 
         else:
             status = "evaluable"
         note = r.reason if r.status is Status.NOT_EVALUABLE else (r.note or "")
+        vert = reading.vertebrae.get(r.level) if reading is not None else None
+        if vert is not None and vert.has_qualitative:  # the reader's observations (§9)
+            from .qualitative import short_text
+            note = "; ".join(x for x in (note, short_text(vert)) if x)
         if r.fractured:
             styles.append(("FONTNAME", (0, i), (0, i), _fonts()[1]))
         sugg = _grade_type(r.suggested_grade, r.suggested_type)
@@ -600,7 +605,7 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
                                  ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
         story.append(top)
         story.append(KeepTogether([_p("Per-level measurements", st["h3"]),
-                                   _level_table(s, st, width)]))
+                                   _level_table(s, st, width, r)]))
         if v.comparison is not None:
             c = v.comparison
             head = [_p(f"Change versus baseline ({_e(_date(visits[0].reading.study_date))})", st["h3"])]

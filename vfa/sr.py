@@ -42,6 +42,7 @@ from .calibration import SpacingSource
 from .errors import ExportError, ReadingFormatError
 from .levels import POINT_SLOTS, DeformityType, Level, PointSlot, Status
 from .morphometry import LevelResult, ReadingSummary, summarize
+from .qualitative import Abq, DowngradeReason, EndplateDepression
 from .reading import Reading, require_no_pending_proposals
 from .settings import MethodSettings
 
@@ -132,6 +133,31 @@ ANGLE_CODES: dict[str, tuple[Code, Code, Code]] = {
     "lordosis_l1_l4": (LORDOSIS_COBB, LORDOSIS_CENTROID, LORDOSIS_LEVELS),
 }
 UNIT_DEG = codes.UCUM.Degree                                # deg
+# The reader's qualitative observations (vfa/qualitative.py), per vertebra.
+ENDPLATE_DEPRESSION = _vfa("ENDPLATE-DEPR", "Endplate depression")
+ABQ = _vfa("ABQ", "Algorithm-based qualitative (ABQ) assessment")
+DOWNGRADE_REASON = _vfa("DOWNGRADE", "Reason the reader downgraded the vertebra")
+DOWNGRADE_TEXT = _vfa("DOWNGRADE-TEXT", "Reason for downgrading, free text")
+ENDPLATE_CODES: dict[EndplateDepression, Code] = {
+    EndplateDepression.SUPERIOR: _vfa("EPD-SUPERIOR", "Superior endplate depressed"),
+    EndplateDepression.INFERIOR: _vfa("EPD-INFERIOR", "Inferior endplate depressed"),
+    EndplateDepression.BOTH: _vfa("EPD-BOTH", "Both endplates depressed"),
+    EndplateDepression.NONE: _vfa("EPD-NONE", "No endplate depression"),
+}
+ABQ_CODES: dict[Abq, Code] = {
+    Abq.NORMAL: _vfa("ABQ-NORMAL", "ABQ normal"),
+    Abq.NON_FRACTURE_DEFORMITY: _vfa("ABQ-NFD", "ABQ non-fracture deformity"),
+    Abq.FRACTURE: _vfa("ABQ-FRACTURE", "ABQ fracture (endplate depression)"),
+}
+DOWNGRADE_CODES: dict[DowngradeReason, Code] = {
+    DowngradeReason.PHYSIOLOGICAL_WEDGING: _vfa("DG-PHYS-WEDGE", "Physiological wedging"),
+    DowngradeReason.SCHEUERMANN: _vfa("DG-SCHEUERMANN", "Scheuermann disease"),
+    DowngradeReason.SCHMORL_NODE: _vfa("DG-SCHMORL", "Schmorl node"),
+    DowngradeReason.UNOSSIFIED_RING_APOPHYSIS: _vfa("DG-RING-APOPH", "Unossified ring apophysis"),
+    DowngradeReason.CUPIDS_BOW: _vfa("DG-CUPIDS-BOW", "Cupid's bow"),
+    DowngradeReason.PARALLAX: _vfa("DG-PARALLAX", "Projection / parallax"),
+    DowngradeReason.OTHER: _vfa("DG-OTHER", "Other reason"),
+}
 
 #: The six point slots (SCOORD POINT concept names).
 SLOT_CODES: dict[PointSlot, Code] = {
@@ -175,7 +201,9 @@ PRIVATE_CODES: tuple[Code, ...] = (
     HA, HM, HP, HP_REF, WEDGE_RATIO, BICONCAVE_RATIO, CRUSH_RATIO, REDUCTION_PCT,
     SQ_SUGGESTED, SQ_READER, SQ_FINAL, TYPE_SUGGESTED, TYPE_READER, TYPE_FINAL,
     EVALUABILITY, NE_REASON, SDI, N_FRACTURED, N_NOT_EVALUABLE, N_GRADED, SPACING_SOURCE,
-    SPACING_DETAIL, *(c for cs in ANGLE_CODES.values() for c in cs), *SLOT_CODES.values(), *GRADE_CODES.values(), *TYPE_CODES.values(),
+    SPACING_DETAIL, *(c for cs in ANGLE_CODES.values() for c in cs),
+    ENDPLATE_DEPRESSION, ABQ, DOWNGRADE_REASON, DOWNGRADE_TEXT, *ENDPLATE_CODES.values(),
+    *ABQ_CODES.values(), *DOWNGRADE_CODES.values(), *SLOT_CODES.values(), *GRADE_CODES.values(), *TYPE_CODES.values(),
     *STATUS_CODES.values(), *SPACING_CODES.values(),
 )
 
@@ -351,6 +379,11 @@ def _vertebra_group(reading: Reading, r: LevelResult, film: Dataset,
                     (TYPE_FINAL, r.type)):
         if t is not None:
             quals.append(_qual(name, TYPE_CODES[t]))
+    for name, table, val in ((ENDPLATE_DEPRESSION, ENDPLATE_CODES, v.endplate_depression),
+                             (ABQ, ABQ_CODES, v.abq), (DOWNGRADE_REASON, DOWNGRADE_CODES,
+                                                       v.downgrade_reason)):
+        if val is not None:
+            quals.append(_qual(name, table[val]))
 
     group = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=r.level.value),
@@ -366,6 +399,8 @@ def _vertebra_group(reading: Reading, r: LevelResult, film: Dataset,
         content.append(_text(NE_REASON, v.reason))
     if v.note:
         content.append(_text(COMMENT_CODE, v.note))
+    if v.downgrade_text:
+        content.append(_text(DOWNGRADE_TEXT, v.downgrade_text))
     for slot in POINT_SLOTS:
         if slot in v.points:
             item = hd.sr.ScoordContentItem(
@@ -681,6 +716,17 @@ def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
         note_items = _find(items, COMMENT_CODE, "TEXT")
         grade_items = _find(items, SQ_READER, "CODE")
         type_items = _find(items, TYPE_READER, "CODE")
+        qual: dict[str, Any] = {}
+        for key, name, table in (("endplate_depression", ENDPLATE_DEPRESSION, ENDPLATE_CODES),
+                                 ("abq", ABQ, ABQ_CODES),
+                                 ("downgrade_reason", DOWNGRADE_REASON, DOWNGRADE_CODES)):
+            found_q = _find(items, name, "CODE")
+            if found_q:
+                qual[key] = _decode(table, _code_value(found_q[0]), key.replace("_", " "),
+                                    where).value
+        dg_text = _find(items, DOWNGRADE_TEXT, "TEXT")
+        if dg_text:
+            qual["downgrade_text"] = str(dg_text[0].TextValue)
         points: dict[str, list[float]] = {}
         for slot, code in SLOT_CODES.items():
             found = _find(items, code, "SCOORD")
@@ -702,6 +748,7 @@ def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
             "reader_type": (_decode(TYPE_CODES, _code_value(type_items[0]), "deformity type",
                                     where).value if type_items else None),
             "note": str(note_items[0].TextValue) if note_items else None,
+            **qual,
         })
     try:
         return Reading.from_dict(data)
