@@ -160,7 +160,7 @@ def test_grade_json_text_and_csv(tmp_path, capsys):
     assert main(["grade", str(p)]) == 0
     text = capsys.readouterr().out
     assert "Kyphosis T4–T12: Cobb 48.0°, centroid 42.0°" in text
-    assert "L1–L4 angle L1–L4: Cobb 30.0°" in text
+    assert "Lordosis L1–L4: Cobb 30.0°" in text
 
     from vfa.export_csv import export_csv
     import csv
@@ -184,7 +184,7 @@ def test_pdf_report_shows_angles_and_their_change(tmp_path):
     assert "Kyphosis T4–T12: Cobb 40.0°, centroid 35.0°" in text
     assert "Kyphosis T4–T12: Cobb 48.0°, centroid 42.0°" in text
     assert "Kyphosis T4–T12 change: Cobb +8.0°, centroid +7.0°" in text
-    assert "L1–L4 angle: not measurable" in text
+    assert "Lordosis: not measurable" in text
     assert "Thoracic kyphosis (degrees" in text
 
 

@@ -249,7 +249,7 @@ def _angle_lines(r: Reading, baseline: Reading | None) -> list[str]:
     """Kyphosis and L1–L4 angle of a visit, and their change versus baseline (vfa/angles.py)."""
     from .angles import describe, describe_change, spine_angle
     out = []
-    for name, label in (("kyphosis", "Kyphosis"), ("lordosis_l1_l4", "L1–L4 angle")):
+    for name, label in (("kyphosis", "Kyphosis"), ("lordosis_l1_l4", "Lordosis")):
         a = spine_angle(r, name)
         text = describe(a, label)
         head, _, rest = text.partition(":")

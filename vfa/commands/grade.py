@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {lv:<5} {text}")
     print(f"SDI {s.sdi}   fractured levels {s.fractured}   not evaluable {s.not_evaluable}")
     print(describe(kyphosis(reading), "Kyphosis"))
-    print(describe(lordosis_l1_l4(reading), "L1–L4 angle"))
+    print(describe(lordosis_l1_l4(reading), "Lordosis"))
     return 0
 
 
