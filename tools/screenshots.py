@@ -9,7 +9,9 @@ readings, imported into a temporary workspace (the user's workspace is never tou
 * ``grading-table.png``  the grading table of child01's 6-month film (paediatric, advisory);
 * ``comparison.png``     adult01: baseline and follow-up side by side, change table, trend;
 * ``proposals.png``      child01's 6-month film read by a new reader with Propose spine (two
-  clicks, T4 and L4): T4-T7 accepted, the other levels still proposed (dashed).
+  clicks, T4 and L4): T4-T7 accepted, the other levels still proposed (dashed);
+* ``kyphosis-lines.png`` child01's baseline with View ▸ Kyphosis lines on and the reader's
+  observations (ABQ, endplate depression, downgrade reason) in the grading table.
 """
 
 from __future__ import annotations
@@ -132,6 +134,29 @@ def main(argv: list[str] | None = None) -> int:
     w.grab().save(str(out / "proposals.png"))
     print("wrote", out / "proposals.png")
     w.doc.history.mark_saved()       # nothing to ask on closing
+
+    # 5. kyphosis lines and the reader's observations: child01's baseline
+    os.environ["VFA_READER"] = "reference"
+    w.browser_dock.show()
+    w.open_file(samples / "child01" / "2024-03-12" / "lateral.dcm")
+    settle()
+    w.a_kyphosis.setChecked(True)
+    w.kyphosis.toggled()
+    w.doc.set_qualitative(Level.T7, "abq", "fracture")
+    w.doc.set_qualitative(Level.T7, "endplate_depression", "superior")
+    w.doc.set_qualitative(Level.T12, "abq", "non_fracture_deformity")
+    w.doc.set_qualitative(Level.T12, "downgrade_reason", "physiological_wedging")
+    w.select_level(Level.T7, centre=False)
+    settle()
+    w.view.fit()
+    bar = w.table.table.horizontalScrollBar()
+    bar.setValue(bar.maximum())      # the Observations column in view
+    settle()
+    w.grab().save(str(out / "kyphosis-lines.png"))
+    print("wrote", out / "kyphosis-lines.png")
+    w.doc.history.mark_saved()
+    w.a_kyphosis.setChecked(False)
+    w.kyphosis.toggled()
 
     w.close()
     return 0

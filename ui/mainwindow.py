@@ -39,10 +39,12 @@ from .display_controls import DisplayControls
 from .document import Document
 from .exports import Exports
 from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE, TOOL_PROPOSE, FilmView
+from .kyphosis import KyphosisLines
 from .markers import MarkerLayer
 from .measure import MeasureLines
 from .opening import Opening
 from .proposals import Proposer
+from .qualitative import QualitativeKeys
 from .table import GradingTable
 
 __all__ = ["Banner", "GuideBar", "MainWindow", "app_settings"]
@@ -131,6 +133,8 @@ class MainWindow(QMainWindow):
         self.measure = MeasureLines(self)
         self.exports = Exports(self)
         self.proposer = Proposer(self)
+        self.kyphosis = KyphosisLines(self)         # View ▸ Kyphosis lines
+        self.qualitative = QualitativeKeys(self)    # B / D / V: the reader's observations
         self.pacs_configured = self.exports.pacs_settings() is not None
         actions.make_actions(self)
         actions.make_menus(self)
