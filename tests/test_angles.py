@@ -216,3 +216,16 @@ def test_sr_carries_the_angles_with_their_codes(tmp_path):
     # The SR still imports (the angles are recomputed from the points).
     back = sr.import_sr(out)
     assert angles.kyphosis(back).cobb_deg == pytest.approx(48.0, abs=0.1)
+
+
+def test_phantom_films_facing_and_tilt_give_the_same_angles():
+    from vfa.phantom import make_film, reference_reading
+    from vfa.samples import SAMPLES
+    base = SAMPLES[1].spec.with_(rows=900, cols=650, pixel_mm=0.33)
+    got = set()
+    for facing, tilt in (("left", -10.0), ("right", 12.0)):
+        r = reference_reading(make_film(base.with_(facing=facing, tilt_deg=tilt)))
+        k, l = angles.kyphosis(r), angles.lordosis_l1_l4(r)
+        assert k.cobb_deg > 20 and l.cobb_deg > 5   # a kyphotic thorax and a lordotic lumbar spine
+        got.add((round(k.cobb_deg, 1), round(k.centroid_deg, 1), round(l.cobb_deg, 1)))
+    assert len(got) == 1
