@@ -171,6 +171,23 @@ def test_grade_json_text_and_csv(tmp_path, capsys):
     assert float(row["lordosis_l1_l4_cobb_deg"]) == pytest.approx(30.0, abs=0.1)
 
 
+def test_compare_reports_the_change_of_the_angles(tmp_path, capsys):
+    import datetime as dt
+    b = synthetic_spine(linear_leans(Level.T4, Level.T12, 40.0))
+    f = synthetic_spine(linear_leans(Level.T4, Level.T12, 48.0))
+    f.remove_vertebra("T4")
+    b.study_date, f.study_date = dt.date(2023, 1, 1), dt.date(2024, 1, 1)
+    pb, pf = save_reading(b, tmp_path / "b.json"), save_reading(f, tmp_path / "f.json")
+    assert main(["compare", str(pb), str(pf), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    k = out["kyphosis_change"]
+    assert k["same_levels"] is False and k["levels"] == "T4–T12 → T5–T12"
+    assert k["cobb_deg"] == pytest.approx((48.0 - 6.0) - 40.0, abs=0.1)   # T5 leans 6 deg more
+    assert out["lordosis_l1_l4_change"] is None
+    assert main(["compare", str(pb), str(pf)]) == 0
+    assert "Kyphosis T4–T12 → T5–T12 change: Cobb +2.0°" in capsys.readouterr().out
+
+
 def test_pdf_report_shows_angles_and_their_change(tmp_path):
     import datetime as dt
     from test_report import pdftotext_pages

@@ -197,6 +197,7 @@ def build_gsps(reading: "Reading", film: Dataset, *, window: "Window | None" = N
     except (ValueError, TypeError, AttributeError) as exc:
         raise ExportError(f"the presentation state could not be built from the film's header: {exc}") from None
     pr.SeriesDescription = "VFA markers (presentation state)"
+    pr.SpecificCharacterSet = "ISO_IR 192"   # the reader's name may hold any character
     _body_part(pr, film)
     return pr
 

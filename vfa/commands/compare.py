@@ -30,10 +30,13 @@ def run(args: argparse.Namespace) -> int:
     if b.study_date and f.study_date and f.study_date < b.study_date:
         b, f = f, b  # baseline is the earlier visit
     c = compare(b, f)
+    from ..angles import REGIONS, change, describe_change, spine_angle
+    angle_change = {name: change(spine_angle(b, name), spine_angle(f, name)) for name in REGIONS}
     if args.json:
         out = c.to_dict()
         out.update({"baseline_date": b.study_date, "followup_date": f.study_date,
                     "patient_id": f.patient_id})
+        out.update({f"{name}_change": ch for name, ch in angle_change.items()})
         print_json(out)
         return 0
     print(f"Baseline {b.study_date or '?'}  ->  follow-up {f.study_date or '?'}")
@@ -51,4 +54,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"SDI {c.baseline.sdi} -> {c.followup.sdi}; incident: {', '.join(map(str, c.incident)) or 'none'}; "
           f"worsened: {', '.join(map(str, c.worsened)) or 'none'}; "
           f"improved: {', '.join(map(str, c.improved)) or 'none'}")
+    for name, label in (("kyphosis", "Kyphosis"), ("lordosis_l1_l4", "Lordosis")):
+        print(describe_change(spine_angle(b, name), spine_angle(f, name), label))
     return 0
