@@ -75,7 +75,8 @@ def test_pending_proposals_are_not_counted_and_nothing_read_twice_is_an_error():
     rs[1].propose("T8", {"superior_anterior": Proposal(x, y, 0.9, "refine")}, replace_placed=True)
     res = precision(rs)
     assert res.vertebrae == 1 and res.per_height["ha"].rms_sd == 0
-    assert res.skipped == [f"{SOP1} T8: proposed points not accepted"]
+    assert res.skipped == [f"{SOP1} T8: proposed points not accepted (--allow-proposed counts them)"]
+    assert precision(rs, allow_proposed=True).vertebrae == 2
     rs[1].accept_proposal("T8")
     assert precision(rs).vertebrae == 2
     with pytest.raises(PrecisionError, match="no film was read twice"):
@@ -92,6 +93,21 @@ def test_cli_text_and_json(tmp_path, capsys):
     assert main(["precision", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "inter-reader: films read again by two readers" in out
-    assert "T8         2      1.00    4.8    0.00    0.0    0.00    0.0" in out
+    assert "T8           2      1.00    4.8    0.00    0.0    0.00    0.0" in out
     assert main(["precision", str(paths[0])]) == 1
     assert "no film was read twice" in capsys.readouterr().err
+
+
+def test_cli_counts_proposals_only_when_asked(tmp_path, capsys):
+    from vfa.autoplace.proposal import Proposal
+    from vfa.levels import PointSlot
+    a, b = two_films()[:2]
+    pts = b.get("T8").points
+    b.propose("T8", {s: Proposal(*pts[s], 0.9, "refine") for s in PointSlot}, replace_placed=True)
+    pa, pb = save_reading(a, tmp_path / "a.json"), save_reading(b, tmp_path / "b.json")
+    assert main(["precision", str(pa), str(pb)]) == 0
+    out = capsys.readouterr().out
+    assert "no vertebra was measured in every reading of its film" in out
+    assert "T8: proposed points not accepted (--allow-proposed counts them)" in out
+    assert main(["precision", str(pa), str(pb), "--allow-proposed", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["per_height"]["ha"]["rms_sd"] == pytest.approx(math.sqrt(2))

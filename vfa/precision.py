@@ -123,8 +123,11 @@ class PrecisionResult:
         }
 
 
-def precision(readings: Iterable[Reading]) -> PrecisionResult:
-    """Precision over every film read more than once. Raises PrecisionError when none is."""
+def precision(readings: Iterable[Reading], allow_proposed: bool = False) -> PrecisionResult:
+    """Precision over every film read more than once. Raises PrecisionError when none is.
+
+    ``allow_proposed``: count levels whose proposed points nobody accepted (to measure the
+    proposals themselves against a reader's reading of the same film)."""
     by_sop: dict[str, list[Reading]] = {}
     for r in readings:
         if not r.sop_instance_uid:
@@ -149,9 +152,11 @@ def precision(readings: Iterable[Reading]) -> PrecisionResult:
         levels_used = []
         for lv in LEVELS:
             rows = [res[lv] for res in results]
-            pending = any((v := r.vertebrae.get(lv)) is not None and v.pending_proposals for r in rs)
+            pending = not allow_proposed and any(
+                (v := r.vertebrae.get(lv)) is not None and v.pending_proposals for r in rs)
             if pending:
-                skipped.append(f"{sop} {lv}: proposed points not accepted")
+                skipped.append(f"{sop} {lv}: proposed points not accepted (--allow-proposed "
+                               "counts them)")
                 continue
             if any(x.heights is None or x.percent is None for x in rows):
                 continue
@@ -167,7 +172,7 @@ def precision(readings: Iterable[Reading]) -> PrecisionResult:
                       "readings": len(rs), "dates": [str(r.study_date) if r.study_date else None
                                                      for r in rs],
                       "levels": levels_used, "unit": unit})
-    per_height: dict[str, Stats] = {}
+    per_height: dict[str, Stats] = {k: Stats() for k in (*HEIGHTS, "reduction")}
     per_level: dict[Level, dict[str, Stats]] = {}
     by_grade: dict[str, dict[str, Stats]] = {}
     for v in verts:

@@ -20,6 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="reading files or folders of reading files (two or more readings of "
                         "the same film are repeated readings)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--allow-proposed", action="store_true",
+                   help="count proposed points nobody accepted (e.g. `vfa propose` output "
+                        "against a reader's reading: the precision of the proposals)")
 
 
 def _cells(st: dict, key: str) -> str:
@@ -34,28 +37,34 @@ def run(args: argparse.Namespace) -> int:
     from ..export_csv import collect_readings
     from ..precision import precision
 
-    res = precision(collect_readings(args.inputs))
+    res = precision(collect_readings(args.inputs), allow_proposed=args.allow_proposed)
     if args.json:
         print_json(res.to_dict())
         return 0
-    units = {s.to_dict()["unit"] for s in res.per_height.values() if s.to_dict()["unit"] != "pp"}
-    unit = units.pop() if len(units) == 1 else "mixed"
+    units = {s.to_dict()["unit"] for k, s in res.per_height.items() if k != "reduction"}
+    unit = units.pop() if len(units) == 1 else "mixed units"
+    unit = unit or "–"
     readers = {"intra-reader": "the same reader", "inter-reader": "two readers",
                "mixed": "the same reader (some films) and two readers (others)"}[res.design]
     print(f"Precision of repeated readings ({res.design}: films read again by {readers})")
     print(f"{len(res.pairs)} film(s) read more than once, {res.vertebrae} vertebra(e) measured "
           f"in every reading; heights in {unit}, reduction in percentage points")
-    head = (f"{'level':<8}{'n':>4}  {'Ha SD':>8}{'CV%':>7}{'Hm SD':>8}{'CV%':>7}{'Hp SD':>8}"
+    if not res.vertebrae:
+        print("no vertebra was measured in every reading of its film: nothing to compute")
+        for s in res.skipped:
+            print(f"skipped: {s}")
+        return 0
+    head = (f"{'level':<10}{'n':>4}  {'Ha SD':>8}{'CV%':>7}{'Hm SD':>8}{'CV%':>7}{'Hp SD':>8}"
             f"{'CV%':>7}  {'red. SD pp':>10}")
     print(head)
     print("-" * len(head))
     rows = [(lv.value, st) for lv, st in res.per_level.items()] + [("all", res.per_height)]
     for name, st in rows:
         red = st.get("reduction")
-        print(f"{name:<8}{st['ha'].n:>4}  {_cells(st, 'ha')}{_cells(st, 'hm')}{_cells(st, 'hp')}"
+        print(f"{name:<10}{st['ha'].n:>4}  {_cells(st, 'ha')}{_cells(st, 'hm')}{_cells(st, 'hp')}"
               f"  {fmt(red.rms_sd if red else None, 2):>10}")
     for g, st in res.by_grade.items():
-        print(f"{g:<8}{st['ha'].n:>4}  {_cells(st, 'ha')}{_cells(st, 'hm')}{_cells(st, 'hp')}"
+        print(f"{g:<10}{st['ha'].n:>4}  {_cells(st, 'ha')}{_cells(st, 'hm')}{_cells(st, 'hp')}"
               f"  {fmt(st['reduction'].rms_sd, 2):>10}")
     for s in res.skipped:
         print(f"skipped: {s}")
