@@ -392,7 +392,7 @@ class Reading:
         text, expected with ``other``). None clears both."""
         reason = DowngradeReason.parse(value)
         v = self.vertebra(Level.parse(level))
-        v.downgrade_text = (text or "").strip() or None if reason is not None else None
+        v.downgrade_text = ((text or "").strip() or None) if reason is not None else None
         self._set_qualitative(level, "downgrade_reason", reason)
 
     def _set_qualitative(self, level: Level | str, key: str, value: Any) -> None:
