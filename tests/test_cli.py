@@ -31,6 +31,7 @@ def assert_one_line_error(p, pattern):
 @pytest.fixture
 def pair(tmp_path):
     base = make_reading({"L1": (75.0, 100.0, 100.0)}, date=dt.date(2022, 3, 1))
+    base.set_confirmed("L1")  # a confirmed 2 -> reader's 3 is "worsened" whatever the numbers
     follow = make_reading({"L1": (75.0, 100.0, 100.0), "T12": (70.0, 100.0, 100.0),
                            "T8": (100.0, 100.0, 100.0)}, date=dt.date(2023, 3, 1))
     follow.set_reader_grade("L1", 3)
@@ -79,6 +80,7 @@ def test_compare_json(pair):
     out = json.loads(vfa("compare", b, f, "--json").stdout)
     ch = {c["level"]: c for c in out["changes"]}
     assert out["incident"] == ["T12"] and out["worsened"] == ["L1"] and out["improved"] == []
+    assert out["uncertain"] == []
     assert ch["T12"]["change"] == "incident" and ch["T12"]["max_loss_height"] == "ha"
     assert ch["T12"]["max_loss_pct"] == pytest.approx(30.0) and ch["T12"]["loss_mm"] == pytest.approx(6.0)
     assert ch["T12"]["fit_rule"] is True

@@ -390,3 +390,109 @@ def test_height_trend_leaves_out_a_film_it_cannot_scale():
     f = reading(date=dt.date(2021, 1, 1), spacing=Spacing.uncalibrated())
     t = height_trend([b, f], MethodSettings(loss_scaling="none"))
     assert len(t.visits) == 1 and "left out" in t.note
+
+
+# ------------------------------------------------------------------ clinical method v2 (§4, §6)
+KID = dict(birth=dt.date(2012, 6, 1))
+
+
+@pytest.mark.parametrize("ha0, ha1, expected", [
+    (80.1, 79.9, Change.UNCERTAIN),    # 19.9 % -> 20.1 %: 0.2 points
+    (83.0, 78.1, Change.UNCERTAIN),    # 17.0 -> 21.9: 4.9 points, below 5.0
+    (83.0, 78.0, Change.INCIDENT),     # 17.0 -> 22.0: exactly 5.0 points is a change
+    (79.9, 80.1, Change.UNCERTAIN),    # 20.1 -> 19.9: an "improvement" of 0.2 points
+    (74.0, 70.0, Change.UNCERTAIN),    # grade 2 -> 2 ... 26.0 -> 30.0: unchanged grade below
+])
+def test_uncertain_when_unconfirmed_and_small(ha0, ha1, expected):
+    b = reading({"T9": (ha0, 100, 100)}, date=dt.date(2022, 1, 1))
+    f = reading({"T9": (ha1, 100, 100)}, date=dt.date(2022, 7, 1))
+    c = compare(b, f)
+    ch = change_at(c, "T9")
+    if (ha0, ha1) == (74.0, 70.0):
+        assert ch.change is Change.UNCHANGED   # the same grade is never "uncertain"
+        return
+    assert ch.change is expected
+    if expected is Change.UNCERTAIN:
+        assert c.uncertain == [Level.T9] and c.incident == [] and c.improved == []
+        assert ch.tentative_change in (Change.INCIDENT, Change.IMPROVED)
+        assert c.to_dict()["uncertain"] == ["T9"]
+        assert not ch.highlighted
+
+
+def test_two_confirmed_grades_always_give_the_table_change():
+    b = reading({"T9": (80.1, 100, 100)}, date=dt.date(2022, 1, 1))
+    f = reading({"T9": (79.9, 100, 100)}, date=dt.date(2022, 7, 1))
+    b.set_confirmed("T9")
+    assert change_at(compare(b, f), "T9").change is Change.UNCERTAIN   # follow-up unconfirmed
+    f.set_confirmed("T9")
+    c = compare(b, f)
+    assert change_at(c, "T9").change is Change.INCIDENT and c.incident == [Level.T9]
+    assert change_at(c, "T9").baseline_confirmed and change_at(c, "T9").followup_confirmed
+
+
+def test_min_change_is_a_setting():
+    b = reading({"T9": (83.0, 100, 100)}, date=dt.date(2022, 1, 1))
+    f = reading({"T9": (78.0, 100, 100)}, date=dt.date(2022, 7, 1))
+    assert change_at(compare(b, f, MethodSettings(min_change_pct=6.0)), "T9").change is Change.UNCERTAIN
+    assert change_at(compare(b, f, MethodSettings(min_change_pct=0.0)), "T9").change is Change.INCIDENT
+
+
+def test_complete_reshaping_in_a_child_with_its_gain():
+    b = reading({"L1": (100, 70, 100)}, date=dt.date(2022, 1, 1), **KID)   # biconcave 30 %
+    f = reading({"L1": (100, 90, 100)}, date=dt.date(2023, 1, 1), **KID)   # 10 %: grade 0
+    c = compare(b, f)
+    ch = change_at(c, "L1")
+    assert ch.change is Change.IMPROVED and ch.reshaping == "complete"
+    assert ch.ratio_change_pp == {"wedge": 0.0, "biconcave": 20.0, "crush": 0.0}
+    assert ch.percent_change == -20.0
+    assert ch.reshaping_text() == "L1 reshaped completely: biconcave ratio +20 points"
+    d = c.to_dict()
+    assert d["reshaped"] == ["L1"] and d["changes"][Level.L1.index]["reshaping"] == "complete"
+
+
+def test_partial_reshaping_keeps_a_grade_but_reports_the_gain():
+    b = reading({"L1": (100, 55, 100)}, date=dt.date(2022, 1, 1), **KID)   # 45 %: grade 3
+    f = reading({"L1": (100, 70, 100)}, date=dt.date(2023, 1, 1), **KID)   # 30 %: grade 2
+    ch = change_at(compare(b, f), "L1")
+    assert ch.change is Change.IMPROVED and ch.reshaping == "partial"
+    assert ch.reshaping_text() == "L1 reshaped partially: biconcave ratio +15 points"
+    # the same grade with a real gain is partial reshaping too
+    b2 = reading({"L1": (100, 62, 100)}, date=dt.date(2022, 1, 1), **KID)  # 38 %: grade 2
+    f2 = reading({"L1": (100, 70, 100)}, date=dt.date(2023, 1, 1), **KID)  # 30 %: still 2
+    ch = change_at(compare(b2, f2), "L1")
+    assert ch.change is Change.UNCHANGED and ch.reshaping == "partial"
+    assert change_at(compare(f2, b2), "L1").reshaping is None    # a loss is never reshaping
+    ch2 = change_at(compare(reading({"L1": (100, 70, 100)}, date=dt.date(2022, 1, 1), **KID),
+                            reading({"L1": (100, 74, 100)}, date=dt.date(2023, 1, 1), **KID)), "L1")
+    assert ch2.change is Change.UNCHANGED and ch2.reshaping is None  # 4 points: below 5
+
+
+def test_no_reshaping_in_adults_or_when_age_unknown():
+    for birth in (ADULT_BIRTH, None):
+        b = reading({"L1": (100, 70, 100)}, date=dt.date(2022, 1, 1), birth=birth)
+        f = reading({"L1": (100, 90, 100)}, date=dt.date(2023, 1, 1), birth=birth)
+        c = compare(b, f)
+        assert change_at(c, "L1").reshaping is None
+        assert change_at(c, "L1").ratio_change_pp["biconcave"] == 20.0   # the number is there
+    assert c.paediatric is None and c.to_dict()["paediatric"] is None
+
+
+def test_sdi_over_common_levels_does_not_fall_when_a_level_is_unreadable():
+    b = reading({"T12": (70, 100, 100)}, date=dt.date(2022, 1, 1))
+    f = reading({"T12": (70, 100, 100)}, date=dt.date(2023, 1, 1))
+    f.set_status("T12", "not_evaluable", "not visible")
+    c = compare(b, f)
+    assert (c.baseline.sdi, c.followup.sdi) == (2, 0)          # per-visit SDI falls
+    assert (c.sdi_baseline_common, c.sdi_followup_common) == (0, 0)
+    assert c.followup.not_evaluable == 1
+    d = c.to_dict()
+    assert d["sdi_baseline_common"] == 0 and d["sdi_followup_common"] == 0
+    assert d["common_levels"] == 12
+
+
+def test_ratio_change_crush_none_when_not_assessable():
+    levels = [Level.T8]
+    b = reading({"T8": (60, 60, 60)}, date=dt.date(2022, 1, 1), levels=levels)
+    f = reading({"T8": (60, 60, 60)}, date=dt.date(2023, 1, 1), levels=levels)
+    assert change_at(compare(b, f), "T8").ratio_change_pp == {"wedge": 0.0, "biconcave": 0.0,
+                                                              "crush": None}

@@ -137,6 +137,8 @@ def test_no_neighbour_means_crush_undefined():
     r.set_points("T8", body(60, 60, 60, bottom=300))
     x = res(r, "T8")
     assert x.hp_ref is None and x.crush is None
+    assert not x.crush_assessable and x.crush_reason == "no reference level"
+    assert x.to_dict()["crush_assessable"] is False and x.to_dict()["crush"] is None
     assert T.CRUSH not in x.percents
     assert x.percent == 0.0 and x.suggested_grade == 0 and x.suggested_type is None
 
@@ -155,10 +157,13 @@ def test_not_evaluable_neighbour_excluded():
                      default=(70.0, 70.0, 70.0))
     r.set_status("T9", "not_evaluable", "rotated/oblique")
     x = res(r, "T8")
-    assert x.hp_ref == pytest.approx(70.0)
-    r.set_status("T7", "not_evaluable", "not visible")
+    assert x.hp_ref == pytest.approx(70.0)     # T7 above, T10 (two below) under T9
+    for lv in ("T6", "T7", "T10"):
+        r.set_status(lv, "not_evaluable", "not visible")
     x = res(r, "T8")
     assert x.hp_ref is None and x.crush is None
+    assert x.crush_assessable is False and x.crush_reason == "no reference level"
+    assert T.CRUSH not in x.percents           # never a confident 0 %
 
 
 @pytest.mark.parametrize("neighbour, included", [
@@ -170,24 +175,57 @@ def test_not_evaluable_neighbour_excluded():
     ((50.0, 100.0, 100.0), False),    # severe wedge
 ])
 def test_deformed_neighbour_excluded(neighbour, included):
-    r = reading_with({"T7": (70.0, 70.0, 70.0), "T8": (60.0, 60.0, 60.0), "T9": neighbour},
+    r = reading_with({"T8": (60.0, 60.0, 60.0), "T9": neighbour}, default=(110.0, 110.0, 110.0),
                      levels=LEVELS[:6])  # T4..T9
     x = res(r, "T8")
-    expected = (70.0 + 100.0) / 2 if included else 70.0
+    expected = (110.0 + 100.0) / 2 if included else 110.0
     assert x.hp_ref == pytest.approx(expected)
 
 
-def test_neighbour_crush_does_not_exclude_it():
-    # T9 is crushed relative to its own neighbours but has normal wedge/biconcave: it counts
+def test_crushed_neighbour_is_skipped_for_the_next_level():
+    # T9 is 50 % short against the median of T7..T10: not a reference level, so T8 looks
+    # past it to T10 (two levels below)
     r = reading_with({"T8": (100.0, 100.0, 100.0), "T9": (50.0, 50.0, 50.0),
                       "T10": (100.0, 100.0, 100.0)}, levels=LEVELS[:7])
-    assert res(r, "T9").suggested_type is T.CRUSH
-    assert res(r, "T8").hp_ref == pytest.approx((100.0 + 50.0) / 2)
+    assert res(r, "T9").suggested_type is T.CRUSH and res(r, "T9").suggested_grade == 3
+    assert res(r, "T9").reference is False
+    assert res(r, "T8").hp_ref == pytest.approx(100.0)
+
+
+def test_adjacent_crushed_vertebrae_do_not_hide_each_other():
+    # domain.md §2: T11 and T12 both uniformly 30 % short, T9, T10, L1, L2 normal
+    r = reading_with({"T11": (70.0, 70.0, 70.0), "T12": (70.0, 70.0, 70.0)})
+    for lv in ("T11", "T12"):
+        x = res(r, lv)
+        assert x.hp_ref == pytest.approx(100.0)   # from T10 and L1
+        assert x.crush == pytest.approx(0.7) and x.crush_assessable
+        assert x.percent == 30.0 and x.suggested_grade == 2 and x.suggested_type is T.CRUSH
+    s = summarize(r)
+    assert s.sdi == 4 and s.fractured == 2
+
+
+def test_reader_graded_neighbour_is_not_a_reference():
+    # T9 looks normal, but the reader graded it 2 (e.g. a fracture the points miss): T8 must
+    # not measure itself against it; a borderline 0.5 stays a reference level
+    r = reading_with({"T8": (80.0, 80.0, 80.0), "T9": (100.0, 100.0, 100.0),
+                      "T10": (90.0, 90.0, 90.0)}, default=(90.0, 90.0, 90.0))
+    assert res(r, "T8").hp_ref == pytest.approx((90.0 + 100.0) / 2)
+    r.set_reader_grade("T9", 2)
+    assert res(r, "T9").reference is False
+    assert res(r, "T8").hp_ref == pytest.approx(90.0)  # T7 above, T10 below
+    r.set_reader_grade("T9", 0.5)
+    assert res(r, "T8").hp_ref == pytest.approx((90.0 + 100.0) / 2)
+
+
+def test_median_hp_limit_is_a_setting():
+    r = reading_with({"T11": (70.0, 70.0, 70.0), "T12": (70.0, 70.0, 70.0)})
+    loose = MethodSettings(reference_hp_deficit_pct=35.0)  # 30 % short still counts
+    assert res(r, "T11", loose).hp_ref == pytest.approx((100.0 + 70.0) / 2)
 
 
 def test_neighbour_threshold_is_a_setting():
-    r = reading_with({"T7": (70.0, 70.0, 70.0), "T8": (60.0, 60.0, 60.0),
-                      "T9": (85.0, 100.0, 100.0)}, levels=LEVELS[:6])
+    r = reading_with({"T8": (60.0, 60.0, 60.0), "T9": (85.0, 100.0, 100.0)},
+                     default=(70.0, 70.0, 70.0), levels=LEVELS[:6])
     assert res(r, "T8").hp_ref == pytest.approx(85.0)   # 15 % < 20 %: both neighbours
     strict = MethodSettings(neighbour_max_reduction_pct=15.0)
     assert res(r, "T8", strict).hp_ref == pytest.approx(70.0)
@@ -203,11 +241,16 @@ def test_t4_and_l4_have_one_neighbour():
     assert l4.crush == pytest.approx(60.0 / 95.0)
 
 
-def test_non_adjacent_levels_are_not_neighbours():
+def test_reference_levels_within_two_levels_only():
     r = Reading(patient_id="P")
     r.set_points("T8", body(60, 60, 60, bottom=300))
     r.set_points("T10", body(100, 100, 100, bottom=600))
-    assert res(r, "T8").hp_ref is None
+    assert res(r, "T8").hp_ref == pytest.approx(100.0)   # two below: used
+    r.remove_vertebra("T10")
+    r.set_points("T11", body(100, 100, 100, bottom=750))
+    x = res(r, "T8")
+    assert x.hp_ref is None and not x.crush_assessable   # three below: too far
+    assert x.crush_reason == "no reference level"
 
 
 # ------------------------------------------------------------------ results per level
@@ -245,6 +288,65 @@ def test_summary_paediatric_flag_and_settings():
     r.birth_date, r.study_date = dt.date(2010, 5, 1), dt.date(2024, 5, 1)
     d = summarize(r).to_dict()
     assert d["paediatric"] is True and d["suggestion_advisory"] is True
-    assert d["settings"]["method_version"] == "vfa-six-point/1"
+    assert d["settings"]["method_version"] == "vfa-six-point/2"
     r.birth_date = None
     assert summarize(r).paediatric is None
+
+
+# ------------------------------------------------------------------ thresholds, confirmation
+def test_grade_thresholds_are_a_setting():
+    r = reading_with({"T8": (78.0, 100.0, 100.0)})   # wedge 22.0 %
+    assert res(r, "T8").suggested_grade == 1
+    s = MethodSettings(grade_thresholds_pct=(15.0, 22.0, 30.0))
+    assert res(r, "T8", s).suggested_grade == 2       # the bound belongs to the higher grade
+    assert s.to_dict()["grade_thresholds_pct"] == [15.0, 22.0, 30.0]
+    assert MethodSettings.from_dict({"grade_thresholds_pct": [15, 22, 30]}) == s
+
+
+@pytest.mark.parametrize("bad", [[25.0, 20.0, 40.0], [20.0, 25.0], [20, 25, 100], [0, 25, 40],
+                                 [20, 20, 40], "20,25,40", [20, True, 40]])
+def test_grade_thresholds_must_ascend(bad):
+    with pytest.raises(ValueError, match="grade_thresholds_pct"):
+        MethodSettings.from_dict({"grade_thresholds_pct": bad})
+
+
+def test_confirmation_of_suggested_and_reader_grades():
+    r = reading_with({"T8": (70.0, 100.0, 100.0)})
+    x = res(r, "T8")
+    assert x.grade == 2 and not x.confirmed and x.unconfirmed and x.grade_text() == "2?"
+    r.set_confirmed("T8")
+    x = res(r, "T8")
+    assert x.confirmed and x.grade_text() == "2" and x.to_dict()["confirmed"] is True
+    # moving a point withdraws the confirmation of a suggestion
+    r.set_point("T8", "superior_anterior", (100.0, 150.0 + 4 * 150.0 - 72.0))
+    assert not res(r, "T8").confirmed
+    # giving a reader grade confirms; clearing it leaves the suggestion unconfirmed
+    r.set_reader_grade("T9", 1)
+    assert res(r, "T9").confirmed and res(r, "T9").grade == 1
+    r.set_reader_grade("T9", None)
+    assert not res(r, "T9").confirmed
+    # unannotated levels are never "confirmed"
+    assert not res(Reading(patient_id="P"), "T8").confirmed
+
+
+def test_confirm_all_graded_levels():
+    r = reading_with({"T8": (70.0, 100.0, 100.0)}, levels=LEVELS[:8])
+    s = summarize(r)
+    assert len(s.unconfirmed) == 8 and s.to_dict()["unconfirmed"][0] == "T4"
+    done = r.confirm_graded()
+    assert len(done) == 8
+    assert summarize(r).unconfirmed == []
+    assert r.confirm_graded() == []
+
+
+def test_pending_proposal_keeps_the_level_unconfirmed():
+    from vfa.autoplace.proposal import Proposal
+    r = reading_with({}, levels=LEVELS[:6])
+    r.set_reader_grade("T8", 0)
+    assert res(r, "T8").confirmed
+    x, y = r.get("T8").points[S.SUPERIOR_ANTERIOR]
+    r.propose("T8", {"superior_anterior": Proposal(x, y - 1.0, 0.8, "refine")}, replace_placed=True)
+    assert res(r, "T8").grade == 0 and not res(r, "T8").confirmed
+    assert "T8" not in [lv.value for lv in r.confirm_graded()]
+    r.accept_proposal("T8")
+    assert res(r, "T8").confirmed

@@ -101,8 +101,8 @@ def test_crush_reduces_posterior_height_against_neighbours(fractured):
     _, film = fractured
     res = {r.level: r for r in summarize(reference_reading(film)).results}
     t12 = res[Level.T12]
-    # L1 (biconcave 25 %) does not qualify as a neighbour: Hp_ref is T11's Hp alone
-    assert t12.hp_ref == pytest.approx(res[Level.T11].heights.hp)
+    # L1 (biconcave 25 %) is not a reference level: Hp_ref is T11 with L2 (two below)
+    assert t12.hp_ref == pytest.approx((res[Level.T11].heights.hp + res[Level.L2].heights.hp) / 2)
     assert t12.crush == pytest.approx(0.65, abs=1e-9)
     assert t12.wedge > 0.85 and t12.biconcave > 0.8
 

@@ -83,7 +83,7 @@ def test_round_trip_through_a_real_file(tmp_path):
     assert raw["pixel_spacing_mm"] == [0.15, 0.14]
     assert raw["spacing_source"] == "pixel_spacing"
     assert raw["spacing_detail"] == "calibration type GEOMETRY"
-    assert raw["settings"]["method_version"] == "vfa-six-point/1"
+    assert raw["settings"]["method_version"] == "vfa-six-point/2"
     assert [v["level"] for v in raw["vertebrae"]] == ["T12", "L1", "L3", "L4"]
 
 
@@ -173,7 +173,7 @@ def test_evaluable_vertebra_with_null_points_written_as_null():
     r.set_reader_grade("L2", 1)
     v = r.to_dict()["vertebrae"][0]
     assert v == {"level": "L2", "status": "evaluable", "reason": None, "points": None,
-                 "reader_grade": 1, "reader_type": None, "note": None}
+                 "reader_grade": 1, "reader_type": None, "note": None, "confirmed": True}
 
 
 # ------------------------------------------------------------------ validation
@@ -456,7 +456,7 @@ def test_iteration_in_level_order():
 
 
 def test_settings_round_trip_and_unknown_settings_ignored():
-    d = minimal(settings={"fit_loss_pct": 25, "method_version": "vfa-six-point/1", "future": 1})
+    d = minimal(settings={"fit_loss_pct": 25, "method_version": "vfa-six-point/2", "future": 1})
     r = Reading.from_dict(d)
     assert r.settings.fit_loss_pct == 25 and r.settings.fit_loss_mm == 4.0
     assert r.to_dict()["settings"]["fit_loss_pct"] == 25

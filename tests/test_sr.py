@@ -96,6 +96,7 @@ def rich_reading(spacing: Spacing | None = None, date: dt.date = dt.date(2024, 1
     r.remove_vertebra("L4")
     r.set_point("L4", "superior_anterior", (101.123456, 1610.987654))  # partial vertebra
     r.set_point("T6", "inferior_middle", (160.0004, 50.0 + 2 * 130.0 + 100.0 + 0.3331))
+    r.set_confirmed("L1")   # a confirmed suggestion (T12, T5, L3: reader grades confirm)
     return r
 
 
@@ -127,6 +128,7 @@ def assert_same_reading(a: Reading, b: Reading) -> None:
         assert type(va.reader_grade) is type(vb.reader_grade), va.level
         assert va.reader_type is vb.reader_type, va.level
         assert va.note == vb.note, va.level
+        assert va.confirmed == vb.confirmed, va.level
         assert set(va.points) == set(vb.points), va.level
         for s, p in va.points.items():
             q = vb.points[s]
@@ -408,3 +410,15 @@ def test_cli_errors_are_one_line(tmp_path):
     one_line_error(vfa("import-sr", film, "-o", tmp_path / "b.json"), "not a structured report")
     one_line_error(vfa("import-sr", rj, "-o", tmp_path / "b.json"), "not a DICOM file")
     assert not (tmp_path / "o.dcm").exists() and not (tmp_path / "b.json").exists()
+
+
+def test_confirmed_flag_and_settings_travel_in_the_sr(tmp_path):
+    r, film = _film_and_reading(tmp_path)
+    r.settings = r.settings.with_(grade_thresholds_pct=(18.0, 25.0, 40.0), min_change_pct=4.0)
+    ds = pydicom.dcmread(sr.export_sr(r, tmp_path / "out.dcm", image=film))
+    c = _codes(ds)
+    assert ("99VFA", "SQ-CONFIRMED") in c and ("SCT", "373066001") in c and ("SCT", "373067005") in c
+    back = sr.import_sr(tmp_path / "out.dcm")
+    assert back.get("L1").confirmed and back.get("T12").confirmed and not back.get("L2").confirmed
+    assert back.settings.grade_thresholds_pct == (18.0, 25.0, 40.0)
+    assert back.settings.min_change_pct == 4.0

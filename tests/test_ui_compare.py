@@ -84,8 +84,10 @@ def test_compare_two_visits(window, visits, qtbot):
     assert [s for _d, s in cv.plot.sdi] == [0, 2]
     assert cv.plot.level == "T4" and len(cv.plot.heights) == 2
     # live: grading the open film updates the comparison
+    # (same points, baseline suggestion unconfirmed: a grade change with no measured change
+    # is "uncertain" until the reader confirms the baseline, docs/clinical-method.md)
     w.doc.set_grade(Level.T6, 1)
-    assert cv.table.item(Level.T6.index, 3).text() == "incident"
+    assert cv.table.item(Level.T6.index, 3).text() == "uncertain"
     # back to reading
     cv.back.click()
     assert w.stack.currentIndex() == 0 and w.table_dock.isVisible()

@@ -127,15 +127,62 @@ def _two_positive(value: Any) -> tuple[float, float] | None:
     return a, b
 
 
+#: A spacing value is usable when both numbers are finite and within this range (mm),
+#: domain.md §5; anything else is refused to the next rule with a warning.
+SPACING_RANGE_MM = (0.02, 2.0)
+
+_TAGS = {"PixelSpacing": "Pixel Spacing (0028,0030)",
+         "ImagerPixelSpacing": "Imager Pixel Spacing (0018,1164)"}
+
+
+def _raw_text(value: Any) -> str:
+    if isinstance(value, (str, bytes)):
+        return value.decode("latin-1", "replace") if isinstance(value, bytes) else value
+    try:
+        return "\\".join(str(x) for x in value)
+    except TypeError:
+        return str(value)
+
+
+def _usable_spacing(ds: Any, keyword: str, warnings: list[str] | None) -> tuple[float, float] | None:
+    """Two finite numbers within :data:`SPACING_RANGE_MM` from ``keyword``, else None; a
+    value that is present but unusable is reported in ``warnings`` (tag and value)."""
+    try:
+        value = ds.get(keyword)
+    except Exception:  # noqa: BLE001 - a broken element is as good as absent, but say so
+        value = "unreadable"
+    if value is None or (isinstance(value, (str, bytes)) and not value.strip()):
+        return None
+    lo, hi = SPACING_RANGE_MM
+    pair = None
+    try:
+        seq: Sequence[Any] = (list(value) if not isinstance(value, (str, bytes))
+                              else _raw_text(value).split("\\"))
+        if len(seq) == 2:
+            pair = float(seq[0]), float(seq[1])
+    except (TypeError, ValueError):
+        pair = None
+    if pair is not None and all(math.isfinite(x) and lo <= x <= hi for x in pair):
+        return pair
+    if warnings is not None:
+        warnings.append(f"{_TAGS[keyword]} is '{_raw_text(value)}': not usable (two finite numbers "
+                        f"between {lo:g} and {hi:g} mm are needed); it was refused and the next "
+                        "calibration rule applied")
+    return None
+
+
 def _aspect(ds: Any) -> tuple[float, float]:
     par = _two_positive(ds.get("PixelAspectRatio"))
     return par if par else (1.0, 1.0)
 
 
-def spacing_from_dataset(ds: Any) -> Spacing:
-    """Apply domain.md §5 to a pydicom dataset (or any mapping-like with ``.get``)."""
-    ps = _two_positive(ds.get("PixelSpacing"))
-    ips = _two_positive(ds.get("ImagerPixelSpacing"))
+def spacing_from_dataset(ds: Any, warnings: list[str] | None = None) -> Spacing:
+    """Apply domain.md §5 to a pydicom dataset (or any mapping-like with ``.get``).
+
+    A spacing that is present but unusable (``0\\0``, negative, ``1e300``, one number) is
+    skipped to the next rule; the refusal is appended to ``warnings`` when given."""
+    ps = _usable_spacing(ds, "PixelSpacing", warnings)
+    ips = _usable_spacing(ds, "ImagerPixelSpacing", warnings)
     if ps is not None:
         same = ips is not None and all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(ps, ips))
         if ips is not None and not same:

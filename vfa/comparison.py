@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .grading import round_percent, sdi
 from .levels import Grade, Level
 from .morphometry import LevelResult, ReadingSummary, summarize
 from .settings import MethodSettings
@@ -26,6 +27,9 @@ class Change(str, enum.Enum):
     IMPROVED = "improved"
     UNCHANGED = "unchanged"
     NOT_COMPARABLE = "not_comparable"
+    #: A grade change behind which the measurement moved less than ``min_change_pct`` while
+    #: at least one of the two grades is unconfirmed: the reader decides (domain.md §4).
+    UNCERTAIN = "uncertain"
 
     def __str__(self) -> str:
         return self.value
@@ -64,10 +68,34 @@ class LevelChange:
     loss_mm: float | None = None     # loss of the max-% height in mm (both films calibrated)
     fit_rule: bool | None = None     # None = not applicable
     fit_note: str | None = None
+    #: Paediatric reshaping of a baseline fracture: "complete" | "partial" | None.
+    reshaping: str | None = None
+    #: Follow-up minus baseline ratio, times 100 (percentage points), per ratio; crush None
+    #: when it is not assessable at either visit. None when the level was not measured twice.
+    ratio_change_pp: dict[str, float | None] | None = None
+    #: Change of the level's reduction (percent of domain.md §3), follow-up minus baseline.
+    percent_change: float | None = None
+    #: The table's change behind an ``uncertain`` call (what it would be if confirmed).
+    tentative_change: Change | None = None
+    baseline_confirmed: bool = True
+    followup_confirmed: bool = True
 
     @property
     def highlighted(self) -> bool:
         return self.change in (Change.INCIDENT, Change.WORSENED)
+
+    def reshaping_text(self) -> str | None:
+        """"L1 reshaped completely: biconcave ratio +14 points" — the words a clinician reads."""
+        if self.reshaping is None:
+            return None
+        how = "completely" if self.reshaping == "complete" else "partially"
+        text = f"{self.level.value} reshaped {how}"
+        gains = self.ratio_change_pp or {}
+        best = max(((k, v) for k, v in gains.items() if v is not None),
+                   key=lambda kv: kv[1], default=None)
+        if best is not None and best[1] > 0:
+            text += f": {best[0]} ratio {best[1]:+.0f} points"
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +108,12 @@ class LevelChange:
             "loss_mm": round(self.loss_mm, 3) if self.loss_mm is not None else None,
             "fit_rule": self.fit_rule,
             "fit_note": self.fit_note,
+            "reshaping": self.reshaping,
+            "ratio_change_pp": self.ratio_change_pp,
+            "percent_change": self.percent_change,
+            "tentative_change": self.tentative_change.value if self.tentative_change else None,
+            "baseline_confirmed": self.baseline_confirmed,
+            "followup_confirmed": self.followup_confirmed,
             "losses": {h.height: {"loss": h.loss, "loss_pct": h.loss_pct} for h in self.losses},
         }
 
@@ -121,19 +155,60 @@ class Comparison:
     def improved(self) -> list[Level]:
         return self.levels_with(Change.IMPROVED)
 
+    @property
+    def uncertain(self) -> list[Level]:
+        return self.levels_with(Change.UNCERTAIN)
+
+    @property
+    def reshaped(self) -> list[Level]:
+        return [c.level for c in self.changes if c.reshaping is not None]
+
+    @property
+    def common_levels(self) -> list[Level]:
+        """Levels graded and evaluable at both visits."""
+        return [c.level for c in self.changes if c.change is not Change.NOT_COMPARABLE]
+
+    @property
+    def sdi_baseline_common(self) -> int:
+        """Baseline SDI over the levels evaluable at both visits (domain.md §4)."""
+        return sdi(c.baseline_grade for c in self.changes if c.change is not Change.NOT_COMPARABLE)
+
+    @property
+    def sdi_followup_common(self) -> int:
+        """Follow-up SDI over the levels evaluable at both visits: a level that could not be
+        read at follow-up does not make it fall."""
+        return sdi(c.followup_grade for c in self.changes if c.change is not Change.NOT_COMPARABLE)
+
+    @property
+    def paediatric(self) -> bool | None:
+        """True when either visit is paediatric; None when the age is unknown at both."""
+        p = (self.baseline.paediatric, self.followup.paediatric)
+        if True in p:
+            return True
+        return None if p == (None, None) else False
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "changes": [c.to_dict() for c in self.changes],
             "incident": [l.value for l in self.incident],
             "worsened": [l.value for l in self.worsened],
             "improved": [l.value for l in self.improved],
+            "uncertain": [l.value for l in self.uncertain],
+            "reshaped": [l.value for l in self.reshaped],
             "sdi_baseline": self.baseline.sdi,
             "sdi_followup": self.followup.sdi,
+            "sdi_baseline_common": self.sdi_baseline_common,
+            "sdi_followup_common": self.sdi_followup_common,
+            "common_levels": len(self.common_levels),
+            "unconfirmed_baseline": [l.value for l in self.baseline.unconfirmed],
+            "unconfirmed_followup": [l.value for l in self.followup.unconfirmed],
             "not_evaluable_baseline": self.baseline.not_evaluable,
             "not_evaluable_followup": self.followup.not_evaluable,
             "mm_rule_applicable": self.mm_rule_applicable,
             "mm_rule_note": self.mm_rule_note,
-            "paediatric": bool(self.followup.paediatric or self.baseline.paediatric),
+            "paediatric": self.paediatric,
+            "age_years_baseline": self.baseline.to_dict()["age_years"],
+            "age_years_followup": self.followup.to_dict()["age_years"],
             "height_scale": self.height_scale.to_dict() if self.height_scale else None,
             "settings": self.settings.to_dict(),
         }
@@ -204,9 +279,36 @@ def compare(baseline: "Reading", followup: "Reading",
                      "height loss cannot be computed")
         else:
             fnote = None
+        pchange = ratio_pp = reshaping = tentative = None
+        if ch is not Change.NOT_COMPARABLE:
+            if r0.percent is not None and r1.percent is not None:
+                pchange = round_percent(r1.percent - r0.percent) + 0.0  # no -0.0
+            ratio_pp = _ratio_change_pp(r0, r1)
+            if (ch in (Change.INCIDENT, Change.WORSENED, Change.IMPROVED)
+                    and not (r0.confirmed and r1.confirmed) and pchange is not None
+                    and abs(pchange) < settings.min_change_pct):
+                ch, tentative = Change.UNCERTAIN, ch
+            a = settings.compare_borderline_as if g0 == 0.5 else g0
+            b = settings.compare_borderline_as if g1 == 0.5 else g1
+            if (paed and a is not None and a >= 1 and pchange is not None
+                    and -pchange >= settings.min_change_pct):
+                reshaping = "complete" if b == 0 else "partial"
         changes.append(LevelChange(r0.level, g0, g1, ch, tuple(losses), max_loss, loss_mm, fit,
-                                   fnote))
+                                   fnote, reshaping, ratio_pp, pchange, tentative,
+                                   r0.confirmed, r1.confirmed))
     return Comparison(tuple(changes), s0, s1, mm_ok, note, settings, scale)
+
+
+def _ratio_change_pp(r0: LevelResult, r1: LevelResult) -> dict[str, float | None] | None:
+    """Follow-up minus baseline, times 100, for wedge, biconcave and crush (one decimal)."""
+    if r0.wedge is None or r1.wedge is None or r0.biconcave is None or r1.biconcave is None:
+        return None
+
+    def pp(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else round_percent((b - a) * 100.0) + 0.0  # no -0.0
+
+    return {"wedge": pp(r0.wedge, r1.wedge), "biconcave": pp(r0.biconcave, r1.biconcave),
+            "crush": pp(r0.crush, r1.crush)}
 
 
 def _reference_scale(s0: ReadingSummary, s1: ReadingSummary, settings: MethodSettings,
@@ -276,6 +378,33 @@ def height_trend(readings: list["Reading"], settings: MethodSettings | None = No
             hs = {lv: Heights(h.ha * k, h.hm * k, h.hp * k) for lv, h in hs.items()}
         visits.append(TrendVisit(r.study_date, hs, k))
     return HeightTrend(tuple(visits), base.spacing.unit, "; ".join(notes) or None)
+
+
+@dataclass(frozen=True)
+class RatioVisit:
+    """One visit of a ratio trend: wedge, biconcave and crush per measured level."""
+
+    study_date: Any
+    ratios: dict[Level, dict[str, float | None]]   # {"wedge", "biconcave", "crush"}
+    sdi: int
+
+
+RATIO_NAMES: tuple[str, ...] = ("wedge", "biconcave", "crush")
+
+
+def ratio_trend(readings: list["Reading"], settings: MethodSettings | None = None) -> list[RatioVisit]:
+    """Ratios of every measured evaluable level per dated visit, oldest first.
+
+    Ratios are unit-free: no rescaling between films, and a child's growth does not show as
+    height loss (docs/clinical-method.md, "Trends"). Crush is None where not assessable."""
+    ordered = sorted((r for r in readings if r.study_date is not None), key=lambda r: r.study_date)
+    out = []
+    for r in ordered:
+        s = summarize(r, settings)
+        ratios = {x.level: {"wedge": x.wedge, "biconcave": x.biconcave, "crush": x.crush}
+                  for x in s.results if x.evaluable and x.wedge is not None}
+        out.append(RatioVisit(r.study_date, ratios, s.sdi))
+    return out
 
 
 def sdi_series(readings: list["Reading"], settings: MethodSettings | None = None) -> list[tuple[Any, int, int]]:

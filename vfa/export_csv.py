@@ -40,6 +40,9 @@ LEVEL_COLUMNS = [
     *QUALITATIVE_KEYS,
     "baseline_date", "baseline_grade", "change", "max_loss_pct", "max_loss_height", "loss_mm",
     "fit_rule", "sdi", "spacing_source", "paediatric", "method_version",
+    # clinical method v2 (docs/clinical-method.md)
+    "confirmed", "crush_assessable", "crush_reason", "age_years", "reshaping",
+    "wedge_change_pp", "biconcave_change_pp", "crush_change_pp", "tentative_change",
 ]
 
 #: Sagittal angles per visit (vfa/angles.py): degrees, and the end levels used.
@@ -51,6 +54,10 @@ SUMMARY_COLUMNS = [
     "fractured", "fractured_levels", "not_evaluable", "not_evaluable_levels", "graded",
     "baseline_date", "incident", "incident_levels", "worsened", "worsened_levels",
     "spacing_source", "unit", "paediatric", "method_version",
+    # clinical method v2 (docs/clinical-method.md)
+    "age_years", "unconfirmed", "unconfirmed_levels", "improved", "improved_levels",
+    "uncertain", "uncertain_levels", "reshaped_levels", "sdi_baseline_common",
+    "sdi_followup_common",
     *ANGLE_COLUMNS,
 ]
 
@@ -194,6 +201,10 @@ def level_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
                 "final_grade": _grade(res.grade), "final_type": res.type,
                 "sdi": s.sdi, "spacing_source": r.spacing.source.value,
                 "paediatric": s.paediatric, "method_version": METHOD_VERSION,
+                "confirmed": res.confirmed if res.graded else None,
+                "crush_assessable": res.crush_assessable if res.heights is not None else None,
+                "crush_reason": res.crush_reason if res.heights is not None else None,
+                "age_years": s.age_years,
             })
             for key in QUALITATIVE_KEYS:
                 row[key] = getattr(vert, key, None) if vert is not None else None
@@ -206,7 +217,11 @@ def level_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
                     "max_loss_pct": ch.max_loss.loss_pct if ch.max_loss else None,
                     "max_loss_height": ch.max_loss.height if ch.max_loss else None,
                     "loss_mm": ch.loss_mm, "fit_rule": ch.fit_rule,
+                    "reshaping": ch.reshaping,
+                    "tentative_change": ch.tentative_change.value if ch.tentative_change else None,
                 })
+                for k, val in (ch.ratio_change_pp or {}).items():
+                    row[f"{k}_change_pp"] = val
             rows.append({k: _cell(row.get(k)) for k in LEVEL_COLUMNS})
     return rows
 
@@ -224,6 +239,8 @@ def summary_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
             "not_evaluable": s.not_evaluable, "not_evaluable_levels": ";".join(ne),
             "graded": s.graded, "spacing_source": r.spacing.source.value, "unit": s.unit,
             "paediatric": s.paediatric, "method_version": METHOD_VERSION,
+            "age_years": s.age_years, "unconfirmed": len(s.unconfirmed),
+            "unconfirmed_levels": ";".join(lv.value for lv in s.unconfirmed),
         }
         for name, a in angles_dict(r).items():
             for k in ("cobb_deg", "centroid_deg", "levels"):
@@ -234,6 +251,11 @@ def summary_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
                 "baseline_date": v.baseline.study_date,
                 "incident": len(c.incident), "incident_levels": ";".join(map(str, c.incident)),
                 "worsened": len(c.worsened), "worsened_levels": ";".join(map(str, c.worsened)),
+                "improved": len(c.improved), "improved_levels": ";".join(map(str, c.improved)),
+                "uncertain": len(c.uncertain), "uncertain_levels": ";".join(map(str, c.uncertain)),
+                "reshaped_levels": ";".join(map(str, c.reshaped)),
+                "sdi_baseline_common": c.sdi_baseline_common,
+                "sdi_followup_common": c.sdi_followup_common,
             })
         rows.append({k: _cell(row.get(k)) for k in SUMMARY_COLUMNS})
     return rows

@@ -12,8 +12,8 @@ from typing import Iterable
 
 from .levels import DeformityType, Grade
 
-#: Lower bounds (percent) of grades 1, 2, 3.
-GRADE_THRESHOLDS: tuple[tuple[float, int], ...] = ((40.0, 3), (25.0, 2), (20.0, 1))
+#: Default lower bounds (percent) of grades 1, 2, 3 (setting ``grade_thresholds_pct``).
+DEFAULT_THRESHOLDS: tuple[float, float, float] = (20.0, 25.0, 40.0)
 #: Order in which deformity types win ties.
 TYPE_PRIORITY: tuple[DeformityType, ...] = (
     DeformityType.WEDGE, DeformityType.BICONCAVE, DeformityType.CRUSH)
@@ -33,15 +33,18 @@ def percent_from_ratio(ratio: float) -> float:
     return round_percent((1.0 - ratio) * 100.0)
 
 
-def grade_from_percent(percent: float) -> int:
-    """Suggested Genant grade from an (already rounded) percent reduction."""
-    for bound, grade in GRADE_THRESHOLDS:
-        if percent >= bound:
+def grade_from_percent(percent: float,
+                       thresholds: tuple[float, float, float] = DEFAULT_THRESHOLDS) -> int:
+    """Suggested Genant grade from an (already rounded) percent reduction; ``thresholds`` are
+    the lower bounds of grades 1, 2, 3 (each bound belongs to the higher grade)."""
+    for grade in (3, 2, 1):
+        if percent >= thresholds[grade - 1]:
             return grade
     return 0
 
 
-def suggest(ratios: dict[DeformityType, float | None]) -> tuple[float, int, DeformityType | None,
+def suggest(ratios: dict[DeformityType, float | None],
+            thresholds: tuple[float, float, float] = DEFAULT_THRESHOLDS) -> tuple[float, int, DeformityType | None,
                                                                dict[DeformityType, float]]:
     """(percent, grade, type, percents per type) from the three ratios (None = undefined).
 
@@ -54,7 +57,7 @@ def suggest(ratios: dict[DeformityType, float | None]) -> tuple[float, int, Defo
         if t in percents and (best is None or percents[t] > best):
             best, best_type = percents[t], t
     assert best is not None, "wedge and biconcave are always defined"
-    grade = grade_from_percent(best)
+    grade = grade_from_percent(best, thresholds)
     return best, grade, (best_type if grade >= 1 else None), percents
 
 

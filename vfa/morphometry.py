@@ -67,6 +67,15 @@ class LevelResult:
     note: str | None = None
     #: Why the six points could not be measured (impossible geometry), else None.
     error: str | None = None
+    #: The final grade is the reader's: a reader grade, or the suggestion confirmed as it
+    #: stands, and no unaccepted proposed point on the level (domain.md §3).
+    confirmed: bool = False
+    #: Hp_ref found among the reference levels within two levels (domain.md §2); when False,
+    #: ``crush`` is None and ``crush_reason`` says why.
+    crush_assessable: bool = False
+    crush_reason: str | None = None
+    #: This level qualifies as a reference level for its neighbours' Hp_ref.
+    reference: bool = False
 
     @property
     def evaluable(self) -> bool:
@@ -79,6 +88,18 @@ class LevelResult:
     @property
     def fractured(self) -> bool:
         return self.graded and self.grade is not None and self.grade >= 1
+
+    @property
+    def unconfirmed(self) -> bool:
+        """A final grade stands that the reader has not confirmed (marked ``?`` in tables)."""
+        return self.graded and not self.confirmed
+
+    def grade_text(self) -> str:
+        """The final grade as tables print it: ``2``, ``0.5``, ``2?`` when unconfirmed."""
+        if self.grade is None:
+            return ""
+        g = "0.5" if self.grade == 0.5 else str(int(self.grade))
+        return g + ("?" if self.unconfirmed else "")
 
     def to_dict(self) -> dict[str, Any]:
         """The ``vfa grade --json`` row."""
@@ -105,17 +126,65 @@ class LevelResult:
             "type": self.type.value if self.type else None,
             "note": self.note,
             "error": self.error,
+            "confirmed": self.confirmed,
+            "crush_assessable": self.crush_assessable,
+            "crush_reason": self.crush_reason,
         }
 
 
 def _below_threshold(h: Heights, settings: MethodSettings) -> bool:
-    """Neighbour qualifies for Hp_ref: wedge and biconcave reductions both below threshold."""
+    """Own shape qualifies: wedge and biconcave reductions both below the threshold."""
     if h.hp <= 0:
         return False
     pw = grading.percent_from_ratio(h.ha / h.hp)
     pb = grading.percent_from_ratio(h.hm / h.hp)
     limit = settings.neighbour_max_reduction_pct
     return pw < limit and pb < limit
+
+
+#: How far (levels, each side) Hp_ref and the median-Hp check look (domain.md §2).
+REFERENCE_REACH = 2
+
+NO_REFERENCE = "no reference level"
+
+
+def _median(values: list[float]) -> float:
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def _neighbours(lv: Level, step: int) -> list[Level]:
+    """Up to REFERENCE_REACH levels above (step -1) or below (+1), nearest first."""
+    out = []
+    cur: Level | None = lv
+    for _ in range(REFERENCE_REACH):
+        cur = cur.shifted(step) if cur is not None else None
+        if cur is None:
+            break
+        out.append(cur)
+    return out
+
+
+def reference_levels(hs: dict[Level, Heights], reader_grades: dict[Level, Grade | None],
+                     settings: MethodSettings) -> set[Level]:
+    """Levels that may give Hp_ref (domain.md §2): measured (evaluable, six points), not
+    graded 1-3 by the reader, wedge and biconcave reductions below the limit, and Hp less
+    than ``reference_hp_deficit_pct`` below the median Hp of the measured levels within two
+    levels (itself included) — so that two adjacent crushed vertebrae cannot hide each other."""
+    refs = set()
+    for lv, h in hs.items():
+        g = reader_grades.get(lv)
+        if g is not None and g >= 1:
+            continue
+        if not _below_threshold(h, settings):
+            continue
+        window = [hs[n].hp for n in (*_neighbours(lv, -1), lv, *_neighbours(lv, +1)) if n in hs]
+        med = _median(window)
+        if med > 0 and grading.percent_from_ratio(h.hp / med) >= settings.reference_hp_deficit_pct:
+            continue
+        refs.add(lv)
+    return refs
 
 
 def measure_reading(reading: "Reading", settings: MethodSettings | None = None) -> list[LevelResult]:
@@ -135,39 +204,56 @@ def measure_reading(reading: "Reading", settings: MethodSettings | None = None) 
                 continue
             hs[lv] = heights(v.points, sp.row_mm, sp.col_mm)
 
+    refs = reference_levels(
+        hs, {lv: v.reader_grade for lv, v in reading.vertebrae.items()}, settings)
     results: list[LevelResult] = []
     for lv in LEVELS:
         v = reading.vertebrae.get(lv)
         if v is None:
-            results.append(LevelResult(lv, Status.EVALUABLE, False, unit=unit))
+            results.append(LevelResult(lv, Status.EVALUABLE, False, unit=unit,
+                                       crush_reason="not annotated"))
             continue
+        pending = bool(v.pending_proposals)
         if v.status is Status.NOT_EVALUABLE:
             results.append(LevelResult(lv, v.status, v.complete, reason=v.reason, unit=unit,
-                                       note=v.note))
+                                       note=v.note, crush_reason="not evaluable",
+                                       confirmed=not pending))
             continue
         h = hs.get(lv)
         kw: dict[str, Any] = {}
         if h is not None and h.hp > 0:
-            refs = [hs[n].hp for n in (lv.above(), lv.below())
-                    if n is not None and n in hs and _below_threshold(hs[n], settings)]
-            hp_ref = sum(refs) / len(refs) if refs else None
+            sides = []
+            for step in (-1, +1):  # nearest reference level above, then below
+                near = next((n for n in _neighbours(lv, step) if n in refs), None)
+                if near is not None:
+                    sides.append(hs[near].hp)
+            hp_ref = sum(sides) / len(sides) if sides else None
             ratios = {
                 DeformityType.WEDGE: h.ha / h.hp,
                 DeformityType.BICONCAVE: h.hm / h.hp,
                 DeformityType.CRUSH: (h.hp / hp_ref) if hp_ref else None,
             }
-            percent, sgrade, stype, percents = grading.suggest(ratios)
+            percent, sgrade, stype, percents = grading.suggest(ratios, settings.grade_thresholds_pct)
             kw = dict(heights=h, wedge=ratios[DeformityType.WEDGE],
                       biconcave=ratios[DeformityType.BICONCAVE],
                       crush=ratios[DeformityType.CRUSH], hp_ref=hp_ref, percents=percents,
-                      percent=percent, suggested_grade=sgrade, suggested_type=stype)
+                      percent=percent, suggested_grade=sgrade, suggested_type=stype,
+                      crush_assessable=hp_ref is not None,
+                      crush_reason=None if hp_ref is not None else NO_REFERENCE,
+                      reference=lv in refs)
+        elif lv in errors:
+            kw = dict(crush_reason="impossible geometry")
+        elif not v.complete:
+            kw = dict(crush_reason="not measured (six points needed)")
         sg = kw.get("suggested_grade")
         g = grading.final_grade(v.reader_grade, sg)
+        confirmed = (g is not None and (v.reader_grade is not None or v.confirmed)
+                     and not pending)
         results.append(LevelResult(
             lv, v.status, v.complete, reason=v.reason, unit=unit,
             reader_grade=v.reader_grade, reader_type=v.reader_type, grade=g,
             type=grading.final_type(v.reader_type, kw.get("suggested_type"), g),
-            note=v.note, error=errors.get(lv), **kw))
+            note=v.note, error=errors.get(lv), confirmed=confirmed, **kw))
     return results
 
 
@@ -184,6 +270,19 @@ class ReadingSummary:
     unit: str
     paediatric: bool | None
     settings: MethodSettings
+    age_years: float | None = None
+    age_source: str | None = None
+
+    @property
+    def unconfirmed(self) -> list[Level]:
+        """Levels whose final grade the reader has not confirmed."""
+        return [r.level for r in self.results if r.unconfirmed]
+
+    @property
+    def age_label(self) -> str:
+        """"paediatric" / "adult" / "age unknown": what stands where the paediatric label would."""
+        from .age import AGE_UNKNOWN
+        return {True: "paediatric", False: "adult", None: AGE_UNKNOWN}[self.paediatric]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -195,7 +294,10 @@ class ReadingSummary:
             "calibrated": self.calibrated,
             "unit": self.unit,
             "paediatric": self.paediatric,
+            "age_years": round(self.age_years, 2) if self.age_years is not None else None,
+            "age_source": self.age_source,
             "suggestion_advisory": bool(self.paediatric),
+            "unconfirmed": [lv.value for lv in self.unconfirmed],
             "settings": self.settings.to_dict(),
         }
 
@@ -214,4 +316,6 @@ def summarize(reading: "Reading", settings: MethodSettings | None = None) -> Rea
         unit=reading.spacing.unit,
         paediatric=reading.is_paediatric(settings),
         settings=settings,
+        age_years=reading.age_and_source()[0],
+        age_source=reading.age_and_source()[1],
     )

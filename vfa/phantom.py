@@ -19,7 +19,7 @@ dynamic-range compression and edge enhancement of a processed DX image.
 Fractures are given per level as :class:`Deformity` and change the true points so that the
 ratios of domain.md §2 measured on them give the intended percent exactly (``wedge``:
 Ha = (1 - r) Hp; ``biconcave``: Hm = (1 - r) Hp; ``crush``: Hp = (1 - r) Hp_ref with Hp_ref
-from the qualifying neighbours, exactly as vfa.morphometry computes it).
+from the nearest reference levels within two levels, as vfa.morphometry computes it).
 
 :func:`write_dicom` stores a film as a DX (or, without Imager Pixel Spacing, CR) image and
 :func:`reference_reading` gives the true points as a :class:`vfa.reading.Reading`.
@@ -286,10 +286,23 @@ def _build_bodies(spec: FilmSpec) -> list[_Body]:
         if d.kind != "crush":
             continue
         b = bodies[_FIRST + lv.index]
-        refs = [bodies[_FIRST + n.index] for n in (lv.above(), lv.below()) if n is not None]
-        refs = [n for n in refs if _qualifies(n)]
+        # the nearest reference level within two levels on each side (domain.md §2): not
+        # deformed by wedge/biconcave, and not itself crushed by 20 % or more
+        refs = []
+        for step in (-1, +1):
+            for dist in (1, 2):
+                n = lv.shifted(step * dist)
+                if n is None:
+                    break
+                nb = bodies[_FIRST + n.index]
+                crushed = (n in spec.deformities and spec.deformities[n].kind == "crush"
+                           and spec.deformities[n].reduction >= 0.2)
+                if _qualifies(nb) and not crushed:
+                    refs.append(nb)
+                    break
         if not refs:
-            raise ValueError(f"{lv}: crush needs a neighbour without wedge/biconcave deformity")
+            raise ValueError(f"{lv}: crush needs a reference level (no wedge/biconcave deformity) "
+                             "within two levels")
         hp_ref = sum(n.Hp for n in refs) / len(refs)
         k = (1.0 - d.reduction) * hp_ref / b.Hp
         b.Hp, b.Ha, b.cs, b.ci = b.Hp * k, b.Ha * k, b.cs * k, b.ci * k

@@ -39,6 +39,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels import get_decoder
 from pydicom.uid import UID
 
+from vfa import age as _age
 from vfa.calibration import Spacing, spacing_from_dataset
 from vfa.errors import (
     DicomLoadError,
@@ -190,17 +191,18 @@ class StudyIdentity:
 
     def age_at_study(self) -> float | None:
         """Age in years at the study date (birth date, else Patient's Age); None if unknown."""
-        if self.birth_date is not None and self.study_date is not None:
-            days = (self.study_date - self.birth_date).days
-            if days >= 0:
-                return days / 365.2425
-        return _parse_age_string(self.patient_age)
+        return _age.age_at_study(self.birth_date, self.study_date, self.patient_age)[0]
+
+    @property
+    def age_source(self) -> str | None:
+        return _age.age_at_study(self.birth_date, self.study_date, self.patient_age)[1]
 
     @property
     def is_paediatric(self) -> bool | None:
-        """True when under 18 at the study date (docs/domain.md §6); None if unknown."""
+        """True when under 18 at the study date (docs/clinical-method.md); None if unknown."""
+        from vfa.settings import DEFAULT_SETTINGS
         age = self.age_at_study()
-        return None if age is None else age < 18.0
+        return None if age is None else age < DEFAULT_SETTINGS.paediatric_age_years
 
 
 # --------------------------------------------------------------------------------------
@@ -607,7 +609,7 @@ def _build(ds: Dataset, path: Path | None, warnings: list[str]) -> Radiograph:
         windows=windows,
         voi_luts=voi_luts,
         voi_lut_function=voi_function,
-        spacing=spacing_from_dataset(ds),
+        spacing=spacing_from_dataset(ds, warnings),
         identity=_identity(ds),
         transfer_syntax=ts,
         bits_stored=bits_stored,
@@ -942,11 +944,7 @@ def _date(value: Any) -> _dt.date | None:
 
 
 def _parse_age_string(text: str) -> float | None:
-    m = re.fullmatch(r"\s*(\d{1,3})\s*([DWMY])\s*", text or "")
-    if not m:
-        return None
-    n = int(m.group(1))
-    return {"D": n / 365.2425, "W": n * 7 / 365.2425, "M": n / 12.0, "Y": float(n)}[m.group(2)]
+    return _age.parse_patient_age(text)
 
 
 def _text(ds: Dataset, keyword: str) -> str:

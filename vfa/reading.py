@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import __version__
+from . import age as _age
 from .atomic import atomic_write_text
 from .autoplace.proposal import Proposal
 from .calibration import Spacing, SpacingSource
@@ -39,10 +40,10 @@ _TOP_KEYS = {
     "study_date", "study_instance_uid", "series_instance_uid", "sop_instance_uid",
     "image_path", "reader", "pixel_spacing_mm", "pixel_aspect_ratio", "spacing_source",
     "spacing_detail",
-    "settings", "software", "saved_at", "vertebrae",
+    "settings", "software", "saved_at", "vertebrae", "age_years", "patient_age",
 }
 _V_KEYS = {"level", "status", "reason", "points", "reader_grade", "reader_type", "note",
-           "proposals", *QUALITATIVE_KEYS}
+           "proposals", "confirmed", *QUALITATIVE_KEYS}
 
 
 @dataclass
@@ -61,6 +62,9 @@ class VertebraReading:
     #: also sits in ``points``; the proposal records where and how it was proposed and
     #: whether the reader accepted or moved it.
     proposals: dict[PointSlot, Proposal] = field(default_factory=dict)
+    #: The reader confirmed the suggested grade as it stands (domain.md §3). A reader grade
+    #: confirms by itself; editing a point of a level without a reader grade withdraws it.
+    confirmed: bool = False
     #: The reader's qualitative observations (vfa/qualitative.py, domain.md §9); never used
     #: to compute a grade. JSON keys absent = not recorded.
     endplate_depression: EndplateDepression | None = None
@@ -86,7 +90,7 @@ class VertebraReading:
     def empty(self) -> bool:
         return (not self.points and self.status is Status.EVALUABLE and self.reader_grade is None
                 and self.reader_type is None and not self.note and not self.extra
-                and not self.proposals and not self.has_qualitative)
+                and not self.proposals and not self.confirmed and not self.has_qualitative)
 
     def next_slot(self) -> PointSlot | None:
         """The first slot (canonical order) still without a point."""
@@ -112,6 +116,8 @@ class VertebraReading:
             "reader_type": self.reader_type.value if self.reader_type else None,
             "note": self.note,
         })
+        if self.confirmed or self.reader_grade is not None:  # absent = false (older files)
+            d["confirmed"] = True
         for key in QUALITATIVE_KEYS:  # absent = not recorded (older files stay identical)
             val = getattr(self, key)
             if val is not None:
@@ -126,7 +132,8 @@ class VertebraReading:
 class ReadingEvent:
     """What changed: ``kind`` is one of 'point', 'grade', 'type', 'status', 'note',
     'vertebra', 'relabel', 'spacing', 'meta', 'reset', 'proposal' (a proposal accepted:
-    the point did not move), 'qualitative' (endplate depression, ABQ, downgrade reason);
+    the point did not move), 'confirm' (a level's grade confirmed or unconfirmed),
+    'qualitative' (endplate depression, ABQ, downgrade reason);
     ``level`` where one level changed."""
 
     kind: str
@@ -167,23 +174,6 @@ def _parse_date(value: Any, where: str) -> _dt.date | None:
         raise ValueError(f"{where} must be a date 'YYYY-MM-DD', got {value!r}") from None
 
 
-def _anniversary(birth: _dt.date, year: int) -> _dt.date:
-    """The birthday in ``year`` (29 February -> 1 March in common years)."""
-    try:
-        return birth.replace(year=year)
-    except ValueError:
-        return _dt.date(year, 3, 1)
-
-
-def _age_years(birth: _dt.date, on: _dt.date) -> float:
-    years = on.year - birth.year
-    if _anniversary(birth, on.year) > on:
-        years -= 1
-    last = _anniversary(birth, birth.year + years)
-    nxt = _anniversary(birth, birth.year + years + 1)
-    return years + (on - last).days / (nxt - last).days
-
-
 class Reading:
     """One reader's reading of one film."""
 
@@ -192,8 +182,13 @@ class Reading:
                  series_instance_uid: str = "", image_path: str | None = None,
                  reader: str | None = None, spacing: Spacing | None = None,
                  patient_name: str | None = None, birth_date: _dt.date | None = None,
-                 patient_sex: str | None = None, settings: MethodSettings | None = None) -> None:
+                 patient_sex: str | None = None, settings: MethodSettings | None = None,
+                 patient_age: str | None = None, age_years: float | None = None) -> None:
         self.patient_id = patient_id
+        #: The film's Patient's Age (0010,1010), e.g. "011Y", kept when the birth date is not.
+        self.patient_age = patient_age or None
+        #: The reader's own entry of the age (years), used only when the film gives none.
+        self.age_years = None if age_years is None else _age.valid_age_years(age_years)
         self.patient_name = patient_name
         self.birth_date = birth_date
         self.patient_sex = patient_sex
@@ -222,7 +217,8 @@ class Reading:
             series_instance_uid=ident.series_instance_uid or "",
             sop_instance_uid=ident.sop_instance_uid or "",
             image_path=str(radiograph.path) if radiograph.path else None,
-            reader=reader, spacing=radiograph.spacing, settings=settings)
+            reader=reader, spacing=radiograph.spacing, settings=settings,
+            patient_age=getattr(ident, "patient_age", "") or None)
 
     # ------------------------------------------------------------------ queries
     def vertebra(self, level: Level | str) -> VertebraReading:
@@ -240,11 +236,15 @@ class Reading:
         return (self.vertebrae[lv] for lv in LEVELS if lv in self.vertebrae)
 
     def age_at_study(self) -> float | None:
-        """Age in years at the study date: completed calendar years plus the elapsed fraction
-        of the current year (so the 18th birthday gives exactly 18.0, whatever leap days)."""
-        if self.birth_date is None or self.study_date is None:
-            return None
-        return _age_years(self.birth_date, self.study_date)
+        """Age in years at the study date (domain.md §6): birth date with the study date
+        (completed calendar years plus the elapsed fraction of the current one), else the
+        film's Patient's Age, else the reader's ``age_years``; None when unknown."""
+        return self.age_and_source()[0]
+
+    def age_and_source(self) -> tuple[float | None, str | None]:
+        """(age, where it came from) — see :func:`vfa.age.age_at_study`."""
+        return _age.age_at_study(self.birth_date, self.study_date, self.patient_age,
+                                 self.age_years)
 
     def is_paediatric(self, settings: MethodSettings | None = None) -> bool | None:
         age = self.age_at_study()
@@ -273,6 +273,7 @@ class Reading:
                 check_six_points(lv, trial)
         v.points[sl] = p
         _mark_moved(v, sl)
+        _unconfirm(v)
         self.events.emit(ReadingEvent("point", lv, sl))
 
     def remove_point(self, level: Level | str, slot: PointSlot | str) -> None:
@@ -281,6 +282,7 @@ class Reading:
         if v is not None and sl in v.points:
             del v.points[sl]
             v.proposals.pop(sl, None)
+            _unconfirm(v)
             self.events.emit(ReadingEvent("point", lv, sl))
 
     def set_points(self, level: Level | str, points: dict[PointSlot | str, Point]) -> None:
@@ -292,6 +294,8 @@ class Reading:
                 del v.proposals[sl]
             elif new[sl] != v.points.get(sl):
                 _mark_moved(v, sl)
+        if new != v.points:
+            _unconfirm(v)
         v.points = new
         self.events.emit(ReadingEvent("point", lv))
 
@@ -317,6 +321,7 @@ class Reading:
             v.proposals[sl] = prop.with_state("proposed")
             done.append(sl)
         if done:
+            _unconfirm(v)
             self.events.emit(ReadingEvent("point", lv))
         return done
 
@@ -350,9 +355,41 @@ class Reading:
         return lv, v, [s for s in slots if s in v.proposals and v.proposals[s].pending]
 
     def set_reader_grade(self, level: Level | str, grade: Grade | None) -> None:
+        """Give (or clear, with None) the reader's grade. Giving a grade confirms the level;
+        clearing it leaves the suggestion standing, unconfirmed."""
         lv = Level.parse(level)
-        self.vertebra(lv).reader_grade = parse_grade(grade)
+        v = self.vertebra(lv)
+        v.reader_grade = parse_grade(grade)
+        v.confirmed = v.reader_grade is not None
         self.events.emit(ReadingEvent("grade", lv))
+
+    def set_confirmed(self, level: Level | str, confirmed: bool = True) -> None:
+        """Confirm (or withdraw the confirmation of) the level's grade as it stands. A level
+        with a reader grade stays confirmed: clear the reader grade to withdraw it."""
+        lv = Level.parse(level)
+        v = self.vertebra(lv)
+        v.confirmed = bool(confirmed) or v.reader_grade is not None
+        self.events.emit(ReadingEvent("confirm", lv))
+
+    def confirm_graded(self, settings: MethodSettings | None = None) -> list[Level]:
+        """Confirm every level that has a final grade and is not yet confirmed; returns the
+        levels confirmed. Levels with unaccepted proposed points are left alone (the reader
+        must accept or reject the points first)."""
+        from .morphometry import measure_reading
+        done = []
+        for r in measure_reading(self, settings):
+            v = self.vertebrae.get(r.level)
+            if (v is None or not r.graded or v.confirmed or v.pending_proposals):
+                continue
+            v.confirmed = True
+            done.append(r.level)
+            self.events.emit(ReadingEvent("confirm", r.level))
+        return done
+
+    def set_age_years(self, age_years: float | None) -> None:
+        """The reader's entry of the patient's age at this study (years), or None."""
+        self.age_years = None if age_years is None else _age.valid_age_years(age_years)
+        self.events.emit(ReadingEvent("meta"))
 
     def set_reader_type(self, level: Level | str, dtype: DeformityType | str | None) -> None:
         lv = Level.parse(level)
@@ -435,6 +472,7 @@ class Reading:
     def restore(self, other: "Reading") -> None:
         """Take all content of ``other`` (undo/redo, recovery), keeping listeners."""
         for name in ("patient_id", "patient_name", "birth_date", "patient_sex", "study_date",
+                     "patient_age", "age_years",
                      "study_instance_uid", "series_instance_uid", "sop_instance_uid",
                      "image_path", "reader", "spacing", "settings"):
             setattr(self, name, getattr(other, name))
@@ -477,6 +515,11 @@ class Reading:
             "software": f"vfa {__version__}",
             "vertebrae": [v.to_dict() for v in self if not v.empty],
         })
+        # Optional (format 1.x): absent in files of older vfa, which load unchanged.
+        if self.patient_age:
+            d["patient_age"] = self.patient_age
+        if self.age_years is not None:
+            d["age_years"] = self.age_years
         return d
 
     def to_json(self) -> str:
@@ -567,7 +610,13 @@ class Reading:
             reader=text("reader"),
             spacing=spacing,
             settings=settings,
+            patient_age=text("patient_age"),
         )
+        if data.get("age_years") is not None:
+            try:
+                r.age_years = _age.valid_age_years(data["age_years"])
+            except ValueError as exc:
+                raise ReadingFormatError(f"field 'age_years': {exc}") from None
         r.extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}
         verts = data.get("vertebrae", [])
         if not isinstance(verts, list):
@@ -633,10 +682,15 @@ class Reading:
                     if slot not in points:
                         raise ReadingFormatError(f"{where}.proposals.{k}: a proposal needs its "
                                                  "point in 'points'")
+            conf = vd.get("confirmed", False)
+            if conf is None:
+                conf = False
+            if not isinstance(conf, bool):
+                raise ReadingFormatError(f"{where}.confirmed must be true or false, got {conf!r}")
             v = VertebraReading(lv, status, reason if status is Status.NOT_EVALUABLE else reason,
                                 points, grade, dtype, note,
                                 {k: val for k, val in vd.items() if k not in _V_KEYS},
-                                proposals)
+                                proposals, conf or grade is not None)
             _parse_qualitative(v, vd, where)
             if check_geometry and status is Status.EVALUABLE and v.complete:
                 try:
@@ -654,6 +708,13 @@ class Reading:
             raise ReadingFormatError(f"{source} is not valid JSON (line {exc.lineno}, column "
                                      f"{exc.colno}: {exc.msg})") from None
         return cls.from_dict(data, check_geometry)
+
+
+def _unconfirm(v: VertebraReading) -> None:
+    """A point of the level changed: a confirmed *suggestion* no longer stands as it was
+    confirmed (a reader grade stays confirmed)."""
+    if v.reader_grade is None:
+        v.confirmed = False
 
 
 def _parse_qualitative(v: VertebraReading, vd: dict[str, Any], where: str) -> None:

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from . import METHOD_VERSION, __version__
 from .atomic import atomic_write_bytes
-from .comparison import Change, Comparison, compare, height_trend
+from .comparison import RATIO_NAMES, Comparison, compare, ratio_trend
 from .errors import DicomLoadError, ExportError
 from .levels import LEVELS, Status
 from .morphometry import ReadingSummary, summarize
@@ -194,19 +194,20 @@ def _date(d: _dt.date | None) -> str:
 
 
 def _age(r: Reading) -> str:
-    a = r.age_at_study()
+    a, source = r.age_and_source()
     if a is None:
-        return "age unknown"
-    if a < 2:
-        return f"{a * 12:.0f} months"
-    return f"{a:.1f} years" if a < 18 else f"{int(a)} years"
+        return "age unknown (adult rules apply)"
+    text = f"{a * 12:.0f} months" if a < 2 else (f"{a:.1f} years" if a < 18 else f"{int(a)} years")
+    return text + ("" if source == "birth date" else f" ({source})")
 
 
 def _settings_text(s: MethodSettings) -> str:
     return (f"neighbour limit {s.neighbour_max_reduction_pct:g} %, borderline counted as "
             f"{s.compare_borderline_as:g}, FIT rule {s.fit_loss_pct:g} % and {s.fit_loss_mm:g} mm, "
             f"paediatric under {s.paediatric_age_years:g} y, mm rule in children "
-            f"{'on' if s.mm_rule_in_children else 'off'}")
+            f"{'on' if s.mm_rule_in_children else 'off'}, grade thresholds "
+            f"{'/'.join(f'{x:g}' for x in s.grade_thresholds_pct)} %, minimum change "
+            f"{s.min_change_pct:g} points, reference-level Hp limit {s.reference_hp_deficit_pct:g} %")
 
 
 # --------------------------------------------------------------------------------------
@@ -293,9 +294,11 @@ def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: 
             sugg += " (advisory)"
         rows.append([
             r.level.value, _p(_e(status), st["cell"]), _f(h.ha if h else None), _f(h.hm if h else None),
-            _f(h.hp if h else None), _f(r.wedge, 2), _f(r.biconcave, 2), _f(r.crush, 2),
+            _f(h.hp if h else None), _f(r.wedge, 2), _f(r.biconcave, 2),
+            ("n/a" if h is not None and not r.crush_assessable else _f(r.crush, 2)),
             _f(r.percent), _p(_e(sugg), st["cell"]),
-            _p(_e(_grade_type(r.grade, r.type)), st["cell"]), _p(_e(note or ""), st["cell"]),
+            _p(_e(_grade_type(r.grade, r.type) + ("?" if r.unconfirmed else "")), st["cell"]),
+            _p(_e(note or ""), st["cell"]),
         ])
     fr = [0.055, 0.095, 0.058, 0.058, 0.058, 0.068, 0.068, 0.068, 0.062, 0.135, 0.12, 0.155]
     t = Table(rows, colWidths=[width * f for f in fr], repeatRows=1)
@@ -318,7 +321,8 @@ def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: 
 
 def _change_table(c: Comparison, st: dict[str, ParagraphStyle], width: float) -> Table:
     head = ["Level", "Baseline\ngrade", "Follow-up\ngrade", "Change", "Largest height\nloss %",
-            "Height", "Loss (mm)", "FIT rule\n(20 % + 4 mm)"]
+            "Ht.", "Loss (mm)", "FIT rule\n(20 % + 4 mm)", "Ratio change, points\nwedge / bicon. / crush",
+            "Reshaping"]
     rows: list[list[Any]] = [[_p(_e(h).replace("\n", "<br/>"), st["cellb"]) for h in head]]
     styles: list[tuple] = []
     for i, ch in enumerate(c.changes, start=1):
@@ -326,15 +330,20 @@ def _change_table(c: Comparison, st: dict[str, ParagraphStyle], width: float) ->
             styles += [("BACKGROUND", (0, i), (-1, i), HIGHLIGHT_BG),
                        ("FONTNAME", (0, i), (-1, i), _fonts()[1])]
         change = ch.change.value.replace("_", " ")
-        if ch.change is Change.IMPROVED and (c.followup.paediatric or c.baseline.paediatric):
-            change += " (reshaping)"
+        if ch.tentative_change is not None:
+            change += f" ({ch.tentative_change.value}?)"
         fit = {True: "met", False: "not met", None: "n/a"}[ch.fit_rule]
-        rows.append([ch.level.value, _grade(ch.baseline_grade), _grade(ch.followup_grade),
-                     change.upper() if ch.highlighted else change,
+        pp = ch.ratio_change_pp
+        ratio = ("–" if pp is None else " / ".join(
+            "–" if pp[k] is None else f"{pp[k]:+.1f}" for k in ("wedge", "biconcave", "crush")))
+        rows.append([ch.level.value,
+                     _grade(ch.baseline_grade) + ("" if ch.baseline_confirmed or ch.baseline_grade is None else "?"),
+                     _grade(ch.followup_grade) + ("" if ch.followup_confirmed or ch.followup_grade is None else "?"),
+                     _p(_e(change.upper() if ch.highlighted else change), st["cell"]),
                      _f(ch.max_loss.loss_pct if ch.max_loss else None),
                      {"ha": "Ha", "hm": "Hm", "hp": "Hp"}.get(ch.max_loss.height, "") if ch.max_loss else "–",
-                     _f(ch.loss_mm), fit])
-    fr = [0.08, 0.11, 0.11, 0.19, 0.14, 0.08, 0.11, 0.18]
+                     _f(ch.loss_mm), fit, ratio, ch.reshaping or ""])
+    fr = [0.065, 0.08, 0.085, 0.15, 0.09, 0.065, 0.065, 0.09, 0.21, 0.1]
     t = Table(rows, colWidths=[width * f for f in fr], repeatRows=1)
     t.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), _fonts()[0]),
@@ -361,7 +370,7 @@ _SERIES_COLOURS = [colors.HexColor(c) for c in (
 
 def _line_chart(series: list[tuple[str, list[tuple[float, float]]]], title: str, ylabel: str,
                 x0: _dt.date, width: float, height: float = 62 * mm,
-                integer_y: bool = False) -> Drawing:
+                integer_y: bool = False, min_span: float = 1.0) -> Drawing:
     reg, bold = _fonts()
     d = Drawing(width, height)
     lp = LinePlot()
@@ -382,7 +391,7 @@ def _line_chart(series: list[tuple[str, list[tuple[float, float]]]], title: str,
     lp.xValueAxis.labels.angle = 20
     lp.xValueAxis.labels.dy = -4
     lo_y, hi_y = min(ys), max(ys)
-    pad = max((hi_y - lo_y) * 0.15, 1.0)
+    pad = max((hi_y - lo_y) * 0.15, min_span)
     lp.yValueAxis.valueMin = max(0.0, lo_y - pad) if lo_y >= 0 else lo_y - pad
     lp.yValueAxis.valueMax = hi_y + pad
     if integer_y:
@@ -438,23 +447,26 @@ def _trend_section(visits: list[_Visit], st: dict[str, ParagraphStyle], width: f
         out.append(_line_chart(series_k, "Thoracic kyphosis (degrees; end levels: "
                                + ", ".join(sorted({a.levels for _, a in kyph})) + ")",
                                "degrees", x0, width))
-    trend = height_trend([v.reading for v in dated], dated[-1].reading.settings)
-    unit = trend.unit
-    series = []
-    for lv in LEVELS:
-        pts = [(float((tv.study_date - x0).days), min(h.ha, h.hm, h.hp))
-               for tv in trend.visits if (h := tv.heights.get(lv)) is not None]
-        if len(pts) >= 2:
-            series.append((lv.value, pts))
-    if trend.note:
-        out.append(_p(f"Heights on the scale of the first film: {_e(trend.note)}.", st["small"]))
-    if series:
-        out.append(Spacer(1, 4 * mm))
-        out.append(_line_chart(series, f"Smallest vertebral height (min of Ha, Hm, Hp) per level, {unit}"
-                               + (" (first film's scale)" if trend.note else ""),
-                               unit, x0, width, height=80 * mm))
-    else:
-        out.append(_p("No level has heights on two or more visits.", st["small"]))
+    # Ratios, not millimetres: unit-free, so growth and a change of calibration do not show as
+    # height loss, and a reshaping vertebra shows its gain (docs/clinical-method.md, "Trends").
+    trend = ratio_trend([v.reading for v in dated], dated[-1].reading.settings)
+    titles = {"wedge": "Wedge ratio Ha/Hp per level", "biconcave": "Biconcave ratio Hm/Hp per level",
+              "crush": "Crush ratio Hp/Hp_ref per level"}
+    any_series = False
+    for name in RATIO_NAMES:
+        series = []
+        for lv in LEVELS:
+            pts = [(float((tv.study_date - x0).days), tv.ratios[lv][name])
+                   for tv in trend if lv in tv.ratios and tv.ratios[lv][name] is not None]
+            if len(pts) >= 2:
+                series.append((lv.value, pts))
+        if series:
+            any_series = True
+            out.append(Spacer(1, 4 * mm))
+            out.append(_line_chart(series, titles[name] + " (1.00 = no reduction; 0.80 = 20 %)",
+                                   "ratio", x0, width, height=70 * mm, min_span=0.1))
+    if not any_series:
+        out.append(_p("No level has ratios on two or more visits.", st["small"]))
     return out
 
 
@@ -560,6 +572,13 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
                         "vertebrae grow between visits; adult normative tables do not apply.",
                         st["note"]))
 
+    unknown = [v for v in visits if v.summary.paediatric is None]
+    if unknown:
+        story.append(_p("<b>Age unknown</b> at "
+                        f"{_e(', '.join(_date(v.reading.study_date) for v in unknown))}: adult rules "
+                        "were applied (no advisory label, millimetre rule on). Enter the patient's "
+                        "age in the viewer if this may be a child.", st["note"]))
+
     for n, v in enumerate(visits):
         if n > 0:
             story.append(PageBreak())
@@ -586,12 +605,23 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
         if v.comparison is not None:
             c = v.comparison
             lines.append(f"<b>Versus baseline {_e(_date(visits[0].reading.study_date))}</b>: SDI "
-                         f"{c.baseline.sdi} → {c.followup.sdi}; incident: "
+                         f"{c.baseline.sdi} → {c.followup.sdi} (over the {len(c.common_levels)} "
+                         f"levels evaluable at both: {c.sdi_baseline_common} → "
+                         f"{c.sdi_followup_common}); incident: "
                          f"{_e(', '.join(map(str, c.incident)) or 'none')}; worsened: "
-                         f"{_e(', '.join(map(str, c.worsened)) or 'none')}")
+                         f"{_e(', '.join(map(str, c.worsened)) or 'none')}; uncertain (reader to "
+                         f"decide): {_e(', '.join(map(str, c.uncertain)) or 'none')}")
+            for ch in c.changes:
+                if ch.reshaping:
+                    lines.append(f"<b>{_e(ch.reshaping_text() or '')}</b>")
+        if s.unconfirmed:
+            lines.append(f"<b>Unconfirmed grades</b> ({len(s.unconfirmed)}, marked ?): "
+                         f"{_e(', '.join(lv.value for lv in s.unconfirmed))}")
         if s.paediatric:
             lines.append("<b>Paediatric study</b>: suggested grades advisory; mm rule "
                          f"{'on' if r.settings.mm_rule_in_children else 'off'}")
+        elif s.paediatric is None:
+            lines.append("<b>Age unknown</b>: adult rules applied until the reader gives the age")
         if r.settings != latest.settings:
             lines.append(f"<b>Settings</b>: {_e(_settings_text(r.settings))}")
         legend = ("Markers: green grade 0, yellow 0.5/1, orange 2, red 3, grey not evaluable; "
@@ -605,14 +635,20 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
                                  ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
         story.append(top)
         story.append(KeepTogether([_p("Per-level measurements", st["h3"]),
-                                   _level_table(s, st, width, r)]))
+                                   _level_table(s, st, width, r),
+                                   _p("? = suggested grade not confirmed by the reader; crush n/a = "
+                                      "no reference level within two levels.", st["small"])]))
         if v.comparison is not None:
             c = v.comparison
             head = [_p(f"Change versus baseline ({_e(_date(visits[0].reading.study_date))})", st["h3"])]
             if c.mm_rule_note:
                 head.append(_p(f"FIT 20 % + 4 mm rule {_e(c.mm_rule_note)}.", st["small"]))
             story.append(KeepTogether(head + [_change_table(c, st, width)]))
-            story.append(_p("Highlighted rows: INCIDENT (new fracture) or WORSENED.", st["small"]))
+            story.append(_p("Highlighted rows: INCIDENT (new fracture) or WORSENED. ? = grade not "
+                            "confirmed by the reader; UNCERTAIN = a grade change with less than "
+                            f"{c.settings.min_change_pct:g} points of measured change behind an "
+                            "unconfirmed grade (the reader decides). Ratio change = follow-up "
+                            "minus baseline ratio × 100.", st["small"]))
 
     if len(visits) > 1:
         story.append(PageBreak())

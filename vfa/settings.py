@@ -6,6 +6,7 @@ files), so that a number can always be traced to the rule that produced it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -37,6 +38,16 @@ class MethodSettings:
     #: "none": each film's own spacing; no loss at all between mm and pixels.
     loss_scaling: str = "reference_levels"
     scaling_min_levels: int = 3
+    #: Lower bounds (percent reduction) of suggested Genant grades 1, 2 and 3; each bound
+    #: belongs to the higher grade (domain.md §3).
+    grade_thresholds_pct: tuple[float, float, float] = (20.0, 25.0, 40.0)
+    #: A change of a level's reduction smaller than this (percentage points) cannot make an
+    #: outcome on its own: with an unconfirmed grade the change is "uncertain"; reshaping
+    #: needs a fall of at least this much (domain.md §4).
+    min_change_pct: float = 5.0
+    #: A level is a reference level for Hp_ref only if its Hp is less than this percentage
+    #: below the median Hp of the evaluable levels within two levels of it (domain.md §2).
+    reference_hp_deficit_pct: float = 20.0
 
     @property
     def method_version(self) -> str:
@@ -44,6 +55,7 @@ class MethodSettings:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d["grade_thresholds_pct"] = list(self.grade_thresholds_pct)
         d["method_version"] = METHOD_VERSION
         return d
 
@@ -58,7 +70,12 @@ class MethodSettings:
             if k not in names:
                 continue
             default = getattr(cls(), k)
-            if isinstance(default, bool):
+            if isinstance(default, tuple):
+                if (not isinstance(v, (list, tuple)) or len(v) != len(default)
+                        or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)):
+                    raise ValueError(f"setting {k!r} must be a list of {len(default)} numbers, not {v!r}")
+                v = tuple(float(x) for x in v)
+            elif isinstance(default, bool):
                 if not isinstance(v, bool):
                     raise ValueError(f"setting {k!r} must be true or false, not {v!r}")
             elif isinstance(default, str):
@@ -73,6 +90,17 @@ class MethodSettings:
         for k, allowed in CHOICES.items():
             if getattr(self, k) not in allowed:
                 raise ValueError(f"setting {k!r} must be one of {', '.join(allowed)}")
+        t = tuple(self.grade_thresholds_pct)
+        if (len(t) != 3 or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                   and math.isfinite(x) for x in t)
+                or not (0 < t[0] < t[1] < t[2] < 100)):
+            raise ValueError(f"setting 'grade_thresholds_pct' must be three ascending percentages "
+                             f"between 0 and 100 (grades 1, 2, 3), not {list(t)!r}")
+        object.__setattr__(self, "grade_thresholds_pct", tuple(float(x) for x in t))
+        for k in ("min_change_pct", "reference_hp_deficit_pct"):
+            x = getattr(self, k)
+            if not (isinstance(x, (int, float)) and math.isfinite(x) and x >= 0):
+                raise ValueError(f"setting {k!r} must be a number of 0 or more, not {x!r}")
 
     def with_(self, **changes: Any) -> "MethodSettings":
         return replace(self, **changes)

@@ -120,6 +120,11 @@ N_NOT_EVALUABLE = _vfa("N-NOT-EVALUABLE", "Number of vertebrae not evaluable")
 N_GRADED = _vfa("N-GRADED", "Number of graded vertebrae")
 SPACING_SOURCE = _vfa("SPACING-SOURCE", "Pixel spacing source")
 SPACING_DETAIL = _vfa("SPACING-DETAIL", "Pixel spacing detail")
+#: Clinical method v2 (docs/clinical-method.md): whether the final grade is the reader's
+#: (a reader grade, or the suggestion confirmed as it stands), coded SCT Yes / No.
+GRADE_CONFIRMED = _vfa("SQ-CONFIRMED", "Final Genant grade confirmed by the reader")
+CRUSH_NOT_ASSESSABLE = _vfa("CRUSH-NA", "Reason crush ratio not assessable")
+YES, NO = codes.SCT.Yes, codes.SCT.No
 # Sagittal angles (vfa/angles.py), in the spine group; UCUM "deg".
 KYPHOSIS_COBB = _vfa("KYPH-COBB", "Thoracic kyphosis, modified Cobb angle")
 KYPHOSIS_CENTROID = _vfa("KYPH-CENTROID", "Thoracic kyphosis, vertebral centroid angle")
@@ -201,7 +206,8 @@ PRIVATE_CODES: tuple[Code, ...] = (
     HA, HM, HP, HP_REF, WEDGE_RATIO, BICONCAVE_RATIO, CRUSH_RATIO, REDUCTION_PCT,
     SQ_SUGGESTED, SQ_READER, SQ_FINAL, TYPE_SUGGESTED, TYPE_READER, TYPE_FINAL,
     EVALUABILITY, NE_REASON, SDI, N_FRACTURED, N_NOT_EVALUABLE, N_GRADED, SPACING_SOURCE,
-    SPACING_DETAIL, *(c for cs in ANGLE_CODES.values() for c in cs),
+    SPACING_DETAIL, GRADE_CONFIRMED, CRUSH_NOT_ASSESSABLE,
+    *(c for cs in ANGLE_CODES.values() for c in cs),
     ENDPLATE_DEPRESSION, ABQ, DOWNGRADE_REASON, DOWNGRADE_TEXT, *ENDPLATE_CODES.values(),
     *ABQ_CODES.values(), *DOWNGRADE_CODES.values(), *SLOT_CODES.values(), *GRADE_CODES.values(), *TYPE_CODES.values(),
     *STATUS_CODES.values(), *SPACING_CODES.values(),
@@ -379,6 +385,8 @@ def _vertebra_group(reading: Reading, r: LevelResult, film: Dataset,
                     (TYPE_FINAL, r.type)):
         if t is not None:
             quals.append(_qual(name, TYPE_CODES[t]))
+    if r.graded:
+        quals.append(_qual(GRADE_CONFIRMED, YES if r.confirmed else NO))
     for name, table, val in ((ENDPLATE_DEPRESSION, ENDPLATE_CODES, v.endplate_depression),
                              (ABQ, ABQ_CODES, v.abq), (DOWNGRADE_REASON, DOWNGRADE_CODES,
                                                        v.downgrade_reason)):
@@ -399,6 +407,8 @@ def _vertebra_group(reading: Reading, r: LevelResult, film: Dataset,
         content.append(_text(NE_REASON, v.reason))
     if v.note:
         content.append(_text(COMMENT_CODE, v.note))
+    if r.heights is not None and not r.crush_assessable and r.crush_reason:
+        content.append(_text(CRUSH_NOT_ASSESSABLE, r.crush_reason))
     if v.downgrade_text:
         content.append(_text(DOWNGRADE_TEXT, v.downgrade_text))
     for slot in POINT_SLOTS:
@@ -565,6 +575,12 @@ def _parse_settings(params: list[str]) -> dict[str, Any]:
         if not sep:
             continue
         raw = raw.strip()
+        if raw.startswith("["):  # a list setting (grade_thresholds_pct)
+            try:
+                out[key.strip()] = [float(x) for x in raw.strip("[]").split(",")]
+            except ValueError:
+                pass
+            continue
         if raw in ("True", "False"):
             out[key.strip()] = raw == "True"
         else:
@@ -716,6 +732,7 @@ def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
         note_items = _find(items, COMMENT_CODE, "TEXT")
         grade_items = _find(items, SQ_READER, "CODE")
         type_items = _find(items, TYPE_READER, "CODE")
+        conf_items = _find(items, GRADE_CONFIRMED, "CODE")
         qual: dict[str, Any] = {}
         for key, name, table in (("endplate_depression", ENDPLATE_DEPRESSION, ENDPLATE_CODES),
                                  ("abq", ABQ, ABQ_CODES),
@@ -748,6 +765,7 @@ def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
             "reader_type": (_decode(TYPE_CODES, _code_value(type_items[0]), "deformity type",
                                     where).value if type_items else None),
             "note": str(note_items[0].TextValue) if note_items else None,
+            "confirmed": bool(conf_items) and _same(_code_value(conf_items[0]), YES),
             **qual,
         })
     try:

@@ -39,21 +39,54 @@ def run(args: argparse.Namespace) -> int:
         out.update({f"{name}_change": ch for name, ch in angle_change.items()})
         print_json(out)
         return 0
+    from .grade import age_line
     print(f"Baseline {b.study_date or '?'}  ->  follow-up {f.study_date or '?'}")
+    print(f"Baseline:  {age_line(c.baseline)}")
+    print(f"Follow-up: {age_line(c.followup)}")
     if c.mm_rule_note:
         print(f"FIT 20 % + 4 mm rule {c.mm_rule_note}")
-    head = f"{'level':<6}{'base':>6}{'follow':>8}  {'change':<15}{'max loss %':>11} {'height':<7}{'loss mm':>8}  FIT"
+    head = (f"{'level':<6}{'base':>6}{'follow':>8}  {'change':<22}{'max loss %':>11} {'height':<7}"
+            f"{'loss mm':>8}  {'FIT':<5}{'wedge':>7}{'bicon':>7}{'crush':>7}  reshaping")
     print(head)
     print("-" * len(head))
     for ch in c.changes:
         mark = " <<" if ch.highlighted else ""
         fit = {True: "yes", False: "no", None: "n/a"}[ch.fit_rule]
-        print(f"{ch.level.value:<6}{fmt(ch.baseline_grade):>6}{fmt(ch.followup_grade):>8}  "
-              f"{ch.change.value:<15}{fmt(ch.max_loss.loss_pct if ch.max_loss else None, 1):>11} "
-              f"{(ch.max_loss.height if ch.max_loss else '–'):<7}{fmt(ch.loss_mm, 1):>8}  {fit}{mark}")
-    print(f"SDI {c.baseline.sdi} -> {c.followup.sdi}; incident: {', '.join(map(str, c.incident)) or 'none'}; "
+        change = ch.change.value
+        if ch.tentative_change is not None:
+            change += f" ({ch.tentative_change.value}?)"
+        pp = ch.ratio_change_pp or {}
+        print(f"{ch.level.value:<6}{grade_mark(ch.baseline_grade, ch.baseline_confirmed):>6}"
+              f"{grade_mark(ch.followup_grade, ch.followup_confirmed):>8}  "
+              f"{change:<22}{fmt(ch.max_loss.loss_pct if ch.max_loss else None, 1):>11} "
+              f"{(ch.max_loss.height if ch.max_loss else '–'):<7}{fmt(ch.loss_mm, 1):>8}  {fit:<5}"
+              f"{signed(pp.get('wedge')):>7}{signed(pp.get('biconcave')):>7}"
+              f"{signed(pp.get('crush')):>7}  {ch.reshaping or ''}{mark}")
+    print("? = grade not confirmed by the reader; wedge/bicon/crush = ratio change, percentage points "
+          "(follow-up minus baseline)")
+    print(f"SDI {c.baseline.sdi} -> {c.followup.sdi}; over the {len(c.common_levels)} levels "
+          f"evaluable at both visits {c.sdi_baseline_common} -> {c.sdi_followup_common}")
+    print(f"incident: {', '.join(map(str, c.incident)) or 'none'}; "
           f"worsened: {', '.join(map(str, c.worsened)) or 'none'}; "
-          f"improved: {', '.join(map(str, c.improved)) or 'none'}")
+          f"improved: {', '.join(map(str, c.improved)) or 'none'}; "
+          f"uncertain: {', '.join(map(str, c.uncertain)) or 'none'}")
+    if c.uncertain:
+        print(f"uncertain: the grade changed but the measurement moved less than "
+              f"{c.settings.min_change_pct:g} points and a grade is unconfirmed: the reader decides")
+    for ch in c.changes:
+        if ch.reshaping:
+            print(ch.reshaping_text())
     for name, label in (("kyphosis", "Kyphosis"), ("lordosis_l1_l4", "Lordosis")):
         print(describe_change(spine_angle(b, name), spine_angle(f, name), label))
     return 0
+
+
+def grade_mark(grade, confirmed: bool) -> str:
+    if grade is None:
+        return "–"
+    g = "0.5" if grade == 0.5 else str(int(grade))
+    return g if confirmed else g + "?"
+
+
+def signed(value) -> str:
+    return "–" if value is None else f"{value:+.1f}".replace("-0.0", "+0.0")

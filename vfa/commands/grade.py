@@ -17,6 +17,35 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+def crush_text(r) -> str:
+    """The crush ratio, or ``n/a`` when it is not assessable on a measured level."""
+    if r.crush is None and r.heights is not None and not r.crush_assessable:
+        return "n/a"
+    return fmt(r.crush)
+
+
+def age_line(s) -> str:
+    """"Age 11.2 y (Patient's Age): paediatric study, suggested grades are advisory" etc."""
+    if s.age_years is None:
+        return ("Age unknown: adult rules apply (enter the age in the viewer, or give the "
+                "reading an age_years)")
+    text = f"Age {s.age_years:.1f} y ({s.age_source})"
+    if s.paediatric:
+        return text + ": paediatric study, suggested grades are advisory, mm rule off"
+    return text + ": adult"
+
+
+def legend(s) -> str:
+    """One line under every grade table: what ``2?`` and ``n/a`` mean."""
+    n = len(s.unconfirmed)
+    which = (": " + ", ".join(lv.value for lv in s.unconfirmed)) if n <= 4 else f" of {s.graded}"
+    text = (f"? = suggested grade not confirmed by the reader ({n} level{'s' if n != 1 else ''}"
+            f"{which})" if n else "all grades confirmed by the reader")
+    if any(r.heights is not None and not r.crush_assessable for r in s.results):
+        text += "; crush n/a = no reference level within two levels"
+    return text
+
+
 def run(args: argparse.Namespace) -> int:
     reading = load_reading(args.reading)
     s = summarize(reading)
@@ -45,8 +74,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Spacing: {reading.spacing.description}")
     if not s.calibrated:
         print("WARNING: film uncalibrated: heights in pixels, millimetre rules off")
-    if s.paediatric:
-        print("Paediatric study: suggested grades are advisory")
+    print(age_line(s))
     head = f"{'level':<6}{'Ha':>8}{'Hm':>8}{'Hp':>8}  {'wedge':>6}{'bicon':>7}{'crush':>7}{'%':>7}  {'sugg':<13}{'final':<13}status"
     print(f"heights in {u}")
     print(head)
@@ -54,13 +82,13 @@ def run(args: argparse.Namespace) -> int:
     for r in s.results:
         h = r.heights
         sug = "" if r.suggested_grade is None else f"{r.suggested_grade} {r.suggested_type or ''}".strip()
-        fin = "" if r.grade is None else f"{fmt(r.grade, 1) if r.grade == 0.5 else r.grade} {r.type or ''}".strip()
+        fin = "" if r.grade is None else f"{r.grade_text()} {r.type or ''}".strip()
         status = r.status.value + (f" ({r.reason})" if r.reason else "")
         if not r.annotated and r.grade is None and r.status.value == "evaluable":
             status = "not annotated"
         print(f"{r.level.value:<6}{fmt(h.ha if h else None, 1):>8}{fmt(h.hm if h else None, 1):>8}"
               f"{fmt(h.hp if h else None, 1):>8}  {fmt(r.wedge):>6}{fmt(r.biconcave):>7}"
-              f"{fmt(r.crush):>7}{fmt(r.percent, 1):>7}  {sug:<13}{fin:<13}{status}")
+              f"{crush_text(r):>7}{fmt(r.percent, 1):>7}  {sug:<13}{fin:<13}{status}")
     qual = [(v.level.value, short_text(v)) for v in reading if v.has_qualitative]
     if qual:
         print("reader's qualitative observations (not used by the grade):")
@@ -69,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"SDI {s.sdi}   fractured levels {s.fractured}   not evaluable {s.not_evaluable}")
     print(describe(kyphosis(reading), "Kyphosis"))
     print(describe(lordosis_l1_l4(reading), "Lordosis"))
+    print(legend(s))
     return 0
 
 

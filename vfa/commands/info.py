@@ -26,7 +26,10 @@ def describe(rg) -> dict:
         "patient_name": ident.patient_name,
         "birth_date": ident.birth_date,
         "sex": ident.sex,
+        "patient_age": ident.patient_age or None,
         "age_at_study": round(age, 2) if age is not None else None,
+        "age_years": round(age, 2) if age is not None else None,
+        "age_source": ident.age_source,
         "paediatric": ident.is_paediatric,
         "study_date": ident.study_date,
         "study_instance_uid": ident.study_instance_uid,
@@ -67,7 +70,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"File:        {d['path']}")
     print(f"Patient:     {d['patient_name'] or '–'}  ID {d['patient_id'] or '–'}  born {d['birth_date'] or '–'}"
-          f"  sex {d['sex'] or '–'}" + ("  (paediatric)" if d["paediatric"] else ""))
+          f"  sex {d['sex'] or '–'}")
+    if d["age_years"] is None:
+        print("Age:         unknown (no birth date or Patient's Age): adult rules apply until the "
+              "reader gives the age")
+    else:
+        print(f"Age:         {d['age_years']:.1f} y at the study ({d['age_source']})"
+              + ("  paediatric" if d["paediatric"] else "  adult"))
     print(f"Study:       {d['study_date'] or '–'}  {d['modality']} {d['view_position']} {d['body_part']}")
     print(f"UIDs:        study {d['study_instance_uid']}\n             series {d['series_instance_uid']}\n"
           f"             image {d['sop_instance_uid']}")
