@@ -102,8 +102,8 @@ def build_gsps(reading: "Reading", film: Dataset, *, window: "Window | None" = N
         if text is not None:
             t.append(text)
 
-    def clamp(p: tuple[float, float]) -> tuple[float, float]:
-        return (min(max(p[0], 1.0), float(cols)), min(max(p[1], 1.0), float(rows)))
+    def clamp(p: tuple[float, float]) -> tuple[float, float]:  # PIXEL units: 0..Columns, 0..Rows
+        return (min(max(p[0], 0.0), float(cols)), min(max(p[1], 0.0), float(rows)))
 
     for v in reading:
         if not v.points:
