@@ -7,7 +7,14 @@ JPEG 2000 lossless) and prints, for each, the plain pydicom decode time (dcmread
 pixel_array, the baseline), vfa's decode (load_radiograph), the full load-to-display time
 (load + render at screen size) and window/level re-render times (median of --runs, a
 different window each run so no LUT is cached), beside the targets, and pyqtgraph's image
-paths on the same arrays for comparison (timed interleaved with vfa's).
+paths on the same arrays for comparison.
+
+Every baseline is timed INTERLEAVED with the project's code (baseline, project, baseline,
+project, ...; medians), so a change of machine load between them does not distort ratios.
+The window/level floor is a saturating SIMD window on the same stored array,
+``cv2.addWeighted(stored, a, stored, 0, b, dtype=CV_8U)`` (one pass, no table: the least any
+linear window can cost); vfa's output is the exact DICOM window (tests/test_display.py
+proves it equal to a per-pixel float reference), the floor's only approximately.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pydicom  # noqa: E402
 from pydicom.dataset import Dataset, FileMetaDataset  # noqa: E402
@@ -31,9 +39,14 @@ from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless, generate_uid  
 from vfa.display import DisplaySettings, Renderer, default_settings  # noqa: E402
 from vfa.radiograph import Window, load_radiograph  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib  # noqa: E402
+
 TARGET_LOAD_RATIO = 1.3
 TARGET_WL_SCREEN_MS = 2.0
 TARGET_WL_FULL_MS = 12.0
+#: vfa's window/level re-render against the saturating SIMD window on the same array.
+TARGET_WL_SIMD_RATIO = 1.2
 
 
 def make_film(n: int) -> np.ndarray:
@@ -99,21 +112,24 @@ def bench_file(path: Path, screen: int, runs: int, decode_runs: int) -> None:
         ds = pydicom.dcmread(path)
         return ds.pixel_array
 
-    timed(plain, 1)  # warm the page cache and imports
-    base, arr = timed(plain, decode_runs)
-    line("baseline: dcmread + pixel_array", base)
-
-    vfa_decode, rg = timed(lambda: load_radiograph(path), decode_runs)
-    line("vfa load_radiograph", vfa_decode, base)
-    assert np.array_equal(rg.stored, arr)
-
     def load_to_display():
         r = load_radiograph(path)
         return Renderer(r).render(default_settings(r), screen)
 
-    l2d, img = timed(load_to_display, decode_runs)
+    arr = plain()
+    rg = load_radiograph(path)
+    assert np.array_equal(rg.stored, arr)
+    t = benchlib.interleaved({"plain": plain, "vfa": lambda: load_radiograph(path),
+                              "l2d": load_to_display}, decode_runs)
+    base = statistics.median(t["plain"]) * 1e3
+    vfa_decode = statistics.median(t["vfa"]) * 1e3
+    l2d = statistics.median(t["l2d"]) * 1e3
+    line("baseline: dcmread + pixel_array", base)
+    line("vfa load_radiograph", vfa_decode, base)
     line(f"load-to-display (load + render {screen} px)", l2d, base,
          f"target <= {TARGET_LOAD_RATIO}x  {'OK' if l2d / base <= TARGET_LOAD_RATIO else 'MISSED'}")
+    benchlib.target(f"load-to-display {path.stem}", l2d / 1e3, base / 1e3, TARGET_LOAD_RATIO,
+                    unit="ms", note="baseline: dcmread + pixel_array")
 
     t_auto, _ = timed(lambda: (rg._cache.pop("auto_window", None), rg.auto_window()), 5)
     line("auto_window (1 M-pixel sample)", t_auto)
@@ -168,6 +184,37 @@ def bench_window_level(rg, screen: int, runs: int) -> None:
     line("LUT rebuild alone (65536 entries)", statistics.median(lut_ms))
 
 
+def bench_wl_simd(rg, screen: int, runs: int) -> None:
+    """vfa's re-render after a window change against the saturating SIMD window on the same
+    stored array, interleaved, at screen size and at full size."""
+    print(f"\n== window/level vs saturating SIMD window (interleaved, median of {runs}) ==")
+    r = Renderer(rg)
+    for label, size in (("screen", screen), ("full", None)):
+        arr = r.stored_at(size)
+        out = np.empty(arr.shape, dtype=np.uint8)
+        i = [0]
+
+        def window():
+            i[0] += 1
+            return 1500.0 + 1000.0 * (i[0] % 97) / 97, 2000.0
+
+        def project():
+            c, w = window()
+            r.render(DisplaySettings(Window(c, w)), size)
+
+        def simd():
+            c, w = window()
+            a = 255.0 / (w - 1.0)
+            cv2.addWeighted(arr, a, arr, 0.0, (0.5 - (c - 0.5) / (w - 1.0)) * 255.0, dst=out,
+                            dtype=cv2.CV_8U)
+
+        t = benchlib.interleaved({"simd": simd, "vfa": project}, runs, warmup=3)
+        shape = "x".join(map(str, arr.shape))
+        benchlib.target(f"W/L re-render at {label} size ({shape})", statistics.median(t["vfa"]),
+                        statistics.median(t["simd"]), TARGET_WL_SIMD_RATIO, unit="ms",
+                        note="baseline: cv2.addWeighted(..., dtype=CV_8U) on the same array")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=3000)
@@ -187,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(JPEG 2000 encoding took {time.perf_counter() - t0:.1f} s)")
         bench_file(plain, args.screen, args.runs, args.decode_runs)
         bench_file(j2k, args.screen, args.runs, max(3, args.decode_runs // 2))
+        bench_wl_simd(load_radiograph(plain), args.screen, args.runs)
         bench_window_level(load_radiograph(plain), args.screen, args.runs)
         print(f"\n(finished with {load_average()})")
     return 0

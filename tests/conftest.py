@@ -9,6 +9,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from orthanc import orthanc, orthanc_auth  # noqa: E402,F401 - session-scoped PACS fixtures
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_dicoms"
 

@@ -1,8 +1,9 @@
 """A private Orthanc (with its DICOMweb plugin) on loopback, for the PACS tests.
 
-Import the fixtures into a test module (``from orthanc import orthanc, orthanc_auth``): they
-are module-scoped, so each test module starts at most one server of each kind (Orthanc 1.10
-needs 1-3 s to start). Each server has its own configuration and storage in a temporary
+The fixtures ``orthanc`` and ``orthanc_auth`` are session-scoped and made available to every
+test module by tests/conftest.py, so a test run starts at most one server of each kind per
+pytest-xdist worker (Orthanc 1.10 needs 1-3 s to start). Tests share the server: each uploads
+studies under its own Patient ID and never relies on the server being empty. Each server has its own configuration and storage in a temporary
 folder, listens on free loopback ports only, and is stopped by its process id afterwards.
 
 If the ``Orthanc`` binary or the DICOMweb plugin is missing, or the server does not start,
@@ -182,13 +183,13 @@ def _server(tmp_path_factory, name: str, users: dict[str, str] | None):
 AUTH_USER, AUTH_PASSWORD = "reader", "s3cret-Pa55"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def orthanc(tmp_path_factory):
-    """An Orthanc with DICOMweb and no authentication, one per test module."""
+    """An Orthanc with DICOMweb and no authentication, one per test session (xdist worker)."""
     yield from _server(tmp_path_factory, "orthanc", None)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def orthanc_auth(tmp_path_factory):
     """An Orthanc that requires HTTP basic credentials (:data:`AUTH_USER`/:data:`AUTH_PASSWORD`)."""
     yield from _server(tmp_path_factory, "orthanc-auth", {AUTH_USER: AUTH_PASSWORD})

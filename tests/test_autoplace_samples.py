@@ -48,7 +48,7 @@ class Sample:
         self.points = {Level.parse(v["level"]): {PointSlot(k): np.array(p, dtype=float)
                                                  for k, p in v["points"].items()}
                        for v in data["vertebrae"] if v.get("points")}
-        self.film = film_from_radiograph(load_radiograph(ROOT / data["image_path"]))
+        self.film = film_from_radiograph(load_radiograph(ref.parent / data["image_path"]))
 
     def centre(self, lv: Level) -> tuple[float, float]:
         return tuple(float(x) for x in np.mean(list(self.points[lv].values()), axis=0))

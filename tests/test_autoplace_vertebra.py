@@ -108,3 +108,26 @@ def test_uncalibrated_film_uses_a_size_estimate(left_tilted):
     fit = propose_vertebra(film, tuple(centre(f.points[lv])))
     err = max(np.hypot(*(np.subtract(fit.points[s], f.points[lv][s]))) for s in PointSlot) * mm
     assert err < 1.5
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fast_numeric_helpers_equal_numpy_bit_for_bit(seed):
+    """The proposal's hot loops use trimmed copies of np.polyfit/np.polyval/np.median: same
+    operations, so proposals are unchanged to the last bit."""
+    from vfa.autoplace import vertebra as vt
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 40))
+    x = np.linspace(-20.0, 35.0, n) + rng.normal(0, 0.1, n)
+    y = 3.0 + 0.2 * x - 0.01 * x ** 2 + rng.normal(0, 0.5, n)
+    w = np.sqrt(rng.uniform(0.0, 2.0, n))
+    for deg in (1, 2):
+        coef = np.polyfit(x, y, deg, w=w)
+        assert np.array_equal(vt._polyfit(x, y, deg, w), coef)
+        assert np.array_equal(vt._polyval(coef, x), np.polyval(coef, x))
+        box = vt._Box(np.zeros(2), np.array([1.0, 0.0]), np.array([0.0, 1.0]), 10.0, 8.0)
+        box.coef["sup"] = coef
+        for t in (0.0, -3.25, float(x[1])):
+            assert box.off_scalar("sup", t) == float(np.polyval(coef, t))
+    for m in (n, n - 1):
+        a = np.abs(y[:m])
+        assert vt._median_finite(a) == float(np.median(a))

@@ -1,4 +1,5 @@
-"""The ``vfa`` command, run as a real subprocess."""
+"""The ``vfa`` command, called in-process (``vfa.cli.main``); the entry point and what a
+fresh interpreter imports for ``--help`` as real subprocesses."""
 
 import datetime as dt
 import json
@@ -7,14 +8,15 @@ import sys
 
 import pytest
 
+from cli_runner import run_vfa, run_vfa_process
+
 from vfa.calibration import Spacing
 from vfa.reading import save_reading
 from readings_factory import make_reading
 
 
 def vfa(*args, check=True):
-    p = subprocess.run([sys.executable, "-m", "vfa.cli", *map(str, args)],
-                       capture_output=True, text=True, timeout=120)
+    p = run_vfa(*args)
     if check and p.returncode != 0:
         raise AssertionError(f"vfa {args} failed ({p.returncode}): {p.stderr}")
     return p
@@ -191,3 +193,35 @@ def test_info_on_non_dicom_is_one_line(tmp_path):
     assert_one_line_error(vfa("info", bad, check=False), "DICOM")
     assert_one_line_error(vfa("render", tmp_path / "missing.dcm", "-o", tmp_path / "a.png", check=False),
                           "missing.dcm")
+
+
+# --------------------------------------------------------------------------- real processes
+def test_entry_point_exit_status_and_one_line_error_in_a_real_process(tmp_path):
+    assert run_vfa_process("--version").stdout.startswith("vfa ")
+    bad = tmp_path / "photo.dcm"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 300)
+    assert_one_line_error(run_vfa_process("info", bad), "DICOM")
+
+
+HEAVY = ("numpy", "pydicom", "highdicom", "sqlalchemy", "reportlab", "cv2", "PyQt6",
+         "dicomweb_client", "skimage")
+
+
+def test_help_loads_no_heavy_module():
+    """``vfa --help`` and every ``vfa COMMAND --help`` import only the standard library (and
+    vfa's own light modules): a command loads its modules when it runs, not to print help."""
+    from vfa.cli import _commands
+    names = [m.NAME for m in _commands()]
+    code = (
+        "import sys, contextlib, io\n"
+        "from vfa.cli import main\n"
+        f"for argv in [['--help']] + [[n, '--help'] for n in {names!r}]:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        try:\n"
+        "            main(argv)\n"
+        "        except SystemExit as e:\n"
+        "            assert e.code == 0, (argv, e.code)\n"
+        f"print(' '.join(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "", f"--help imported {p.stdout.strip()}"

@@ -1,13 +1,13 @@
-"""``vfa propose`` as a real subprocess: one click, span, carry-forward, bad input."""
+"""``vfa propose`` (in-process ``vfa.cli.main``): one click, span, carry-forward, bad input."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+
+from cli_runner import run_vfa
 
 from vfa.levels import Level, PointSlot
 from vfa.phantom import Deformity, FilmSpec, make_film, reference_reading, write_dicom
@@ -15,8 +15,7 @@ from vfa.reading import load_reading, save_reading
 
 
 def vfa(*args):
-    return subprocess.run([sys.executable, "-m", "vfa.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=120)
+    return run_vfa(*args)
 
 
 def one_line_error(p, pattern):

@@ -294,3 +294,14 @@ def test_csv_carries_confirmed_uncertain_and_reshaping(tmp_path):
     assert summ[1]["uncertain_levels"] == "T9" and summ[1]["reshaped_levels"] == "L1"
     assert summ[1]["sdi_baseline_common"] == "2" and summ[1]["sdi_followup_common"] == "1"
     assert summ[1]["unconfirmed"] == "12"
+
+
+def test_age_carried_from_the_nearest_visit_of_the_patient():
+    from vfa.age import age_from_other_visits
+    a = Reading(patient_id="P", study_date=dt.date(2022, 1, 1), age_years=10.0)
+    b = Reading(patient_id="P", study_date=dt.date(2023, 1, 1), patient_age="012Y")
+    none = Reading(patient_id="P", study_date=dt.date(2023, 6, 1))
+    assert age_from_other_visits(dt.date(2024, 1, 1), [a, b, none]) == pytest.approx(13.0, abs=0.01)
+    assert age_from_other_visits(dt.date(2022, 7, 2), [a]) == pytest.approx(10.5, abs=0.01)
+    assert age_from_other_visits(dt.date(2024, 1, 1), [none]) is None
+    assert age_from_other_visits(None, [a]) is None

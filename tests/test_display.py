@@ -261,6 +261,7 @@ def test_apply_lut_equals_fancy_indexing(dtype, shape):
 def test_apply_lut_threaded_split_covers_everything(monkeypatch):
     monkeypatch.setattr(dmod, "_CHUNK", 1000)
     monkeypatch.setattr(dmod, "_PARALLEL_MIN", 10)
+    monkeypatch.setattr(dmod, "_a_core_is_idle", lambda: True)
     idx = np.arange(12345, dtype=np.uint16).reshape(5, 2469)
     lut = (np.arange(65536) % 251).astype(np.uint8)
     out = np.zeros(idx.shape, np.uint8)
@@ -315,6 +316,7 @@ def test_apply_lut_does_not_wait_for_a_busy_worker(monkeypatch):
     import threading
 
     monkeypatch.setattr(dmod, "_PARALLEL_MIN", 10)
+    monkeypatch.setattr(dmod, "_a_core_is_idle", lambda: True)
     release = threading.Event()
     blocker = dmod._pool().submit(release.wait, 10)  # occupy the only worker
     try:
@@ -329,3 +331,37 @@ def test_apply_lut_does_not_wait_for_a_busy_worker(monkeypatch):
         blocker.result()
     with pytest.raises(ValueError, match="C-contiguous"):
         apply_lut(lut, idx[:, :250], np.empty((400, 500), np.uint8)[:, :250])
+
+
+def test_apply_lut_uses_one_thread_when_no_core_is_idle(monkeypatch):
+    """On a saturated machine the look-up runs on the calling thread alone (same output)."""
+    monkeypatch.setattr(dmod, "_PARALLEL_MIN", 10)
+    monkeypatch.setattr(dmod, "_idle_state", [-1e9, True])
+    monkeypatch.setattr(dmod.os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    submitted = []
+    monkeypatch.setattr(dmod, "_pool", lambda: submitted.append(1))
+    idx = np.random.default_rng(3).integers(0, 65536, (300, 400)).astype(np.uint16)
+    lut = np.random.default_rng(4).integers(0, 256, 65536).astype(np.uint8)
+    out = np.empty(idx.shape, np.uint8)
+    apply_lut(lut, idx, out, threads=2)
+    np.testing.assert_array_equal(out, lut[idx])
+    assert submitted == [] and dmod._a_core_is_idle() is False
+    monkeypatch.setattr(dmod.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(dmod, "_idle_state", [-1e9, False])
+    assert dmod._a_core_is_idle() is True
+
+
+@pytest.mark.parametrize("size", [None, 20])
+@pytest.mark.parametrize("window", [(700, 900), (1500.5, 2.0), (2047.5, 4096)])
+def test_render_at_screen_and_full_size_equals_exact_reference(size, window):
+    """The re-render after a window change, at full size and downsampled for the screen, is
+    the exact DICOM window of the (downsampled) stored values -- the benchmark's SIMD floor
+    (cv2.addWeighted) is compared for speed only."""
+    arr = f.film(rows=60, cols=45, bits=12)
+    rg = rg_of(arr, bits_stored=12, RescaleSlope=1, RescaleIntercept=0)
+    settings = DisplaySettings(Window(*window), None, False)
+    r = dmod.Renderer(rg)
+    got = r.render(settings, size)
+    small = r.stored_at(size)
+    ref = rg_of(np.ascontiguousarray(small), bits_stored=12, RescaleSlope=1, RescaleIntercept=0)
+    np.testing.assert_array_equal(got, _reference_render(ref, settings))

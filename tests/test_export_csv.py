@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import subprocess
-import sys
 
 import pytest
+
+from cli_runner import run_vfa
 
 from vfa.comparison import compare
 from vfa.export_csv import LEVEL_COLUMNS, POINT_COLUMNS, SUMMARY_COLUMNS, summary_path_for
@@ -20,8 +20,7 @@ from readings_factory import make_reading
 
 
 def vfa(*args):
-    return subprocess.run([sys.executable, "-m", "vfa.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=180)
+    return run_vfa(*args)
 
 
 def read_csv(path):

@@ -1,6 +1,6 @@
 """vfa.pacs and ``vfa pacs``: against a real Orthanc (DICOMweb plugin) and real loopback servers.
 
-One Orthanc without and one with authentication per module (fixtures in tests/orthanc.py).
+One Orthanc without and one with authentication per test session (tests/orthanc.py).
 Network failures are produced for real: a port with nothing listening (refused), a socket that
 accepts and never answers (timeout), an HTTP server that sends HTML (not DICOMweb).
 """
@@ -16,13 +16,14 @@ import os
 import socket
 import stat
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import numpy as np
 import pydicom
 import pytest
+
+from cli_runner import run_vfa
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
@@ -30,7 +31,7 @@ from vfa import pacs
 from vfa.errors import PacsError
 from vfa.pacs import InstanceRef, PacsClient, PacsSettings, RetrieveCancelled
 
-from orthanc import AUTH_PASSWORD, AUTH_USER, free_port, orthanc, orthanc_auth  # noqa: F401
+from orthanc import AUTH_PASSWORD, AUTH_USER, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_dicoms"
@@ -77,8 +78,7 @@ def uploaded_study(server, tmp_path: Path, patient_id: str, n: int = 2, **kw) ->
 
 
 def vfa(*args, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    p = subprocess.run([sys.executable, "-m", "vfa.cli", *map(str, args)], input=input,
-                       capture_output=True, text=True, timeout=120)
+    p = run_vfa(*args, input=input)
     if check and p.returncode != 0:
         raise AssertionError(f"vfa {args} failed ({p.returncode}): {p.stderr}")
     return p
@@ -97,7 +97,7 @@ def partials(cache: Path) -> list[Path]:
 
 
 @pytest.fixture
-def client(orthanc):  # noqa: F811
+def client(orthanc):
     return PacsClient(PacsSettings(url=orthanc.dicomweb_url))
 
 
@@ -249,7 +249,7 @@ def test_html_page_is_not_dicomweb(html_server, tmp_path):
     assert not pacs.cached_instances(tmp_path / "cache")
 
 
-def test_unauthenticated_and_wrong_password_are_401_without_leaking(orthanc_auth, tmp_path, caplog):  # noqa: F811
+def test_unauthenticated_and_wrong_password_are_401_without_leaking(orthanc_auth, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)  # every logger, urllib3 and dicomweb_client included
     wrong = "Wr0ng-" + AUTH_PASSWORD
     with pytest.raises(PacsError, match="requires a user name and password"):
@@ -279,7 +279,7 @@ def uploaded_study_auth(client: PacsClient, tmp_path: Path):
     return study, series, files
 
 
-def test_cli_wrong_password_error_does_not_print_it(orthanc_auth):  # noqa: F811
+def test_cli_wrong_password_error_does_not_print_it(orthanc_auth):
     secret = "Wr0ng-" + AUTH_PASSWORD
     p = vfa("pacs", "configure", "--url", orthanc_auth.dicomweb_url, "--user", AUTH_USER,
             "--password-stdin", input=secret + "\n")
@@ -294,7 +294,7 @@ def test_cli_wrong_password_error_does_not_print_it(orthanc_auth):  # noqa: F811
         input=AUTH_PASSWORD + "\n")
 
 
-def test_unknown_study_and_instance_are_not_found(client, orthanc, tmp_path):  # noqa: F811
+def test_unknown_study_and_instance_are_not_found(client, orthanc, tmp_path):
     with pytest.raises(PacsError, match=r"study 1\.2\.3\.4 was not found on .*check the UID"):
         client.retrieve("1.2.3.4", cache_dir=tmp_path)
     study, series, _ = uploaded_study(orthanc, tmp_path, "NF-1", n=1)
@@ -307,7 +307,7 @@ def test_unknown_study_and_instance_are_not_found(client, orthanc, tmp_path):  #
 # ---------------------------------------------------------------------------------------
 # QIDO / WADO / STOW against Orthanc
 # ---------------------------------------------------------------------------------------
-def test_search_by_id_name_wildcards_dates_and_series(client, orthanc, tmp_path):  # noqa: F811
+def test_search_by_id_name_wildcards_dates_and_series(client, orthanc, tmp_path):
     study, series, _ = uploaded_study(orthanc, tmp_path, "SRCH-1", name="Martin^Anne", date="20230315")
     other, _, _ = uploaded_study(orthanc, tmp_path, "SRCH-1", name="Martin^Anne", date="20240620", n=1)
     found = client.search_studies(patient_id="SRCH-1")
@@ -330,7 +330,7 @@ def test_search_by_id_name_wildcards_dates_and_series(client, orthanc, tmp_path)
     assert client.search_series(study, modality="SR") == []
 
 
-def test_retrieve_into_cache_layout_with_progress(client, orthanc, tmp_path):  # noqa: F811
+def test_retrieve_into_cache_layout_with_progress(client, orthanc, tmp_path):
     study, series, files = uploaded_study(orthanc, tmp_path, "RET-1", n=3)
     cache = tmp_path / "cache"
     seen = []
@@ -353,13 +353,13 @@ def test_retrieve_into_cache_layout_with_progress(client, orthanc, tmp_path):  #
     assert paths[0].stat().st_mtime_ns != 1
 
 
-def test_default_cache_is_vfa_cache(client, orthanc, tmp_path):  # noqa: F811
+def test_default_cache_is_vfa_cache(client, orthanc, tmp_path):
     study, series, _ = uploaded_study(orthanc, tmp_path, "RET-2", n=1)
     (path,) = client.retrieve(study)
     assert path.is_relative_to(Path(os.environ["VFA_CACHE"]))
 
 
-def test_a_wrong_instance_from_the_server_is_not_kept(client, orthanc, tmp_path, monkeypatch):  # noqa: F811
+def test_a_wrong_instance_from_the_server_is_not_kept(client, orthanc, tmp_path, monkeypatch):
     study, series, files = uploaded_study(orthanc, tmp_path, "BAD-1", n=1)
     dw = client._dicomweb()
     real = dw.retrieve_instance
@@ -375,7 +375,7 @@ def test_a_wrong_instance_from_the_server_is_not_kept(client, orthanc, tmp_path,
     assert pacs.cached_instances(cache) == [] and partials(cache) == []
 
 
-def test_a_failed_write_leaves_nothing_half_written(client, orthanc, tmp_path, monkeypatch):  # noqa: F811
+def test_a_failed_write_leaves_nothing_half_written(client, orthanc, tmp_path, monkeypatch):
     study, _, _ = uploaded_study(orthanc, tmp_path, "BAD-2", n=2)
     cache = tmp_path / "cache"
     real = pydicom.dcmwrite
@@ -394,7 +394,7 @@ def test_a_failed_write_leaves_nothing_half_written(client, orthanc, tmp_path, m
     assert partials(cache) == []
 
 
-def test_cancel_keeps_complete_files_only(client, orthanc, tmp_path):  # noqa: F811
+def test_cancel_keeps_complete_files_only(client, orthanc, tmp_path):
     study, _, _ = uploaded_study(orthanc, tmp_path, "CAN-1", n=3)
     cache, done = tmp_path / "cache", []
     with pytest.raises(RetrieveCancelled, match="after 1 of 3"):
@@ -403,7 +403,7 @@ def test_cancel_keeps_complete_files_only(client, orthanc, tmp_path):  # noqa: F
     assert len(pacs.cached_instances(cache)) == 1 and partials(cache) == []
 
 
-def test_stale_partials_from_a_killed_process_are_swept(client, orthanc, tmp_path):  # noqa: F811
+def test_stale_partials_from_a_killed_process_are_swept(client, orthanc, tmp_path):
     study, _, _ = uploaded_study(orthanc, tmp_path, "STALE-1", n=1)
     cache = tmp_path / "cache"
     (cache / ".partial").mkdir(parents=True)
@@ -425,9 +425,9 @@ def test_store_refuses_non_dicom_before_sending(client, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------
-# the command line, as real subprocesses
+# the command line (in-process vfa.cli.main)
 # ---------------------------------------------------------------------------------------
-def test_cli_configure_search_retrieve_store(orthanc, tmp_path):  # noqa: F811
+def test_cli_configure_search_retrieve_store(orthanc, tmp_path):
     vfa("pacs", "configure", "--url", orthanc.dicomweb_url + "/", "--timeout", "10", "--check")
     cfg = json.loads(Path(os.environ["VFA_PACS_SETTINGS"]).read_text())
     assert cfg["url"] == orthanc.dicomweb_url and "password" not in cfg
@@ -510,7 +510,7 @@ def _synthetic_pair(tmp_path: Path) -> tuple[Path, Path]:
     return film, save_reading(reading, tmp_path / "synthetic.reading.json")
 
 
-def test_end_to_end_upload_find_retrieve_grade_export_store_find(orthanc, tmp_path):  # noqa: F811
+def test_end_to_end_upload_find_retrieve_grade_export_store_find(orthanc, tmp_path):
     from vfa.morphometry import summarize
     from vfa.radiograph import load_radiograph
     from vfa.reading import Reading, load_reading

@@ -50,7 +50,7 @@ def test_gsps_cli_validates_and_holds_points_labels_and_window(tmp_path, capsys)
     assert main(["export-gsps", str(REF), "-o", str(out)]) == 0
     assert dciodvfy_errors(out) == []
     ds = pydicom.dcmread(out)
-    film = pydicom.dcmread(ROOT / load_reading(REF).image_path, stop_before_pixels=True)
+    film = pydicom.dcmread(REF.parent / load_reading(REF).image_path, stop_before_pixels=True)
     assert ds.SOPClassUID == GSPS and ds.Modality == "PR"
     assert ds.StudyInstanceUID == film.StudyInstanceUID and ds.PatientID == film.PatientID
     ref = ds.ReferencedSeriesSequence[0]
@@ -89,7 +89,7 @@ def test_gsps_cli_validates_and_holds_points_labels_and_window(tmp_path, capsys)
 
 
 def test_gsps_refuses_the_wrong_film(tmp_path, capsys):
-    other = ROOT / load_reading(REF_ADULT).image_path
+    other = REF_ADULT.parent / load_reading(REF_ADULT).image_path
     assert main(["export-gsps", str(REF), "-o", str(tmp_path / "x.dcm"), "--image", str(other)]) == 1
     assert "is not the film of this reading" in capsys.readouterr().err
     assert not (tmp_path / "x.dcm").exists()
@@ -101,7 +101,7 @@ def test_capture_cli_validates_and_burns_in_the_markers(tmp_path):
     assert dciodvfy_errors(out) == []
     ds = pydicom.dcmread(out)
     reading = load_reading(REF_ADULT)
-    film = pydicom.dcmread(ROOT / reading.image_path, stop_before_pixels=True)
+    film = pydicom.dcmread(REF_ADULT.parent / reading.image_path, stop_before_pixels=True)
     assert ds.SOPClassUID == SC and ds.PhotometricInterpretation == "RGB"
     assert ds.StudyInstanceUID == film.StudyInstanceUID and ds.BurnedInAnnotation == "YES"
     assert (ds.Rows, ds.Columns) == (film.Rows, film.Columns)
@@ -119,7 +119,7 @@ def test_capture_cli_validates_and_burns_in_the_markers(tmp_path):
 
 def test_gsps_round_trips_through_orthanc(orthanc, tmp_path, capsys):  # noqa: F811
     pacs.save_settings(pacs.PacsSettings(url=orthanc.dicomweb_url))
-    film = ROOT / load_reading(REF).image_path
+    film = REF.parent / load_reading(REF).image_path
     pacs.store([film])
     out = tmp_path / "pr.dcm"
     assert main(["export-gsps", str(REF), "-o", str(out), "--store"]) == 0

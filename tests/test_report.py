@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from cli_runner import run_vfa
 
 from vfa.annotate import GRADE_COLOURS, draw_reading, label_for
 from vfa.levels import LEVELS, Level
@@ -24,8 +25,7 @@ NAME = "Doe^Jane"
 
 
 def vfa(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "vfa.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=300, cwd=cwd)
+    return run_vfa(*args, cwd=cwd)
 
 
 def pdftotext_pages(pdf: Path) -> list[str]:
@@ -125,6 +125,8 @@ def test_paediatric_note_and_missing_film(tmp_path):
     save_reading(r, rj)
     out = tmp_path / "child.pdf"
     p = vfa("report", rj, "-o", out)
+    assert p.returncode == 1 and "--allow-missing-images" in p.stderr and not out.exists()
+    p = vfa("report", rj, "-o", out, "--allow-missing-images")
     assert p.returncode == 0, p.stderr
     text = " ".join(" ".join(pdftotext_pages(out)).split())
     assert "Paediatric" in text and "advisory" in text

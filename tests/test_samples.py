@@ -11,7 +11,7 @@ import pytest
 from pydicom.uid import JPEG2000Lossless
 
 from vfa.calibration import SpacingSource, spacing_from_dataset
-from vfa.levels import LEVELS
+from vfa.levels import LEVELS, Level
 from vfa.morphometry import summarize
 from vfa.reading import load_reading
 from vfa.samples import SAMPLES, build
@@ -98,9 +98,11 @@ def test_reference_reading_loads_and_matches(entry):
     r = load_reading(ROOT / entry["reference"])
     ds = _ds(entry)
     assert r.reader == "reference"
-    assert r.image_path == entry["dicom"]
+    # image_path is relative to the reading file itself (works from any current folder)
+    ref = ROOT / entry["reference"]
     assert not Path(r.image_path).is_absolute() and "\\" not in r.image_path
-    assert (ROOT / r.image_path).is_file()
+    assert r.image_path.startswith("../")
+    assert (ref.parent / r.image_path).resolve() == (ROOT / entry["dicom"]).resolve()
     assert r.sop_instance_uid == ds.SOPInstanceUID
     assert r.spacing.source is spacing_from_dataset(ds).source
     for lv in LEVELS:
@@ -122,6 +124,21 @@ def test_child_story():
     assert incident == ["T9"]
     reshaped = [lv for lv in six if twelve[lv] < six[lv]]
     assert reshaped == ["L1"] and six["L1"] == 2 and twelve["L1"] == 1
+
+
+def test_child_story_through_the_comparison():
+    """The clinical method v2 account of the same story: confirmed reference reads, T9 a new
+    fracture at 6 months, L1 reshaping at 12 months with its biconcave gain."""
+    from vfa.comparison import compare
+    base, six, twelve = (load_reading(ROOT / _film("child01", i)["reference"]) for i in range(3))
+    assert all(summarize(r).unconfirmed == [] for r in (base, six, twelve))
+    c6 = compare(base, six)
+    assert c6.incident == [Level.T9] and c6.uncertain == [] and c6.reshaped == []
+    c12 = compare(six, twelve)
+    l1 = next(ch for ch in c12.changes if ch.level is Level.L1)
+    assert c12.improved == [Level.L1] and l1.reshaping == "partial"
+    assert l1.ratio_change_pp["biconcave"] >= 5.0
+    assert l1.reshaping_text().startswith("L1 reshaped partially: biconcave ratio +")
 
 
 def test_adult_story():

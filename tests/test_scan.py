@@ -1,5 +1,7 @@
 """Folder scanning: films found, non-images and broken files listed, progress and cancel."""
 
+import datetime as dt
+
 import numpy as np
 import pydicom
 from pydicom.dataset import FileDataset, FileMetaDataset
@@ -70,3 +72,63 @@ def test_dicomdir_is_followed(tmp_path):
     res = scan_paths([out])
     assert [f.sop_instance_uid for f in res.films] == [a.SOPInstanceUID]
     assert res.problems == []
+
+
+# --------------------------------------------------------------------------- vfa scan --register
+def _index_rows(ws):
+    from vfa.storage import images, patients, studies
+    with ws.index.engine.connect() as c:
+        return {t.name: sorted(tuple(r) for r in c.execute(t.select()))
+                for t in (patients, studies, images)}
+
+
+def test_register_indexes_headers_like_opening_each_film(tmp_path):
+    """``vfa scan --register`` reads headers only, in batches, and indexes exactly what
+    registering each opened film did; a film whose pixel data is damaged is still indexed
+    (it is decoded when opened, not to be listed)."""
+    from cli_runner import run_vfa
+    from vfa.radiograph import load_radiograph
+    from vfa.workspace import Workspace
+
+    folder = tmp_path / "films"
+    write_film(folder / "a.dcm", patient="P1", date="20230101")
+    b = write_film(folder / "b.dcm", patient="P1", date="20240101")
+    b.PatientBirthDate, b.PatientSex, b.ViewPosition = "19500203", "F", "LL"
+    b.save_as(folder / "b.dcm", enforce_file_format=True)
+    write_film(folder / "c.dcm", patient="P2", date="")  # no study date
+    anon = write_film(folder / "anon.dcm", patient="")   # no patient ID: not indexed
+    damaged = write_film(folder / "d.dcm", patient="P3")
+    damaged.PixelData = damaged.PixelData[:10]
+    damaged.save_as(folder / "d.dcm", enforce_file_format=True)
+
+    reference = Workspace(tmp_path / "ref")
+    for name in ("a.dcm", "b.dcm", "c.dcm", "anon.dcm"):
+        reference.register_radiograph(load_radiograph(folder / name))
+    expected = _index_rows(reference)
+    reference.close()
+
+    p = run_vfa("scan", folder, "--register", "--workspace", tmp_path / "ws")
+    assert p.returncode == 0, p.stderr
+    assert "5 film(s), 0 problem(s)" in p.stdout
+    ws = Workspace(tmp_path / "ws")
+    got = _index_rows(ws)
+    assert [r[0] for r in got["patients"]] == ["P1", "P2", "P3"]
+    assert anon.SOPInstanceUID not in {r[0] for r in got["images"]}
+    # the damaged film is indexed from its header; the others exactly as when opened
+    got["patients"] = [r for r in got["patients"] if r[0] != "P3"]
+    got["studies"] = [r for r in got["studies"] if r[0] != damaged.StudyInstanceUID]
+    got["images"] = [r for r in got["images"] if r[0] != damaged.SOPInstanceUID]
+    assert got == expected
+    assert ("P1", "SYNTH^ONE", dt.date(1950, 2, 3), "F") in got["patients"]
+
+    # registering again (another batch, another folder) merges: known values are kept
+    bare = write_film(tmp_path / "more" / "b2.dcm", patient="P1")
+    del bare.PatientName
+    bare.save_as(tmp_path / "more" / "b2.dcm", enforce_file_format=True)
+    problems = ws.register_films(scan_paths([tmp_path / "more", folder], with_identity=True).films,
+                                 batch=2)
+    assert problems == []
+    rows = _index_rows(ws)
+    assert ("P1", "SYNTH^ONE", dt.date(1950, 2, 3), "F") in rows["patients"]
+    assert len(rows["images"]) == 5
+    ws.close()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pydicom
 import pytest
+
+from cli_runner import run_vfa
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
@@ -371,11 +373,10 @@ def test_dciodvfy_reports_no_errors(tmp_path):
 
 
 # --------------------------------------------------------------------------------------
-# CLI (real subprocesses)
+# CLI (in-process vfa.cli.main)
 # --------------------------------------------------------------------------------------
 def vfa(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "vfa.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=180, cwd=cwd)
+    return run_vfa(*args, cwd=cwd)
 
 
 def one_line_error(p, pattern):
@@ -410,6 +411,34 @@ def test_cli_errors_are_one_line(tmp_path):
     one_line_error(vfa("import-sr", film, "-o", tmp_path / "b.json"), "not a structured report")
     one_line_error(vfa("import-sr", rj, "-o", tmp_path / "b.json"), "not a DICOM file")
     assert not (tmp_path / "o.dcm").exists() and not (tmp_path / "b.json").exists()
+
+
+def _without_times(obj):
+    """A DICOM JSON dict without date/time values (they differ between two builds)."""
+    if isinstance(obj, dict):
+        if obj.get("vr") in ("DA", "TM", "DT"):
+            return None
+        return {k: _without_times(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_without_times(v) for v in obj]
+    return obj
+
+
+@pytest.mark.parametrize("spacing", [None, Spacing(0.2, 0.2, SpacingSource.UNCALIBRATED)])
+def test_fast_construction_is_the_full_highdicom_construction(tmp_path, monkeypatch, spacing):
+    """The document built around the finished content tree equals, attribute for attribute,
+    the one highdicom builds when it copies, re-parses and re-walks the whole tree."""
+    r, film = _film_and_reading(tmp_path, spacing)
+    header = sr.read_film_header(film, r)
+    docs = []
+    for revalidate in (True, False):
+        counter = iter(range(1, 10_000))
+        monkeypatch.setattr(sr.hd, "UID", lambda: f"1.2.826.0.1.3680043.10.1.{next(counter)}")
+        docs.append(sr.build_sr(r, header, time_point="baseline", revalidate=revalidate))
+    full, fast = (_without_times(d.to_json_dict()) for d in docs)
+    assert fast == full
+    text = json.dumps(fast)
+    assert all(f'"{v.level.value}"' in text for v in r if not v.empty)  # every level's group
 
 
 def test_confirmed_flag_and_settings_travel_in_the_sr(tmp_path):

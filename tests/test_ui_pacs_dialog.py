@@ -18,7 +18,7 @@ from pydicom.uid import generate_uid  # noqa: E402
 from vfa import pacs  # noqa: E402
 from vfa.pacs import PacsClient, PacsSettings  # noqa: E402
 
-from orthanc import free_port, orthanc  # noqa: E402,F401
+from orthanc import free_port  # noqa: E402
 from test_pacs import make_film  # noqa: E402
 
 from ui import pacs_dialog  # noqa: E402
@@ -26,7 +26,7 @@ from ui.pacs_dialog import PacsDialog, PacsSettingsDialog  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def studies(orthanc, tmp_path_factory):  # noqa: F811
+def studies(orthanc, tmp_path_factory):
     """Two studies of patient UI-1 (2021 and 2023) and an SR beside the 2023 film."""
     tmp = tmp_path_factory.mktemp("ui-films")
     old, new = generate_uid(), generate_uid()
@@ -50,7 +50,7 @@ def _search(qtbot, dlg: PacsDialog, **fields) -> None:
     qtbot.waitUntil(lambda: not dlg.busy and dlg.status.text() != "Searching…", timeout=10000)
 
 
-def test_search_lists_studies_newest_first_and_retrieve_returns_paths(qtbot, orthanc, studies):  # noqa: F811
+def test_search_lists_studies_newest_first_and_retrieve_returns_paths(qtbot, orthanc, studies):
     dlg = _dialog(qtbot, orthanc.dicomweb_url)
     assert orthanc.dicomweb_url in dlg.server.text()
     _search(qtbot, dlg, patient_id="UI-1")
@@ -68,7 +68,7 @@ def test_search_lists_studies_newest_first_and_retrieve_returns_paths(qtbot, ort
     assert all(p.is_file() and p.is_relative_to(cache / studies["new"]) for p in dlg.paths)
 
 
-def test_date_range_is_sent(qtbot, orthanc, studies):  # noqa: F811
+def test_date_range_is_sent(qtbot, orthanc, studies):
     dlg = _dialog(qtbot, orthanc.dicomweb_url)
     dlg.use_to.setChecked(True)
     dlg.date_to.setDate(QDate(2022, 1, 1))
@@ -77,7 +77,7 @@ def test_date_range_is_sent(qtbot, orthanc, studies):  # noqa: F811
     assert dlg.table.rowCount() == 1 and dlg.table.item(0, 6).text() == studies["old"]
 
 
-def test_retrieve_skips_reports(qtbot, orthanc, studies, tmp_path):  # noqa: F811
+def test_retrieve_skips_reports(qtbot, orthanc, studies, tmp_path):
     # an SR-class instance in the old study must not be handed to the viewer
     import pydicom
     sr = pydicom.dcmread(make_film(tmp_path / "fake-sr.dcm", "UI-1", studies["old"], date="20210310"))
@@ -103,7 +103,7 @@ def test_network_error_is_shown_in_the_dialog(qtbot):
     assert not dlg.retrieve_button.isEnabled()
 
 
-def test_not_configured_then_server_dialog_saves_settings(qtbot, monkeypatch, orthanc):  # noqa: F811
+def test_not_configured_then_server_dialog_saves_settings(qtbot, monkeypatch, orthanc):
     dlg = PacsDialog(None)
     qtbot.addWidget(dlg)
     assert "no PACS is configured" in dlg.status.text()

@@ -65,7 +65,7 @@ def test_place_two_levels_and_read_table(make_window, film, answers):
     assert t4["Suggested"].startswith("0 ")
     assert t5["Suggested"].startswith("2 wedge")        # Ha 44 / Hp 64 -> 31 %
     assert float(t5["Ha"]) == pytest.approx(44 * 0.2, abs=0.5)   # mm (Pixel Spacing 0.2)
-    assert t5["Grade"] == "(2)"      # the suggestion, in brackets
+    assert t5["Grade"] == "(2) ?"    # the suggestion, in brackets, not yet confirmed
     assert "SDI 2" in w.table.summary_label.text()
     assert "fractured 1" in w.table.summary_label.text()
     assert w.isWindowModified()
@@ -126,7 +126,7 @@ def test_grade_type_status_note_edits_and_undo(make_window, film):
     for _ in range(4):
         w.undo()
     assert w.doc.reading.get("T4").reader_grade is None
-    assert w.table.grade_boxes[row].currentText() == "(0)"
+    assert w.table.grade_boxes[row].currentText() == "(0) ?"  # the suggestion again, unconfirmed
 
 
 def test_delete_point_vertebra_skip_not_evaluable_relabel(make_window, film, answers, monkeypatch):

@@ -83,6 +83,12 @@ ACTIONS: tuple[Act, ...] = (
     Act("a_relabel", "Relabel levels…", lambda w: w.relabel_dialog()),
     Act("a_ne", "Mark level not evaluable…", lambda w: w.mark_not_evaluable(), "N"),
     Act("a_skip", "Skip level", lambda w: w.skip_level(), "S"),
+    Act("a_confirm_level", "Confirm grade of the level", lambda w: w.confirm_level(),
+        tip="The selected level's grade stands as shown (Enter in the grading table)"),
+    Act("a_confirm_all", "Confirm all graded levels", lambda w: w.confirm_all(),
+        tip="Every graded level's grade stands as shown (levels with proposed points excepted)"),
+    Act("a_age", "Patient's age at this study…", lambda w: w.enter_age(),
+        tip="Only needed when the film has no birth date and no Patient's Age"),
     Act("a_abq", "Cycle ABQ call of the level", lambda w: w.qualitative.cycle("abq"), "B",
         tip="Algorithm-based qualitative call: normal, non-fracture deformity, fracture, none"),
     Act("a_endplate", "Cycle endplate depression of the level",
@@ -147,6 +153,7 @@ EXPORT_MENU = ("a_export_sr", "a_store_sr", None, "a_export_gsps", "a_store_gsps
                "a_export_csv", "a_export_csv_all")
 EDIT_MENU = ("a_undo", "a_redo", None, "a_del_point", "a_del_vertebra", "a_relabel", None,
              "a_ne", "a_skip", "a_prev_level", "a_next_level", None,
+             "a_confirm_level", "a_confirm_all", "a_age", None,
              "a_abq", "a_endplate", "a_downgrade")
 PROPOSE_MENU = ("a_tool_propose", "a_propose_span", "a_carry", None, "a_snap", None,
                 "a_accept_all", "a_accept_level", None, "a_reject_level", "a_reject_all")
@@ -255,8 +262,9 @@ def update_actions(w: MainWindow) -> None:
     w.a_undo.setToolTip(w.a_undo.text().replace("&", ""))
     w.a_redo.setToolTip(w.a_redo.text().replace("&", ""))
     for a in (w.a_save, w.a_compare, w.a_del_point, w.a_del_vertebra, w.a_relabel, w.a_ne,
-              w.a_skip, w.a_export_sr, w.a_export_pdf, w.a_export_csv, w.a_export_gsps,
-              w.a_export_capture, w.a_abq, w.a_endplate, w.a_downgrade):
+              w.a_skip, w.a_export_sr, w.a_export_pdf, w.a_export_csv, w.a_confirm_level,
+              w.a_confirm_all, w.a_age, w.a_export_gsps, w.a_export_capture, w.a_abq,
+              w.a_endplate, w.a_downgrade):
         a.setEnabled(has)
     w.a_export_csv_all.setEnabled(w.workspace is not None)
     for a in (w.a_tool_propose, w.a_propose_span, w.a_carry):

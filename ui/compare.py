@@ -18,23 +18,43 @@ from PyQt6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayou
                              QLabel, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
                              QVBoxLayout, QWidget)
 
-from vfa.comparison import Comparison, compare, height_trend, sdi_series
+from vfa.comparison import RATIO_NAMES, Comparison, compare, ratio_trend, sdi_series
 from vfa.errors import VfaError
 from vfa.levels import LEVELS, Level
 from vfa.morphometry import summarize
 from vfa.radiograph import Radiograph, load_radiograph
-from vfa.reading import Reading
+from vfa.reading import Reading, resolve_image_path
 
 from . import colors
 from .film_view import FilmView
 from .markers import MarkerLayer
 from .trend import TrendPlot
 
-CHANGE_COLUMNS = ["Level", "Baseline", "Follow-up", "Change", "Height loss", "Loss mm", "FIT rule"]
+CHANGE_COLUMNS = ["Level", "Baseline", "Follow-up", "Change", "Height loss", "Loss mm", "FIT rule",
+                  "Ratio change / reshaping"]
 
 
-def _grade(g) -> str:
-    return colors.grade_text(g) if g is not None else "—"
+def _grade(g, confirmed: bool = True) -> str:
+    """A grade, with ``?`` when the reader has not confirmed it."""
+    return (colors.grade_text(g) + ("" if confirmed else "?")) if g is not None else "—"
+
+
+def change_words(ch) -> str:
+    """The last column of the change table, in the words a clinician reads."""
+    if ch.reshaping:
+        return ch.reshaping_text() or ""
+    if ch.tentative_change is not None:
+        pc = f"{ch.percent_change:+.1f}" if ch.percent_change is not None else "?"
+        return (f"{ch.tentative_change.value}? measured change {pc} points: confirm the grades "
+                "to decide")
+    pp = ch.ratio_change_pp
+    if not pp:
+        return ""
+    best = max(((k, v) for k, v in pp.items() if v is not None), key=lambda kv: abs(kv[1]),
+               default=None)
+    if best is None or abs(best[1]) < 0.05:
+        return "ratios unchanged"
+    return f"{best[0]} ratio {best[1]:+.1f} points"
 
 
 class Side(QWidget):
@@ -148,9 +168,9 @@ class ComparisonView(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
-        for c, wdt in enumerate([48, 66, 72, 86, 118, 66, 60]):
+        for c, wdt in enumerate([48, 66, 72, 96, 108, 60, 56, 260]):
             self.table.setColumnWidth(c, wdt)
-        self.table.setMinimumWidth(560)
+        self.table.setMinimumWidth(600)
         self.table.itemSelectionChanged.connect(self._row_selected)
         bottom.addWidget(self.table)
         self.plot = TrendPlot()
@@ -224,7 +244,8 @@ class ComparisonView(QWidget):
         if key in self._films:
             return self._films[key]
         rg = None
-        paths = [reading.image_path]
+        found = resolve_image_path(reading)  # relative to the reading file (or older forms)
+        paths = [str(found) if found else reading.image_path]
         try:
             rec = self.workspace.index.image(reading.sop_instance_uid)
             if rec is not None:
@@ -279,8 +300,12 @@ class ComparisonView(QWidget):
         self.comparison = comp
         s0, s1 = comp.baseline, comp.followup
         parts = [f"SDI {s0.sdi} → {s1.sdi}"]
+        if (comp.sdi_baseline_common, comp.sdi_followup_common) != (s0.sdi, s1.sdi):
+            parts.append(f"over levels read at both {comp.sdi_baseline_common} → "
+                         f"{comp.sdi_followup_common}")
         for name, lvls in (("incident", comp.incident), ("worsened", comp.worsened),
-                           ("improved", comp.improved)):
+                           ("improved", comp.improved), ("uncertain", comp.uncertain),
+                           ("reshaped", comp.reshaped)):
             if lvls:
                 parts.append(f"{name}: {', '.join(str(l) for l in lvls)}")
         if not (comp.incident or comp.worsened):
@@ -291,6 +316,11 @@ class ComparisonView(QWidget):
         note = comp.mm_rule_note or "FIT rule: ≥ 20 % and ≥ 4 mm loss in one height."
         if comp.baseline.paediatric or comp.followup.paediatric:
             note += " Paediatric: improvement can be real reshaping."
+        elif comp.paediatric is None:
+            note += " Age unknown: adult rules apply."
+        if comp.uncertain:
+            note += (f" Uncertain: a grade changed with less than {comp.settings.min_change_pct:g} "
+                     "points of measured change behind an unconfirmed grade (? in the table).")
         self.note.setText(note)
         bold = QFont()
         bold.setBold(True)
@@ -298,11 +328,13 @@ class ComparisonView(QWidget):
             for row, ch in enumerate(comp.changes):
                 ml = ch.max_loss
                 texts = [
-                    ch.level.value, _grade(ch.baseline_grade), _grade(ch.followup_grade),
+                    ch.level.value, _grade(ch.baseline_grade, ch.baseline_confirmed),
+                    _grade(ch.followup_grade, ch.followup_confirmed),
                     ch.change.value.replace("_", " "),
                     f"{round(ml.loss_pct, 1) + 0.0:.1f} % ({ml.height.capitalize()})" if ml else "—",
                     f"{ch.loss_mm:.1f}" if ch.loss_mm is not None else ("n/a" if ml else "—"),
                     {True: "yes", False: "no", None: "n/a"}[ch.fit_rule] if ml else "—",
+                    change_words(ch),
                 ]
                 for c, t in enumerate(texts):
                     it = self.table.item(row, c)
@@ -323,22 +355,20 @@ class ComparisonView(QWidget):
     def _update_plot(self) -> None:
         readings = self.all_readings
         if self.doc is None or not readings:
-            self.plot.set_data([], [], "", "mm")
+            self.plot.set_data([], [], "")
             return
         lv = Level.parse(self.level_box.currentText())
         series = sdi_series(readings)
-        trend = height_trend(readings)
-        heights = []
-        for tv in trend.visits:
-            h = tv.heights.get(lv)
-            heights.append((tv.study_date, h.ha if h else None, h.hm if h else None,
-                            h.hp if h else None))
-        unit = trend.unit + (" at the first film's scale" if trend.note else "")
-        self.plot.setToolTip(trend.note or "")
+        ratios = []
+        for tv in ratio_trend(readings):
+            x = tv.ratios.get(lv)
+            ratios.append((tv.study_date, *(x[k] if x else None for k in RATIO_NAMES)))
+        self.plot.setToolTip("Wedge Ha/Hp, biconcave Hm/Hp and crush Hp/Hp_ref of the level per "
+                             "visit: 1.00 = no reduction, 0.80 = 20 %")
         marked = []
         if self.others and hasattr(self, "base"):
             marked = [self.base.study_date, self.follow.study_date]
-        self.plot.set_data([(d, s) for d, s, _ne in series], heights, lv.value, unit, marked)
+        self.plot.set_data([(d, s) for d, s, _ne in series], ratios, lv.value, marked)
 
     # ------------------------------------------------------------------ selection / W/L
     def _row_selected(self) -> None:

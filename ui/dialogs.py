@@ -65,6 +65,16 @@ def ask_reason(parent: QWidget | None, level: str) -> str | None:
     return text if ok and text else None
 
 
+def ask_age(parent: QWidget | None, current: float | None) -> float | None:
+    """The patient's age at this study in years (the film gives none); None when cancelled."""
+    value, ok = QInputDialog.getDouble(
+        parent, "Patient's age",
+        "The film has no birth date and no Patient's Age.\n"
+        "Age at this study, in years (e.g. 11.5); other visits of the patient follow from it:",
+        current if current is not None else 10.0, 0.0, 130.0, 1)
+    return float(value) if ok else None
+
+
 def ask_shift(parent: QWidget | None) -> int | None:
     value, ok = QInputDialog.getInt(
         parent, "Relabel levels",

@@ -269,6 +269,31 @@ class Document(QObject):
     def set_grade(self, level: Level, grade) -> bool:
         return self._edit(f"grade {level}", self.reading.set_reader_grade, level, grade)
 
+    def confirm_level(self, level: Level) -> bool:
+        """Confirm the level's grade as it stands (one undo step; docs/clinical-method.md)."""
+        r = next(x for x in self.summary().results if x.level is level)
+        if not r.graded:
+            self.error.emit(f"{level} has no grade to confirm: place its six points or give a grade")
+            return False
+        v = self.reading.get(level)
+        if v is not None and v.pending_proposals:
+            self.error.emit(f"{level} has proposed points not yet accepted: accept or reject "
+                            "them first (Ctrl+Enter accepts the level)")
+            return False
+        if r.confirmed:
+            return True
+        return self._edit(f"confirm {level}", self.reading.set_confirmed, level, True)
+
+    def confirm_all(self) -> list[Level]:
+        """Confirm every graded level not yet confirmed (one undo step); returns them."""
+        done: list[Level] = []
+        self._edit("confirm all graded levels", lambda: done.extend(self.reading.confirm_graded()))
+        return done
+
+    def set_age(self, age_years: float | None) -> bool:
+        """The reader's entry of the patient's age at this study (years)."""
+        return self._edit("age", self.reading.set_age_years, age_years)
+
     def set_type(self, level: Level, dtype: DeformityType | str | None) -> bool:
         return self._edit(f"type {level}", self.reading.set_reader_type, level, dtype)
 

@@ -156,6 +156,8 @@ class MainWindow(QMainWindow):
         self.layer.dragFinished.connect(self._drag_finished)
         self.layer.levelClicked.connect(lambda lv: self.select_level(lv, centre=False))
         self.table.levelSelected.connect(self._table_level)
+        self.table.confirmRequested.connect(self.confirm_level)
+        self.table.ageRequested.connect(self.enter_age)
         self.browser.openRequested.connect(self.open_file)
         self.guide_bar.level_box.activated.connect(
             lambda i: self._guide_jump(LEVELS[i]))
@@ -367,6 +369,33 @@ class MainWindow(QMainWindow):
         reason = dialogs.ask_reason(self, str(lv))
         if reason:
             self.doc.mark_not_evaluable(reason, lv)
+
+    def confirm_level(self, level: Level | None = None) -> None:
+        """Confirm the grade of ``level`` (default: the selected level) as it stands."""
+        if self.doc is None:
+            return
+        lv = level or self.selected_level
+        if lv is None:
+            self.statusBar().showMessage("Select a level first (click a table row)", 4000)
+            return
+        if self.doc.confirm_level(lv):
+            self.statusBar().showMessage(f"{lv}: grade confirmed", 3000)
+
+    def confirm_all(self) -> None:
+        if self.doc is None:
+            return
+        done = self.doc.confirm_all()
+        self.statusBar().showMessage(
+            f"Confirmed {len(done)} graded level(s)" if done else "Nothing to confirm", 4000)
+
+    def enter_age(self) -> None:
+        """The reader gives the patient's age at this study (films without birth date and
+        without Patient's Age)."""
+        if self.doc is None:
+            return
+        age = dialogs.ask_age(self, self.doc.reading.age_at_study())
+        if age is not None:
+            self.doc.set_age(age)
 
     def skip_level(self) -> None:
         if self.doc is not None:

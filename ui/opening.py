@@ -23,7 +23,7 @@ from vfa.errors import VfaError
 from vfa.guide import Direction
 from vfa.levels import Level
 from vfa.radiograph import Radiograph, load_radiograph
-from vfa.reading import Reading
+from vfa.reading import Reading, resolve_image_path
 from vfa.scan import scan_paths
 from vfa.workspace import default_reader
 
@@ -144,6 +144,14 @@ class Opening(QObject):
                                        f"{exc}\nThe film opens without it; the file is left "
                                        "untouched until you save.")
             saved = None
+        if saved is None and fresh.age_at_study() is None and fresh.patient_id:
+            # age entered once per patient: carried from another visit (docs/clinical-method.md)
+            from vfa.age import age_from_other_visits
+            try:
+                others = ws.readings_for_patient(fresh.patient_id)
+            except VfaError:
+                others = []
+            fresh.age_years = age_from_other_visits(fresh.study_date, others)
         return (saved or fresh), False
 
     # ------------------------------------------------------------------ folders
@@ -163,7 +171,8 @@ class Opening(QObject):
             QApplication.processEvents()
 
         try:
-            result = scan_paths(paths, progress=progress, cancel=dlg.wasCanceled)
+            result = scan_paths(paths, progress=progress, cancel=dlg.wasCanceled,
+                                with_identity=True)
         finally:
             dlg.reset()
             dlg.close()
@@ -171,16 +180,8 @@ class Opening(QObject):
         films = result.sorted_films()
         ws = self.w.workspace
         if ws is not None:
-            for f in films:
-                r = Reading(patient_id=f.patient_id, study_date=f.study_date,
-                            study_instance_uid=f.study_instance_uid,
-                            series_instance_uid=f.series_instance_uid,
-                            sop_instance_uid=f.sop_instance_uid, image_path=str(Path(f.path).resolve()))
-                try:
-                    ws.register_identity(r, str(Path(f.path).resolve()), f.modality or None,
-                                         f.view_position or None)
-                except VfaError as exc:
-                    result.problems.append((f.path, str(exc)))
+            # from the headers the scan read, one transaction per batch of films
+            result.problems.extend(ws.register_films(films))
             self.w.browser.refresh()
         if result.problems:
             self.problems_dialog = dialogs.ProblemsDialog(self.w, result.problems, len(films))
@@ -258,7 +259,8 @@ class Opening(QObject):
             dialogs.show_error(self.w, f"The autosave {newest.name} could not be read: {exc}. "
                                        "It was kept in the workspace's autosave folder.")
             return False
-        paths = [reading.image_path]
+        found = resolve_image_path(reading)  # relative to the reading file (or older forms)
+        paths = [str(found) if found else reading.image_path]
         try:
             rec = ws.index.image(reading.sop_instance_uid)
             if rec is not None:

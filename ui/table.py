@@ -11,10 +11,10 @@ including each step of a point drag.
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtCore import QEvent, QSignalBlocker, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QFont
-from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QLabel, QTableWidget,
-                             QTableWidgetItem, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                             QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from vfa.autoplace.proposal import LOW_CONFIDENCE
 from vfa.levels import (LEVELS, NOT_EVALUABLE_REASONS, READER_GRADES, DeformityType, Level,
@@ -36,8 +36,15 @@ def _num(v, fmt: str) -> str:
     return "—" if v is None else format(v, fmt)
 
 
+#: Mark of a grade the reader has not confirmed (docs/clinical-method.md, "Confirmation").
+UNCONFIRMED_MARK = "?"
+CONFIRMED_MARK = "✓"
+
+
 class GradingTable(QWidget):
     levelSelected = pyqtSignal(object)   # Level
+    confirmRequested = pyqtSignal(object)  # Level: Enter on a row
+    ageRequested = pyqtSignal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,7 +60,16 @@ class GradingTable(QWidget):
         self.detail_label = QLabel("")
         self.detail_label.setWordWrap(True)
         lay.addWidget(self.summary_label)
-        lay.addWidget(self.detail_label)
+        row_lay = QHBoxLayout()
+        row_lay.setContentsMargins(0, 0, 0, 0)
+        row_lay.addWidget(self.detail_label, 1)
+        self.age_button = QPushButton("Enter age…")
+        self.age_button.setToolTip("The film has no birth date and no Patient's Age: give the "
+                                   "patient's age at this study (once per patient)")
+        self.age_button.clicked.connect(self.ageRequested.emit)
+        self.age_button.hide()
+        row_lay.addWidget(self.age_button, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(row_lay)
         self.table = QTableWidget(len(LEVELS), len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setVerticalHeaderLabels([])
@@ -74,7 +90,9 @@ class GradingTable(QWidget):
         tips = {C_HA: "anterior height", C_HM: "middle height", C_HP: "posterior height",
                 C_WEDGE: "Ha / Hp", C_BICON: "Hm / Hp", C_CRUSH: "Hp / Hp of the neighbours",
                 C_SUGG: "suggested Genant grade from the largest reduction (a suggestion only)",
-                C_GRADE: "final grade: the reader's, or (in brackets) the suggestion",
+                C_GRADE: "final grade: the reader's, or (in brackets) the suggestion; "
+                         f"{UNCONFIRMED_MARK} = not confirmed (Enter on the row confirms), "
+                         f"{CONFIRMED_MARK} = suggestion confirmed",
                 C_TYPE: "final deformity type: the reader's, or (in brackets) the suggestion",
                 C_STATUS: "evaluable, or the reason it is not",
                 C_OBS: "the reader's observations, never used by the grade: ABQ call (key B), "
@@ -117,11 +135,24 @@ class GradingTable(QWidget):
             self.grade_boxes.append(g)
             self.type_boxes.append(t)
             self.status_boxes.append(s)
+        self.table.installEventFilter(self)
         self.table.itemChanged.connect(self._item_changed)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         # a click on the row that is already selected centres the film again
         self.table.cellClicked.connect(lambda row, _col: self.levelSelected.emit(LEVELS[row]))
         self.setEnabled(False)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        """Enter on a row (not while editing a cell) confirms that level's grade."""
+        if (obj is self.table and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier
+                and self.table.state() != QAbstractItemView.State.EditingState):
+            row = self.table.currentRow()
+            if 0 <= row < len(LEVELS):
+                self.confirmRequested.emit(LEVELS[row])
+                return True
+        return super().eventFilter(obj, event)
 
     # ------------------------------------------------------------------ model
     def set_document(self, doc) -> None:
@@ -151,12 +182,25 @@ class GradingTable(QWidget):
         unit = s.unit
         advisory = bool(s.paediatric)
         from .kyphosis import angles_summary
+        unconfirmed = s.unconfirmed
         self.summary_label.setText(
             f"SDI {s.sdi}   ·   fractured {s.fractured}   ·   not evaluable {s.not_evaluable}"
-            f"   ·   graded {s.graded}/{len(LEVELS)}\n{angles_summary(reading)}")
+            f"   ·   graded {s.graded}/{len(LEVELS)}"
+            + (f"   ·   unconfirmed {len(unconfirmed)}" if unconfirmed else "")
+            + f"\n{angles_summary(reading)}")
         detail = f"Heights in {unit} — {reading.spacing.description}."
         if advisory:
             detail += " Paediatric study: suggested grades are advisory."
+        if s.paediatric is None:
+            detail += " Age unknown: adult rules apply."
+        elif s.age_source == "entered by the reader":
+            detail += f" Age {s.age_years:.1f} y (entered)."
+        if unconfirmed:
+            detail += (f" {UNCONFIRMED_MARK} = grade not confirmed (Enter on a row, or Edit ▸ "
+                       "Confirm all graded levels).")
+        self.age_button.setVisible(s.paediatric is None
+                                   or s.age_source == "entered by the reader")
+        self.age_button.setText("Enter age…" if s.paediatric is None else "Age…")
         if errors:
             detail += " ⚠ Check the points of " + ", ".join(str(l) for l in errors) + "."
         pending_levels = [v.level for v in reading if v.pending_proposals]
@@ -182,7 +226,9 @@ class GradingTable(QWidget):
                 self._set(row, C_HP, _num(h.hp if h else None, ".1f"))
                 self._set(row, C_WEDGE, _num(r.wedge, ".2f"))
                 self._set(row, C_BICON, _num(r.biconcave, ".2f"))
-                self._set(row, C_CRUSH, _num(r.crush, ".2f") if r.heights else "—")
+                self._set(row, C_CRUSH, ("n/a" if not r.crush_assessable else _num(r.crush, ".2f"))
+                          if r.heights else "—",
+                          tooltip=(r.crush_reason or "") if r.heights and not r.crush_assessable else "")
                 if err:
                     sugg = "⚠ check points"
                 elif r.suggested_grade is not None:
@@ -236,6 +282,10 @@ class GradingTable(QWidget):
                 g = self.grade_boxes[row]
                 with QSignalBlocker(g):
                     auto = "auto" if r.suggested_grade is None else f"({r.suggested_grade})"
+                    if r.suggested_grade is not None and r.reader_grade is None:
+                        auto += f" {UNCONFIRMED_MARK}" if r.unconfirmed else f" {CONFIRMED_MARK}"
+                    g.setToolTip("not confirmed: Enter on the row confirms" if r.unconfirmed
+                                 else ("confirmed" if r.graded else ""))
                     if g.itemText(0) != auto:
                         g.setItemText(0, auto)
                     idx = 0

@@ -156,7 +156,7 @@ def answer_dialogs(monkeypatch) -> dict:
                    "save_paths": [], "save_first": [], "warnings": [], "items": [], "spans": []}
     rec = {"unsaved": dialogs.DISCARD, "recover": dialogs.LATER, "length": 20.0,
            "reason": "hardware", "shift": 1, "save_path": None, "save_first": True,
-           "item": "default", "span": "default"}
+           "item": "default", "span": "default", "age": 11.0}
     asked["answers"] = rec
 
     def unsaved(parent, what):
@@ -205,6 +205,13 @@ def answer_dialogs(monkeypatch) -> dict:
     monkeypatch.setattr(dialogs, "ask_length_mm", length)
     monkeypatch.setattr(dialogs, "ask_reason", reason)
     monkeypatch.setattr(dialogs, "ask_shift", lambda parent: rec["shift"])
+    asked["ages"] = []
+
+    def age(parent, current):
+        asked["ages"].append(current)
+        return rec["age"]
+
+    monkeypatch.setattr(dialogs, "ask_age", age)
     return asked
 
 

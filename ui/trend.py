@@ -1,7 +1,9 @@
-"""A small QPainter plot of SDI and of one level's heights across a patient's visits.
+"""A small QPainter plot of SDI and of one level's ratios across a patient's visits.
 
-The numbers come from :func:`vfa.comparison.sdi_series` and :func:`vfa.morphometry.summarize`
-(via :class:`ui.compare.ComparisonView`); this widget only draws them.
+The numbers come from :func:`vfa.comparison.sdi_series` and :func:`vfa.comparison.ratio_trend`
+(via :class:`ui.compare.ComparisonView`); this widget only draws them. Ratios (wedge Ha/Hp,
+biconcave Hm/Hp, crush Hp/Hp_ref), not millimetres: a growing child's vertebrae get taller
+between visits, and a reshaping vertebra shows its gain as a rising ratio.
 """
 
 from __future__ import annotations
@@ -12,29 +14,27 @@ from PyQt6.QtCore import QPointF, QRectF, QSize, Qt
 from PyQt6.QtGui import QColor, QFont, QPainter, QPen
 from PyQt6.QtWidgets import QWidget
 
-SERIES_COLORS = {"SDI": QColor(30, 30, 30), "Ha": QColor(200, 60, 40), "Hm": QColor(40, 130, 60),
-                 "Hp": QColor(40, 90, 200)}
+SERIES_COLORS = {"SDI": QColor(30, 30, 30), "wedge": QColor(200, 60, 40),
+                 "bicon.": QColor(40, 130, 60), "crush": QColor(40, 90, 200)}
 
 
 class TrendPlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.sdi: list[tuple[_dt.date | None, int]] = []
-        self.heights: list[tuple[_dt.date | None, float | None, float | None, float | None]] = []
+        self.ratios: list[tuple[_dt.date | None, float | None, float | None, float | None]] = []
         self.level = ""
-        self.unit = "mm"
         self.marked: set[_dt.date] = set()
         self.setMinimumHeight(180)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(420, 220)
 
-    def set_data(self, sdi, heights, level: str, unit: str, marked=()) -> None:
-        """``sdi``: [(date, SDI)], ``heights``: [(date, ha, hm, hp)] of ``level``."""
+    def set_data(self, sdi, ratios, level: str, marked=()) -> None:
+        """``sdi``: [(date, SDI)], ``ratios``: [(date, wedge, biconcave, crush)] of ``level``."""
         self.sdi = list(sdi)
-        self.heights = list(heights)
+        self.ratios = list(ratios)
         self.level = level
-        self.unit = unit
         self.marked = set(marked)
         self.update()
 
@@ -50,14 +50,15 @@ class TrendPlot(QWidget):
         half = (w - 10) / 2
         self._panel(p, QRectF(4, 4, half - 4, h - 8), "SDI by visit",
                     {"SDI": [(d, v) for d, v in self.sdi]}, integer=True)
-        hs = {"Ha": [(d, a) for d, a, _m, _p in self.heights],
-              "Hm": [(d, m) for d, _a, m, _p in self.heights],
-              "Hp": [(d, q) for d, _a, _m, q in self.heights]}
+        rs = {"wedge": [(d, a) for d, a, _b, _c in self.ratios],
+              "bicon.": [(d, b) for d, _a, b, _c in self.ratios],
+              "crush": [(d, c) for d, _a, _b, c in self.ratios]}
         self._panel(p, QRectF(half + 8, 4, half - 4, h - 8),
-                    f"{self.level} heights ({self.unit})" if self.level else "heights", hs)
+                    f"{self.level} ratios" if self.level else "ratios", rs, ratio=True)
         p.end()
 
-    def _panel(self, p: QPainter, r: QRectF, title: str, series: dict, integer: bool = False) -> None:
+    def _panel(self, p: QPainter, r: QRectF, title: str, series: dict, integer: bool = False,
+               ratio: bool = False) -> None:
         p.setPen(QPen(QColor(200, 200, 200)))
         p.drawRect(r)
         p.setPen(QColor(0, 0, 0))
@@ -73,6 +74,8 @@ class TrendPlot(QWidget):
         vmin, vmax = min(vals), max(vals)
         if integer:
             vmin, vmax = 0, max(3, int(vmax) + 1)
+        elif ratio:   # 1.00 = no reduction; 0.80 = 20 % (grade 1) always in view
+            vmin, vmax = min(vmin, 0.75) - 0.02, max(vmax, 1.05) + 0.02
         else:
             pad = max((vmax - vmin) * 0.15, 1.0)
             vmin, vmax = vmin - pad, vmax + pad
@@ -93,7 +96,8 @@ class TrendPlot(QWidget):
         p.drawLine(QPointF(plot.left(), plot.top()), QPointF(plot.left(), plot.bottom()))
         ticks = (vmin, (vmin + vmax) // 2, vmax) if integer else (vmin, (vmin + vmax) / 2, vmax)
         for v in ticks:
-            txt = f"{v:.0f}" if integer or abs(vmax - vmin) > 10 else f"{v:.1f}"
+            txt = (f"{v:.2f}" if ratio else
+                   f"{v:.0f}" if integer or abs(vmax - vmin) > 10 else f"{v:.1f}")
             p.drawText(QRectF(r.left(), Y(v) - 8, 40, 16),
                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, txt)
         shown = dates if len(dates) <= 5 else [dates[0], dates[len(dates) // 2], dates[-1]]
@@ -120,5 +124,5 @@ class TrendPlot(QWidget):
                 p.drawEllipse(QPointF(X(d), Y(v)), 3.5, 3.5)
             p.setBrush(Qt.BrushStyle.NoBrush)
             if len(series) > 1:   # legend, top right, after the title
-                p.drawText(QRectF(lx - 26, r.top() + 2, 26, 16), Qt.AlignmentFlag.AlignRight, name)
-                lx -= 30
+                p.drawText(QRectF(lx - 44, r.top() + 2, 44, 16), Qt.AlignmentFlag.AlignRight, name)
+                lx -= 48

@@ -82,3 +82,23 @@ def describe(age: float | None, paediatric: bool | None) -> str:
     if age is None:
         return AGE_UNKNOWN
     return f"age {age:.1f} y" + (", paediatric" if paediatric else "")
+
+
+def age_from_other_visits(study_date: _dt.date | None, others: "list") -> float | None:
+    """The age at ``study_date`` carried from another dated reading of the same patient whose
+    age is known (entered once per patient, docs/clinical-method.md): that age plus the time
+    between the two studies. The nearest visit in time wins; None when there is none."""
+    if study_date is None:
+        return None
+    best = None
+    for o in others:
+        if o.study_date is None:
+            continue
+        age = o.age_at_study()
+        if age is None:
+            continue
+        carried = age + (study_date - o.study_date).days / _DAYS_PER_YEAR
+        dist = abs((study_date - o.study_date).days)
+        if carried >= 0 and (best is None or dist < best[0]):
+            best = (dist, carried)
+    return None if best is None else round(best[1], 2)

@@ -16,7 +16,7 @@ import sys
 from typing import Sequence
 
 from . import __version__
-from .errors import VfaError
+from .errors import VfaError, is_native_panic
 
 #: Exit statuses: 0 ok, 1 the input is bad (VfaError), 2 usage, 3 unexpected error.
 EXIT_BAD_INPUT = 1
@@ -64,19 +64,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except VfaError as exc:
-        print(f"vfa {args.command}: error: {exc}", file=sys.stderr)
+        print(f"vfa {args.command}: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"vfa {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
+    except BaseException as exc:  # noqa: BLE001 - the last line of defence: no traceback
         if os.environ.get("VFA_DEBUG"):
             raise
-        print(f"vfa {args.command}: unexpected error ({exc.__class__.__name__}: {exc}); "
+        if not isinstance(exc, Exception):
+            if not is_native_panic(exc):
+                raise  # SystemExit, GeneratorExit
+            # a native decoder panicked outside the loader: a bad file, not our bug
+            print(f"vfa {args.command}: error: a native decoder failed on the input "
+                  f"({_one_line(exc)}): the file may be damaged; re-export it", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"vfa {args.command}: unexpected error ({exc.__class__.__name__}: {_one_line(exc)}); "
               "run with VFA_DEBUG=1 for details and report it", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: line breaks and other control characters (a damaged file's
+    values can hold any byte) are shown escaped, e.g. ``\\x0b``, never as a new line."""
+    import unicodedata
+    out = []
+    for ch in text:
+        if ch == "\n":
+            out.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(printable(str(exc)).split())
+    return text[:200] or exc.__class__.__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

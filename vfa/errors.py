@@ -53,3 +53,19 @@ class ExportError(VfaError):
 
 class PacsError(VfaError):
     """A PACS (DICOMweb) request failed; the message says why and what to check."""
+
+
+# --- native code --------------------------------------------------------------------
+def is_native_panic(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Rust decoder's panic surfacing in Python.
+
+    pyo3 raises ``pyo3_runtime.PanicException``, which derives from BaseException (not
+    Exception) so that ``except Exception`` does not swallow it. A pixel decoder's panic
+    (pylibjpeg-rle on damaged RLE data, for example) is a bad file, not a bug of ours: the
+    loader turns it into a :class:`PixelDataError`. Matched by class name and module, never
+    by catching BaseException wholesale (KeyboardInterrupt and SystemExit must pass)."""
+    for cls in type(exc).__mro__:
+        if cls.__name__ == "PanicException" and \
+                str(getattr(cls, "__module__", "")).startswith("pyo3_runtime"):
+            return True
+    return False

@@ -14,6 +14,7 @@ import csv
 import datetime as _dt
 import io
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,23 @@ class _Visit:
     comparison: Comparison | None = None
 
 
+#: Floats closer to zero than this are floating-point noise of a computation (a height
+#: difference of 1e-13 mm): written as 0.0, as is -0.0.
+FLOAT_NOISE = 1e-9
+#: First characters that make a spreadsheet read a cell as a formula (CSV injection, OWASP).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def safe_text(text: str) -> str:
+    """A text cell that no spreadsheet runs as a formula: a cell beginning with ``=``, ``+``,
+    ``-``, ``@``, tab or carriage return that is not a number gets a leading ``'``
+    (docs/exports.md). Numbers such as ``-2.5`` or ``+1e3`` are left as they are."""
+    if text.startswith(FORMULA_TRIGGERS) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -78,12 +96,16 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         if value == 0.5:
             return "0.5"
+        if abs(value) < FLOAT_NOISE:  # -0.0 and 1e-13 alike
+            return "0.0"
         return repr(value)
     if isinstance(value, (_dt.date, _dt.datetime)):
         return value.isoformat()
-    if hasattr(value, "value") and not isinstance(value, (int, float)):  # enums
-        return str(value.value)
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if hasattr(value, "value"):  # enums
+        return safe_text(str(value.value))
+    return safe_text(str(value))
 
 
 def _grade(g: Any) -> str:

@@ -30,7 +30,7 @@ from .reading import Reading
 #: Snapshot attributes besides the vertebrae (everything :meth:`Reading.restore` takes).
 _ATTRS = ("patient_id", "patient_name", "birth_date", "patient_sex", "study_date",
           "study_instance_uid", "series_instance_uid", "sop_instance_uid", "image_path",
-          "reader", "spacing", "settings")
+          "reader", "spacing", "settings", "patient_age", "age_years")
 
 
 def snapshot(reading: Reading) -> Reading:

@@ -186,9 +186,8 @@ def save_settings(settings: PacsSettings, path: str | os.PathLike[str] | None = 
     """Write the settings atomically, readable by the owner only (0600). Returns the path."""
     p = Path(path) if path is not None else settings_path()
     try:
-        # atomic_write_text writes through mkstemp (mode 0600) and renames: no readable window
-        atomic_write_text(p, json.dumps(settings.to_dict(), indent=2) + "\n")
-        os.chmod(p, 0o600)
+        # a secret: mode 0600 is set on the temporary file before the password is written
+        atomic_write_text(p, json.dumps(settings.to_dict(), indent=2) + "\n", mode=0o600)
     except OSError as exc:
         raise PacsError(f"cannot write the PACS settings {p}: {exc.strerror}") from None
     return p

@@ -45,7 +45,7 @@ from .levels import LEVELS, Level, PointSlot
 S = PointSlot
 
 #: Version of the generator; stored in reference readings and DICOM files.
-GENERATOR_VERSION = "vfa-phantom/1"
+GENERATOR_VERSION = "vfa-phantom/2"
 
 # ---------------------------------------------------------------------------- anatomy tables
 #: Vertebrae drawn, top to bottom; T2, T3, L5 and S1 are context only (no points).
@@ -941,13 +941,15 @@ def _date(value: Any) -> _dt.date | None:
 
 
 def reference_reading(film: SyntheticFilm, dataset: Any = None, *, image_path: str | None = None,
-                      reader: str = "reference", spacing: Any = None) -> Any:
+                      reader: str = "reference", spacing: Any = None,
+                      confirmed: bool = False) -> Any:
     """The true six points of T4-L4 as a :class:`vfa.reading.Reading` (reader "reference").
 
     Identity and spacing come from ``dataset`` (the pydicom dataset returned by
     :func:`write_dicom`, or read back) when given; ``spacing`` overrides (default uncalibrated
     without a dataset). The film's deformities are kept in each vertebra's extra key
     ``synthetic_deformity`` and the generator settings in the top-level key ``synthetic``.
+    With ``confirmed`` every graded level is confirmed (a reference read: the grades stand).
     """
     from .calibration import Spacing, spacing_from_dataset
     from .reading import Reading
@@ -961,7 +963,8 @@ def reference_reading(film: SyntheticFilm, dataset: Any = None, *, image_path: s
                   study_date=_date(dataset.get("StudyDate")),
                   study_instance_uid=str(dataset.get("StudyInstanceUID", "") or ""),
                   series_instance_uid=str(dataset.get("SeriesInstanceUID", "") or ""),
-                  sop_instance_uid=str(dataset.get("SOPInstanceUID", "") or ""))
+                  sop_instance_uid=str(dataset.get("SOPInstanceUID", "") or ""),
+                  patient_age=str(dataset.get("PatientAge", "") or "") or None)
         if spacing is None:
             spacing = spacing_from_dataset(dataset)
     r = Reading(image_path=image_path, reader=reader,
@@ -980,6 +983,8 @@ def reference_reading(film: SyntheticFilm, dataset: Any = None, *, image_path: s
         "anatomical_pixel_mm": sp.anatomical_pixel_mm, "growth": sp.growth,
     }
     r.check()
+    if confirmed:
+        r.confirm_graded()
     return r
 
 

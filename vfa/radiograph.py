@@ -21,12 +21,16 @@ Log messages never contain patient-identifying values or file names.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import importlib.util
 import logging
 import math
 import os
 import re
+import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +51,7 @@ from vfa.errors import (
     NotAnImageError,
     NotDicomError,
     PixelDataError,
+    is_native_panic,
 )
 
 __all__ = [
@@ -346,11 +351,10 @@ class Radiograph:
         except MemoryError as exc:
             raise PixelDataError(f"{_label(path)}: not enough memory to decode the image: "
                                  "close other films and try again") from exc
-        except Exception as exc:  # noqa: BLE001 - the loader's promise: only DicomLoadError
-            raise PixelDataError(
-                f"{_label(path)}: the image could not be read ({type(exc).__name__}): "
-                "the file may be damaged or use an unusual encoding; re-export it from the "
-                "PACS or modality") from exc
+        except BaseException as exc:  # noqa: BLE001 - the loader's promise: only DicomLoadError
+            if not isinstance(exc, Exception) and not is_native_panic(exc):
+                raise
+            raise _unreadable(_label(path), ds, exc) from exc
 
 
 # --------------------------------------------------------------------------------------
@@ -397,14 +401,32 @@ def load_radiograph(path: str | os.PathLike) -> Radiograph:
     except MemoryError as exc:
         raise PixelDataError(f"{label}: not enough memory to decode the image: close other "
                              "films and try again") from exc
-    except Exception as exc:  # noqa: BLE001
-        raise PixelDataError(
-            f"{label}: the image could not be read ({type(exc).__name__}): the file may be "
-            "damaged or use an unusual encoding; re-export it from the PACS or modality") from exc
+    except BaseException as exc:  # noqa: BLE001 - Exception or a native decoder's panic only
+        if not isinstance(exc, Exception) and not is_native_panic(exc):
+            raise
+        raise _unreadable(label, ds, exc) from exc
     logger.debug("loaded radiograph %dx%d, %d bits stored, %s, %d frame(s), %d warning(s), "
                  "%.1f ms", rg.rows, rg.cols, rg.bits_stored, rg.transfer_syntax.name,
                  rg.number_of_frames, len(rg.warnings), (time.perf_counter() - t0) * 1e3)
     return rg
+
+
+def _ts_name(ds: Dataset) -> str:
+    """The transfer syntax of ``ds`` for a message ('RLE Lossless'), or 'unknown'."""
+    try:
+        uid = ds.file_meta.get("TransferSyntaxUID")
+        return UID(str(uid)).name if uid else "unknown transfer syntax"
+    except Exception:  # noqa: BLE001
+        return "unknown transfer syntax"
+
+
+def _unreadable(label: str, ds: Dataset, exc: BaseException) -> PixelDataError:
+    """The one error for any unexpected failure while building the image (named file and
+    transfer syntax, no traceback)."""
+    return PixelDataError(
+        f"{label}: the image ({_ts_name(ds)}) could not be read ({type(exc).__name__}: "
+        f"{_first_line(str(exc))[:120]}): the file may be damaged or use an unusual encoding; "
+        "re-export it from the PACS or modality")
 
 
 def _label(path: Any) -> str:
@@ -555,8 +577,8 @@ def _build(ds: Dataset, path: Path | None, warnings: list[str]) -> Radiograph:
                              warnings)
 
     # ---- decode frame 1 ---------------------------------------------------------------
-    arr = _decode_first_frame(ds, ts_uid, label, rows, cols, bits_alloc, pixel_rep, bits_stored,
-                              photometric, spp)
+    arr, bits_stored = _decode_first_frame(ds, ts_uid, label, rows, cols, bits_alloc, pixel_rep,
+                                           bits_stored, photometric, spp, warnings)
     if n_frames > 1:
         warnings.append(f"the file has {n_frames} frames; only the first is shown and measured")
 
@@ -674,12 +696,18 @@ def _check_native_length(ds: Dataset, label: str, rows: int, cols: int, bits_all
     else:
         frame_bits = pixels * bits_alloc * spp
     need = (frame_bits + 7) // 8
+    per = f"{rows}x{cols}x{bits_alloc} bits" + (f"x{spp} samples" if spp > 1 else "")
     if have < need:
-        per = f"{rows}x{cols}x{bits_alloc} bits" + (f"x{spp} samples" if spp > 1 else "")
         raise PixelDataError(f"{label}: pixel data has {have} bytes, {per} needs {need}: the "
                              "file is truncated or damaged; copy or export it again")
     if n_frames > 1 and have < need * n_frames:
         warnings.append(f"pixel data holds fewer than the {n_frames} declared frames")
+    left = have - need * n_frames
+    if left > 1:  # one byte is the padding to an even length
+        frames = f" x {n_frames} frames" if n_frames > 1 else ""
+        warnings.append(f"pixel data has {have} bytes but {per}{frames} needs {need * n_frames}: "
+                        f"{left} bytes are left over, so Rows, Columns, Bits Allocated or Number "
+                        "of Frames is probably wrong and the image shown may be incomplete")
 
 
 #: pip packages that decode each compressed transfer syntax (what to tell the user).
@@ -719,8 +747,23 @@ def _install_hint(ts: UID) -> str:
     return f"install {pkg} (pip install {extra}{pkg})"
 
 
+#: Decoders that verify their stream, used alone when installed: pydicom would otherwise fall
+#: back on pylibjpeg-libjpeg, which decodes a damaged or truncated JPEG-LS stream to a
+#: plausible-looking but wrong image without a word.
+_STRICT_PLUGINS: dict[str, str] = {
+    pydicom.uid.JPEGLSLossless: "pyjpegls",
+    pydicom.uid.JPEGLSNearLossless: "pyjpegls",
+}
+#: Share of sampled pixels with bits set above Bits Stored from which Bits Stored is judged
+#: impossible (a few such pixels are overlay bits or noise, and are masked as the standard says).
+BITS_STORED_IMPOSSIBLE_SHARE = 0.01
+
+
 def _decode_first_frame(ds: Dataset, ts: UID, label: str, rows: int, cols: int, bits_alloc: int,
-                        pixel_rep: int, bits_stored: int, photometric: str, spp: int) -> np.ndarray:
+                        pixel_rep: int, bits_stored: int, photometric: str, spp: int,
+                        warnings: list[str] | None = None) -> tuple[np.ndarray, int]:
+    """The first frame (stored values) and the Bits Stored actually used."""
+    warnings = warnings if warnings is not None else []
     try:
         decoder = get_decoder(ts)
     except NotImplementedError as exc:
@@ -744,12 +787,23 @@ def _decode_first_frame(ds: Dataset, ts: UID, label: str, rows: int, cols: int, 
                 mask_unused = (1 << bits_stored) - 1
             else:
                 options["view_only"] = False  # signed: pydicom's sign-extending shift
+    strict = _STRICT_PLUGINS.get(ts)
+    if strict and strict in getattr(decoder, "available_plugins", ()):
+        options["decoding_plugin"] = strict
     try:
-        arr, props = decoder.as_array(ds, index=0, **options)
+        if decoder.is_encapsulated:
+            with _native_stderr_captured():
+                arr, props = decoder.as_array(ds, index=0, **options)
+        else:
+            arr, props = decoder.as_array(ds, index=0, **options)
     except MemoryError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except BaseException as exc:  # noqa: BLE001 - Exception, or a native decoder's panic only
+        if not isinstance(exc, Exception) and not is_native_panic(exc):
+            raise  # KeyboardInterrupt, SystemExit, GeneratorExit
         detail = _first_line(str(exc))
+        if not isinstance(exc, Exception):
+            detail = f"the decoder crashed: {detail}"
         if decoder.is_encapsulated:
             options_ = _DECODER_PACKAGES.get(ts, ())
             missing = [pkg for pkg, mod in options_ if not _module_installed(mod)]
@@ -760,15 +814,84 @@ def _decode_first_frame(ds: Dataset, ts: UID, label: str, rows: int, cols: int, 
             raise PixelDataError(f"{label}: the compressed pixel data ({ts.name}) could not be "
                                  f"decoded ({detail}): the file may be damaged; re-export "
                                  "it") from exc
-        raise PixelDataError(f"{label}: the pixel data could not be read ({detail}): the file "
-                             "may be damaged; re-export it") from exc
+        raise PixelDataError(f"{label}: the pixel data ({ts.name}) could not be read "
+                             f"({detail}): the file may be damaged; re-export it") from exc
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
     if not arr.dtype.isnative:  # big endian signed data can come back as '>i2'
         arr = arr.astype(arr.dtype.newbyteorder("="))
+    if pixel_rep == 0 and arr.ndim == 2 and arr.dtype.kind == "u" and bits_stored < bits_alloc:
+        used = _bits_really_used(arr, bits_stored)
+        if used is not None:
+            warnings.append(f"Bits Stored is {bits_stored} but the pixel values use {used} bits "
+                            f"(of {bits_alloc} allocated): the header is wrong; {used} bits were "
+                            "used. Check the image against the original")
+            bits_stored = used
+            mask_unused = (1 << used) - 1 if mask_unused and used < bits_alloc else 0
     if mask_unused:
         arr = np.bitwise_and(arr, np.array(mask_unused, dtype=arr.dtype))
-    return arr
+    return arr, bits_stored
+
+
+def _bits_really_used(arr: np.ndarray, bits_stored: int) -> int | None:
+    """The bits the values need when Bits Stored cannot be right, else None.
+
+    Bits above Bits Stored may legitimately hold anything (old overlay planes, a constant
+    0xF000): those are masked. Bits Stored is judged impossible when, in a strided sample,
+    more than :data:`BITS_STORED_IMPOSSIBLE_SHARE` of the pixels have higher bits set AND
+    those higher bits take more than 16 different values (image data, not a few overlay
+    planes) or Bits Stored is below 6 (no radiograph has fewer grey levels; the DX IOD
+    asks for 6 to 16)."""
+    step = max(1, int(math.ceil(math.sqrt(arr.size / 250_000))))
+    sample = arr[::step, ::step]
+    high = sample >> bits_stored
+    over = int(np.count_nonzero(high))
+    if over <= BITS_STORED_IMPOSSIBLE_SHARE * sample.size:
+        return None
+    if bits_stored >= 6 and len(np.unique(high)) <= 16:
+        return None
+    return max(int(sample.max()).bit_length(), bits_stored + 1)
+
+
+_STDERR_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _native_stderr_captured():
+    """Hold back what native code writes on file descriptor 2 while a compressed frame is
+    decoded. A Rust decoder that panics (pylibjpeg-rle on damaged RLE data) prints its panic
+    message and a backtrace straight on the process's stderr before Python sees the
+    exception; the loader reports the failure in one line of its own instead. Anything else
+    written meanwhile (by any thread) is passed on afterwards, unless a panic occurred."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield  # no usable fd 2 (embedded interpreter): nothing to hold back
+        return
+    with _STDERR_LOCK, tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        panicked = False
+        try:
+            yield
+        except BaseException as exc:
+            panicked = is_native_panic(exc)
+            raise
+        finally:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(saved, 2)
+            os.close(saved)
+            if not panicked:
+                held.seek(0)
+                data = held.read()
+                if data:
+                    try:
+                        os.write(2, data)
+                    except OSError:
+                        pass
 
 
 def _first_line(text: str) -> str:
@@ -957,6 +1080,11 @@ def _text(ds: Dataset, keyword: str) -> str:
     if isinstance(value, (list, tuple, pydicom.multival.MultiValue)):
         value = "\\".join(str(v) for v in value)
     return str(value).strip()
+
+
+def identity_from_dataset(ds: Dataset) -> StudyIdentity:
+    """The film's identity from its header alone (no pixel data needed)."""
+    return _identity(ds)
 
 
 def _identity(ds: Dataset) -> StudyIdentity:

@@ -216,7 +216,7 @@ class Reading:
             study_date=ident.study_date, study_instance_uid=ident.study_instance_uid or "",
             series_instance_uid=ident.series_instance_uid or "",
             sop_instance_uid=ident.sop_instance_uid or "",
-            image_path=str(radiograph.path) if radiograph.path else None,
+            image_path=str(Path(radiograph.path).absolute()) if radiograph.path else None,
             reader=reader, spacing=radiograph.spacing, settings=settings,
             patient_age=getattr(ident, "patient_age", "") or None)
 
@@ -770,14 +770,78 @@ def load_reading(path: str | os.PathLike[str], check_geometry: bool = True) -> R
     except OSError as exc:
         raise ReadingFormatError(f"cannot read {p}: {exc.strerror}") from None
     try:
-        return Reading.from_json(text, source=str(p), check_geometry=check_geometry)
+        reading = Reading.from_json(text, source=str(p), check_geometry=check_geometry)
     except ReadingFormatError as exc:
         msg = str(exc)
         raise ReadingFormatError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
+    reading.source_path = p  # where a relative image_path is resolved from
+    return reading
+
+
+#: How many folders above the reading file the old repository-root-relative form is tried.
+_OLD_FORM_DEPTH = 4
+
+
+def image_path_candidates(image_path: str | None,
+                          reading_path: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Where the film named by ``image_path`` may be, in order (docs/reading-format.md):
+    an absolute path as it is; a relative one relative to the reading file's folder, then
+    (the older form, relative to the repository root or the folder a command ran in) to the
+    current folder and to each of the reading file's parent folders."""
+    if not image_path:
+        return []
+    raw = Path(image_path)
+    if raw.is_absolute():
+        return [raw]
+    cands: list[Path] = []
+    if reading_path is not None:
+        folder = Path(reading_path).absolute().parent
+        cands.append(folder / raw)
+    cands.append(Path.cwd() / raw)
+    if reading_path is not None:
+        cands += [d / raw for d in list(folder.parents)[:_OLD_FORM_DEPTH]]
+    out: list[Path] = []
+    for c in cands:
+        if c not in out:
+            out.append(c)
+    return out
+
+
+def resolve_image_path(reading: Reading,
+                       reading_path: str | os.PathLike[str] | None = None) -> Path | None:
+    """The film of ``reading`` if it exists (see :func:`image_path_candidates`); the reading
+    file defaults to the one :func:`load_reading` read it from."""
+    if reading_path is None:
+        reading_path = getattr(reading, "source_path", None)
+    for c in image_path_candidates(reading.image_path, reading_path):
+        try:
+            if c.is_file():
+                return c
+        except OSError:
+            continue
+    return None
 
 
 def save_reading(reading: Reading, path: str | os.PathLike[str]) -> Path:
-    """Write atomically (temporary file, then rename)."""
+    """Write atomically (temporary file, then rename).
+
+    A relative ``image_path`` is relative to the reading file: when the reading is saved in
+    another folder than the one it was read from, the path is rewritten relative to the new
+    file (absolute if no relative path exists, e.g. another drive)."""
     data = reading.to_dict()
+    target = Path(path)
+    src = getattr(reading, "source_path", None)
+    ip = reading.image_path
+    if ip and not Path(ip).is_absolute() and src is not None and \
+            Path(src).absolute().parent != target.absolute().parent:
+        film = resolve_image_path(reading, src)
+        if film is not None:
+            try:
+                new = os.path.relpath(film.absolute(), target.absolute().parent)
+            except ValueError:
+                new = str(film.absolute())
+            data["image_path"] = reading.image_path = Path(new).as_posix()
     data["saved_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    return atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    out = atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    reading.source_path = target
+    return out

@@ -72,16 +72,11 @@ class _Visit:
 def film_for(reading: Reading, reading_path: str | os.PathLike[str] | None = None,
              indexed_path: str | None = None) -> Path | None:
     """The film of a reading if it can be found: ``image_path`` (absolute, relative to the
-    reading file's folder, or to the current folder), else the path the workspace indexed."""
-    cands: list[Path] = []
-    if reading.image_path:
-        raw = Path(reading.image_path)
-        if raw.is_absolute():
-            cands.append(raw)
-        else:
-            if reading_path is not None:
-                cands.append(Path(reading_path).resolve().parent / raw)
-            cands.append(Path.cwd() / raw)
+    reading file's folder, or the older forms of :func:`vfa.reading.image_path_candidates`),
+    else the path the workspace indexed."""
+    from .reading import image_path_candidates
+    cands = image_path_candidates(reading.image_path,
+                                  reading_path or getattr(reading, "source_path", None))
     if indexed_path:
         cands.append(Path(indexed_path))
     for c in cands:
@@ -495,13 +490,22 @@ def _prepare(inputs: Sequence[VisitInput]) -> list[_Visit]:
 
 
 def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
-                 deidentify: bool = False, allow_proposed: bool = False) -> Path:
+                 deidentify: bool = False, allow_proposed: bool = False,
+                 allow_missing_images: bool = True) -> Path:
     """Write the PDF report of one patient's readings (any order; baseline = earliest).
 
-    Refuses readings with pending proposed points unless ``allow_proposed``."""
+    Refuses readings with pending proposed points unless ``allow_proposed``, and visits whose
+    film cannot be found when ``allow_missing_images`` is False (``vfa report``'s default)."""
     if not allow_proposed:
         require_no_pending_proposals([i.reading for i in inputs])
     visits = _prepare(inputs)
+    lost = [i for i in inputs if i.film is None]
+    if lost and not allow_missing_images:
+        names = ", ".join(str(i.reading.image_path or i.reading_path or i.reading.study_date
+                              or i.reading.sop_instance_uid) for i in lost[:3])
+        raise ExportError(f"{len(lost)} film(s) not found ({names}{' ...' if len(lost) > 3 else ''}): "
+                          "move them back, fix the readings' image_path, or pass "
+                          "--allow-missing-images to write the report without those images")
     st = _styles()
     page_w, page_h = A4
     margin = 15 * mm

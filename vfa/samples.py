@@ -10,9 +10,9 @@ files. Layout::
     sample_dicoms/README.md                               (what each film is, expected grades)
 
 Reference readings hold the true six points of the phantom (:mod:`vfa.phantom`). Their
-``image_path`` is relative to the folder that contains the output folder (the repository root
-for the default ``sample_dicoms``), with forward slashes, e.g.
-``sample_dicoms/child01/2024-03-12/lateral.dcm``.
+``image_path`` is relative to the reading file itself (docs/reading-format.md), with forward
+slashes, e.g. ``../child01/2024-03-12/lateral.dcm``: the readings work from any current
+folder and wherever the sample folder is copied.
 """
 
 from __future__ import annotations
@@ -150,7 +150,8 @@ SAMPLES: tuple[SampleFilm, ...] = (
                deformities={Level.T7: Deformity(W, 0.30), Level.T9: Deformity(W, 0.23),
                             Level.T12: Deformity(W, 0.21), Level.L1: Deformity(B, 0.21)}),
         "MONOCHROME2", J2K, "none",
-        "12 months: L1 RESHAPING (biconcave 30 % -> 21 %, grade 2 -> 1, 'improved'); T7 still "
+        "12 months: L1 RESHAPING (biconcave 30 % -> 21 %, grade 2 -> 1, 'improved'; vfa compare: "
+        "'L1 reshaped partially: biconcave ratio +9 points'); T7 still "
         "grade 2, T9 and T12 grade 1. Grown 6 % since baseline; two bisphosphonate lines; "
         "uncalibrated film (ratios only)."),
     SampleFilm(
@@ -226,7 +227,8 @@ def build_dxa(out: str | Path, samples: Sequence[DxaSample] = DXA_SAMPLES,
             series_uid=derive_uid("series", study_uid, 1),
             sop_uid=derive_uid("image", study_uid, 1, 1),
             accession_number=f"SYD{f.date.strftime('%Y%m%d')}{f.patient.patient_id[-2:]}")
-        reading = reference_reading(film, ds, image_path=f"{prefix}/{f.dicom_rel}")
+        reading = reference_reading(film, ds, image_path=reading_relative(f.dicom_rel, f.reading_rel),
+                                    confirmed=True)
         data = reading.to_dict()
         data["saved_at"] = SAVED_AT
         atomic_write_text(out / f.reading_rel, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -269,8 +271,9 @@ def build(out: str | Path = "sample_dicoms", samples: Sequence[SampleFilm] = SAM
             sop_uid=derive_uid("image", study_uid, 1, 1),
             accession_number=f"SYN{f.date.strftime('%Y%m%d')}{f.patient.patient_id[-2:]}",
             study_description=f"XR SPINE THORACOLUMBAR LATERAL (VFA) {f.visit}")
-        image_path = f"{prefix}/{f.dicom_rel}"
-        reading = reference_reading(film, ds, image_path=image_path)
+        image_path = reading_relative(f.dicom_rel, f.reading_rel)
+        # reference reads: every grade stands (confirmed), docs/clinical-method.md
+        reading = reference_reading(film, ds, image_path=image_path, confirmed=True)
         data = reading.to_dict()
         data["saved_at"] = SAVED_AT
         atomic_write_text(out / f.reading_rel, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -303,6 +306,13 @@ def build(out: str | Path = "sample_dicoms", samples: Sequence[SampleFilm] = SAM
     return entries
 
 
+def reading_relative(dicom_rel: str, reading_rel: str) -> str:
+    """The film's path relative to the reading file's folder (both given relative to the
+    sample folder), with forward slashes: ``../adult01/2023-04-18/lateral.dcm``."""
+    import posixpath
+    return posixpath.relpath(dicom_rel, posixpath.dirname(reading_rel) or ".")
+
+
 def _readme(samples: Sequence[SampleFilm], entries: list[dict[str, Any]]) -> str:
     lines = [
         "# Sample DICOM films (synthetic)",
@@ -314,7 +324,8 @@ def _readme(samples: Sequence[SampleFilm], entries: list[dict[str, Any]]) -> str
         "Each film has a reference reading with the TRUE six points of T4-L4 (reader",
         "`reference`) in `reference/<patient>_<date>.json`; `manifest.json` lists the same in",
         "machine-readable form. Expected grades are the suggested Genant grades computed from",
-        "the reference points (domain.md §3); levels not listed are grade 0.",
+        "the reference points (docs/clinical-method.md §3); levels not listed are grade 0. The",
+        "reference readings are reference reads: every grade is confirmed.",
         "",
     ]
     by_patient: dict[str, list[tuple[SampleFilm, dict[str, Any]]]] = {}
@@ -340,7 +351,7 @@ def _readme(samples: Sequence[SampleFilm], entries: list[dict[str, Any]]) -> str
         "- MONOCHROME1 (inverted stored values, Presentation LUT Shape INVERSE): child01 baseline",
         "- JPEG 2000 lossless: child01 baseline and 12 months, adult01 baseline; RLE lossless:",
         "  child01 6 months; JPEG-LS lossless: adult01 follow-up",
-        "- Spacing (domain.md §5): Pixel Spacing != Imager Pixel Spacing with GEOMETRY (rule 1,",
+        "- Spacing (docs/clinical-method.md §5): Pixel Spacing != Imager Pixel Spacing with GEOMETRY (rule 1,",
         "  child01 baseline); Pixel Spacing = Imager Pixel Spacing (rule 2, adult01 baseline);",
         "  Imager Pixel Spacing + magnification factor (rule 3, adult01 follow-up); Imager Pixel",
         "  Spacing only (rule 4, child01 6 months); none - CR, uncalibrated (rule 5, child01 12",

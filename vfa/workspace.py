@@ -19,12 +19,13 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ReadingFormatError, WorkspaceError
 from .morphometry import summarize
 from .reading import Reading, load_reading, save_reading
-from .storage import ImageRecord, Index, PatientRecord, ReadingRecord, StudyRecord
+if TYPE_CHECKING:  # SQLAlchemy (vfa.storage) loads when a workspace is opened, not on import
+    from .storage import ImageRecord, Index, PatientRecord, ReadingRecord, StudyRecord
 
 
 def default_workspace_dir() -> Path:
@@ -76,7 +77,8 @@ class Workspace:
         if not os.access(self.root, os.W_OK):
             raise WorkspaceError(f"workspace {self.root} is not writable; choose another folder")
         url = database_url or os.environ.get("VFA_DATABASE_URL") or f"sqlite:///{self.root / 'index.sqlite'}"
-        self.index = Index(url)
+        from .storage import Index
+        self.index: Index = Index(url)
 
     def close(self) -> None:
         self.index.close()
@@ -99,6 +101,7 @@ class Workspace:
         """Put the patient, study and image of a reading (or a freshly opened film) in the index."""
         if not reading.patient_id or not reading.study_instance_uid or not reading.sop_instance_uid:
             return  # an anonymous film: it can be read, but not found again by patient
+        from .storage import ImageRecord, PatientRecord, StudyRecord
         ix = self.index
         old = ix.patient(reading.patient_id)
         ix.upsert_patient(PatientRecord(
@@ -114,6 +117,38 @@ class Workspace:
             modality or (prev.modality if prev else None),
             view_position or (prev.view_position if prev else None)))
 
+    def register_films(self, films: Any, batch: int = 500,
+                       progress: Any = None) -> list[tuple[Path, str]]:
+        """Index many scanned films (:class:`vfa.scan.FilmEntry` scanned ``with_identity``)
+        from their headers alone, one transaction per ``batch`` films; the same records as
+        :meth:`register_radiograph` of each film. ``progress(done, total)`` after each batch.
+        Returns the films that could not be registered, with the reason (not fatal)."""
+        from .storage import ImageRecord, PatientRecord, StudyRecord
+        films = list(films)
+        problems: list[tuple[Path, str]] = []
+        for start in range(0, len(films), batch):
+            chunk = films[start:start + batch]
+            rows = []
+            for f in chunk:
+                ident = f.identity
+                if ident is None or not (ident.patient_id and ident.study_instance_uid
+                                         and ident.sop_instance_uid):
+                    continue  # an anonymous film: it can be read, but not found again by patient
+                rows.append((
+                    PatientRecord(ident.patient_id, ident.patient_name or None, ident.birth_date,
+                                  ident.sex or None),
+                    StudyRecord(ident.study_instance_uid, ident.patient_id, ident.study_date),
+                    ImageRecord(ident.sop_instance_uid, ident.study_instance_uid,
+                                ident.series_instance_uid or None, str(Path(f.path).resolve()),
+                                ident.modality or None, ident.view_position or None)))
+            try:
+                self.index.register_films(rows)
+            except WorkspaceError as exc:
+                problems.extend((f.path, str(exc)) for f in chunk)
+            if progress is not None:
+                progress(min(start + batch, len(films)), len(films))
+        return problems
+
     def register_radiograph(self, radiograph: Any) -> None:
         """Index a film that was opened (so the browser lists it before it is read)."""
         r = Reading.for_radiograph(radiograph)
@@ -123,6 +158,7 @@ class Workspace:
     # ------------------------------------------------------------------ readings
     def save(self, reading: Reading) -> Path:
         """Save atomically, update the index, drop the autosave. Returns the file path."""
+        from .storage import ReadingRecord
         if not reading.reader:
             reading.reader = default_reader()
         path = self.reading_path(reading)

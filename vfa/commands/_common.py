@@ -73,3 +73,16 @@ def add_allow_proposed(p: "argparse.ArgumentParser") -> None:
     """The exports' override of the rule that unaccepted proposed points are not exported."""
     p.add_argument("--allow-proposed", action="store_true",
                    help="export points proposed by 'vfa propose' that no reader accepted yet")
+
+
+def pending_levels(reading: Any) -> list[str]:
+    """Levels holding proposed points that no reader accepted yet ('T12', ...): their
+    measurements and grades are unconfirmed (docs/semi-automatic.md)."""
+    return [v.level.value for v in reading if v.pending_proposals]
+
+
+def unconfirmed_note(levels: list[str], which: str = "") -> str:
+    """The warning line printed under a table with unconfirmed levels."""
+    return (f"UNCONFIRMED: {', '.join(levels)}{which} hold proposed points that no reader "
+            "accepted: their heights and grades are the proposal's, not a reader's (accept or "
+            "move the points in the viewer)")

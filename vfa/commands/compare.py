@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..comparison import compare
-from ..errors import ReadingFormatError
-from ..reading import load_reading
-from ._common import fmt, print_json
+from ._common import fmt, pending_levels, print_json, unconfirmed_note
 
 NAME = "compare"
 HELP = "compare a follow-up reading with its baseline: incident, worsened, improved levels, SDI"
@@ -22,6 +19,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..comparison import compare
+    from ..errors import ReadingFormatError
+    from ..reading import load_reading
+
     b = load_reading(args.baseline)
     f = load_reading(args.followup)
     if b.patient_id and f.patient_id and b.patient_id != f.patient_id and not args.allow_different_patients:
@@ -30,12 +31,19 @@ def run(args: argparse.Namespace) -> int:
     if b.study_date and f.study_date and f.study_date < b.study_date:
         b, f = f, b  # baseline is the earlier visit
     c = compare(b, f)
+    pend_b, pend_f = pending_levels(b), pending_levels(f)
     from ..angles import REGIONS, change, describe_change, spine_angle
     angle_change = {name: change(spine_angle(b, name), spine_angle(f, name)) for name in REGIONS}
     if args.json:
         out = c.to_dict()
+        for row in out.get("changes", []):
+            flags = [w for w, p in (("baseline", pend_b), ("followup", pend_f)) if row["level"] in p]
+            row["proposed_pending"] = flags
+            if flags:
+                row["confirmed"] = False  # proposed points nobody accepted
         out.update({"baseline_date": b.study_date, "followup_date": f.study_date,
-                    "patient_id": f.patient_id})
+                    "patient_id": f.patient_id,
+                    "proposed_pending": {"baseline": pend_b, "followup": pend_f}})
         out.update({f"{name}_change": ch for name, ch in angle_change.items()})
         print_json(out)
         return 0
@@ -51,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     print("-" * len(head))
     for ch in c.changes:
         mark = " <<" if ch.highlighted else ""
+        if ch.level.value in pend_b or ch.level.value in pend_f:
+            mark += " PROPOSED, unconfirmed"
         fit = {True: "yes", False: "no", None: "n/a"}[ch.fit_rule]
         change = ch.change.value
         if ch.tentative_change is not None:
@@ -62,8 +72,10 @@ def run(args: argparse.Namespace) -> int:
               f"{(ch.max_loss.height if ch.max_loss else '–'):<7}{fmt(ch.loss_mm, 1):>8}  {fit:<5}"
               f"{signed(pp.get('wedge')):>7}{signed(pp.get('biconcave')):>7}"
               f"{signed(pp.get('crush')):>7}  {ch.reshaping or ''}{mark}")
-    print("? = grade not confirmed by the reader; wedge/bicon/crush = ratio change, percentage points "
-          "(follow-up minus baseline)")
+    unconfirmed = any(not (ch.baseline_confirmed and ch.followup_confirmed) for ch in c.changes
+                      if ch.baseline_grade is not None and ch.followup_grade is not None)
+    print(("? = grade not confirmed by the reader; " if unconfirmed else "")
+          + "wedge/bicon/crush = ratio change, percentage points (follow-up minus baseline)")
     print(f"SDI {c.baseline.sdi} -> {c.followup.sdi}; over the {len(c.common_levels)} levels "
           f"evaluable at both visits {c.sdi_baseline_common} -> {c.sdi_followup_common}")
     print(f"incident: {', '.join(map(str, c.incident)) or 'none'}; "
@@ -78,6 +90,10 @@ def run(args: argparse.Namespace) -> int:
             print(ch.reshaping_text())
     for name, label in (("kyphosis", "Kyphosis"), ("lordosis_l1_l4", "Lordosis")):
         print(describe_change(spine_angle(b, name), spine_angle(f, name), label))
+    if pend_b:
+        print(unconfirmed_note(pend_b, " (baseline)"))
+    if pend_f:
+        print(unconfirmed_note(pend_f, " (follow-up)"))
     return 0
 
 

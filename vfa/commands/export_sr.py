@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..reading import load_reading
 from ._common import add_allow_proposed
 
 NAME = "export-sr"
@@ -28,11 +27,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..reading import load_reading
     from ..sr import export_sr  # highdicom is imported only when this command runs
 
     reading = load_reading(args.reading)
+    warnings: list[str] = []
     out = export_sr(reading, args.output, image=args.image, reading_path=args.reading,
-                    time_point=args.time_point, allow_proposed=args.allow_proposed)
+                    time_point=args.time_point, allow_proposed=args.allow_proposed,
+                    warnings=warnings)
+    for w in warnings:
+        print(f"vfa export-sr: warning: {w}", file=sys.stderr)
     n = sum(1 for v in reading if not v.empty)
     print(f"wrote {out} ({n} vertebrae)", file=sys.stderr)
     return 0

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..morphometry import summarize
-from ..reading import load_reading
-from ._common import fmt, print_json
+from ._common import fmt, pending_levels, print_json, unconfirmed_note
 
 NAME = "grade"
 HELP = "heights, ratios, suggested and final Genant grade of each level of a reading"
@@ -47,13 +45,22 @@ def legend(s) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..morphometry import summarize
+    from ..reading import load_reading
+
     reading = load_reading(args.reading)
     s = summarize(reading)
     from ..angles import angles_dict, describe, kyphosis, lordosis_l1_l4
     from ..qualitative import KEYS as QUALITATIVE_KEYS, short_text
+    pending = pending_levels(reading)
     if args.json:
         out = s.to_dict()
+        for row in out["vertebrae"]:
+            row["proposed_pending"] = row["level"] in pending
+            if row["proposed_pending"]:
+                row["confirmed"] = False  # proposed points nobody accepted
         out.update({
+            "proposed_pending": pending,
             "patient_id": reading.patient_id,
             "study_date": reading.study_date,
             "sop_instance_uid": reading.sop_instance_uid,
@@ -86,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         status = r.status.value + (f" ({r.reason})" if r.reason else "")
         if not r.annotated and r.grade is None and r.status.value == "evaluable":
             status = "not annotated"
+        if r.level.value in pending:
+            status += " PROPOSED, unconfirmed"
         print(f"{r.level.value:<6}{fmt(h.ha if h else None, 1):>8}{fmt(h.hm if h else None, 1):>8}"
               f"{fmt(h.hp if h else None, 1):>8}  {fmt(r.wedge):>6}{fmt(r.biconcave):>7}"
               f"{crush_text(r):>7}{fmt(r.percent, 1):>7}  {sug:<13}{fin:<13}{status}")
@@ -98,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
     print(describe(kyphosis(reading), "Kyphosis"))
     print(describe(lordosis_l1_l4(reading), "Lordosis"))
     print(legend(s))
+    if pending:
+        print(unconfirmed_note(pending))
     return 0
 
 

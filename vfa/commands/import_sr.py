@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 
-from ..reading import save_reading
 
 NAME = "import-sr"
 HELP = "rebuild a reading (JSON) from a structured report written by 'vfa export-sr'"
@@ -21,6 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..reading import save_reading
     from ..sr import import_sr
 
     reading = import_sr(args.sr)

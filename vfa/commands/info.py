@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..radiograph import load_radiograph
 from ._common import print_json
 
 NAME = "info"
@@ -63,6 +62,8 @@ def describe(rg) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..radiograph import load_radiograph
+
     rg = load_radiograph(args.file)
     d = describe(rg)
     if args.json:

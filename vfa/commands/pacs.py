@@ -35,7 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="network timeout (default 20 s)")
     c.add_argument("--insecure", action="store_true",
                    help="do not check the server's TLS certificate (test servers only)")
-    c.add_argument("--check", action="store_true", help="contact the server after saving")
+    c.add_argument("--check", action="store_true", help="contact the server first and save only if it answers")
     c.set_defaults(_pacs=_configure)
 
     s = sub.add_parser("search", help="find studies (QIDO-RS)")
@@ -155,11 +155,18 @@ def _configure(args: argparse.Namespace) -> int:
             raise PacsError("the password is asked for on a terminal; without one, pipe it "
                             "in with --password-stdin")
         new = replace(new, username=args.user, password=password or None)
+    if args.check:
+        # check first, save after: a wrong password or URL is never stored (the error says
+        # that nothing was saved, and the previous settings stay as they were)
+        try:
+            PacsClient(new).ping()
+        except PacsError as exc:
+            raise PacsError(f"{exc} (the check failed: nothing was saved"
+                            + (f"; {settings_path()} is unchanged)" if old is not None else ")")
+                            ) from None
+        print("the server answers")
     path = save_settings(new)
     print(f"PACS settings written to {path}: {new.describe()}")
-    if args.check:
-        PacsClient(new).ping()
-        print("the server answers")
     return 0
 
 

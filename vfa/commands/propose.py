@@ -76,10 +76,8 @@ def _earlier_film_path(earlier_path: Path, image_path: str | None, given: str | 
     if not image_path:
         raise AutoplaceError(f"{earlier_path} does not say which film it was read on: "
                              "give the earlier film with --earlier-film")
-    ip = Path(image_path)
-    cands = [ip] if ip.is_absolute() else [Path.cwd() / ip] + [d / ip for d in
-                                                                list(earlier_path.resolve().parents)[:4]]
-    for c in cands:
+    from ..reading import image_path_candidates
+    for c in image_path_candidates(image_path, earlier_path):
         if c.is_file():
             return c
     raise AutoplaceError(f"the earlier film {image_path} (from {earlier_path}) was not found: "

@@ -5,23 +5,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..atomic import atomic_write_bytes
-from ..display import default_settings, render
 from ..errors import VfaError
-from ..radiograph import Window, load_radiograph
 
 NAME = "render"
 HELP = "write the display image of a film (window/level, MONOCHROME1 inversion) as PNG"
 
 
-def _window(text: str) -> Window:
+def _window(text: str) -> tuple[float, float]:
     try:
         c, w = (float(v) for v in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"window {text!r} must be CENTER,WIDTH, e.g. 2048,4096") from None
     if w <= 0:
         raise argparse.ArgumentTypeError(f"window width must be positive, got {w:g}")
-    return Window(c, w, "command line")
+    return c, w
 
 
 def _size(text: str) -> int:
@@ -47,13 +44,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import cv2
 
+    from ..atomic import atomic_write_bytes
+    from ..display import default_settings, render
+    from ..radiograph import Window, load_radiograph
+
     out = Path(args.output)
     if out.suffix.lower() != ".png":
         raise VfaError(f"output {out} must end in .png")
     rg = load_radiograph(args.file)
     settings = default_settings(rg)
     if args.window is not None:
-        settings = settings.with_window(args.window)
+        settings = settings.with_window(Window(*args.window, "command line"))
     elif args.auto:
         settings = settings.with_window(rg.auto_window())
     if args.invert:

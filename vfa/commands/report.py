@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 from ..errors import ReadingFormatError
-from ..reading import load_reading
 from ._common import add_allow_proposed
 
 NAME = "report"
@@ -29,9 +28,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deidentify", action="store_true",
                    help="no name, patient ID or birth date in the report (age only)")
     add_allow_proposed(p)
+    p.add_argument("--allow-missing-images", action="store_true",
+                   help="write the report even when some films cannot be found (those visits "
+                        "are shown without image); without it a missing film is an error")
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..reading import load_reading
     from ..report_pdf import VisitInput, film_for, patient_inputs, write_report
 
     visits: list[VisitInput] = []
@@ -53,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
         if ws is not None:
             ws.close()
     out = write_report(visits, args.output, deidentify=args.deidentify,
-                       allow_proposed=args.allow_proposed)
+                       allow_proposed=args.allow_proposed,
+                       allow_missing_images=args.allow_missing_images)
     missing = sum(1 for v in visits if v.film is None)
     note = f"; {missing} film(s) not found, shown without image" if missing else ""
     print(f"wrote {out} ({len(visits)} visit(s){note})", file=sys.stderr)
     return 0
+

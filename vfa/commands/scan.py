@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from ..scan import scan_paths
 from ._common import Progress, print_json
 
 NAME = "scan"
@@ -20,21 +20,44 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--progress", action="store_true", help="report progress on stderr even when not a terminal")
 
 
+def _missing(paths: list[str]) -> list[str]:
+    from pathlib import Path
+    return [p for p in paths if not Path(p).exists()]
+
+
+def nothing_found(paths: list[str], res) -> str:
+    """The sentence of a scan that found no film: where, and what was looked for."""
+    where = ", ".join(paths)
+    looked = ("looked for DICOM image files of any name, with or without .dcm, in every "
+              "folder below (hidden ones excepted) or in the DICOMDIR when there is one")
+    seen = f"{res.examined} file(s) examined"
+    if res.problems:
+        seen += f", {len(res.problems)} of them not DICOM images"
+    if res.skipped:
+        seen += f", {res.skipped} skipped by extension (.json, .png, .pdf, .txt ...)"
+    return f"no DICOM films found in {where} ({looked}; {seen})"
+
+
 def run(args: argparse.Namespace) -> int:
-    res = scan_paths(args.paths, progress=Progress("scanning", args.progress))
+    from ..errors import VfaError
+    from ..scan import scan_paths
+
+    missing = _missing(args.paths)
+    if missing:
+        raise VfaError(f"{', '.join(missing)}: no such file or folder; check the path "
+                       "(a network drive not mounted? a typo?)")
+    res = scan_paths(args.paths, progress=Progress("scanning", args.progress),
+                     with_identity=args.register)
     films = res.sorted_films()
     if args.register and films:
-        from ..radiograph import load_radiograph
+        # Headers only (the scan already read them): pixel data is decoded when a film is
+        # opened, not to index it. One transaction per batch of films.
         from ..workspace import Workspace
         ws = Workspace(args.workspace)
-        report = Progress("registering", args.progress)
-        for i, f in enumerate(films, 1):
-            try:
-                ws.register_radiograph(load_radiograph(f.path))
-            except Exception as exc:  # noqa: BLE001 - a bad file is listed, not fatal
-                res.problems.append((f.path, str(exc)))
-            report(i, len(films))
-        ws.close()
+        try:
+            res.problems.extend(ws.register_films(films, progress=Progress("registering", args.progress)))
+        finally:
+            ws.close()
     if args.json:
         print_json({
             "films": [{"path": str(f.path), "patient_id": f.patient_id, "study_date": f.study_date,
@@ -44,11 +67,19 @@ def run(args: argparse.Namespace) -> int:
                       for f in films],
             "problems": [{"path": str(p), "reason": why} for p, why in res.problems],
             "skipped": res.skipped,
+            "examined": res.examined,
         })
+        if not films:
+            print(f"vfa scan: error: {nothing_found(args.paths, res)}", file=sys.stderr)
+            return 1
         return 0
     for f in films:
         print(f"{f.patient_id or '–':<16} {f.study_date or '–'!s:<10} {f.modality:<3} {f.cols}x{f.rows:<6} {f.path}")
     for p, why in res.problems:
         print(f"skipped {p}: {why}")
+    if not films:
+        # exit 1: a script (a PACS admin's cron job) must notice an empty delivery folder
+        print(f"vfa scan: error: {nothing_found(args.paths, res)}", file=sys.stderr)
+        return 1
     print(f"{len(films)} film(s), {len(res.problems)} problem(s)")
     return 0
