@@ -106,3 +106,21 @@ def test_proposals_on_the_dxa_sample_work_or_say_so():
     centre_err = [np.hypot(*(np.array(fit.center) - np.mean([ref.get(lv).points[s] for s in PointSlot], axis=0)))
                   * mm for lv, fit in res.fits.items()]
     assert max(centre_err) < 3.0
+
+
+def test_propose_says_plainly_that_dxa_is_not_its_home(tmp_path, capsys):
+    from vfa.cli import main
+    ref = load_reading(ROOT / DXA["reference"])
+    x, y = np.mean([ref.get("T10").points[s] for s in PointSlot], axis=0)
+    out = tmp_path / "p.json"
+    assert main(["propose", str(ROOT / DXA["dicom"]), "--at", "T10", f"{x:.1f}", f"{y:.1f}",
+                 "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "warning: DXA image: the proposals were developed on radiographs" in text
+    # a radiograph gets no such note
+    xr = next(e for e in MANIFEST["films"] if e["patient"] == DXA["patient"] and e["date"] == DXA["date"])
+    xref = load_reading(ROOT / xr["reference"])
+    x, y = np.mean([xref.get("T10").points[s] for s in PointSlot], axis=0)
+    assert main(["propose", str(ROOT / xr["dicom"]), "--at", "T10", f"{x:.1f}", f"{y:.1f}",
+                 "-o", str(tmp_path / "q.json")]) == 0
+    assert "DXA image" not in capsys.readouterr().out

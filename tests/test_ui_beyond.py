@@ -106,3 +106,29 @@ def test_export_presentation_state_and_capture_from_the_menu(opened, asked, tmp_
     assert asked["errors"] == []
     assert pydicom.dcmread(out2).SOPClassUID == "1.2.840.10008.5.1.4.1.1.7"
     assert not w.a_store_gsps.isEnabled()          # no PACS configured
+
+
+def test_dxa_film_opens_reads_and_proposals_say_they_are_less_sure(window, asked, qtbot):
+    import json
+
+    import numpy as np
+
+    from ui.testing import click_image
+    from vfa.levels import PointSlot
+    from vfa.reading import load_reading
+    w = window
+    manifest = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
+    (dxa,) = manifest["dxa_films"]
+    assert w.open_file(REPO / dxa["dicom"])
+    assert w.doc.radiograph.shape == (dxa["rows"], dxa["cols"])
+    assert w.doc.reading.spacing.calibrated                           # Pixel Spacing used
+    ref = load_reading(REPO / dxa["reference"])
+    w.view.setFocus()
+    qtbot.keyClick(w.view, Qt.Key.Key_G)                              # Propose tool
+    w._guide_jump(Level.T10)
+    c = np.mean([ref.get("T10").points[s] for s in PointSlot], axis=0)
+    w.view.center_on_image(*c)
+    click_image(w.view, *c)
+    assert w.doc.reading.get("T10").complete
+    assert "DXA image: the proposals were developed on radiographs" in w.statusBar().currentMessage()
+    assert asked["errors"] == []
