@@ -246,3 +246,10 @@ def test_phantom_films_facing_and_tilt_give_the_same_angles():
         assert k.cobb_deg > 20 and l.cobb_deg > 5   # a kyphotic thorax and a lordotic lumbar spine
         got.add((round(k.cobb_deg, 1), round(k.centroid_deg, 1), round(l.cobb_deg, 1)))
     assert len(got) == 1
+
+
+def test_a_change_that_rounds_to_zero_has_no_sign():
+    a = synthetic_spine(linear_leans(Level.T4, Level.T12, 40.0))
+    b = synthetic_spine(linear_leans(Level.T4, Level.T12, 40.0 - 1e-4))
+    text = angles.describe_change(angles.kyphosis(a), angles.kyphosis(b), "Kyphosis")
+    assert text == "Kyphosis T4–T12 change: Cobb 0.0°, centroid 0.0°"

@@ -205,9 +205,15 @@ def describe_change(base: SpineAngle | None, follow: SpineAngle | None, label: s
     c = change(base, follow)
     if c is None:
         return f"{label} change: not available (not measurable at both visits)"
-    cen = "–" if c["centroid_deg"] is None else f"{c['centroid_deg']:+.1f}°"
+    cen = "–" if c["centroid_deg"] is None else _signed(c["centroid_deg"])
     warn = "" if c["same_levels"] else " (different end levels: compare with care)"
-    return f"{label} {c['levels']} change: Cobb {c['cobb_deg']:+.1f}°, centroid {cen}{warn}"
+    return f"{label} {c['levels']} change: Cobb {_signed(c['cobb_deg'])}, centroid {cen}{warn}"
+
+
+def _signed(deg: float) -> str:
+    """``+8.3°``, ``-2.0°``; a change that rounds to zero is ``0.0°`` (never ``-0.0°``)."""
+    text = f"{deg:+.1f}°"
+    return "0.0°" if text in ("+0.0°", "-0.0°") else text
 
 
 __all__ = ["SpineAngle", "change", "describe_change", "spine_angle", "kyphosis", "lordosis_l1_l4", "angles_dict", "describe",
