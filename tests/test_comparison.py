@@ -252,7 +252,7 @@ def test_fit_not_applicable_in_children_unless_setting():
     c = compare(b, f)
     ch = change_at(c, "L1")
     assert c.mm_rule_applicable is False
-    assert "paediatric" in c.mm_rule_note and "mm_rule_in_children" in c.mm_rule_note
+    assert "paediatric" in c.mm_rule_note and "grow between visits" in c.mm_rule_note
     assert ch.fit_rule is None and ch.fit_note == c.mm_rule_note
     assert ch.loss_mm == pytest.approx(6.0)      # the figure itself is still shown
     assert ch.max_loss.loss_pct == pytest.approx(30.0)

@@ -159,6 +159,22 @@ def test_corrupted_jpeg_ls_is_an_error_not_a_wrong_image(tmp_path, capfd):
         one_line_error(capfd, name, "JPEG-LS")
 
 
+def test_truncated_jpeg_ls_is_named_as_truncated(tmp_path, capfd):
+    """CharLS needs many seconds to give up on a stream cut short (the fuzz test's one 'hang'):
+    a frame without its end-of-image marker is refused at once, and says why."""
+    pytest.importorskip("jpeg_ls", reason="pyjpegls (CharLS) is not installed")
+    ds = f.make_dataset(f.film(bits=12), bits_stored=12)
+    ds.compress(JPEGLSLossless)
+    frame = next(generate_frames(ds.PixelData, number_of_frames=1))
+    ds.PixelData = encapsulate([frame[: len(frame) * 2 // 3]])
+    ds.save_as(tmp_path / "cut.dcm", enforce_file_format=True)
+    assert main(["info", str(tmp_path / "cut.dcm")]) == 1
+    one_line_error(capfd, "cut.dcm", "JPEG-LS", "truncated")
+    ds.PixelData = encapsulate([frame])  # the whole frame, padded to even length: decodes
+    ds.save_as(tmp_path / "whole.dcm", enforce_file_format=True)
+    assert load_radiograph(tmp_path / "whole.dcm").stored.shape == ds.pixel_array.shape
+
+
 # ---- findings of the fuzz test, kept as regression tests ----------------------------------
 def test_error_with_control_characters_stays_one_line(monkeypatch, capsys):
     import vfa.commands.info as info

@@ -190,6 +190,11 @@ def test_annotate_draws_in_grade_colours_at_scaled_positions():
     assert (np.abs(patch.astype(int) - red).sum(axis=1) < 60).any()
     assert label_for(Level.T12, res[Level.T12]).startswith("T12 G3")
     assert label_for(Level.T5, res[Level.T5]) == "T5 n/e"
+    # the suggestion is unconfirmed: "?" on the film; once confirmed, no mark
+    assert label_for(Level.T12, res[Level.T12]) == "T12 G3? wedge"
+    r.set_confirmed("T12")
+    t12 = next(x for x in measure_reading(r) if x.level is Level.T12)
+    assert label_for(Level.T12, t12) == "T12 G3 wedge"
 
 
 def test_annotate_rejects_bad_images():

@@ -451,3 +451,18 @@ def test_confirmed_flag_and_settings_travel_in_the_sr(tmp_path):
     assert back.get("L1").confirmed and back.get("T12").confirmed and not back.get("L2").confirmed
     assert back.settings.grade_thresholds_pct == (18.0, 25.0, 40.0)
     assert back.settings.min_change_pct == 4.0
+
+
+def test_reader_entered_age_travels_as_subject_age(tmp_path):
+    r, film = _film_and_reading(tmp_path)
+    r.birth_date = None
+    fds = pydicom.dcmread(film)
+    fds.PatientBirthDate = ""
+    if "PatientAge" in fds:
+        del fds.PatientAge
+    fds.save_as(film)
+    r.set_age_years(9.5)
+    ds = pydicom.dcmread(sr.export_sr(r, tmp_path / "out.dcm", image=film))
+    assert ("DCM", "121033") in _codes(ds) and ("UCUM", "a") in _codes(ds)
+    back = sr.import_sr(tmp_path / "out.dcm")
+    assert back.birth_date is None and back.age_years == 9.5 and back.is_paediatric() is True

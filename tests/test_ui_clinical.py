@@ -57,11 +57,15 @@ def test_age_unknown_is_entered_once_per_patient(window, tmp_path, asked):
     place(w, [0, 20])
     t = w.table
     assert t.age_button.isVisible() and "Age unknown: adult rules apply" in t.detail_label.text()
-    assert "advisory" not in t.row_texts("T5")["Suggested"]
+    # "advisory" is said once, in the header (*) and the line above, not in every cell
+    assert t.table.horizontalHeaderItem(7).text() == "Suggested"
+    assert "advisory" not in t.detail_label.text()
     t.age_button.click()
     assert asked["ages"] == [None]
     assert w.doc.reading.age_years == 11.0
-    assert "advisory" in t.row_texts("T5")["Suggested"]
+    assert t.table.horizontalHeaderItem(7).text() == "Suggested*"
+    assert "suggested grades are advisory" in t.detail_label.text()
+    assert "advisory" not in t.row_texts("T5")["Suggested"]
     assert "Age 11.0 y (entered)" in t.detail_label.text()
     w.a_undo.trigger()
     assert w.doc.reading.age_years is None

@@ -11,8 +11,11 @@ pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 
-from ui.testing import body_points, click_image, drag_view, write_film  # noqa: E402
+from ui.testing import (body_points, click_image, drag_view, two_visit_films,  # noqa: E402
+                        write_film)
+from vfa.display import render  # noqa: E402
 from vfa.levels import Level  # noqa: E402
+from vfa.windowing import WindowChoice  # noqa: E402
 
 
 @pytest.fixture
@@ -76,7 +79,11 @@ def test_compare_two_visits(window, visits, qtbot):
     v0 = cv.left.view
     c = v0.viewport().rect().center()
     drag_view(v0, c, c + QPoint(100, 40), Qt.MouseButton.RightButton)
-    assert cv.right.view.current_window() == v0.current_window()
+    # linked in relative terms: the same share of each film's brightness range
+    a = WindowChoice.of(v0.radiograph, v0.settings)
+    b = WindowChoice.of(cv.right.view.radiograph, cv.right.view.settings)
+    assert a.preset is None and b.dark == pytest.approx(a.dark, abs=0.01)
+    assert b.bright == pytest.approx(a.bright, abs=0.01)
     cv.link_wl.setChecked(False)
     drag_view(v0, c, c + QPoint(-60, 0), Qt.MouseButton.RightButton)
     assert cv.right.view.current_window() != v0.current_window()
@@ -123,3 +130,65 @@ def test_click_inside_a_vertebra_selects_it_on_both(window, visits):
     c = cv.left.layer.level_center(Level.T5)
     click_image(cv.left.view, c.x(), c.y())
     assert cv.selected_level is Level.T5 and cv.right.layer.selected_level is Level.T5
+
+
+def pane_image(side):
+    """What a comparison pane shows of its film (its display buffer, as rendered)."""
+    import numpy as np
+    return np.asarray(side.view.image_item._buf, dtype=float)
+
+
+def test_linked_window_level_maps_through_each_films_own_display(window, tmp_path, qtbot):
+    """A 12-bit MONOCHROME1 baseline beside a 16-bit MONOCHROME2 follow-up: linked, both look
+    like each film shown alone (not black, not a negative), after a right-drag too; unlinking
+    leaves them as they are and a drag then moves one film only."""
+    w = window
+    base, follow = two_visit_films(tmp_path / "films")
+    for film in (base, follow):
+        assert w.open_file(film)
+        for x, y in body_points(0):
+            click_image(w.view, x, y)
+        assert w.save()
+    alone = {}
+    for film in (base, follow):
+        assert w.open_file(film)
+        alone[film.name] = render(w.doc.radiograph).astype(float)
+    w.a_compare.trigger()
+    cv = w.compare_view
+    left, right = pane_image(cv.left), pane_image(cv.right)
+    assert cv.link_wl.isChecked()
+    assert cv.left.view.radiograph.photometric == "MONOCHROME1"
+    for img, ref in ((left, alone[base.name]), (right, alone[follow.name])):
+        assert abs(img.mean() - ref.mean()) < 8 and abs(img.std() - ref.std()) < 8
+        assert img.mean() > 40          # not almost black
+    # a right-drag on the follow-up (narrower, lower centre: brighter) moves the baseline
+    # the same way
+    c = cv.right.view.viewport().rect().center()
+    drag_view(cv.right.view, c, c + QPoint(-80, -60), Qt.MouseButton.RightButton)
+    left2, right2 = pane_image(cv.left), pane_image(cv.right)
+    assert right2.mean() > right.mean() + 10 and left2.mean() > left.mean() + 10
+    assert abs(left2.mean() - right2.mean()) < 12 and abs(left2.std() - right2.std()) < 12
+    # not a negative: bone (the bright blocks of the film) stays brighter than background
+    for img in (left2, right2):
+        h, wd = img.shape
+        body = img[int(h * 0.6 / 7):int(h * 1.2 / 7), int(wd * 0.4):int(wd * 0.6)].mean()
+        background = img[:, :max(1, wd // 10)].mean()
+        assert body > background + 20
+    # unlinking keeps both; then a drag moves one film only
+    cv.link_wl.setChecked(False)
+    assert (pane_image(cv.left) == left2).all()
+    drag_view(cv.right.view, c, c + QPoint(60, 0), Qt.MouseButton.RightButton)
+    assert (pane_image(cv.left) == left2).all() and not (pane_image(cv.right) == right2).all()
+    # linking again: the baseline follows the open film
+    cv.link_wl.setChecked(True)
+    assert abs(pane_image(cv.left).std() - pane_image(cv.right).std()) < 12
+
+
+def test_plot_level_defaults_to_the_first_incident_level(window, visits, qtbot):
+    w = window
+    base, follow = visits
+    read(w, base, [0, 0, 0])
+    read(w, follow, [0, 20, 0])            # T5: incident
+    w.a_compare.trigger()
+    assert w.compare_view.level_box.currentText() == "T5"
+    assert w.compare_view.plot.level == "T5"

@@ -81,7 +81,7 @@ def test_propose_tool_accept_undo(window, asked, qtbot):
     assert h.proposed and "confidence" in h.toolTip()
     assert "proposed" in w.layer.items[Level.T9].label.text
     assert w.table.row_texts("T9")["Level"] == "T9 ◌"
-    assert "Proposed, not yet accepted: T9" in w.table.detail_label.text()
+    assert "To accept: proposed T9" in w.table.pending_label.text()
     assert "confidence" in w.table.table.item(Level.T9.index, 0).toolTip()
     assert w.a_accept_all.isEnabled() and w.doc.modified
     assert w.doc.autosave_timer.isActive()                               # autosaved like edits
@@ -93,7 +93,7 @@ def test_propose_tool_accept_undo(window, asked, qtbot):
     assert states(w.doc.reading, "T9") == {"accepted"}
     assert not w.layer.handle("T9", SA).proposed
     assert w.table.row_texts("T9")["Level"] == "T9"
-    assert "Proposed" not in w.table.detail_label.text()
+    assert w.table.pending_label.text() == ""
     assert not w.a_accept_all.isEnabled()
     assert w.a_undo.text() == "&Undo accept all proposals"
     # undo -> proposed again; undo -> no points; redo twice -> accepted
@@ -234,7 +234,8 @@ def test_propose_spine_two_clicks(window, asked, qtbot):
     assert {p.method for v in r for p in v.proposals.values()} == {"span"}
     errs = [e for lv in LEVELS for e in errors_px(r, ref, lv)]
     assert max(errs) < 6.0 and sum(errs) / len(errs) < 2.5
-    assert w.guide_bar.next_label.text().startswith("All levels")        # guide: nothing left
+    # the Propose tool is still active and nothing is left: the bar says so
+    assert w.guide_bar.next_label.text().startswith("Propose: all levels are done")
     assert w.a_undo.text() == "&Undo propose T4–L4"
     key(qtbot, w, Qt.Key.Key_X, Qt.KeyboardModifier.ControlModifier
         | Qt.KeyboardModifier.ShiftModifier)                             # reject all
@@ -251,7 +252,7 @@ def test_propose_spine_escape_cancels(window, asked, qtbot):
     w.a_propose_span.trigger()
     click_image(w.view, *centre(ref, "T4"))
     key(qtbot, w, Qt.Key.Key_Escape)
-    assert w.proposer.span is None and w.guide_bar.next_label.text().startswith("Next: T4")
+    assert w.proposer.span is None and w.guide_bar.next_label.text().startswith("Propose T4:")
     assert not any(v.points for v in w.doc.reading)
     asked["answers"]["span"] = None                                       # dialog cancelled
     w.a_propose_span.trigger()
@@ -296,7 +297,7 @@ def test_carry_forward_escape_cancels(window, asked, qtbot):
     w.a_carry.trigger()
     assert w.proposer.carry is not None
     key(qtbot, w, Qt.Key.Key_Escape)
-    assert w.proposer.carry is None and w.guide_bar.next_label.text().startswith("Next: T4")
+    assert w.proposer.carry is None and w.guide_bar.next_label.text().startswith("Propose T4:")
     asked["answers"]["item"] = None                                       # list cancelled
     w.a_carry.trigger()
     assert w.proposer.carry is None and not any(v.points for v in w.doc.reading)

@@ -63,7 +63,9 @@ def test_place_two_levels_and_read_table(make_window, film, answers):
     t4 = w.table.row_texts("T4")
     t5 = w.table.row_texts("T5")
     assert t4["Suggested"].startswith("0 ")
-    assert t5["Suggested"].startswith("2 wedge")        # Ha 44 / Hp 64 -> 31 %
+    # grade, then the reduction it comes from; the type is in the Type column
+    assert t5["Suggested"] == "2 (31.6 %)"        # Ha 44 / Hp 64 -> 31 %
+    assert t5["Type"] == "(wedge)"
     assert float(t5["Ha"]) == pytest.approx(44 * 0.2, abs=0.5)   # mm (Pixel Spacing 0.2)
     assert t5["Grade"] == "(2) ?"    # the suggestion, in brackets, not yet confirmed
     assert "SDI 2" in w.table.summary_label.text()
@@ -255,7 +257,10 @@ def test_model_changes_update_the_view(make_window, film):
     w.doc.reading.set_reader_grade("T6", 3)
     assert w.table.row_texts("T6")["Grade"] == "3"
     assert w.layer.items[Level.T6].color == colors.grade_color(3)
-    assert w.layer.items[Level.T6].label.text == "T6 · 3"
+    assert w.layer.items[Level.T6].label.text == "T6 · 3"      # a reader grade: confirmed
+    w.doc.reading.set_reader_grade("T6", None)
+    assert w.layer.items[Level.T6].label.text == "T6 · 0?"     # the suggestion, unconfirmed
+    w.doc.reading.set_reader_grade("T6", 3)
     w.doc.reading.set_status("T6", Status.NOT_EVALUABLE, "rotated/oblique")
     assert w.layer.items[Level.T6].color == colors.NOT_EVALUABLE
     assert w.table.row_texts("T6")["Status"] == "NE: rotated/oblique"

@@ -10,6 +10,11 @@ readings, imported into a temporary workspace (the user's workspace is never tou
 * ``comparison.png``     adult01: baseline and follow-up side by side, change table, trend;
 * ``proposals.png``      child01's 6-month film read by a new reader with Propose spine (two
   clicks, T4 and L4): T4-T7 accepted, the other levels still proposed (dashed);
+* ``comparison-linked-wl.png``  a 12-bit MONOCHROME1 baseline beside a 16-bit MONOCHROME2
+  follow-up (synthetic) with linked window/level after a right-drag: both alike;
+* ``timeline.png``       Patient ▸ Patient timeline of child01 with the sample clinical context;
+* ``cohort-page-1.png``, ``cohort-page-2.png``  the case-series PDF of the samples (needs
+  pdftoppm);
 * ``kyphosis-lines.png`` child01's baseline with View ▸ Kyphosis lines on and the reader's
   observations (ABQ, endplate depression, downgrade reason) in the grading table.
 """
@@ -135,8 +140,48 @@ def main(argv: list[str] | None = None) -> int:
     print("wrote", out / "proposals.png")
     w.doc.history.mark_saved()       # nothing to ask on closing
 
-    # 5. kyphosis lines and the reader's observations: child01's baseline
+    # 5. linked window/level across photometric interpretations and bit depths
+    from ui.testing import body_points, two_visit_films
+    base, follow = two_visit_films(tmp / "mono")
+    for film in (base, follow):
+        w.open_file(film)
+        for i in range(3):
+            for x, y in body_points(i):
+                w.doc.place(x, y)
+        w.save()
+    settle()
+    w.show_compare(True)
+    settle()
+    v = w.compare_view.right.view
+    s0 = v.settings
+    v.set_window(s0.window.with_delta(d_center=-0.1 * s0.window.width,
+                                      d_width=-0.3 * s0.window.width))
+    w.compare_view.select_level(Level.T5)
+    settle()
+    w.grab().save(str(out / "comparison-linked-wl.png"))
+    print("wrote", out / "comparison-linked-wl.png")
+    w.show_compare(False)
+    w.doc.history.mark_saved()
+
+    # 6. the patient timeline of child01, with the sample clinical context
+    from PyQt6.QtCore import Qt
+    from vfa.clinical import load_csv
+    w.workspace.import_clinical(load_csv(samples / "clinical.csv"))
+    w.resize(1500, 1200)
+    w.browser_dock.show()
+    w.open_file(samples / "child01" / "2025-03-11" / "lateral.dcm")
+    w.timeline.action.trigger()
+    settle()
+    w.resizeDocks([w.timeline.dock], [660], Qt.Orientation.Vertical)
+    settle()
+    w.timeline.dock.grab().save(str(out / "timeline.png"))
+    print("wrote", out / "timeline.png")
+    w.doc.history.mark_saved()
+
+    # 6b. kyphosis lines and the reader's observations: child01's baseline
     os.environ["VFA_READER"] = "reference"
+    w.timeline.dock.hide()
+    w.resize(*SIZE)
     w.browser_dock.show()
     w.open_file(samples / "child01" / "2024-03-12" / "lateral.dcm")
     settle()
@@ -157,8 +202,21 @@ def main(argv: list[str] | None = None) -> int:
     w.doc.history.mark_saved()
     w.a_kyphosis.setChecked(False)
     w.kyphosis.toggled()
-
     w.close()
+
+    # 7. the case-series PDF of the samples
+    import shutil
+    import subprocess
+    from vfa.clinical import group_by_patient
+    from vfa.cohort import build_cohort
+    from vfa.cohort_pdf import write_cohort_pdf
+    from vfa.reading import load_reading as _load
+    if shutil.which("pdftoppm"):
+        pdf = write_cohort_pdf(build_cohort([_load(f) for f in refs],
+                                            group_by_patient(load_csv(samples / "clinical.csv"))),
+                               tmp / "cohort.pdf")
+        subprocess.run(["pdftoppm", "-r", "90", "-png", str(pdf), str(out / "cohort-page")], check=True)
+        print("wrote", out / "cohort-page-1.png", out / "cohort-page-2.png")
     return 0
 
 

@@ -22,7 +22,7 @@ from PyQt6.QtWidgets import QMenu, QToolBar
 from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE, TOOL_PROPOSE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .mainwindow import MainWindow
+    from .shell import Shell
 
 K = QKeySequence.StandardKey
 
@@ -33,7 +33,7 @@ class Act:
 
     name: str                                   # window attribute
     text: str
-    run: Callable[[MainWindow], object]
+    run: Callable[[Shell], object]
     shortcut: object = None                     # a key, a StandardKey, or a list of them
     checkable: bool = False
     tip: str = ""
@@ -111,6 +111,9 @@ ACTIONS: tuple[Act, ...] = (
     Act("a_auto", "Automatic window", lambda w: w.display.auto_window(), "A"),
     Act("a_window", "Window numeric…", lambda w: w.display.window_dialog(), "W"),
     Act("a_reset", "Reset view", lambda w: w.view.reset_view(), "0", short="Reset"),
+    Act("a_panels", "Side panels", lambda w: w.set_panels_visible(w.a_panels.isChecked()),
+        "F9", True, "Show or collapse the grading table and the patient list: the film "
+        "takes the whole window"),
     Act("a_kyphosis", "&Kyphosis lines", lambda w: w.kyphosis.toggled(), "K", True,
         "Draw the endplate lines of the kyphosis (T4-T12) and of the L1-L4 angle"),
     Act("a_compare", "&Compare visits", lambda w: w.toggle_compare(), "Ctrl+K", checkable=True,
@@ -158,13 +161,14 @@ EDIT_MENU = ("a_undo", "a_redo", None, "a_del_point", "a_del_vertebra", "a_relab
 PROPOSE_MENU = ("a_tool_propose", "a_propose_span", "a_carry", None, "a_snap", None,
                 "a_accept_all", "a_accept_level", None, "a_reject_level", "a_reject_all")
 VIEW_MENU = ("a_fit", "a_1to1", "a_zoom_in", "a_zoom_out", None, "a_rotate", "a_flip", None,
-             "a_invert", "a_auto", "a_window", "a_reset", None, "a_kyphosis", "a_compare")
+             "a_invert", "a_auto", "a_window", "a_reset", None, "a_kyphosis", "a_panels",
+             "a_compare")
 TOOLBAR = ("a_open", "a_open_folder", "a_save", None, "a_undo", "a_redo", None,
            *TOOLS, "a_accept_all", None, "a_fit", "a_1to1", "a_rotate", "a_flip", "a_invert",
            "a_reset")
 
 
-def make_actions(w: MainWindow) -> None:
+def make_actions(w: Shell) -> None:
     """Create every action of :data:`ACTIONS` as an attribute of ``w``."""
     for spec in ACTIONS:
         setattr(w, spec.name, _make(w, spec))
@@ -174,6 +178,8 @@ def make_actions(w: MainWindow) -> None:
     w.a_tool_place.setChecked(True)
     w.a_deidentify.setChecked(w.settings.value("export/deidentify", "false") == "true")
     w.a_snap.setChecked(w.settings.value("propose/snap", "false") == "true")
+    w.display.invert_action = w.a_invert
+    w.a_panels.setChecked(True)
     w.a_kyphosis.setChecked(w.settings.value("view/kyphosis_lines", "false") == "true")
     # Enter accepts only while the film has the focus (the table's editors keep Enter)
     a = w.a_accept_all = QAction("Accept all proposals", w)
@@ -185,7 +191,7 @@ def make_actions(w: MainWindow) -> None:
     w.view.addAction(a)
 
 
-def _make(w: MainWindow, spec: Act) -> QAction:
+def _make(w: Shell, spec: Act) -> QAction:
     a = QAction(spec.text, w)
     if spec.short:
         a.setIconText(spec.short)
@@ -203,7 +209,7 @@ def _make(w: MainWindow, spec: Act) -> QAction:
     return a
 
 
-def _add(w: MainWindow, target: QMenu | QToolBar, names) -> None:
+def _add(w: Shell, target: QMenu | QToolBar, names) -> None:
     for name in names:
         if name is None:
             target.addSeparator()
@@ -211,7 +217,7 @@ def _add(w: MainWindow, target: QMenu | QToolBar, names) -> None:
             target.addAction(getattr(w, name))
 
 
-def make_menus(w: MainWindow) -> None:
+def make_menus(w: Shell) -> None:
     mb = w.menuBar()
     m = mb.addMenu("&File")
     _add(w, m, FILE_MENU)
@@ -230,7 +236,7 @@ def make_menus(w: MainWindow) -> None:
     m = mb.addMenu("&View")
     _add(w, m, VIEW_MENU)
     w.presets_menu = m.addMenu("Window presets")
-    w.presets_menu.aboutToShow.connect(w.display.fill_presets_menu)
+    w.presets_menu.aboutToShow.connect(lambda: w.display.fill_presets_menu(w.presets_menu))
     m.addSeparator()
     m.addAction(w.browser_dock.toggleViewAction())
     m.addAction(w.table_dock.toggleViewAction())
@@ -238,7 +244,7 @@ def make_menus(w: MainWindow) -> None:
     _add(w, m, (*TOOLS, None, "a_pacs_settings"))
 
 
-def make_toolbar(w: MainWindow) -> None:
+def make_toolbar(w: Shell) -> None:
     tb = QToolBar("Film")
     tb.setObjectName("FilmToolbar")
     w.addToolBar(tb)
@@ -249,7 +255,7 @@ def make_toolbar(w: MainWindow) -> None:
     tb.addAction(w.a_compare)
 
 
-def update_actions(w: MainWindow) -> None:
+def update_actions(w: Shell) -> None:
     """Enable what makes sense for the open film; name the undo and redo steps."""
     has = w.doc is not None
     h = w.doc.history if has else None   # (History has __len__: test "is not None")

@@ -24,6 +24,7 @@ from vfa.levels import LEVELS, Level
 from vfa.morphometry import summarize
 from vfa.radiograph import Radiograph, load_radiograph
 from vfa.reading import Reading, resolve_image_path
+from vfa.windowing import WindowChoice
 
 from . import colors
 from .film_view import FilmView
@@ -32,6 +33,27 @@ from .trend import TrendPlot
 
 CHANGE_COLUMNS = ["Level", "Baseline", "Follow-up", "Change", "Height loss", "Loss mm", "FIT rule",
                   "Ratio change / reshaping"]
+
+
+def footnote(comp: Comparison) -> str:
+    """The line under the change table: the millimetre (FIT) rule and what limits it, in
+    whole sentences."""
+    st = comp.settings
+    out = [f"FIT rule: a loss of at least {st.fit_loss_pct:g} % and {st.fit_loss_mm:g} mm "
+           "in one height."]
+    if comp.mm_rule_note:
+        text = comp.mm_rule_note.rstrip(".")
+        if text.startswith("not applicable: "):
+            text = text[len("not applicable: "):]
+        out.append(f"Here it does not apply: {text}.")
+    if comp.baseline.paediatric or comp.followup.paediatric:
+        out.append("Paediatric study: an improvement can be real reshaping.")
+    elif comp.paediatric is None:
+        out.append("Age unknown: adult rules apply.")
+    if comp.uncertain:
+        out.append(f"Uncertain: a grade changed with less than {st.min_change_pct:g} points of "
+                   "measured change behind an unconfirmed grade (? in the table).")
+    return " ".join(out)
 
 
 def _grade(g, confirmed: bool = True) -> str:
@@ -119,6 +141,7 @@ class ComparisonView(QWidget):
         self.selected_level: Level | None = None
         self._films: dict[str, Radiograph | None] = {}
         self._syncing = False
+        self._level_chosen = False      # the reader chose the plot level (else: first incident)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -130,12 +153,16 @@ class ComparisonView(QWidget):
         bar.addWidget(self.other_box)
         self.link_wl = QCheckBox("Link window/level")
         self.link_wl.setChecked(True)
+        self.link_wl.setToolTip("A window/level change on one film is made on the other in "
+                                "the same relative terms (its own brightness range and "
+                                "polarity)")
+        self.link_wl.toggled.connect(self._link_toggled)
         bar.addWidget(self.link_wl)
         bar.addWidget(QLabel("Plot level:"))
         self.level_box = QComboBox()
         self.level_box.addItems([lv.value for lv in LEVELS])
         self.level_box.setCurrentText("T12")
-        self.level_box.activated.connect(lambda _i: self._update_plot())
+        self.level_box.activated.connect(self._plot_level_chosen)
         bar.addWidget(self.level_box)
         bar.addStretch(1)
         self.back = QPushButton("Back to reading")
@@ -203,6 +230,7 @@ class ComparisonView(QWidget):
                 pass
         self.workspace = workspace
         self.doc = doc
+        self._level_chosen = False
         self._films.clear()
         self.others = []
         self.all_readings = []
@@ -278,6 +306,10 @@ class ComparisonView(QWidget):
             date = r.study_date.isoformat() if r.study_date else "no date"
             side.title.setText(f"{what}: {date}" + ("  (open film)" if r is cur else ""))
         self.base, self.follow = base, follow
+        # the open film as the reader windowed it; the other follows when linked
+        open_side = self.left if base is cur else self.right
+        if self.doc.radiograph is not None and open_side.view.radiograph is self.doc.radiograph:
+            open_side.view.set_display(self.doc.display_settings())
         self._recompute()
         if self.selected_level is not None:
             self.select_level(self.selected_level)
@@ -313,15 +345,7 @@ class ComparisonView(QWidget):
         if s0.not_evaluable or s1.not_evaluable:
             parts.append(f"not evaluable {s0.not_evaluable} / {s1.not_evaluable}")
         self.headline.setText("   ·   ".join(parts))
-        note = comp.mm_rule_note or "FIT rule: ≥ 20 % and ≥ 4 mm loss in one height."
-        if comp.baseline.paediatric or comp.followup.paediatric:
-            note += " Paediatric: improvement can be real reshaping."
-        elif comp.paediatric is None:
-            note += " Age unknown: adult rules apply."
-        if comp.uncertain:
-            note += (f" Uncertain: a grade changed with less than {comp.settings.min_change_pct:g} "
-                     "points of measured change behind an unconfirmed grade (? in the table).")
-        self.note.setText(note)
+        self.note.setText(footnote(comp))
         bold = QFont()
         bold.setBold(True)
         with QSignalBlocker(self.table):
@@ -350,6 +374,12 @@ class ComparisonView(QWidget):
                         it.setFont(QFont())
                     if ch.fit_note and c == 6:
                         it.setToolTip(ch.fit_note)
+        if not self._level_chosen:
+            # the plot shows the level that matters: the first incident (else worsened) one
+            first = (comp.incident or comp.worsened or [None])[0]
+            if first is not None:
+                with QSignalBlocker(self.level_box):
+                    self.level_box.setCurrentText(first.value)
         self._update_plot()
 
     def _update_plot(self) -> None:
@@ -370,6 +400,10 @@ class ComparisonView(QWidget):
             marked = [self.base.study_date, self.follow.study_date]
         self.plot.set_data([(d, s) for d, s, _ne in series], ratios, lv.value, marked)
 
+    def _plot_level_chosen(self, _index: int) -> None:
+        self._level_chosen = True
+        self._update_plot()
+
     # ------------------------------------------------------------------ selection / W/L
     def _row_selected(self) -> None:
         rows = {i.row() for i in self.table.selectedIndexes()}
@@ -384,6 +418,7 @@ class ComparisonView(QWidget):
     def select_level(self, level: Level) -> None:
         """Select ``level`` on both films (centred) and in the table."""
         self.selected_level = level
+        self._level_chosen = True
         for side in (self.left, self.right):
             side.centre_on(level)
         with QSignalBlocker(self.table):
@@ -394,12 +429,26 @@ class ComparisonView(QWidget):
         self.levelSelected.emit(level)
 
     def _link(self, src: Side, dst: Side, settings) -> None:
-        if self._syncing or not self.link_wl.isChecked() or dst.view.radiograph is None:
+        """Linked window/level: what ``settings`` mean on ``src``'s film (its preset, or its
+        window in percentiles of its own brightness, and invert relative to its own
+        polarity — :class:`vfa.windowing.WindowChoice`) applied to ``dst``'s film. Never the
+        absolute centre/width: the films may differ in photometric interpretation, bit depth
+        and value range."""
+        if self._syncing or not self.link_wl.isChecked() or dst.view.radiograph is None \
+                or src.view.radiograph is None:
             return
         self._syncing = True
         try:
-            if settings.window is not None and settings.voi_lut_index is None:
-                dst.view.set_window(settings.window)
-            dst.view.set_invert(settings.invert)
+            choice = WindowChoice.of(src.view.radiograph, settings)
+            dst.view.set_display(choice.settings(dst.view.radiograph))
         finally:
             self._syncing = False
+
+    def _link_toggled(self, on: bool) -> None:
+        """Linking again: the other film follows the open film's window/level."""
+        if on:
+            src = self.right if self.right.reading is (self.doc.reading if self.doc else None) \
+                else self.left
+            dst = self.left if src is self.right else self.right
+            if src.view.settings is not None:
+                self._link(src, dst, src.view.settings)

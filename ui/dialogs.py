@@ -35,17 +35,22 @@ def ask_unsaved(parent: QWidget | None, what: str) -> str:
 
 
 def ask_recover(parent: QWidget | None, descriptions: list[str]) -> str:
-    """The previous session did not close cleanly: Recover / Discard / Later."""
-    B = QMessageBox.StandardButton
+    """The previous session did not close cleanly: Recover / Later / Discard."""
     lines = "\n".join(f"• {d}" for d in descriptions[:10])
     more = f"\n… and {len(descriptions) - 10} more" if len(descriptions) > 10 else ""
-    ans = QMessageBox.question(
-        parent, "Recover unsaved readings",
-        "VFA found unsaved work from a session that did not close normally:\n\n"
-        f"{lines}{more}\n\nYes: recover it (it opens as unsaved). Discard: delete it. "
-        "Cancel: decide later.",
-        B.Yes | B.Discard | B.Cancel, B.Yes)
-    return {B.Yes: RECOVER, B.Discard: DISCARD}.get(ans, LATER)
+    box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved readings",
+                      "VFA found unsaved work from a session that did not close normally:\n\n"
+                      f"{lines}{more}", QMessageBox.StandardButton.NoButton, parent)
+    box.setInformativeText("Recover opens it again (not yet saved: save it with Ctrl+S). "
+                           "Later keeps it for the next start. Discard deletes it.")
+    recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+    later = box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+    discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(recover)
+    box.setEscapeButton(later)
+    box.exec()
+    clicked = box.clickedButton()
+    return RECOVER if clicked is recover else DISCARD if clicked is discard else LATER
 
 
 def ask_length_mm(parent: QWidget | None, pixels: float) -> float | None:

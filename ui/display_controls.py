@@ -2,48 +2,47 @@
 boxes, View ▸ Window presets, automatic window, numeric entry and invert; and the marker
 layer's orientation after a rotate or flip.
 
-The display state itself is the film view's :class:`vfa.display.DisplaySettings`; these
-controls only set it (``view.set_display`` / ``view.set_window``) and follow it
-(``view.displayChanged``) inside signal blockers, so there are no loops. The presets are the
-file's windows and VOI LUTs (:class:`vfa.radiograph.Radiograph`) and its automatic window.
+The film view renders with absolute :class:`vfa.display.DisplaySettings`; the session
+keeps what they mean on the film (:class:`vfa.windowing.WindowChoice`, recorded by the main
+window). These controls only set the view (``view.set_display`` / ``view.set_window``) and
+follow it (``view.displayChanged``) inside signal blockers, so there are no loops. The presets
+are :func:`vfa.windowing.presets`: the file's windows and VOI LUTs and its automatic window.
+
+The controls get their own widgets (the view, the marker layer) and a parent for dialogs;
+the window sets :attr:`DisplayControls.invert_action` once the actions exist.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PyQt6.QtCore import QObject, QSignalBlocker
-from PyQt6.QtGui import QTransform
-from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QToolBar
+from PyQt6.QtGui import QAction, QTransform
+from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QMenu, QToolBar, QWidget
 
 from vfa.radiograph import Radiograph, Window
+from vfa.windowing import WindowChoice, presets
 
 from . import dialogs
+from .film_view import FilmView
+from .markers import MarkerLayer
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .mainwindow import MainWindow
+__all__ = ["DisplayControls", "presets", "preset_settings"]
 
 
-def presets(rg: Radiograph) -> list[tuple[str, tuple]]:
-    """The window presets of a film: (text, ("win", Window) or ("voi", index))."""
-    out = []
-    for i, w in enumerate(rg.windows):
-        name = w.explanation or f"window {i + 1}"
-        out.append((f"{name} ({w.center:g}/{w.width:g})", ("win", w)))
-    for i, lut in enumerate(rg.voi_luts):
-        out.append((f"VOI LUT: {lut.explanation or i + 1}", ("voi", i)))
-    aw = rg.auto_window()
-    out.append((f"automatic ({aw.center:.0f}/{aw.width:.0f})", ("win", aw)))
-    return out
+def preset_settings(rg: Radiograph, choice: WindowChoice, invert: bool):
+    """The absolute settings of a preset on ``rg`` with the view's current ``invert``."""
+    from dataclasses import replace
+    return replace(choice.settings(rg), invert=invert)
 
 
 class DisplayControls(QObject):
-    """Window/level controls of one main window (the window owns the QActions)."""
+    """Window/level controls of one film view (the window owns the QActions)."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
-        self.view = window.view
+    def __init__(self, view: FilmView, layer: MarkerLayer, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.parent_widget = parent
+        self.view = view
+        self.layer = layer
+        self.invert_action: QAction | None = None
         self.preset_box = QComboBox()
         self.preset_box.setMinimumWidth(170)
         self.preset_box.setToolTip("The file's windows and VOI LUTs, or automatic")
@@ -74,8 +73,9 @@ class DisplayControls(QObject):
         rg = self.view.radiograph
         if rg is None:
             return
-        with QSignalBlocker(self.w.a_invert):
-            self.w.a_invert.setChecked(settings.invert != rg.invert_default)
+        if self.invert_action is not None:
+            with QSignalBlocker(self.invert_action):
+                self.invert_action.setChecked(settings.invert != rg.invert_default)
         w = self.view.current_window()
         with QSignalBlocker(self.center_spin), QSignalBlocker(self.width_spin):
             self.center_spin.setValue(w.center)
@@ -87,9 +87,8 @@ class DisplayControls(QObject):
                 self.preset_box.clear()
                 self.preset_box.addItems(texts + ["custom"])
             idx = len(texts)
-            for i, (_t, kind) in enumerate(items):
-                if kind == ("voi", settings.voi_lut_index) or (
-                        settings.voi_lut_index is None and kind == ("win", settings.window)):
+            for i, (_t, choice) in enumerate(items):
+                if preset_settings(rg, choice, settings.invert) == settings:
                     idx = i
                     break
             self.preset_box.setCurrentIndex(idx)
@@ -100,15 +99,14 @@ class DisplayControls(QObject):
         t.rotate(self.view.rotation)
         if self.view.flipped:
             t.scale(-1, 1)
-        layer = self.w.layer
+        layer = self.layer
         if t != layer.orientation:
             layer.orientation = t
             layer.refresh()
 
     # ------------------------------------------------------------------ controls → view
-    def fill_presets_menu(self) -> None:
+    def fill_presets_menu(self, menu: QMenu) -> None:
         """View ▸ Window presets, filled each time it opens."""
-        menu = self.w.presets_menu
         menu.clear()
         rg = self.view.radiograph
         if rg is None:
@@ -123,9 +121,7 @@ class DisplayControls(QObject):
         items = presets(rg)
         if not 0 <= index < len(items):
             return
-        kind, val = items[index][1]
-        s = self.view.settings
-        self.view.set_display(s.with_voi_lut(val) if kind == "voi" else s.with_window(val))
+        self.view.set_display(preset_settings(rg, items[index][1], self.view.settings.invert))
 
     def _spin_changed(self, _v=None) -> None:
         if self.view.radiograph is None:
@@ -140,7 +136,7 @@ class DisplayControls(QObject):
         rg = self.view.radiograph
         if rg is None:
             return
-        w = dialogs.ask_window(self.w, self.view.current_window(), rg.value_range())
+        w = dialogs.ask_window(self.parent_widget, self.view.current_window(), rg.value_range())
         if w is not None:
             self.view.set_window(w)
 

@@ -30,7 +30,7 @@ from . import dialogs, pacs_dialog
 from .tasks import busy_cursor, run_busy
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .mainwindow import MainWindow
+    from .shell import Shell
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def describe_error(exc: BaseException) -> str:
 class Exports(QObject):
     """Export and PACS actions of one main window (the window owns the QActions)."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: "Shell") -> None:
         super().__init__(window)
         self.w = window
 

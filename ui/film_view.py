@@ -19,14 +19,16 @@ import math
 
 import numpy as np
 from PyQt6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import (QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen,
-                         QTransform)
+from PyQt6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QTransform
 from PyQt6.QtWidgets import (QGraphicsItem, QGraphicsLineItem, QGraphicsScene, QGraphicsView,
                              QLabel, QWidget)
 
 from vfa import display
 from vfa.display import DisplaySettings
 from vfa.radiograph import Radiograph, Window
+from vfa.session import Tool
+
+from .graphics import TextTag, outline_path  # noqa: F401  (outline_path: re-export)
 
 #: Zoom limits (screen pixels per image pixel).
 MIN_ZOOM = 0.01
@@ -34,10 +36,11 @@ MAX_ZOOM = 32.0
 #: Wheel: zoom factor per notch (120 eighths of a degree).
 WHEEL_STEP = 1.2
 
-TOOL_PLACE = "place"
-TOOL_MEASURE = "measure"
-TOOL_CALIBRATE = "calibrate"
-TOOL_PROPOSE = "propose"   # a click inside a body proposes its six points
+#: The tools (vfa.session.Tool; kept under these names for the ui modules).
+TOOL_PLACE = Tool.PLACE
+TOOL_MEASURE = Tool.MEASURE
+TOOL_CALIBRATE = Tool.CALIBRATE
+TOOL_PROPOSE = Tool.PROPOSE   # a click inside a body proposes its six points
 
 
 def resolution_factor(zoom: float) -> int:
@@ -58,6 +61,9 @@ class ImageItem(QGraphicsItem):
         self._buf: np.ndarray | None = None
         self._qimage: QImage | None = None
         self.setZValue(-10)
+        # the film as painted at screen size is kept: a moving handle or a redrawn outline
+        # repaints from this cache instead of rescaling the film under it
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_image(self, buf: np.ndarray, rows: int, cols: int) -> None:
         """``buf`` (uint8, C-contiguous, any size) is shown over ``cols`` x ``rows`` pixels.
@@ -129,65 +135,6 @@ class LineOverlay(QGraphicsLineItem):
     def hide_all(self) -> None:
         self.hide()
         self.label.hide()
-
-
-class TextTag(QGraphicsItem):
-    """A small text with a dark box, constant screen size, centred on its position plus
-    ``offset`` (screen pixels)."""
-
-    def __init__(self, text: str, color: QColor, bold: bool = True) -> None:
-        super().__init__()
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.setZValue(40)
-        self._text = text
-        self.color = QColor(color)
-        self.font = QFont()
-        self.font.setPointSize(10)
-        self.font.setBold(bold)
-        self.offset = QPointF(0, 0)
-        self._rect = QRectF()
-        self._measure()
-
-    def _measure(self) -> None:
-        from PyQt6.QtGui import QFontMetricsF
-        fm = QFontMetricsF(self.font)
-        w = fm.horizontalAdvance(self._text) + 8
-        h = fm.height() + 4
-        self._rect = QRectF(-w / 2, -h / 2, w, h)
-
-    def set_offset(self, offset: QPointF) -> None:
-        if offset != self.offset:
-            self.prepareGeometryChange()
-            self.offset = QPointF(offset)
-
-    def set_text(self, text: str) -> None:
-        if text != self._text:
-            self.prepareGeometryChange()
-            self._text = text
-            self._measure()
-            self.update()
-
-    @property
-    def text(self) -> str:
-        return self._text
-
-    def set_color(self, color: QColor) -> None:
-        if color != self.color:
-            self.color = QColor(color)
-            self.update()
-
-    def boundingRect(self) -> QRectF:  # noqa: N802
-        return self._rect.translated(self.offset).adjusted(-1, -1, 1, 1)
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        r = self._rect.translated(self.offset)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(0, 0, 0, 170))
-        painter.drawRoundedRect(r, 3, 3)
-        painter.setFont(self.font)
-        painter.setPen(self.color)
-        painter.drawText(r, Qt.AlignmentFlag.AlignCenter, self._text)
 
 
 class Loupe(QLabel):
@@ -474,9 +421,8 @@ class FilmView(QGraphicsView):
 
     # ------------------------------------------------------------------ mouse
     def _handle_at(self, pos: QPoint):
-        from .markers import HandleItem
         for item in self.items(pos):
-            if isinstance(item, HandleItem):
+            if getattr(item, "is_handle", False):   # a marker handle (ui.markers)
                 return item
         return None
 
@@ -608,15 +554,3 @@ class FilmView(QGraphicsView):
     def leaveEvent(self, event) -> None:  # noqa: N802
         self.cursorMoved.emit(None)
         super().leaveEvent(event)
-
-
-def outline_path(points: list[QPointF], closed: bool) -> QPainterPath:
-    path = QPainterPath()
-    if not points:
-        return path
-    path.moveTo(points[0])
-    for p in points[1:]:
-        path.lineTo(p)
-    if closed:
-        path.closeSubpath()
-    return path

@@ -29,6 +29,8 @@ from PyQt6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QStackedWidget, Q
 from vfa.errors import VfaError
 from vfa.guide import Direction
 from vfa.levels import LEVELS, Level, Status
+from vfa.session import Mode, ReadingSession, Tool
+from vfa.windowing import WindowChoice
 from vfa.workspace import Workspace
 
 from . import actions, dialogs
@@ -73,8 +75,6 @@ class MainWindow(QMainWindow):
         except VfaError as exc:  # the film can still be read; saving then says why it can't
             QTimer.singleShot(0, lambda e=exc: dialogs.show_error(self, e))
         self.doc: Document | None = None
-        self.selected_level: Level | None = None
-        self._guide_override: str | None = None     # text shown instead of the guide's
         self._docks_before = (True, True)           # dock visibility before comparing
 
         # central: reading page and comparison page
@@ -104,12 +104,16 @@ class MainWindow(QMainWindow):
         self.browser_dock = QDockWidget("Patients", self)
         self.browser_dock.setObjectName("BrowserDock")
         self.browser_dock.setWidget(self.browser)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser_dock)
         self.table = GradingTable()
         self.table_dock = QDockWidget("Grading", self)
         self.table_dock.setObjectName("GradingDock")
         self.table_dock.setWidget(self.table)
+        # the film is the dominant pane: the panels share one column on the right, as tabs
+        # (View ▸ Side panels, F9, collapses them)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.table_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.browser_dock)
+        self.tabifyDockWidget(self.table_dock, self.browser_dock)
+        self.table_dock.raise_()
         self._docks_sized = False
 
         # status bar
@@ -126,11 +130,11 @@ class MainWindow(QMainWindow):
 
         # controllers: each does the work of its menus (docs/viewer.md, Architecture)
         self.opening = Opening(self)
-        self.display = DisplayControls(self)
+        self.display = DisplayControls(self.view, self.layer, self)
         self.preset_box = self.display.preset_box       # the toolbar's Window, C and W
         self.center_spin = self.display.center_spin
         self.width_spin = self.display.width_spin
-        self.measure = MeasureLines(self)
+        self.measure = MeasureLines(self.view, self.dist_label, self)
         self.exports = Exports(self)
         self.proposer = Proposer(self)
         self.kyphosis = KyphosisLines(self)         # View ▸ Kyphosis lines
@@ -139,6 +143,8 @@ class MainWindow(QMainWindow):
         actions.make_actions(self)
         actions.make_menus(self)
         actions.make_toolbar(self)
+        from .timeline import install as install_timeline
+        self.timeline = install_timeline(self)      # Patient menu: timeline, clinical context
         self._connect()
         self.setAcceptDrops(True)
         self.resize(1600, 1000)
@@ -151,6 +157,8 @@ class MainWindow(QMainWindow):
         v.cursorMoved.connect(self._cursor_moved)
         v.imageClicked.connect(self._image_clicked)
         v.escapePressed.connect(self.proposer.cancel)
+        v.viewChanged.connect(lambda: self.layer.set_zoom(v.zoom))
+        v.displayChanged.connect(self._display_changed)
         self.layer.pointDragged.connect(self._point_dragged)
         self.layer.dragStarted.connect(self._drag_started)
         self.layer.dragFinished.connect(self._drag_finished)
@@ -179,9 +187,22 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.size_docks)
 
     def size_docks(self) -> None:
-        """Browser narrow, grading table wide enough for all its columns."""
-        self.resizeDocks([self.browser_dock, self.table_dock], [225, 930],
-                         Qt.Orientation.Horizontal)
+        """The side panels as wide as the grading table's columns, at most 43 % of the
+        window: the film keeps the rest."""
+        width = min(self.table.preferred_width(), int(self.width() * 0.43))
+        self.resizeDocks([self.table_dock], [width], Qt.Orientation.Horizontal)
+
+    def set_panels_visible(self, on: bool) -> None:
+        """Show or collapse the side panels (grading table and patient list)."""
+        self.table_dock.setVisible(on)
+        self.browser_dock.setVisible(on)
+        if on:
+            self.table_dock.raise_()
+
+    @property
+    def selected_level(self) -> Level | None:
+        """The selected level (the session's)."""
+        return self.doc.selected_level if self.doc is not None else None
 
     # ================================================================== opening films
     # (the work is in ui/opening.py and ui/display_controls.py; tests and ui.app call these)
@@ -228,40 +249,38 @@ class MainWindow(QMainWindow):
             self.doc.close()
         self.show_compare(False)
         self.doc = doc
-        self.selected_level = None
-        if recovered:
-            doc.mark_recovered()
+        doc.set_tool(self.view.tool)
         doc.changed.connect(self._doc_changed)
         doc.modifiedChanged.connect(lambda _m: self._update_title())
         doc.guideChanged.connect(self._guide_changed)
         doc.historyChanged.connect(self._update_actions)
+        doc.selectionChanged.connect(self._selection_changed)
         doc.error.connect(self._doc_error)
-        doc.saved.connect(lambda p: self.statusBar().showMessage(f"Saved: {p}", 5000))
+        doc.saved.connect(self._say_saved)
         # "Autosaved" never hides what the last action said (e.g. a snapped point)
         doc.autosaved.connect(lambda p: self.statusBar().currentMessage()
                               or self.statusBar().showMessage("Autosaved", 1500))
-        self.view.set_film(doc.radiograph)
+        self.view.set_film(doc.radiograph, doc.display_settings())
         self.layer.set_bounds(self.view.image_rect())
         self.layer.set_reading(doc.reading, doc.summary, doc.geometry_errors)
+        self.layer.set_zoom(self.view.zoom)
         self.table.set_document(doc)
+        self._selection_changed(None)        # nothing selected on a newly opened film
+        if recovered:
+            doc.mark_recovered()
         self.browser.refresh(doc.reading.sop_instance_uid)
-        self._guide_changed(doc.guide.text)
+        self._guide_changed(doc.prompt())
         self._update_banner()
         self._update_title()
         self._update_actions()
         self._update_geometry_label()
-        if recovered:
-            doc.autosave_timer.start()
 
     # ================================================================== saving
     def save(self) -> bool:
         if self.doc is None:
             return False
-        errs = self.doc.geometry_errors()
-        if errs:
-            dialogs.show_error(self, "Some vertebrae have impossible points and the reading "
-                               "cannot be saved until they are fixed:\n\n"
-                               + "\n".join(errs.values()), "Check the points")
+        if self.doc.geometry_errors():
+            dialogs.show_error(self, self.doc.save_problem(), "Check the points")
             return False
         ok = self.doc.save() is not None
         if ok:
@@ -302,15 +321,14 @@ class MainWindow(QMainWindow):
         if t is None:
             self.statusBar().showMessage(self.doc.guide.text, 4000)
             return
-        placed = self.proposer.place_snapped(x, y) if self.proposer.snapping else \
-            self.doc.place(x, y)
-        if placed:
-            self.select_level(t.level, centre=False)
+        if self.proposer.snapping:
+            self.proposer.place_snapped(x, y)
+        else:
+            self.doc.place(x, y)      # the selection follows the guide (vfa.session)
 
     def _drag_started(self, level, slot) -> None:
         if self.doc is not None:
-            self.doc.begin_drag(level, slot)
-            self.select_level(level, centre=False)
+            self.doc.begin_drag(level, slot)     # selects the level
 
     def _point_dragged(self, level, slot, x: float, y: float) -> None:
         if self.doc is None:
@@ -346,7 +364,7 @@ class MainWindow(QMainWindow):
     def delete_selected_vertebra(self) -> None:
         if self.doc is None:
             return
-        lv = self.selected_level
+        lv = self.doc.current_level
         if lv is None:
             self.statusBar().showMessage("Select a level first (click a point or a table row)", 4000)
             return
@@ -362,7 +380,7 @@ class MainWindow(QMainWindow):
     def mark_not_evaluable(self) -> None:
         if self.doc is None:
             return
-        lv = self.doc.guide.level or self.selected_level
+        lv = self.doc.current_level        # the level the guide bar shows
         if lv is None:
             self.statusBar().showMessage("Choose a level first", 4000)
             return
@@ -371,10 +389,11 @@ class MainWindow(QMainWindow):
             self.doc.mark_not_evaluable(reason, lv)
 
     def confirm_level(self, level: Level | None = None) -> None:
-        """Confirm the grade of ``level`` (default: the selected level) as it stands."""
+        """Confirm the grade of ``level`` (default: the level the guide bar shows) as it
+        stands."""
         if self.doc is None:
             return
-        lv = level or self.selected_level
+        lv = level or self.doc.current_level
         if lv is None:
             self.statusBar().showMessage("Select a level first (click a table row)", 4000)
             return
@@ -404,7 +423,7 @@ class MainWindow(QMainWindow):
     def step_level(self, step: int) -> None:
         if self.doc is None:
             return
-        cur = self.doc.guide.level or self.selected_level or LEVELS[0]
+        cur = self.doc.current_level or LEVELS[0]
         nxt = cur.shifted(step) or cur
         self._guide_jump(nxt)
 
@@ -434,10 +453,11 @@ class MainWindow(QMainWindow):
                 self.doc.jump(level)
 
     def select_level(self, level: Level | None, centre: bool = True) -> None:
-        """Highlight ``level`` on the film and in the table; centre the film on it."""
-        self.selected_level = level
-        self.layer.select_level(level)
-        self.table.select_level(level)
+        """Select ``level`` (film, table and guide bar follow the session); centre the film
+        on it."""
+        if self.doc is not None:
+            self.doc.select(level)
+        self._selection_changed(level)
         if centre and level is not None:
             c = self.layer.level_center(level)
             if c is not None:
@@ -445,6 +465,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ tools
     def set_tool(self, tool: str) -> None:
+        """Make ``tool`` (:class:`vfa.session.Tool`) active; the guide bar says what a click
+        now does."""
+        tool = Tool(tool)
         self.view.tool = tool
         {TOOL_PLACE: self.a_tool_place, TOOL_MEASURE: self.a_tool_measure,
          TOOL_CALIBRATE: self.a_tool_cal, TOOL_PROPOSE: self.a_tool_propose}[tool].setChecked(True)
@@ -452,12 +475,10 @@ class MainWindow(QMainWindow):
             self.proposer.cancel()
         if tool in (TOOL_PLACE, TOOL_PROPOSE):
             self.view.line.hide_all()
-        if tool == TOOL_PROPOSE and not self.proposer.waiting:
-            self.statusBar().showMessage("Propose: click inside the body of the guide's level; "
-                                         "its six points are proposed (Enter accepts all)", 8000)
-        elif tool == TOOL_CALIBRATE:
-            self.statusBar().showMessage("Calibrate: draw a line over a known length "
-                                         "(e.g. a ruler or calibration ball), then type it in mm", 8000)
+        if self.doc is not None:
+            self.doc.set_tool(tool)
+        else:
+            self.guide_bar.next_label.setText(ReadingSession.tool_hint(tool))
         self.view.setFocus()
 
     # ================================================================== comparison
@@ -481,9 +502,12 @@ class MainWindow(QMainWindow):
             self.table_dock.setVisible(t)
         if on:
             self.stack.setCurrentIndex(1)
+            self.doc.set_mode(Mode.COMPARE)
             self.compare_view.set_context(self.workspace, self.doc)
         else:
             self.stack.setCurrentIndex(0)
+            if self.doc is not None:
+                self.doc.set_mode(Mode.READING)
 
     # ================================================================== model → widgets
     def _doc_changed(self, event) -> None:
@@ -499,22 +523,41 @@ class MainWindow(QMainWindow):
         dialogs.show_error(self, message)
 
     def show_guide_text(self, text: str | None) -> None:
-        """Show ``text`` in the guide bar instead of the guide (None: the guide again)."""
-        self._guide_override = text
-        if text is not None:
+        """Show ``text`` in the guide bar instead of the tool's prompt (None: the prompt
+        again)."""
+        if self.doc is not None:
+            self.doc.set_prompt(text)
+        elif text is not None:
             self.guide_bar.next_label.setText(text)
-        elif self.doc is not None:
-            self._guide_changed(self.doc.guide.text)
 
     def _guide_changed(self, text: str) -> None:
-        if self._guide_override:
-            self.guide_bar.next_label.setText(self._guide_override)
-        else:
-            self.guide_bar.next_label.setText(f"Next: {text}" if self.doc and self.doc.guide.target else text)
-        lv = self.doc.guide.level if self.doc else None
+        self.guide_bar.next_label.setText(text)
+        lv = self.doc.current_level if self.doc else None
         if lv is not None:
             with QSignalBlocker(self.guide_bar.level_box):
                 self.guide_bar.level_box.setCurrentIndex(lv.index)
+
+    def _display_changed(self, settings) -> None:
+        """The view's window/level changed: the session records what it means on this film."""
+        if self.doc is not None and self.view.radiograph is self.doc.radiograph and \
+                self.doc.radiograph is not None:
+            self.doc.set_display(WindowChoice.of(self.doc.radiograph, settings))
+
+    def _selection_changed(self, level) -> None:
+        self.layer.select_level(level)
+        self.table.select_level(level)
+
+    def _say_saved(self, path: str) -> None:
+        """'Saved: <path>' in the status bar, the path shortened in the middle (the file
+        name stays readable); the full path in the tooltip."""
+        sb = self.statusBar()
+        room = max(200, sb.width() - sum(w.width() for w in (
+            self.geom_label, self.pos_label, self.value_label, self.dist_label,
+            self.spacing_label) if w.isVisible()) - 60)
+        fm = sb.fontMetrics()
+        sb.showMessage("Saved: " + fm.elidedText(path, Qt.TextElideMode.ElideMiddle,
+                                                 room - fm.horizontalAdvance("Saved: ")), 5000)
+        sb.setToolTip(f"Saved: {path}")
 
     def _update_geometry_label(self) -> None:
         errs = self.doc.geometry_errors() if self.doc else {}

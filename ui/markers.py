@@ -21,15 +21,38 @@ from PyQt6.QtCore import QObject, QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter, QPen, QTransform
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
-from vfa.autoplace.proposal import Proposal
+from vfa.proposal import Proposal
 from vfa.levels import LEVELS, Level, PointSlot, Status
 from vfa.morphometry import ReadingSummary
 from vfa.reading import Reading
 
 from . import colors
-from .film_view import TextTag, outline_path
+from .graphics import TextTag, outline_path
 
 S = PointSlot
+
+#: A handle's radius on screen (px) is this share of its vertebra's height on screen, within
+#: [MIN_RADIUS, RADIUS]: at fit zoom on a child's film the rings stay smaller than the disc
+#: space, so adjacent endplate points do not overlap; zoomed in they are full size.
+HANDLE_SHARE = 0.12
+MIN_RADIUS = 2.5
+
+
+def handle_radius(height_on_screen: float | None, largest: float = 5.0) -> float:
+    """Screen radius of a handle on a vertebra ``height_on_screen`` px tall (None: unknown)."""
+    if height_on_screen is None:
+        return largest
+    r = min(max(HANDLE_SHARE * height_on_screen, MIN_RADIUS), largest)
+    return round(r * 4) / 4      # quarter pixels: a drag does not resize handles at each step
+
+
+def vertebra_height_px(points: dict) -> float | None:
+    """Mean of the anterior and posterior heights of the points placed (image px)."""
+    hs = [math.hypot(points[a][0] - points[b][0], points[a][1] - points[b][1])
+          for a, b in ((S.SUPERIOR_ANTERIOR, S.INFERIOR_ANTERIOR),
+                       (S.SUPERIOR_POSTERIOR, S.INFERIOR_POSTERIOR))
+          if a in points and b in points]
+    return sum(hs) / len(hs) if hs else None
 #: Outline order around the body.
 OUTLINE = (S.SUPERIOR_ANTERIOR, S.SUPERIOR_MIDDLE, S.SUPERIOR_POSTERIOR,
            S.INFERIOR_POSTERIOR, S.INFERIOR_MIDDLE, S.INFERIOR_ANTERIOR)
@@ -41,6 +64,7 @@ class HandleItem(QGraphicsItem):
     """One point: a small ring of constant screen size that can be dragged."""
 
     RADIUS = 5.0
+    is_handle = True    # what the film view looks for under a click
 
     def __init__(self, layer: "MarkerLayer", level: Level, slot: PointSlot) -> None:
         super().__init__()
@@ -57,7 +81,7 @@ class HandleItem(QGraphicsItem):
         self.setToolTip(f"{level} — {slot.label}")
         self._offset = QPointF()
         self._dragging = False
-        self.radius = self.RADIUS if layer.editable else 2.5
+        self.radius = self.RADIUS if layer.editable else 2.5   # then set by the layer
         self.proposal: Proposal | None = None
 
     @property
@@ -78,6 +102,12 @@ class HandleItem(QGraphicsItem):
                 tip += "\nEnter accepts all proposals; drag to correct"
         self.setToolTip(tip)
         self.update()
+
+    def set_radius(self, radius: float) -> None:
+        if radius != self.radius:
+            self.prepareGeometryChange()
+            self.radius = radius
+            self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         r = self.radius + 5
@@ -183,9 +213,15 @@ class VertebraItems:
         pts = dict(v.points) if v is not None else {}
         props = dict(v.proposals) if v is not None else {}
         status = v.status if v is not None else Status.EVALUABLE
-        grade = summary.results[self.level.index].grade if summary is not None else None
+        res = summary.results[self.level.index] if summary is not None else None
+        grade = res.grade if res is not None else None
+        unconfirmed = bool(res is not None and res.unconfirmed)
+        own = vertebra_height_px(pts)
+        height = own if own is not None else self.layer.typical_height
+        radius = handle_radius(None if height is None else height * self.layer.zoom,
+                               HandleItem.RADIUS if self.layer.editable else 3.0)
         state = (tuple(sorted(pts.items())), tuple(sorted(props.items())), status, grade, error,
-                 self.selected, self.layer.orientation)
+                 self.selected, self.layer.orientation, unconfirmed, radius)
         if state == self._state:     # nothing to redraw (most levels during a drag)
             return
         self._state = state
@@ -200,6 +236,7 @@ class VertebraItems:
                 self.layer.scene.addItem(h)
             if h.pos() != QPointF(x, y):
                 h.setPos(x, y)
+            h.set_radius(radius)
             h.set_proposal(props.get(slot))
         pending = [p for p in props.values() if p.pending]
         self.pending = bool(pending)
@@ -231,7 +268,7 @@ class VertebraItems:
         elif pending:
             text += " · proposed" + (" ⚠ low confidence" if low else "")
         elif grade is not None and complete:
-            text += f" · {colors.grade_text(grade)}"
+            text += f" · {colors.grade_text(grade)}" + ("?" if unconfirmed else "")
         self.label.set_text(text)
         self.label.set_color(colors.HIGHLIGHT if self.selected else line_color)
         self.label.font.setUnderline(self.selected)
@@ -281,6 +318,16 @@ class MarkerLayer(QObject):
         self.errors_fn = None
         #: Rotation/flip of the view (no scale): puts labels on the anterior side on screen.
         self.orientation = QTransform()
+        #: Screen px per image px (handles scale with it, see :func:`handle_radius`).
+        self.zoom = 1.0
+        #: Median vertebra height (image px) of the reading, for levels with too few points.
+        self.typical_height: float | None = None
+
+    def set_zoom(self, zoom: float) -> None:
+        """The view's zoom changed: handle sizes follow."""
+        if abs(zoom - self.zoom) > 1e-6 * max(zoom, 1e-9):
+            self.zoom = zoom
+            self.refresh()
 
     def set_reading(self, reading: Reading | None, summary_fn=None, errors_fn=None) -> None:
         """Show ``reading``; ``summary_fn()``/``errors_fn()`` give its current summary and
@@ -304,6 +351,9 @@ class MarkerLayer(QObject):
             return
         summary = self.summary_fn() if self.summary_fn else None
         errors = self.errors_fn() if self.errors_fn else {}
+        hs = sorted(h for h in (vertebra_height_px(v.points) for v in self.reading)
+                    if h is not None)
+        self.typical_height = hs[len(hs) // 2] if hs else None
         for lv, vi in self.items.items():
             vi.selected = lv == self.selected_level
             vi.update(self.reading, summary, errors.get(lv))

@@ -12,24 +12,27 @@ import math
 from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QObject, QPointF
+from PyQt6.QtWidgets import QLabel
 
 from vfa.geometry import distance
 
 from . import dialogs
-from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE
+from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE, FilmView
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .mainwindow import MainWindow
+    from .shell import Shell
 
 
 class MeasureLines(QObject):
     """Follows the film view's measure/calibrate line for one main window."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, view: FilmView, dist_label: QLabel, window: Shell) -> None:
         super().__init__(window)
         self.w = window
-        window.view.lineChanged.connect(self._line_changed)
-        window.view.lineDrawn.connect(self._line_drawn)
+        self.view = view
+        self.dist_label = dist_label
+        view.lineChanged.connect(self._line_changed)
+        view.lineDrawn.connect(self._line_drawn)
 
     def distance_text(self, p0: QPointF, p1: QPointF) -> str:
         doc = self.w.doc
@@ -46,8 +49,8 @@ class MeasureLines(QObject):
             t = self.distance_text(p0, p1)
         else:
             t = f"{math.hypot(p1.x() - p0.x(), p1.y() - p0.y()):.1f} px"
-        self.w.view.line.set_points(p0, p1, t)
-        self.w.dist_label.setText(f"distance {t}")
+        self.view.line.set_points(p0, p1, t)
+        self.dist_label.setText(f"distance {t}")
 
     def _line_drawn(self, tool: str, p0: QPointF, p1: QPointF) -> None:
         self._line_changed(tool, p0, p1)
@@ -61,7 +64,7 @@ class MeasureLines(QObject):
             return
         mm = dialogs.ask_length_mm(self.w, px)
         if mm is None:
-            self.w.view.line.hide_all()
+            self.view.line.hide_all()
             return
         if doc.calibrate((p0.x(), p0.y()), (p1.x(), p1.y()), mm):
             status.showMessage(f"Calibrated: {doc.reading.spacing.description}", 8000)

@@ -25,13 +25,14 @@ from vfa.levels import Level
 from vfa.radiograph import Radiograph, load_radiograph
 from vfa.reading import Reading, resolve_image_path
 from vfa.scan import scan_paths
+from vfa.session import describe_autosave
 from vfa.workspace import default_reader
 
 from . import dialogs
 from .document import Document
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .mainwindow import MainWindow
+    from .shell import Shell
 
 MAX_RECENT = 10
 
@@ -39,7 +40,7 @@ MAX_RECENT = 10
 class Opening(QObject):
     """Opening films into one main window (the window owns the document and the widgets)."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Shell) -> None:
         super().__init__(window)
         self.w = window
         #: the window listing the files of the last scan that are not films
@@ -56,9 +57,20 @@ class Opening(QObject):
             return self.open_folder([p], open_first=open_first)
         return self.open_file(p)
 
+    def start_folder(self) -> str:
+        """Where File ▸ Open starts: the open film's folder, else the last folder opened
+        from, else the home folder."""
+        doc = self.w.doc
+        if doc is not None and doc.radiograph is not None and doc.radiograph.path is not None:
+            folder = Path(doc.radiograph.path).resolve().parent
+            if folder.is_dir():
+                return str(folder)
+        last = self.w.settings.value("last_dir", "")
+        return str(last) if last and Path(str(last)).is_dir() else str(Path.home())
+
     def open_file_dialog(self) -> None:
         settings = self.w.settings
-        start = settings.value("last_dir", str(Path.home()))
+        start = self.start_folder()
         path, _ = QFileDialog.getOpenFileName(self.w, "Open radiograph", start,
                                               "DICOM files (*.dcm *.DCM *.dicom *);;All files (*)")
         if path:
@@ -67,7 +79,7 @@ class Opening(QObject):
 
     def open_folder_dialog(self) -> None:
         settings = self.w.settings
-        start = settings.value("last_dir", str(Path.home()))
+        start = self.start_folder()
         path = QFileDialog.getExistingDirectory(self.w, "Open folder of radiographs", start)
         if path:
             settings.setValue("last_dir", path)
@@ -128,7 +140,7 @@ class Opening(QObject):
         except VfaError:
             auto = None
         if auto is not None and auto.exists():
-            ans = dialogs.ask_recover(self.w, [ws.describe_recovery(auto)])
+            ans = dialogs.ask_recover(self.w, [describe_autosave(auto)])
             if ans == dialogs.RECOVER:
                 try:
                     return ws.recover(auto), True
@@ -245,7 +257,7 @@ class Opening(QObject):
         pending = ws.pending_recoveries()
         if not pending:
             return False
-        ans = dialogs.ask_recover(self.w, [ws.describe_recovery(p) for p in pending])
+        ans = dialogs.ask_recover(self.w, [describe_autosave(p) for p in pending])
         if ans == dialogs.DISCARD:
             for p in pending:
                 p.unlink(missing_ok=True)

@@ -49,7 +49,7 @@ from .exports import describe_error
 from .tasks import busy_cursor, run_busy
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .mainwindow import MainWindow
+    from .shell import Shell
 
 
 @dataclass
@@ -106,7 +106,7 @@ def facing_of(reading, confirmed_only: bool = True) -> str | None:
 class Proposer(QObject):
     """The proposal actions of one main window (the window owns the QActions)."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: "Shell") -> None:
         super().__init__(window)
         self.w = window
         self.span: SpanState | None = None
@@ -456,7 +456,7 @@ class Proposer(QObject):
         else the only level with pending proposals."""
         doc = self.doc
         pending = doc.pending_levels()
-        for lv in (self.w.selected_level, doc.guide.level):
+        for lv in (doc.current_level, doc.guide.level):
             if lv is not None and lv in pending:
                 return lv
         return pending[0] if len(pending) == 1 else None

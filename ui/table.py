@@ -14,9 +14,11 @@ from __future__ import annotations
 from PyQt6.QtCore import QEvent, QSignalBlocker, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QFont
 from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                             QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                             QPushButton, QSizePolicy, QTableWidget, QTableWidgetItem,
+                             QVBoxLayout, QWidget)
 
-from vfa.autoplace.proposal import LOW_CONFIDENCE
+from vfa.proposal import LOW_CONFIDENCE
+from vfa.morphometry import partial_heights
 from vfa.levels import (LEVELS, NOT_EVALUABLE_REASONS, READER_GRADES, DeformityType, Level,
                         Status)
 
@@ -27,6 +29,8 @@ COLUMNS = ["Level", "Ha", "Hm", "Hp", "Wedge", "Bicon.", "Crush", "Suggested", "
 C_LEVEL, C_HA, C_HM, C_HP, C_WEDGE, C_BICON, C_CRUSH, C_SUGG, C_GRADE, C_TYPE, C_STATUS, C_NOTE, C_OBS = range(13)
 TYPES = [t.value for t in DeformityType]
 EVALUABLE_TEXT = "evaluable"
+#: Column widths (px): together about 650 px, so that the film keeps most of the window.
+WIDTHS = [50, 50, 50, 50, 46, 46, 46, 84, 48, 80, 84, 22, 160]
 #: Level cell mark of a level with proposed points not yet accepted (a dashed circle, like
 #: the proposed handles on the film).
 PROPOSED_MARK = "◌"
@@ -59,6 +63,11 @@ class GradingTable(QWidget):
         self.summary_label.setWordWrap(True)
         self.detail_label = QLabel("")
         self.detail_label.setWordWrap(True)
+        # one line, never wrapped (it must not push the table down); full text in the tooltip
+        self.pending_label = QLabel("")
+        self.pending_label.setWordWrap(False)
+        self.pending_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.pending_label.setStyleSheet(f"color: {colors.PROPOSED.darker(160).name()};")
         lay.addWidget(self.summary_label)
         row_lay = QHBoxLayout()
         row_lay.setContentsMargins(0, 0, 0, 0)
@@ -70,6 +79,7 @@ class GradingTable(QWidget):
         self.age_button.hide()
         row_lay.addWidget(self.age_button, 0, Qt.AlignmentFlag.AlignTop)
         lay.addLayout(row_lay)
+        lay.addWidget(self.pending_label)
         self.table = QTableWidget(len(LEVELS), len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setVerticalHeaderLabels([])
@@ -84,12 +94,13 @@ class GradingTable(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
-        widths = [54, 54, 54, 54, 50, 50, 50, 182, 58, 106, 132, 70, 230]
+        widths = WIDTHS
         for c, w in enumerate(widths):
             self.table.setColumnWidth(c, w)
         tips = {C_HA: "anterior height", C_HM: "middle height", C_HP: "posterior height",
                 C_WEDGE: "Ha / Hp", C_BICON: "Hm / Hp", C_CRUSH: "Hp / Hp of the neighbours",
-                C_SUGG: "suggested Genant grade from the largest reduction (a suggestion only)",
+                C_SUGG: "suggested Genant grade, with the largest height reduction in brackets "
+                        "(a suggestion only; the reader's grade is final)",
                 C_GRADE: "final grade: the reader's, or (in brackets) the suggestion; "
                          f"{UNCONFIRMED_MARK} = not confirmed (Enter on the row confirms), "
                          f"{CONFIRMED_MARK} = suggestion confirmed",
@@ -141,6 +152,10 @@ class GradingTable(QWidget):
         # a click on the row that is already selected centres the film again
         self.table.cellClicked.connect(lambda row, _col: self.levelSelected.emit(LEVELS[row]))
         self.setEnabled(False)
+
+    def preferred_width(self) -> int:
+        """Width that shows every column without scrolling."""
+        return sum(WIDTHS) + 2 * self.table.frameWidth() + 28
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
         """Enter on a row (not while editing a cell) confirms that level's grade."""
@@ -204,14 +219,15 @@ class GradingTable(QWidget):
         if errors:
             detail += " ⚠ Check the points of " + ", ".join(str(l) for l in errors) + "."
         pending_levels = [v.level for v in reading if v.pending_proposals]
-        if pending_levels:
-            names = ", ".join(str(l) for l in pending_levels) if len(pending_levels) <= 4 else \
-                f"{pending_levels[0]}–{pending_levels[-1]} ({len(pending_levels)} levels)"
-            detail += (f" {PROPOSED_MARK} Proposed, not yet accepted: {names} "
-                       "(Enter on the film accepts all).")
+        self._show_pending(reading, pending_levels)
         self.detail_label.setText(detail)
         self.detail_label.setStyleSheet("color: #b00000;" if errors else "")
-        hdr = {C_HA: f"Ha {unit}", C_HM: f"Hm {unit}", C_HP: f"Hp {unit}"}
+        hdr = {C_HA: f"Ha {unit}", C_HM: f"Hm {unit}", C_HP: f"Hp {unit}",
+               C_SUGG: "Suggested*" if advisory else "Suggested"}
+        self.table.horizontalHeaderItem(C_SUGG).setToolTip(
+            ("* Paediatric study: suggested grades are advisory. " if advisory else "")
+            + "Suggested Genant grade, with the largest height reduction in brackets "
+              "(a suggestion only; the reader's grade is final)")
         for c, text in hdr.items():
             if self.table.horizontalHeaderItem(c).text() != text:
                 self.table.horizontalHeaderItem(c).setText(text)
@@ -221,9 +237,16 @@ class GradingTable(QWidget):
                 lv = r.level
                 h = r.heights
                 err = errors.get(lv)
-                self._set(row, C_HA, _num(h.ha if h else None, ".1f"))
-                self._set(row, C_HM, _num(h.hm if h else None, ".1f"))
-                self._set(row, C_HP, _num(h.hp if h else None, ".1f"))
+                if h is not None:
+                    hs = h.as_dict()
+                else:   # still placing: each height as soon as its two points are there
+                    v = reading.get(lv)
+                    sp = reading.spacing
+                    hs = partial_heights(v.points, sp.row_mm, sp.col_mm) \
+                        if v is not None and r.evaluable else {}
+                self._set(row, C_HA, _num(hs.get("ha"), ".1f"))
+                self._set(row, C_HM, _num(hs.get("hm"), ".1f"))
+                self._set(row, C_HP, _num(hs.get("hp"), ".1f"))
                 self._set(row, C_WEDGE, _num(r.wedge, ".2f"))
                 self._set(row, C_BICON, _num(r.biconcave, ".2f"))
                 self._set(row, C_CRUSH, ("n/a" if not r.crush_assessable else _num(r.crush, ".2f"))
@@ -232,12 +255,9 @@ class GradingTable(QWidget):
                 if err:
                     sugg = "⚠ check points"
                 elif r.suggested_grade is not None:
-                    sugg = f"{r.suggested_grade}"
-                    if r.suggested_type:
-                        sugg += f" {r.suggested_type.value}"
-                    sugg += f" {r.percent:.1f} %"
-                    if advisory:
-                        sugg += " advisory"
+                    # "1 (22.3 %)": the grade, then the reduction it comes from; the type is
+                    # in the Type column, "advisory" in the header (*) and the line above
+                    sugg = f"{colors.grade_text(r.suggested_grade)} ({r.percent:.1f} %)"
                 elif not r.evaluable:
                     sugg = "not evaluable"
                 elif r.annotated:
@@ -312,6 +332,42 @@ class GradingTable(QWidget):
                             sb.addItem(text)
                             i = sb.count() - 1
                         sb.setCurrentIndex(i)
+
+    def _show_pending(self, reading, pending_levels) -> None:
+        """The one line naming the levels whose proposed points await the reader: the
+        proposal tools' levels, and apart from them the levels with snapped clicks."""
+        if not pending_levels:
+            self.pending_label.setText("")
+            self.pending_label.setToolTip("")   # stays, empty: the table never moves
+            return
+        snapped, proposed = [], []
+        for lv in pending_levels:
+            v = reading.get(lv)
+            methods = {v.proposals[sl].method for sl in v.pending_proposals}
+            (snapped if methods == {"refine"} else proposed).append(lv)
+
+        def names(lvls):
+            if len(lvls) <= 4:
+                return ", ".join(str(lv) for lv in lvls)
+            return f"{lvls[0]}–{lvls[-1]} ({len(lvls)} levels)"
+        parts = []
+        if proposed:
+            parts.append(f"proposed {names(proposed)}")
+        if snapped:
+            parts.append(f"snapped points of {names(snapped)}")
+        text = f"{PROPOSED_MARK} To accept: " + "; ".join(parts) + " (Enter on the film accepts all)"
+        self.pending_label.setToolTip(text)
+        fm = self.pending_label.fontMetrics()
+        width = max(self.pending_label.width(), 200)
+        self.pending_label.setText(fm.elidedText(text, Qt.TextElideMode.ElideRight, width))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        tip = self.pending_label.toolTip()
+        if tip:
+            fm = self.pending_label.fontMetrics()
+            self.pending_label.setText(fm.elidedText(tip, Qt.TextElideMode.ElideRight,
+                                                     max(self.pending_label.width(), 200)))
 
     def _set(self, row: int, col: int, text: str, tooltip: str | None = None) -> None:
         it = self.table.item(row, col)

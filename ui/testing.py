@@ -87,6 +87,26 @@ def write_film(path: str | Path, **kwargs) -> Path:
     return path
 
 
+def two_visit_films(folder: str | Path, patient_id: str = "CMP001") -> tuple[Path, Path]:
+    """Two visits of one patient on films that differ in photometric interpretation and bit
+    depth: a 12-bit MONOCHROME1 baseline (2022) and a 16-bit MONOCHROME2 follow-up (2024)
+    of the same spine, without windows in the files (the comparison's window/level test)."""
+    folder = Path(folder)
+    arr = film_array(seed=3).astype(np.int64)
+    base = make_dataset(patient_id=patient_id, study_date="20220110", window=None,
+                        photometric="MONOCHROME1", pixels=(4095 - arr).astype(np.uint16))
+    follow = make_dataset(patient_id=patient_id, study_date="20240110", window=None,
+                          pixels=np.clip(arr * 14 + 3000, 0, 65535).astype(np.uint16))
+    follow.BitsStored, follow.HighBit = 16, 15
+    paths = []
+    for ds, name in ((base, "baseline_mono1.dcm"), (follow, "followup_mono2.dcm")):
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return paths[0], paths[1]
+
+
 def date(s: str) -> _dt.date:
     return _dt.date.fromisoformat(s)
 

@@ -58,14 +58,14 @@ def colour_for(result: "LevelResult | None") -> tuple[int, int, int]:
 
 
 def label_for(level: Level, result: "LevelResult | None") -> str:
-    """'T12 G2 wedge', 'T8 n/e', 'L1 G0'."""
+    """'T12 G2 wedge', 'T8 n/e', 'L1 G0'; 'T9 G1? wedge' when the grade is unconfirmed."""
     if result is None:
         return level.value
     if result.status is Status.NOT_EVALUABLE:
         return f"{level.value} n/e"
     if result.grade is None:
         return level.value
-    g = "0.5" if result.grade == 0.5 else str(int(result.grade))
+    g = ("0.5" if result.grade == 0.5 else str(int(result.grade))) + ("?" if result.unconfirmed else "")
     t = f" {result.type.value}" if result.type is not None and result.grade >= 1 else ""
     return f"{level.value} G{g}{t}"
 

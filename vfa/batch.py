@@ -185,6 +185,32 @@ def run_job(job: Job) -> tuple[int, str]:
     return code, message
 
 
+#: What each action's jobs import (loaded once in the parent before the workers fork).
+_PRELOAD = {
+    "render": ("vfa.commands.render", "vfa.display", "vfa.radiograph", "cv2"),
+    "propose": ("vfa.commands.propose", "vfa.autoplace.carry", "vfa.autoplace.apply",
+                "vfa.radiograph", "vfa.workspace"),
+    "report": ("vfa.commands.report", "vfa.report_pdf", "vfa.reading"),
+    "export-sr": ("vfa.commands.export_sr", "vfa.sr", "vfa.reading"),
+}
+
+
+def _context(actions: set[str]):
+    """``fork`` with the actions' modules imported first (each worker starts with them,
+    instead of importing highdicom & co. once per worker) when this process runs a single
+    thread (forking a threaded process can deadlock); else ``forkserver``/``spawn``."""
+    import importlib
+    import multiprocessing as mp
+    import threading
+    methods = mp.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        for a in sorted(actions):
+            for mod in _PRELOAD.get(a, ()):
+                importlib.import_module(mod)
+        return mp.get_context("fork")
+    return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
 def _worker_init() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from .cli import quiet_third_party_logs
@@ -219,9 +245,8 @@ def run_batch(jobs: Iterable[Job], workers: int = 1, *, force: bool = False,
         for n, j in enumerate(todo, 1):
             record(j, *run_job(j), n)
         return result
-    import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
-    ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+    ctx = _context({j.argv[0] for j in todo})
     with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx,
                              initializer=_worker_init) as pool:
         futures = {pool.submit(run_job, j): j for j in todo}

@@ -230,8 +230,8 @@ def compare(baseline: "Reading", followup: "Reading",
     if not both_cal:
         mm_ok, note = False, "not applicable: a film is uncalibrated (heights in pixels)"
     elif paed and not settings.mm_rule_in_children:
-        mm_ok, note = False, ("not applicable: paediatric study (vertebrae grow between visits; "
-                              "setting mm_rule_in_children is off)")
+        mm_ok, note = False, ("not applicable: paediatric study (vertebrae grow between "
+                              "visits)")
     else:
         mm_ok, note = True, None
 
@@ -326,8 +326,8 @@ def _reference_scale(s0: ReadingSummary, s1: ReadingSummary, settings: MethodSet
     n = len(ratios)
     med = ratios[n // 2] if n % 2 else (ratios[n // 2 - 1] + ratios[n // 2]) / 2
     b, f = baseline.spacing, followup.spacing
-    reason = (f"the films are on different scales ({b.source.value} at baseline, "
-              f"{f.source.value} at follow-up)")
+    reason = (f"the films are on different scales (the baseline's millimetres come from "
+              f"{b.description}, the follow-up's from {f.description})")
     return HeightScale(med, tuple(levels), reason)
 
 

@@ -55,6 +55,20 @@ class PacsError(VfaError):
     """A PACS (DICOMweb) request failed; the message says why and what to check."""
 
 
+# --- clinical context / study outcomes ----------------------------------------------
+class ClinicalDataError(VfaError):
+    """Clinical context that cannot be used: a bad CSV row, an impossible value.
+    ``problems`` holds one message per bad row (row number, column, what was expected)."""
+
+    def __init__(self, message: str, problems: "list[str] | tuple[str, ...]" = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+class CohortError(VfaError):
+    """A cohort cannot be assembled (no readings, several readers without a choice...)."""
+
+
 # --- native code --------------------------------------------------------------------
 def is_native_panic(exc: BaseException) -> bool:
     """Whether ``exc`` is a Rust decoder's panic surfacing in Python.

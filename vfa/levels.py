@@ -30,7 +30,7 @@ class Level(str, enum.Enum):
     @property
     def index(self) -> int:
         """0 for T4 ... 12 for L4."""
-        return LEVELS.index(self)
+        return _LEVEL_INDEX[self]
 
     def above(self) -> "Level | None":
         """The level directly above (cranial), or None for T4."""
@@ -68,6 +68,7 @@ class Level(str, enum.Enum):
 
 
 LEVELS: tuple[Level, ...] = tuple(Level)
+_LEVEL_INDEX: dict[Level, int] = {lv: i for i, lv in enumerate(LEVELS)}
 
 
 class PointSlot(str, enum.Enum):

@@ -42,6 +42,20 @@ def heights(points: dict[PointSlot, tuple[float, float]], row_mm: float = 1.0,
     )
 
 
+def partial_heights(points: dict[PointSlot, tuple[float, float]], row_mm: float = 1.0,
+                    col_mm: float = 1.0) -> dict[str, float]:
+    """The heights whose two points are placed ({"ha": ..} after the fourth point of the
+    guided order, "hm" after the fifth): shown while the reader is still placing. Ratios
+    and grades still need all six points."""
+    out = {}
+    for name, a, b in (("ha", S.SUPERIOR_ANTERIOR, S.INFERIOR_ANTERIOR),
+                       ("hm", S.SUPERIOR_MIDDLE, S.INFERIOR_MIDDLE),
+                       ("hp", S.SUPERIOR_POSTERIOR, S.INFERIOR_POSTERIOR)):
+        if a in points and b in points:
+            out[name] = distance(points[a], points[b], row_mm, col_mm)
+    return out
+
+
 @dataclass(frozen=True)
 class LevelResult:
     """Everything the grading table shows for one level."""

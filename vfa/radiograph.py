@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import pydicom
+import pydicom.encaps
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels import get_decoder
@@ -790,6 +791,7 @@ def _decode_first_frame(ds: Dataset, ts: UID, label: str, rows: int, cols: int, 
     strict = _STRICT_PLUGINS.get(ts)
     if strict and strict in getattr(decoder, "available_plugins", ()):
         options["decoding_plugin"] = strict
+        _require_end_of_image(ds, ts, label)
     try:
         if decoder.is_encapsulated:
             with _native_stderr_captured():
@@ -831,6 +833,22 @@ def _decode_first_frame(ds: Dataset, ts: UID, label: str, rows: int, cols: int, 
     if mask_unused:
         arr = np.bitwise_and(arr, np.array(mask_unused, dtype=arr.dtype))
     return arr, bits_stored
+
+
+def _require_end_of_image(ds: Dataset, ts: UID, label: str) -> None:
+    """Refuse a JPEG-LS frame that has lost its end (no End Of Image marker, FFD9).
+
+    The strict decoder (CharLS) needs many seconds to give up on such a stream; a truncated
+    file is named at once instead."""
+    try:
+        frame = next(pydicom.encaps.generate_frames(
+            ds.PixelData, number_of_frames=int(ds.get("NumberOfFrames", 1) or 1)))
+    except Exception:  # noqa: BLE001 - unreadable fragments: the decoder says what is wrong
+        return
+    if not bytes(frame[-16:]).rstrip(b"\x00").endswith(b"\xff\xd9"):
+        raise PixelDataError(f"{label}: the compressed pixel data ({ts.name}) is truncated (the "
+                             "first frame has no end-of-image marker): the file is damaged or "
+                             "was cut short in transfer; re-export it")
 
 
 def _bits_really_used(arr: np.ndarray, bits_stored: int) -> int | None:

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator
 from . import __version__
 from . import age as _age
 from .atomic import atomic_write_text
-from .autoplace.proposal import Proposal
+from .proposal import Proposal
 from .calibration import Spacing, SpacingSource
 from .errors import GeometryError, ReadingFormatError
 from .geometry import Point, check_six_points, parse_point

@@ -246,6 +246,32 @@ def build_dxa(out: str | Path, samples: Sequence[DxaSample] = DXA_SAMPLES,
     return entries
 
 
+#: Clinical context of the sample patients (vfa/clinical.py; ``vfa clinical import`` or
+#: ``vfa cohort --clinical``), written to ``clinical.csv`` beside the films. Synthetic like the
+#: films: the child's lumbar spine BMD Z improves on pamidronate while T9 fractures at 6 months
+#: and L1 reshapes by 12 months.
+CLINICAL_CSV = """\
+patient_id,date,kind,value,detail
+VFA-CHILD-01,2023-11-20,diagnosis,acute lymphoblastic leukaemia,
+VFA-CHILD-01,2023-11-20,glucocorticoid,dexamethasone,ALL induction and delayed intensification
+VFA-CHILD-01,2023-11-20,drug,methotrexate,maintenance
+VFA-CHILD-01,2024-03-05,bmd_z,-3.4,lumbar spine L1-L4 (DXA)
+VFA-CHILD-01,2024-03-19,bisphosphonate,pamidronate,1 mg/kg/day x 3 days
+VFA-CHILD-01,2024-06-18,bisphosphonate,pamidronate,1 mg/kg/day x 3 days
+VFA-CHILD-01,2024-09-03,bmd_z,-2.9,lumbar spine L1-L4 (DXA)
+VFA-CHILD-01,2024-09-17,bisphosphonate,pamidronate,1 mg/kg/day x 3 days
+VFA-CHILD-01,2024-12-17,bisphosphonate,pamidronate,1 mg/kg/day x 3 days
+VFA-CHILD-01,2025-03-04,bmd_z,-2.2,lumbar spine L1-L4 (DXA)
+VFA-CHILD-01,2025-03-11,note,back pain resolved; walking to school again,
+VFA-ADULT-01,2019-05-02,diagnosis,postmenopausal osteoporosis,
+VFA-ADULT-01,2023-04-11,bmd_z,-1.6,lumbar spine L1-L4 (DXA; T-score -2.9)
+VFA-ADULT-01,2023-05-09,bisphosphonate,zoledronic acid,5 mg (adult dose)
+VFA-ADULT-01,2024-05-14,bisphosphonate,zoledronic acid,5 mg (adult dose)
+VFA-ADULT-01,2024-10-15,bmd_z,-1.4,lumbar spine L1-L4 (DXA; T-score -2.7)
+VFA-ADULT-01,2024-10-01,note,fall from standing height; acute back pain,
+"""
+
+
 def _study_uid(f: SampleFilm) -> str:
     return derive_uid("study", f.patient.patient_id, f.date.isoformat())
 
@@ -303,6 +329,8 @@ def build(out: str | Path = "sample_dicoms", samples: Sequence[SampleFilm] = SAM
         manifest["dxa_films"] = dxa_entries
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     atomic_write_text(out / "README.md", _readme(samples, entries) + _readme_dxa(dxa_samples, dxa_entries))
+    if samples is SAMPLES:  # the clinical context belongs to the full set
+        atomic_write_text(out / "clinical.csv", CLINICAL_CSV)
     return entries
 
 
@@ -346,6 +374,14 @@ def _readme(samples: Sequence[SampleFilm], entries: list[dict[str, Any]]) -> str
             lines.append(f"- **{f.date.isoformat()}**: {f.story}")
         lines.append("")
     lines += [
+        "## Clinical context (clinical.csv)",
+        "",
+        "`clinical.csv` holds the (synthetic) clinical context of both patients in the columns",
+        "`patient_id,date,kind,value,detail`: diagnosis, glucocorticoid and other drugs,",
+        "bisphosphonate infusions with dose, lumbar spine BMD Z-scores, notes. The case-series",
+        "table of both patients: `vfa cohort sample_dicoms/reference --clinical",
+        "sample_dicoms/clinical.csv` (see docs/study-outcomes.md).",
+        "",
         "## Variants covered",
         "",
         "- MONOCHROME1 (inverted stored values, Presentation LUT Shape INVERSE): child01 baseline",

@@ -72,8 +72,8 @@ def probe(path: Path, with_identity: bool = False) -> FilmEntry:
         raise ValueError(f"broken DICOM header ({exc.__class__.__name__})") from None
     try:
         return _entry(path, ds, with_identity)
-    except ValueError:
-        raise
+    except (ValueError, NameError, ImportError):
+        raise  # a reason, or a bug of ours (never disguised as a broken file)
     except Exception as exc:  # noqa: BLE001 - pydicom parses elements lazily: damage shows here
         raise ValueError(f"broken DICOM header ({exc.__class__.__name__})") from None
 

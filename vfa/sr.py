@@ -37,6 +37,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from . import METHOD_VERSION, __version__
+from . import age as _age
 from .atomic import atomic_write_bytes
 from .calibration import SpacingSource
 from .errors import ExportError, ReadingFormatError
@@ -163,6 +164,8 @@ DOWNGRADE_CODES: dict[DowngradeReason, Code] = {
     DowngradeReason.PARALLAX: _vfa("DG-PARALLAX", "Projection / parallax"),
     DowngradeReason.OTHER: _vfa("DG-OTHER", "Other reason"),
 }
+SUBJECT_AGE_CODE = codes.DCM.SubjectAge                     # 121033, in UCUM "a" (years)
+UNIT_YEAR = codes.UCUM.Year
 
 #: The six point slots (SCOORD POINT concept names).
 SLOT_CODES: dict[PointSlot, Code] = {
@@ -528,6 +531,9 @@ def _spine_group(reading: Reading, summary: ReadingSummary, film: Dataset,
             angle_texts.append(_text(lv_code, a.levels))
     if sp.calibrated:
         meas += [_num(ROW_SPACING_CODE, sp.row_mm, UNIT_MM), _num(COL_SPACING_CODE, sp.col_mm, UNIT_MM)]
+    age = reading.age_at_study()
+    if age is not None:   # the age the method used (birth date, Patient's Age or the reader's)
+        meas.append(_num(SUBJECT_AGE_CODE, round(age, 2), UNIT_YEAR))
     group = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=SPINE_TRACKING_ID),
         time_point_context=tp,
@@ -809,6 +815,7 @@ def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
         pixel_spacing = [_num_value(rows[0])[0], _num_value(cols[0])[0]]
     detail_items = _find(spine, SPACING_DETAIL, "TEXT")
     settings = _parse_settings(_algorithm_parameters(spine))
+    age_items = _find(spine, SUBJECT_AGE_CODE, "NUM")
 
     # -- identity
     evidence = [e for e in sr.get_evidence()]
@@ -827,6 +834,7 @@ def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
         "patient_name": str(ds.get("PatientName", "") or "") or None,
         "birth_date": _dicom_date(ds.get("PatientBirthDate")),
         "patient_sex": str(ds.get("PatientSex", "") or "") or None,
+        "patient_age": str(ds.get("PatientAge", "") or "") or None,
         "study_date": _dicom_date(ds.get("StudyDate")),
         "study_instance_uid": str(study_uid),
         "series_instance_uid": str(series_uid),
@@ -892,7 +900,13 @@ def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
             **qual,
         })
     try:
-        return Reading.from_dict(data)
+        r = Reading.from_dict(data)
+        if r.age_at_study() is None and age_items:   # the header does not give it: the reader's
+            try:
+                r.age_years = _age.valid_age_years(_num_value(age_items[0])[0])
+            except ValueError as exc:
+                raise ExportError(f"{source}: Subject Age (DCM 121033): {exc}") from None
+        return r
     except ReadingFormatError as exc:
         raise ExportError(f"{source}: the SR does not describe a valid reading: {exc}") from None
 

@@ -58,6 +58,22 @@ readings = Table(
     Column("max_grade", Float),
     UniqueConstraint("sop_instance_uid", "reader", name="uq_reading_sop_reader"),
 )
+#: Clinical context of a patient (vfa/clinical.py, domain.md §8), one row per fact, the same
+#: shape as a row of the clinical import CSV. A table of its own (no change to the others),
+#: created on first use of an older index by ``metadata.create_all``; when the index moves to
+#: migrations this is one ``op.create_table`` with exactly these columns and the index on
+#: ``patient_id``. ``date`` is NULL for undated facts (a diagnosis); ``kind`` is one of
+#: vfa.clinical.KINDS.
+clinical_events = Table(
+    "clinical_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("patient_id", String(128), index=True, nullable=False),
+    Column("date", Date),
+    Column("kind", String(32), nullable=False),
+    Column("value", String(512), nullable=False),
+    Column("detail", String(512)),
+    Column("entered_at", DateTime),
+)
 meta = Table(
     "vfa_meta", metadata,
     Column("key", String(64), primary_key=True),
@@ -101,6 +117,18 @@ class ReadingRecord:
     not_evaluable: int | None
     graded: int | None
     max_grade: float | None
+
+
+@dataclass(frozen=True)
+class ClinicalRecord:
+    """One row of ``clinical_events``."""
+
+    id: int
+    patient_id: str
+    date: _dt.date | None
+    kind: str
+    value: str
+    detail: str
 
 
 class Index:
@@ -234,6 +262,42 @@ class Index:
                     .order_by(studies.c.study_date))
         cols = [c.name for c in readings.c if c.name != "id"]
         return [ReadingRecord(**{k: r[k] for k in cols}) for r in self._rows(stmt)]
+
+    # ------------------------------------------------------------------ clinical context
+    def clinical_events(self, patient_id: str | None = None) -> list["ClinicalRecord"]:
+        """The clinical rows of a patient, or of everyone (Workspace.clinical_events makes
+        them vfa.clinical.ClinicalEvent objects)."""
+        stmt = select(clinical_events).order_by(clinical_events.c.patient_id,
+                                                clinical_events.c.date, clinical_events.c.id)
+        if patient_id is not None:
+            stmt = stmt.where(clinical_events.c.patient_id == patient_id)
+        return [ClinicalRecord(r["id"], r["patient_id"], r["date"], r["kind"], r["value"],
+                               r["detail"] or "") for r in self._rows(stmt)]
+
+    def add_clinical_events(self, events: Iterable[Any]) -> int:
+        rows = [{"patient_id": e.patient_id, "date": e.date, "kind": e.kind, "value": e.value,
+                 "detail": e.detail or "", "entered_at": _dt.datetime.now()} for e in events]
+        if not rows:
+            return 0
+        try:
+            with self.engine.begin() as c:
+                c.execute(clinical_events.insert(), rows)
+        except SQLAlchemyError as exc:
+            raise WorkspaceError(f"cannot update the workspace index: {exc.__class__.__name__}") from None
+        return len(rows)
+
+    def replace_clinical_events(self, patient_id: str, events: Iterable[Any]) -> int:
+        """Make ``events`` the patient's whole clinical context (one transaction)."""
+        rows = [{"patient_id": patient_id, "date": e.date, "kind": e.kind, "value": e.value,
+                 "detail": e.detail or "", "entered_at": _dt.datetime.now()} for e in events]
+        try:
+            with self.engine.begin() as c:
+                c.execute(clinical_events.delete().where(clinical_events.c.patient_id == patient_id))
+                if rows:
+                    c.execute(clinical_events.insert(), rows)
+        except SQLAlchemyError as exc:
+            raise WorkspaceError(f"cannot update the workspace index: {exc.__class__.__name__}") from None
+        return len(rows)
 
 
 #: Keys per ``IN (...)`` query (well under SQLite's bound-parameter limit).

@@ -216,6 +216,40 @@ class Workspace:
         out.sort(key=lambda r: (r.study_date is None, r.study_date or _dt.date.min))
         return out
 
+    # ------------------------------------------------------------------ clinical context
+    def clinical_events(self, patient_id: str | None = None) -> list[Any]:
+        """The clinical events (vfa.clinical.ClinicalEvent) of a patient, or of everyone."""
+        from .clinical import ClinicalEvent
+        return [ClinicalEvent(r.patient_id, r.date, r.kind, r.value, r.detail, id=r.id)
+                for r in self.index.clinical_events(patient_id)]
+
+    def clinical(self, patient_id: str) -> Any:
+        """The patient's clinical context (vfa.clinical.ClinicalContext; empty if none)."""
+        from .clinical import ClinicalContext
+        return ClinicalContext(patient_id, self.clinical_events(patient_id))
+
+    def set_clinical(self, patient_id: str, events: list[Any]) -> None:
+        """Replace the patient's clinical context (the viewer's patient panel saves this way)."""
+        for e in events:
+            if e.patient_id != patient_id:
+                raise WorkspaceError(f"a clinical event of {e.patient_id!r} cannot be saved "
+                                     f"with patient {patient_id!r}")
+        self.index.replace_clinical_events(patient_id, events)
+
+    def import_clinical(self, events: list[Any], replace: bool = False) -> tuple[int, int]:
+        """Add imported events (identical ones already there are skipped), or with ``replace``
+        make them the whole context of each patient they name. Returns (added, skipped)."""
+        from .clinical import group_by_patient, merge_events
+        added = skipped = 0
+        for pid, ctx in group_by_patient(events).items():
+            if replace:
+                added += self.index.replace_clinical_events(pid, ctx.events)
+            else:
+                new, dup = merge_events(self.clinical_events(pid), ctx.events)
+                added += self.index.add_clinical_events(new)
+                skipped += dup
+        return added, skipped
+
     def time_point(self, reading: Reading) -> str | None:
         """'baseline' or 'follow-up' for the SR's time point context, from the patient's
         visits with a saved reading (any reader) plus ``reading`` itself: the earliest study

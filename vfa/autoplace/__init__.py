@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .proposal import LOW_CONFIDENCE, METHODS, STATES, Proposal
+from ..proposal import LOW_CONFIDENCE, METHODS, STATES, Proposal
 
 _LAZY = {
     "FilmImage": "film", "film_from_radiograph": "film",

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from ..levels import Level, PointSlot
 from ..reading import Reading
-from .proposal import Proposal
+from ..proposal import Proposal
 
 
 def apply_to_reading(reading: Reading, proposals: Mapping[Level | str, Mapping[PointSlot | str, Proposal]],

@@ -34,7 +34,7 @@ import numpy as np
 from ..geometry import from_index_coords, to_index_coords
 from ..levels import Level, PointSlot, POINT_SLOTS, Status
 from .film import AutoplaceError, FilmImage
-from .proposal import Proposal
+from ..proposal import Proposal
 from .vertebra import VertebraFit, propose_vertebra
 
 S = PointSlot

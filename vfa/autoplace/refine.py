@@ -23,7 +23,7 @@ import numpy as np
 from ..geometry import from_index_coords, to_index_coords
 from ..levels import PointSlot
 from .film import FilmImage, strongest_drop
-from .proposal import Proposal
+from ..proposal import Proposal
 
 
 @dataclass(frozen=True)

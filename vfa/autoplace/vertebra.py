@@ -37,7 +37,7 @@ from ..geometry import from_index_coords, to_index_coords, check_six_points
 from ..errors import GeometryError
 from ..levels import PointSlot
 from .film import AutoplaceError, FilmImage, strongest_drop
-from .proposal import Proposal
+from ..proposal import Proposal
 
 S = PointSlot
 Vec = np.ndarray
