@@ -13,7 +13,7 @@ from vfa.errors import ReadingFormatError
 from vfa.morphometry import summarize
 from vfa.qualitative import Abq, DowngradeReason, EndplateDepression, abq_fracture, next_in, ABQ_CYCLE
 from vfa.reading import Reading, load_reading, save_reading
-from readings_factory import make_reading
+from readings_factory import Level, make_reading
 
 
 def observed() -> Reading:
@@ -125,3 +125,17 @@ def test_grade_csv_pdf_and_sr_show_them(tmp_path, capsys):
         a, b = r.get(lv), back.get(lv)
         assert (a.abq, a.endplate_depression, a.downgrade_reason, a.downgrade_text) == (
             b.abq, b.endplate_depression, b.downgrade_reason, b.downgrade_text)
+
+
+def test_session_records_observations_as_undo_steps():
+    from vfa.session import ReadingSession
+    r = make_reading()
+    s = ReadingSession(None, r)
+    assert s.set_qualitative(Level.T8, "abq", "fracture")
+    assert s.set_qualitative(Level.T8, "downgrade_reason", "other", "old trauma")
+    assert r.get("T8").abq is Abq.FRACTURE and r.get("T8").downgrade_text == "old trauma"
+    assert s.modified
+    s.undo()
+    assert r.get("T8").downgrade_reason is None and r.get("T8").abq is Abq.FRACTURE
+    assert not s.set_qualitative(Level.T8, "abq", "maybe")          # refused, nothing changed
+    assert r.get("T8").abq is Abq.FRACTURE
