@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     w.open_file(samples / "child01" / "2024-03-12" / "lateral.dcm")
     settle()
     w.a_kyphosis.setChecked(True)
-    w.kyphosis.toggled()
+    w.kyphosis.set_shown(True)
     w.doc.set_qualitative(Level.T7, "abq", "fracture")
     w.doc.set_qualitative(Level.T7, "endplate_depression", "superior")
     w.doc.set_qualitative(Level.T12, "abq", "non_fracture_deformity")
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     print("wrote", out / "kyphosis-lines.png")
     w.doc.history.mark_saved()
     w.a_kyphosis.setChecked(False)
-    w.kyphosis.toggled()
+    w.kyphosis.set_shown(False)
     w.close()
 
     # 7. the case-series PDF of the samples

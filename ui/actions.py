@@ -114,7 +114,8 @@ ACTIONS: tuple[Act, ...] = (
     Act("a_panels", "Side panels", lambda w: w.set_panels_visible(w.a_panels.isChecked()),
         "F9", True, "Show or collapse the grading table and the patient list: the film "
         "takes the whole window"),
-    Act("a_kyphosis", "&Kyphosis lines", lambda w: w.kyphosis.toggled(), "K", True,
+    Act("a_kyphosis", "&Kyphosis lines", lambda w: w.kyphosis.set_shown(w.a_kyphosis.isChecked()),
+        "K", True,
         "Draw the endplate lines of the kyphosis (T4-T12) and of the L1-L4 angle"),
     Act("a_compare", "&Compare visits", lambda w: w.toggle_compare(), "Ctrl+K", checkable=True,
         short="Compare"),
@@ -180,7 +181,7 @@ def make_actions(w: Shell) -> None:
     w.a_snap.setChecked(w.settings.value("propose/snap", "false") == "true")
     w.display.invert_action = w.a_invert
     w.a_panels.setChecked(True)
-    w.a_kyphosis.setChecked(w.settings.value("view/kyphosis_lines", "false") == "true")
+    w.a_kyphosis.setChecked(w.kyphosis.shown)
     # Enter accepts only while the film has the focus (the table's editors keep Enter)
     a = w.a_accept_all = QAction("Accept all proposals", w)
     a.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])

@@ -19,7 +19,8 @@ from vfa.angles import REGIONS, describe, spine_angle
 from .film_view import TextTag
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .mainwindow import MainWindow
+    from .film_view import FilmView
+    from .shell import Shell
 
 #: Line colours: kyphosis cyan, lordosis magenta (distinct from the grade colours).
 COLOURS = {"kyphosis": QColor(0, 220, 255), "lordosis_l1_l4": QColor(255, 80, 255)}
@@ -34,25 +35,25 @@ def angles_summary(reading) -> str:
 
 
 class KyphosisLines(QObject):
-    """The overlay of one main window; shown while View ▸ Kyphosis lines is checked."""
+    """The overlay on one film view; shown while View ▸ Kyphosis lines is checked. The
+    window calls :meth:`attach` when a film opens."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, view: "FilmView", window: "Shell") -> None:
         super().__init__(window)
         self.w = window
+        self.view = view
         self.items: list = []
         self._doc = None
-        window.filmOpened.connect(lambda _p: self._attach())
+        self.shown = window.settings.value("view/kyphosis_lines", "false") == "true"
 
-    @property
-    def shown(self) -> bool:
-        a = getattr(self.w, "a_kyphosis", None)
-        return bool(a is not None and a.isChecked())
-
-    def toggled(self) -> None:
+    def set_shown(self, shown: bool) -> None:
+        """View ▸ Kyphosis lines (K): remembered in the viewer's settings."""
+        self.shown = bool(shown)
         self.w.settings.setValue("view/kyphosis_lines", "true" if self.shown else "false")
-        self._attach()
+        self.attach()
 
-    def _attach(self) -> None:
+    def attach(self) -> None:
+        """Follow the open document (a film was opened)."""
         doc = self.w.doc
         if doc is not self._doc:
             if self._doc is not None:
@@ -69,7 +70,7 @@ class KyphosisLines(QObject):
         self.refresh()
 
     def clear(self) -> None:
-        scene = self.w.view.scene()
+        scene = self.view.scene()
         for it in self.items:
             if it.scene() is scene:
                 scene.removeItem(it)
@@ -80,7 +81,7 @@ class KyphosisLines(QObject):
         doc = self.w.doc
         if not self.shown or doc is None:
             return
-        scene = self.w.view.scene()
+        scene = self.view.scene()
         for name in REGIONS:
             a = spine_angle(doc.reading, name)
             if a is None:

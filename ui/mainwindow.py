@@ -137,7 +137,8 @@ class MainWindow(QMainWindow):
         self.measure = MeasureLines(self.view, self.dist_label, self)
         self.exports = Exports(self)
         self.proposer = Proposer(self)
-        self.kyphosis = KyphosisLines(self)         # View ▸ Kyphosis lines
+        self.kyphosis = KyphosisLines(self.view, self)   # View ▸ Kyphosis lines
+        self.filmOpened.connect(lambda _path: self.kyphosis.attach())
         self.qualitative = QualitativeKeys(self)    # B / D / V: the reader's observations
         self.pacs_configured = self.exports.pacs_settings() is not None
         actions.make_actions(self)

@@ -14,7 +14,7 @@ from vfa.qualitative import (ABQ_CYCLE, DOWNGRADE_CYCLE, ENDPLATE_CYCLE, Downgra
                              next_in)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .mainwindow import MainWindow
+    from .shell import Shell
 
 CYCLES = {"abq": ABQ_CYCLE, "endplate_depression": ENDPLATE_CYCLE,
           "downgrade_reason": DOWNGRADE_CYCLE}
@@ -41,7 +41,7 @@ def observations(v) -> str:
 
 
 class QualitativeKeys(QObject):
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: "Shell") -> None:
         super().__init__(window)
         self.w = window
 
@@ -49,7 +49,7 @@ class QualitativeKeys(QObject):
         doc = self.w.doc
         if doc is None:
             return None
-        return self.w.selected_level or doc.guide.level
+        return doc.selected_level or doc.guide.level
 
     def cycle(self, key: str) -> bool:
         """Next value of ``key`` on the selected level; returns True when it changed."""
