@@ -41,10 +41,12 @@ from .display_controls import DisplayControls
 from .document import Document
 from .exports import Exports
 from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE, TOOL_PROPOSE, FilmView
+from .kyphosis import KyphosisLines
 from .markers import MarkerLayer
 from .measure import MeasureLines
 from .opening import Opening
 from .proposals import Proposer
+from .qualitative import QualitativeKeys
 from .table import GradingTable
 
 __all__ = ["Banner", "GuideBar", "MainWindow", "app_settings"]
@@ -136,6 +138,9 @@ class MainWindow(QMainWindow):
         self.measure = MeasureLines(self.view, self.dist_label, self)
         self.exports = Exports(self)
         self.proposer = Proposer(self)
+        self.kyphosis = KyphosisLines(self.view, self)   # View ▸ Kyphosis lines
+        self.filmOpened.connect(lambda _path: self.kyphosis.attach())
+        self.qualitative = QualitativeKeys(self)    # B / D / V: the reader's observations
         self.pacs_configured = self.exports.pacs_settings() is not None
         actions.make_actions(self)
         actions.make_menus(self)
