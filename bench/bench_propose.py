@@ -123,6 +123,26 @@ def grades(points_by_level: dict, spacing) -> dict[Level, int | None]:
     return {res.level: res.suggested_grade for res in summarize(r).results if res.annotated}
 
 
+def as_reading(points_by_level: dict, spacing, sop: str, reader: str) -> Reading:
+    """Points as a reading of film ``sop`` (for vfa.precision: proposals vs reference)."""
+    r = Reading(spacing=spacing, sop_instance_uid=sop, reader=reader)
+    for lv, pts in points_by_level.items():
+        r.set_points(lv, {s: tuple(p) for s, p in pts.items()})
+    return r
+
+
+def print_precision(readings: list[Reading]) -> None:
+    """RMS-SD / rmsCV of Ha, Hm, Hp and of the reduction, as `vfa precision` computes them
+    (Glüer 1995), so the figure stands beside SpineAnalyzer's 4.2-4.7 % for normal vertebrae."""
+    from vfa.precision import precision
+    res = precision(readings)
+    print("\nPrecision of one-click proposals vs the true points (Glüer rms, as `vfa precision`)")
+    for group, st in [("all", res.per_height)] + sorted(res.by_grade.items()):
+        cells = "  ".join(f"{k} rmsCV {st[k].rms_cv_pct:.2f} %" for k in ("ha", "hm", "hp"))
+        print(f"  {group:<10} n={st['ha'].n:<4} {cells}  reduction RMS-SD {st['reduction'].rms_sd:.2f} pp")
+    print("  (target for comparison: SpineAnalyzer 4.2-4.7 % normal, 14.5 % grade-2 fractures)")
+
+
 def pct(v, q):
     return float(np.percentile(v, q)) if len(v) else float("nan")
 
@@ -154,6 +174,7 @@ def main() -> int:
     span_s: list[float] = []
     span_fail: list[str] = []
     films = []
+    prec_readings: list[Reading] = []
 
     print(f"vfa propose benchmark: {args.films} films ({args.size}x{int(args.size * 0.65)}), "
           f"{args.followups} follow-ups, seeds from {args.seed}")
@@ -199,6 +220,9 @@ def main() -> int:
                                 f"min confidence {fit.overall_confidence:.2f})")
         gp = grades(proposed, rg.spacing)
         gt = grades(film.points, rg.spacing)
+        sop = str(ds.SOPInstanceUID)
+        prec_readings += [as_reading(film.points, rg.spacing, sop, "reference"),
+                          as_reading(proposed, rg.spacing, sop, "proposals")]
         grade_pairs += [(gp.get(lv), gt.get(lv)) for lv in LEVELS]
         # ---- two clicks per spine
         ct4 = centre(film.points[Level.T4]) + rng.uniform(-2, 2, 2) / mm
@@ -304,6 +328,7 @@ def main() -> int:
     for lv in LEVELS:
         v = one_err[lv]
         print(f"    {lv.value:<5} {np.median(v):8.2f} {pct(v, 95):6.2f} {max(v):6.2f}")
+    print_precision(prec_readings)
     print("\nTwo clicks per spine (T4 and L4)")
     line("films with every level found and labelled", f"{100 * span_ok / args.films:.0f}",
          f">= {100 * TARGET_SPAN_OK:.0f} %", span_ok / args.films >= TARGET_SPAN_OK, " %")

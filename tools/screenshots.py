@@ -14,7 +14,9 @@ readings, imported into a temporary workspace (the user's workspace is never tou
   follow-up (synthetic) with linked window/level after a right-drag: both alike;
 * ``timeline.png``       Patient ▸ Patient timeline of child01 with the sample clinical context;
 * ``cohort-page-1.png``, ``cohort-page-2.png``  the case-series PDF of the samples (needs
-  pdftoppm).
+  pdftoppm);
+* ``kyphosis-lines.png`` child01's baseline with View ▸ Kyphosis lines on and the reader's
+  observations (ABQ, endplate depression, downgrade reason) in the grading table.
 """
 
 from __future__ import annotations
@@ -175,6 +177,31 @@ def main(argv: list[str] | None = None) -> int:
     w.timeline.dock.grab().save(str(out / "timeline.png"))
     print("wrote", out / "timeline.png")
     w.doc.history.mark_saved()
+
+    # 6b. kyphosis lines and the reader's observations: child01's baseline
+    os.environ["VFA_READER"] = "reference"
+    w.timeline.dock.hide()
+    w.resize(*SIZE)
+    w.browser_dock.show()
+    w.open_file(samples / "child01" / "2024-03-12" / "lateral.dcm")
+    settle()
+    w.a_kyphosis.setChecked(True)
+    w.kyphosis.set_shown(True)
+    w.doc.set_qualitative(Level.T7, "abq", "fracture")
+    w.doc.set_qualitative(Level.T7, "endplate_depression", "superior")
+    w.doc.set_qualitative(Level.T12, "abq", "non_fracture_deformity")
+    w.doc.set_qualitative(Level.T12, "downgrade_reason", "physiological_wedging")
+    w.select_level(Level.T7, centre=False)
+    settle()
+    w.view.fit()
+    bar = w.table.table.horizontalScrollBar()
+    bar.setValue(bar.maximum())      # the Observations column in view
+    settle()
+    w.grab().save(str(out / "kyphosis-lines.png"))
+    print("wrote", out / "kyphosis-lines.png")
+    w.doc.history.mark_saved()
+    w.a_kyphosis.setChecked(False)
+    w.kyphosis.set_shown(False)
     w.close()
 
     # 7. the case-series PDF of the samples

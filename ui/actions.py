@@ -53,6 +53,14 @@ ACTIONS: tuple[Act, ...] = (
         tip="Write the reading as a DICOM structured report (TID 1500)"),
     Act("a_store_sr", "Store SR to &PACS", lambda w: w.exports.store_sr(),
         tip="Send the reading as a DICOM SR to the configured PACS"),
+    Act("a_export_gsps", "Presentation &state (GSPS)…",
+        lambda w: w.exports.export_presentation("gsps"),
+        tip="The markers, labels, grades and window as a DICOM presentation state on the film"),
+    Act("a_export_capture", "Secondary &capture…", lambda w: w.exports.export_presentation("capture"),
+        tip="The film with the markers burned in, as a DICOM secondary capture"),
+    Act("a_store_gsps", "Store presentation state to PACS",
+        lambda w: w.exports.store_presentation(),
+        tip="Send the presentation state (GSPS) to the configured PACS"),
     Act("a_export_pdf", "P&DF report…", lambda w: w.exports.export_pdf(),
         tip="The patient's report: every saved visit, changes against baseline, trends"),
     Act("a_deidentify", "De-identify PDF report", lambda w: w.exports.deidentify_toggled(),
@@ -81,6 +89,15 @@ ACTIONS: tuple[Act, ...] = (
         tip="Every graded level's grade stands as shown (levels with proposed points excepted)"),
     Act("a_age", "Patient's age at this study…", lambda w: w.enter_age(),
         tip="Only needed when the film has no birth date and no Patient's Age"),
+    Act("a_abq", "Cycle ABQ call of the level", lambda w: w.qualitative.cycle("abq"), "B",
+        tip="Algorithm-based qualitative call: normal, non-fracture deformity, fracture, none"),
+    Act("a_endplate", "Cycle endplate depression of the level",
+        lambda w: w.qualitative.cycle("endplate_depression"), "D",
+        tip="Endplate depression: none, superior, inferior, both, not recorded"),
+    Act("a_downgrade", "Cycle downgrade reason of the level",
+        lambda w: w.qualitative.cycle("downgrade_reason"), "V",
+        tip="Normal variant behind a lower grade: physiological wedging, Scheuermann, Schmorl "
+            "node, unossified ring apophysis, Cupid's bow, parallax, other"),
     Act("a_prev_level", "Previous level", lambda w: w.step_level(-1), "["),
     Act("a_next_level", "Next level", lambda w: w.step_level(+1), "]"),
     # View
@@ -97,6 +114,9 @@ ACTIONS: tuple[Act, ...] = (
     Act("a_panels", "Side panels", lambda w: w.set_panels_visible(w.a_panels.isChecked()),
         "F9", True, "Show or collapse the grading table and the patient list: the film "
         "takes the whole window"),
+    Act("a_kyphosis", "&Kyphosis lines", lambda w: w.kyphosis.set_shown(w.a_kyphosis.isChecked()),
+        "K", True,
+        "Draw the endplate lines of the kyphosis (T4-T12) and of the L1-L4 angle"),
     Act("a_compare", "&Compare visits", lambda w: w.toggle_compare(), "Ctrl+K", checkable=True,
         short="Compare"),
     # Tools (one checked at a time)
@@ -132,15 +152,18 @@ ACTIONS: tuple[Act, ...] = (
 TOOLS = ("a_tool_place", "a_tool_measure", "a_tool_cal", "a_tool_propose")
 
 FILE_MENU = ("a_open", "a_open_folder", "a_open_pacs")     # then Open recent, Save, Export, Quit
-EXPORT_MENU = ("a_export_sr", "a_store_sr", None, "a_export_pdf", "a_deidentify", None,
+EXPORT_MENU = ("a_export_sr", "a_store_sr", None, "a_export_gsps", "a_store_gsps",
+               "a_export_capture", None, "a_export_pdf", "a_deidentify", None,
                "a_export_csv", "a_export_csv_all")
 EDIT_MENU = ("a_undo", "a_redo", None, "a_del_point", "a_del_vertebra", "a_relabel", None,
              "a_ne", "a_skip", "a_prev_level", "a_next_level", None,
-             "a_confirm_level", "a_confirm_all", "a_age")
+             "a_confirm_level", "a_confirm_all", "a_age", None,
+             "a_abq", "a_endplate", "a_downgrade")
 PROPOSE_MENU = ("a_tool_propose", "a_propose_span", "a_carry", None, "a_snap", None,
                 "a_accept_all", "a_accept_level", None, "a_reject_level", "a_reject_all")
 VIEW_MENU = ("a_fit", "a_1to1", "a_zoom_in", "a_zoom_out", None, "a_rotate", "a_flip", None,
-             "a_invert", "a_auto", "a_window", "a_reset", None, "a_panels", "a_compare")
+             "a_invert", "a_auto", "a_window", "a_reset", None, "a_kyphosis", "a_panels",
+             "a_compare")
 TOOLBAR = ("a_open", "a_open_folder", "a_save", None, "a_undo", "a_redo", None,
            *TOOLS, "a_accept_all", None, "a_fit", "a_1to1", "a_rotate", "a_flip", "a_invert",
            "a_reset")
@@ -158,6 +181,7 @@ def make_actions(w: Shell) -> None:
     w.a_snap.setChecked(w.settings.value("propose/snap", "false") == "true")
     w.display.invert_action = w.a_invert
     w.a_panels.setChecked(True)
+    w.a_kyphosis.setChecked(w.kyphosis.shown)
     # Enter accepts only while the film has the focus (the table's editors keep Enter)
     a = w.a_accept_all = QAction("Accept all proposals", w)
     a.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
@@ -246,7 +270,8 @@ def update_actions(w: Shell) -> None:
     w.a_redo.setToolTip(w.a_redo.text().replace("&", ""))
     for a in (w.a_save, w.a_compare, w.a_del_point, w.a_del_vertebra, w.a_relabel, w.a_ne,
               w.a_skip, w.a_export_sr, w.a_export_pdf, w.a_export_csv, w.a_confirm_level,
-              w.a_confirm_all, w.a_age):
+              w.a_confirm_all, w.a_age, w.a_export_gsps, w.a_export_capture, w.a_abq,
+              w.a_endplate, w.a_downgrade):
         a.setEnabled(has)
     w.a_export_csv_all.setEnabled(w.workspace is not None)
     for a in (w.a_tool_propose, w.a_propose_span, w.a_carry):
@@ -256,6 +281,7 @@ def update_actions(w: Shell) -> None:
         a.setEnabled(pending)
     configured = has and w.pacs_configured
     w.a_store_sr.setEnabled(configured)
+    w.a_store_gsps.setEnabled(configured)
     w.a_store_sr.setText("Store SR to &PACS" if configured or not has else
                          "Store SR to PACS (no PACS configured: Tools ▸ PACS server settings…)")
     w.a_store_sr.setToolTip("Send the reading as a DICOM SR to the configured PACS"

@@ -221,6 +221,72 @@ class Exports(QObject):
         self._status(f"Report stored on the PACS ({settings.url})")
         return res.sop_instance_uid
 
+    # ------------------------------------------------------------------ GSPS / capture
+    def _presentation(self) -> tuple:
+        """The window and inversion on screen (a VOI LUT table in use: None, the film's)."""
+        s = self.w.view.settings
+        if s is None:
+            return None, None
+        window = s.window if s.voi_lut_index is None else None
+        return window, s.invert
+
+    def export_presentation(self, kind: str = "gsps") -> Path | None:
+        """File ▸ Export ▸ Presentation state… (``kind='gsps'``, as ``vfa export-gsps``) or
+        Secondary capture… (``'capture'``, as ``vfa export-capture``), with the window and
+        inversion on screen."""
+        title = "Presentation state" if kind == "gsps" else "Secondary capture"
+        if not self._ready(title):
+            return None
+        suffix = ".pr.dcm" if kind == "gsps" else ".sc.dcm"
+        path = self._ask_path(f"Export {title.lower()}", f"{self._stem()}{suffix}", SR_FILTER, ".dcm")
+        if path is None:
+            return None
+        rg = self.doc.radiograph
+        window, invert = self._presentation()
+
+        def do():
+            from vfa import presentation
+            fn = presentation.export_gsps if kind == "gsps" else presentation.export_capture
+            with busy_cursor():
+                return fn(self.doc.reading, path, image=rg.path if rg is not None else None,
+                          window=window, invert=invert)
+        out = self._guard(title, do)
+        if out is not None:
+            self._status(f"{title} written: {out}")
+        return out
+
+    def store_presentation(self) -> str | None:
+        """File ▸ Export ▸ Store presentation state to PACS: the GSPS of the open reading,
+        sent with STOW-RS. Returns the stored SOP Instance UID."""
+        title = "Store presentation state to PACS"
+        settings = self.pacs_settings()
+        if settings is None:
+            dialogs.show_error(self.w, "No PACS is configured: set it in Tools ▸ PACS server "
+                                       "settings…", title)
+            return None
+        if not self._ready(title):
+            return None
+        rg = self.doc.radiograph
+        reading = self.doc.reading
+        window, invert = self._presentation()
+
+        def do():
+            import pydicom
+
+            from vfa.pacs import PacsClient
+            from vfa.presentation import build_gsps
+            from vfa.sr import find_film
+            with busy_cursor():
+                film = pydicom.dcmread(find_film(reading, rg.path if rg else None))
+                ds = build_gsps(reading, film, window=window, invert=invert)
+            return run_busy(self.w, f"Storing the presentation state on {settings.url}…",
+                            lambda: PacsClient(settings).store_dataset(ds))
+        res = self._guard(title, do)
+        if res is None:
+            return None
+        self._status(f"Presentation state stored on the PACS ({settings.url})")
+        return res.sop_instance_uid
+
     # ------------------------------------------------------------------ PDF
     def deidentify_toggled(self) -> None:
         """File ▸ Export ▸ De-identify PDF report: remembered in the viewer's settings."""

@@ -140,6 +140,10 @@ class Proposer(QObject):
         msg += ": Enter accepts all, drag a point to correct it"
         if low:
             msg += f"; low confidence on {', '.join(str(lv) for lv in low)}"
+        from vfa.autoplace.film import modality_note
+        note = modality_note(self.doc.radiograph)
+        if note:
+            msg += f". {note}"
         self._status(msg, 12000)
         if warnings:
             dialogs.show_warning(self.w, "Check the proposals:\n\n" + "\n".join(

@@ -25,12 +25,12 @@ from vfa.levels import (LEVELS, NOT_EVALUABLE_REASONS, READER_GRADES, DeformityT
 from . import colors
 
 COLUMNS = ["Level", "Ha", "Hm", "Hp", "Wedge", "Bicon.", "Crush", "Suggested", "Grade", "Type",
-           "Status", "Note"]
-C_LEVEL, C_HA, C_HM, C_HP, C_WEDGE, C_BICON, C_CRUSH, C_SUGG, C_GRADE, C_TYPE, C_STATUS, C_NOTE = range(12)
+           "Status", "Note", "Observations"]
+C_LEVEL, C_HA, C_HM, C_HP, C_WEDGE, C_BICON, C_CRUSH, C_SUGG, C_GRADE, C_TYPE, C_STATUS, C_NOTE, C_OBS = range(13)
 TYPES = [t.value for t in DeformityType]
 EVALUABLE_TEXT = "evaluable"
 #: Column widths (px): together about 650 px, so that the film keeps most of the window.
-WIDTHS = [50, 50, 50, 50, 46, 46, 46, 84, 48, 80, 84, 22]
+WIDTHS = [50, 50, 50, 50, 46, 46, 46, 84, 48, 80, 84, 22, 160]
 #: Level cell mark of a level with proposed points not yet accepted (a dashed circle, like
 #: the proposed handles on the film).
 PROPOSED_MARK = "◌"
@@ -105,7 +105,9 @@ class GradingTable(QWidget):
                          f"{UNCONFIRMED_MARK} = not confirmed (Enter on the row confirms), "
                          f"{CONFIRMED_MARK} = suggestion confirmed",
                 C_TYPE: "final deformity type: the reader's, or (in brackets) the suggestion",
-                C_STATUS: "evaluable, or the reason it is not"}
+                C_STATUS: "evaluable, or the reason it is not",
+                C_OBS: "the reader's observations, never used by the grade: ABQ call (key B), "
+                       "endplate depression (D), downgrade reason / normal variant (V)"}
         for c, tip in tips.items():
             self.table.horizontalHeaderItem(c).setToolTip(tip)
         lay.addWidget(self.table, 1)
@@ -194,11 +196,13 @@ class GradingTable(QWidget):
         reading = self.doc.reading
         unit = s.unit
         advisory = bool(s.paediatric)
+        from .kyphosis import angles_summary
         unconfirmed = s.unconfirmed
         self.summary_label.setText(
             f"SDI {s.sdi}   ·   fractured {s.fractured}   ·   not evaluable {s.not_evaluable}"
             f"   ·   graded {s.graded}/{len(LEVELS)}"
-            + (f"   ·   unconfirmed {len(unconfirmed)}" if unconfirmed else ""))
+            + (f"   ·   unconfirmed {len(unconfirmed)}" if unconfirmed else "")
+            + f"\n{angles_summary(reading)}")
         detail = f"Heights in {unit} — {reading.spacing.description}."
         if advisory:
             detail += " Paediatric study: suggested grades are advisory."
@@ -273,6 +277,8 @@ class GradingTable(QWidget):
                 self._set(row, C_SUGG, sugg, tooltip=err or prop_tip)
                 sugg_item = self.table.item(row, C_SUGG)
                 sugg_item.setForeground(QBrush(QColor(176, 0, 0)) if err else QBrush())
+                from .qualitative import observations
+                self._set(row, C_OBS, observations(reading.get(lv)))
                 note_item = self.table.item(row, C_NOTE)
                 if note_item.text() != (r.note or ""):
                     note_item.setText(r.note or "")

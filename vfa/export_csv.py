@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from . import METHOD_VERSION
+from .angles import angles_dict
+from .qualitative import KEYS as QUALITATIVE_KEYS
 from .atomic import atomic_write_text
 from .comparison import Comparison, compare
 from .errors import ExportError, ReadingFormatError
@@ -36,12 +38,18 @@ LEVEL_COLUMNS = [
     *POINT_COLUMNS,
     "ha", "hm", "hp", "unit", "wedge", "biconcave", "crush", "hp_ref", "percent",
     "suggested_grade", "suggested_type", "reader_grade", "reader_type", "final_grade", "final_type",
+    *QUALITATIVE_KEYS,
     "baseline_date", "baseline_grade", "change", "max_loss_pct", "max_loss_height", "loss_mm",
     "fit_rule", "sdi", "spacing_source", "paediatric", "method_version",
     # clinical method v2 (docs/clinical-method.md)
     "confirmed", "crush_assessable", "crush_reason", "age_years", "reshaping",
     "wedge_change_pp", "biconcave_change_pp", "crush_change_pp", "tentative_change",
+    "decided_by",
 ]
+
+#: Sagittal angles per visit (vfa/angles.py): degrees, and the end levels used.
+ANGLE_COLUMNS = [f"{name}_{k}" for name in ("kyphosis", "lordosis_l1_l4")
+                 for k in ("cobb_deg", "centroid_deg", "levels")]
 
 SUMMARY_COLUMNS = [
     "patient_id", "study_date", "reader", "study_instance_uid", "sop_instance_uid", "sdi",
@@ -52,6 +60,7 @@ SUMMARY_COLUMNS = [
     "age_years", "unconfirmed", "unconfirmed_levels", "improved", "improved_levels",
     "uncertain", "uncertain_levels", "reshaped_levels", "sdi_baseline_common",
     "sdi_followup_common",
+    *ANGLE_COLUMNS,
 ]
 
 
@@ -219,7 +228,10 @@ def level_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
                 "crush_assessable": res.crush_assessable if res.heights is not None else None,
                 "crush_reason": res.crush_reason if res.heights is not None else None,
                 "age_years": s.age_years,
+                "decided_by": (vert.extra.get("decided_by") if vert is not None else None),
             })
+            for key in QUALITATIVE_KEYS:
+                row[key] = getattr(vert, key, None) if vert is not None else None
             ch = changes.get(res.level)
             if v.baseline is not None and ch is not None:
                 row.update({
@@ -254,6 +266,9 @@ def summary_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
             "age_years": s.age_years, "unconfirmed": len(s.unconfirmed),
             "unconfirmed_levels": ";".join(lv.value for lv in s.unconfirmed),
         }
+        for name, a in angles_dict(r).items():
+            for k in ("cobb_deg", "centroid_deg", "levels"):
+                row[f"{name}_{k}"] = a[k] if a else None
         if v.comparison is not None and v.baseline is not None:
             c = v.comparison
             row.update({

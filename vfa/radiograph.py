@@ -584,7 +584,17 @@ def _build(ds: Dataset, path: Path | None, warnings: list[str]) -> Radiograph:
         warnings.append(f"the file has {n_frames} frames; only the first is shown and measured")
 
     # ---- colour -> grey ---------------------------------------------------------------
-    if arr.ndim == 3 or photometric not in ("MONOCHROME1", "MONOCHROME2"):
+    if (arr.ndim == 3 and arr.shape[-1] == 3 and photometric == "RGB"
+            and np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 0], arr[..., 2])):
+        # Greyscale-equivalent RGB (three equal channels), as DXA densitometers often send
+        # their lateral images: one channel is the grey image, exactly.
+        arr = np.ascontiguousarray(arr[..., 0])
+        warnings.append("RGB image with three equal channels read as grey (no loss), as "
+                        "densitometers send DXA images; check that it is the film and not a screenshot")
+        photometric = "MONOCHROME2"
+        bits_stored = int(arr.dtype.itemsize * 8)
+        pixel_rep = 0
+    elif arr.ndim == 3 or photometric not in ("MONOCHROME1", "MONOCHROME2"):
         arr = _to_grey(arr, ds, photometric, label)
         warnings.append(f"colour image ({photometric}) converted to grey (luma); check that this "
                         "is the radiograph and not a screenshot")

@@ -28,6 +28,8 @@ from .errors import GeometryError, ReadingFormatError
 from .geometry import Point, check_six_points, parse_point
 from .levels import (LEVELS, POINT_SLOTS, DeformityType, Grade, Level, PointSlot, Status,
                      parse_grade)
+from .qualitative import KEYS as QUALITATIVE_KEYS
+from .qualitative import Abq, DowngradeReason, EndplateDepression
 from .settings import MethodSettings
 
 FORMAT = "vfa-reading"
@@ -41,7 +43,7 @@ _TOP_KEYS = {
     "settings", "software", "saved_at", "vertebrae", "age_years", "patient_age",
 }
 _V_KEYS = {"level", "status", "reason", "points", "reader_grade", "reader_type", "note",
-           "proposals", "confirmed"}
+           "proposals", "confirmed", *QUALITATIVE_KEYS}
 
 
 @dataclass
@@ -63,6 +65,17 @@ class VertebraReading:
     #: The reader confirmed the suggested grade as it stands (domain.md §3). A reader grade
     #: confirms by itself; editing a point of a level without a reader grade withdraws it.
     confirmed: bool = False
+    #: The reader's qualitative observations (vfa/qualitative.py, domain.md §9); never used
+    #: to compute a grade. JSON keys absent = not recorded.
+    endplate_depression: EndplateDepression | None = None
+    abq: Abq | None = None
+    downgrade_reason: DowngradeReason | None = None
+    downgrade_text: str | None = None
+
+    @property
+    def has_qualitative(self) -> bool:
+        return bool(self.endplate_depression or self.abq or self.downgrade_reason
+                    or self.downgrade_text)
 
     @property
     def pending_proposals(self) -> list[PointSlot]:
@@ -77,7 +90,7 @@ class VertebraReading:
     def empty(self) -> bool:
         return (not self.points and self.status is Status.EVALUABLE and self.reader_grade is None
                 and self.reader_type is None and not self.note and not self.extra
-                and not self.proposals and not self.confirmed)
+                and not self.proposals and not self.confirmed and not self.has_qualitative)
 
     def next_slot(self) -> PointSlot | None:
         """The first slot (canonical order) still without a point."""
@@ -105,6 +118,10 @@ class VertebraReading:
         })
         if self.confirmed or self.reader_grade is not None:  # absent = false (older files)
             d["confirmed"] = True
+        for key in QUALITATIVE_KEYS:  # absent = not recorded (older files stay identical)
+            val = getattr(self, key)
+            if val is not None:
+                d[key] = str(val)
         if self.proposals:  # absent = no proposals (files of older vfa stay identical)
             d["proposals"] = {s.value: self.proposals[s].to_dict()
                               for s in POINT_SLOTS if s in self.proposals}
@@ -115,7 +132,8 @@ class VertebraReading:
 class ReadingEvent:
     """What changed: ``kind`` is one of 'point', 'grade', 'type', 'status', 'note',
     'vertebra', 'relabel', 'spacing', 'meta', 'reset', 'proposal' (a proposal accepted:
-    the point did not move), 'confirm' (a level's grade confirmed or unconfirmed);
+    the point did not move), 'confirm' (a level's grade confirmed or unconfirmed),
+    'qualitative' (endplate depression, ABQ, downgrade reason);
     ``level`` where one level changed."""
 
     kind: str
@@ -158,6 +176,10 @@ def _parse_date(value: Any, where: str) -> _dt.date | None:
 
 class Reading:
     """One reader's reading of one film."""
+
+    #: The workspace index version this reading was loaded or last saved at (None: new, or
+    #: not from a workspace); not part of the file. vfa.workspace checks it on save.
+    index_version: int | None = None
 
     def __init__(self, *, patient_id: str = "", study_date: _dt.date | None = None,
                  study_instance_uid: str = "", sop_instance_uid: str = "",
@@ -393,6 +415,31 @@ class Reading:
         lv = Level.parse(level)
         self.vertebra(lv).note = note or None
         self.events.emit(ReadingEvent("note", lv))
+
+    # ------------------------------------------------------------------ qualitative (§9)
+    def set_endplate_depression(self, level: Level | str,
+                                value: EndplateDepression | str | None) -> None:
+        """Record endplate depression (superior, inferior, both, none; None = not recorded)."""
+        self._set_qualitative(level, "endplate_depression", EndplateDepression.parse(value))
+
+    def set_abq(self, level: Level | str, value: Abq | str | None) -> None:
+        """Record the ABQ call (normal, non_fracture_deformity, fracture; None = not recorded).
+        Never changes the grade."""
+        self._set_qualitative(level, "abq", Abq.parse(value))
+
+    def set_downgrade_reason(self, level: Level | str, value: DowngradeReason | str | None,
+                             text: str | None = None) -> None:
+        """Why the reader downgraded the level (normal variant vocabulary; ``text`` is free
+        text, expected with ``other``). None clears both."""
+        reason = DowngradeReason.parse(value)
+        v = self.vertebra(Level.parse(level))
+        v.downgrade_text = ((text or "").strip() or None) if reason is not None else None
+        self._set_qualitative(level, "downgrade_reason", reason)
+
+    def _set_qualitative(self, level: Level | str, key: str, value: Any) -> None:
+        lv = Level.parse(level)
+        setattr(self.vertebra(lv), key, value)
+        self.events.emit(ReadingEvent("qualitative", lv))
 
     def remove_vertebra(self, level: Level | str) -> None:
         lv = Level.parse(level)
@@ -648,6 +695,7 @@ class Reading:
                                 points, grade, dtype, note,
                                 {k: val for k, val in vd.items() if k not in _V_KEYS},
                                 proposals, conf or grade is not None)
+            _parse_qualitative(v, vd, where)
             if check_geometry and status is Status.EVALUABLE and v.complete:
                 try:
                     v.check()
@@ -671,6 +719,23 @@ def _unconfirm(v: VertebraReading) -> None:
     confirmed (a reader grade stays confirmed)."""
     if v.reader_grade is None:
         v.confirmed = False
+
+
+def _parse_qualitative(v: VertebraReading, vd: dict[str, Any], where: str) -> None:
+    """The optional qualitative keys of a vertebra (vfa/qualitative.py)."""
+    for key, vocab in (("endplate_depression", EndplateDepression), ("abq", Abq),
+                       ("downgrade_reason", DowngradeReason)):
+        raw = vd.get(key)
+        if raw is not None and not isinstance(raw, str):
+            raise ReadingFormatError(f"{where}.{key} must be a string or null, got {raw!r}")
+        try:
+            setattr(v, key, vocab.parse(raw))
+        except ValueError as exc:
+            raise ReadingFormatError(f"{where}.{key}: {exc}") from None
+    text = vd.get("downgrade_text")
+    if text is not None and not isinstance(text, str):
+        raise ReadingFormatError(f"{where}.downgrade_text must be a string or null")
+    v.downgrade_text = text or None
 
 
 def _mark_moved(v: VertebraReading, slot: PointSlot) -> None:

@@ -241,10 +241,28 @@ def _film_image(visit: _Visit, deidentify: bool, max_w: float, max_h: float,
     return Image(io.BytesIO(png.tobytes()), width=w * scale, height=h * scale), None
 
 
+def _angle_lines(r: Reading, baseline: Reading | None) -> list[str]:
+    """Kyphosis and L1–L4 angle of a visit, and their change versus baseline (vfa/angles.py)."""
+    from .angles import describe, describe_change, spine_angle
+    out = []
+    for name, label in (("kyphosis", "Kyphosis"), ("lordosis_l1_l4", "Lordosis")):
+        a = spine_angle(r, name)
+        text = describe(a, label)
+        head, _, rest = text.partition(":")
+        out.append(f"<b>{_e(head)}</b>:{_e(rest)}")
+        if baseline is not None:
+            ch = describe_change(spine_angle(baseline, name), a, label)
+            head, _, rest = ch.partition(":")
+            out.append(f"<b>{_e(head)}</b>:{_e(rest)}")
+    return out
+
+
 # --------------------------------------------------------------------------------------
 # Tables
 # --------------------------------------------------------------------------------------
-def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: float) -> Table:
+def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: float,
+                 reading: Reading | None = None) -> Table:
+    decided = _decided_by(reading) if reading is not None else {}
     unit = summary.unit
     head = ["Level", "Status", f"Ha\n({unit})", f"Hm\n({unit})", f"Hp\n({unit})", "Wedge\nHa/Hp",
             "Bicon.\nHm/Hp", "Crush\nHp/ref", "Max\nred. %", "Suggested\ngrade, type",
@@ -261,6 +279,13 @@ def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: 
         else:
             status = "evaluable"
         note = r.reason if r.status is Status.NOT_EVALUABLE else (r.note or "")
+        who = decided.get(r.level)
+        if who:  # consensus reading (docs/reading-centre.md)
+            note = (f"{note}; " if note else "") + ("agreed" if who == "agreement" else f"decided by {who}")
+        vert = reading.vertebrae.get(r.level) if reading is not None else None
+        if vert is not None and vert.has_qualitative:  # the reader's observations (§9)
+            from .qualitative import short_text
+            note = "; ".join(x for x in (note, short_text(vert)) if x)
         if r.fractured:
             styles.append(("FONTNAME", (0, i), (0, i), _fonts()[1]))
         sugg = _grade_type(r.suggested_grade, r.suggested_type)
@@ -291,6 +316,12 @@ def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: 
         *styles,
     ]))
     return t
+
+
+def _decided_by(r: Reading) -> dict:
+    """Level -> who decided it, for a consensus reading (empty otherwise)."""
+    return {v.level: v.extra["decided_by"] for v in r
+            if isinstance(v.extra.get("decided_by"), str) and v.extra["decided_by"]}
 
 
 def _change_table(c: Comparison, st: dict[str, ParagraphStyle], width: float) -> Table:
@@ -410,6 +441,17 @@ def _trend_section(visits: list[_Visit], st: dict[str, ParagraphStyle], width: f
     out: list[Any] = [_p("Trends over time", st["h2"])]
     out.append(_line_chart([("SDI", [(x(v), float(v.summary.sdi)) for v in dated])],
                            "Spinal Deformity Index (SDI)", "SDI", x0, width, integer_y=True))
+    from .angles import kyphosis
+    kyph = [(x(v), a) for v in dated if (a := kyphosis(v.reading)) is not None]
+    if len(kyph) >= 2:
+        series_k = [("Cobb", [(t, a.cobb_deg) for t, a in kyph])]
+        cen = [(t, a.centroid_deg) for t, a in kyph if a.centroid_deg is not None]
+        if len(cen) >= 2:
+            series_k.append(("centroid", cen))
+        out.append(Spacer(1, 4 * mm))
+        out.append(_line_chart(series_k, "Thoracic kyphosis (degrees; end levels: "
+                               + ", ".join(sorted({a.levels for _, a in kyph})) + ")",
+                               "degrees", x0, width))
     # Ratios, not millimetres: unit-free, so growth and a change of calibration do not show as
     # height loss, and a reshaping vertebra shows its gain (docs/clinical-method.md, "Trends").
     trend = ratio_trend([v.reading for v in dated], dated[-1].reading.settings)
@@ -573,6 +615,7 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
             f"<b>Spacing source</b>: {_e(r.spacing.description)}",
             f"<b>Heights in</b> {'millimetres' if s.calibrated else 'PIXELS (uncalibrated film: millimetre rules off)'}",
         ]
+        lines += _angle_lines(r, visits[0].reading if v.comparison is not None else None)
         if v.comparison is not None:
             c = v.comparison
             lines.append(f"<b>Versus baseline {_e(_date(visits[0].reading.study_date))}</b>: SDI "
@@ -588,6 +631,11 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
         if s.unconfirmed:
             lines.append(f"<b>Unconfirmed grades</b> ({len(s.unconfirmed)}, marked ?): "
                          f"{_e(', '.join(lv.value for lv in s.unconfirmed))}")
+        adj = r.extra.get("adjudication")
+        if isinstance(adj, dict):  # consensus reading (docs/reading-centre.md)
+            lines.append(f"<b>Consensus</b> of {_e(' and '.join(map(str, adj.get('readers') or [])))}"
+                         f", adjudicated by {_e(adj.get('adjudicator') or '?')} "
+                         f"({len(adj.get('discordant_levels') or [])} discordant level(s))")
         if s.paediatric:
             lines.append("<b>Paediatric study</b>: suggested grades advisory; mm rule "
                          f"{'on' if r.settings.mm_rule_in_children else 'off'}")
@@ -606,7 +654,7 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
                                  ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
         story.append(top)
         story.append(KeepTogether([_p("Per-level measurements", st["h3"]),
-                                   _level_table(s, st, width),
+                                   _level_table(s, st, width, r),
                                    _p("? = suggested grade not confirmed by the reader; crush n/a = "
                                       "no reference level within two levels.", st["small"])]))
         if v.comparison is not None:

@@ -27,8 +27,8 @@ from typing import Any, Sequence
 
 from .atomic import atomic_write_text
 from .levels import LEVELS, Level
-from .phantom import (GENERATOR_VERSION, Deformity, FilmSpec, derive_uid, film_summary, make_film,
-                      reference_reading, write_dicom)
+from .phantom import (GENERATOR_VERSION, Deformity, FilmSpec, derive_uid, dxa_spec, film_summary,
+                      make_film, reference_reading, write_dicom, write_dxa_dicom)
 
 J2K = "1.2.840.10008.1.2.4.90"      # JPEG 2000 Image Compression (Lossless Only)
 RLE = "1.2.840.10008.1.2.5"         # RLE Lossless
@@ -170,6 +170,82 @@ SAMPLES: tuple[SampleFilm, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class DxaSample:
+    """A DXA-VFA image of a visit's anatomy (docs/samples.md, "DXA-VFA"): written by
+    :func:`vfa.phantom.write_dxa_dicom`, listed under ``dxa_films`` in the manifest, its
+    reference reading in ``dxa/`` (apart from the radiographs' ``reference/``)."""
+
+    patient: Patient
+    date: _dt.date
+    visit: str
+    radiograph: FilmSpec      # the radiograph of the same visit (same anatomy)
+    encoding: str             # phantom.DXA_ENCODINGS
+    story: str
+    name: str = "dxa-vfa"
+
+    @property
+    def spec(self) -> FilmSpec:
+        return dxa_spec(self.radiograph)
+
+    @property
+    def dicom_rel(self) -> str:
+        return f"{self.patient.key}/{self.date.isoformat()}/{self.name}.dcm"
+
+    @property
+    def reading_rel(self) -> str:
+        return f"dxa/{self.patient.key}_{self.date.isoformat()}.json"
+
+    def expected_grades(self) -> dict[str, int]:
+        return {lv.value: (self.spec.deformities[lv].grade if lv in self.spec.deformities else 0)
+                for lv in LEVELS}
+
+
+DXA_SAMPLES: tuple[DxaSample, ...] = (
+    DxaSample(
+        CHILD, _dt.date(2025, 3, 11), "12 months, DXA-VFA", SAMPLES[2].spec, "rgb",
+        "DXA lateral spine (VFA) on the day of the 12-month radiograph, as a densitometer "
+        "sends it: Secondary Capture, Modality BMD, RGB with three equal channels, 8 bit, "
+        "0.49 mm pixels with Pixel Spacing; the same fractures as the radiograph."),
+)
+
+
+def build_dxa(out: str | Path, samples: Sequence[DxaSample] = DXA_SAMPLES,
+              verbose: bool = False) -> list[dict[str, Any]]:
+    """Write the DXA-VFA samples and their reference readings; returns manifest entries."""
+    out = Path(out)
+    prefix = out.resolve().name
+    entries = []
+    for f in samples:
+        spec = f.spec
+        film = make_film(spec)
+        study_uid = derive_uid("study", f.patient.patient_id, f.date.isoformat(), "dxa")
+        ds = write_dxa_dicom(
+            film, out / f.dicom_rel, encoding=f.encoding, patient_name=f.patient.name,
+            patient_id=f.patient.patient_id, patient_sex=f.patient.sex,
+            birth_date=f.patient.birth_date, study_date=f.date, study_uid=study_uid,
+            series_uid=derive_uid("series", study_uid, 1),
+            sop_uid=derive_uid("image", study_uid, 1, 1),
+            accession_number=f"SYD{f.date.strftime('%Y%m%d')}{f.patient.patient_id[-2:]}")
+        reading = reference_reading(film, ds, image_path=reading_relative(f.dicom_rel, f.reading_rel),
+                                    confirmed=True)
+        data = reading.to_dict()
+        data["saved_at"] = SAVED_AT
+        atomic_write_text(out / f.reading_rel, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        entries.append({
+            "patient": f.patient.key, "patient_id": f.patient.patient_id, "date": f.date.isoformat(),
+            "visit": f.visit, "dicom": f"{prefix}/{f.dicom_rel}", "reference": f"{prefix}/{f.reading_rel}",
+            "encoding": f.encoding, "rows": spec.rows, "cols": spec.cols,
+            "pixel_mm": round(spec.anatomical_pixel_mm, 6),
+            "study_instance_uid": study_uid, "sop_instance_uid": str(ds.SOPInstanceUID),
+            "expected_grades": f.expected_grades(), "story": f.story,
+        })
+        if verbose:
+            print(f"{prefix}/{f.dicom_rel}: {(out / f.dicom_rel).stat().st_size / 1e6:.2f} MB, "
+                  f"DXA-VFA {f.encoding}; {film_summary(spec)}")
+    return entries
+
+
 #: Clinical context of the sample patients (vfa/clinical.py; ``vfa clinical import`` or
 #: ``vfa cohort --clinical``), written to ``clinical.csv`` beside the films. Synthetic like the
 #: films: the child's lumbar spine BMD Z improves on pamidronate while T9 fractures at 6 months
@@ -201,8 +277,9 @@ def _study_uid(f: SampleFilm) -> str:
 
 
 def build(out: str | Path = "sample_dicoms", samples: Sequence[SampleFilm] = SAMPLES,
-          verbose: bool = False) -> list[dict[str, Any]]:
-    """Write the sample set into ``out``; returns the manifest entries."""
+          verbose: bool = False, dxa: Sequence[DxaSample] | None = None) -> list[dict[str, Any]]:
+    """Write the sample set into ``out``; returns the manifest entries of the radiographs.
+    ``dxa``: DXA-VFA samples (default: DXA_SAMPLES with the full set, none otherwise)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     prefix = out.resolve().name
@@ -245,9 +322,13 @@ def build(out: str | Path = "sample_dicoms", samples: Sequence[SampleFilm] = SAM
         if verbose:
             size = path.stat().st_size / 1e6
             print(f"{entry['dicom']}: {size:.2f} MB, {f.variant}; {film_summary(f.spec)}")
-    manifest = {"generator": GENERATOR_VERSION, "films": entries}
+    dxa_samples = (DXA_SAMPLES if samples is SAMPLES else ()) if dxa is None else dxa
+    dxa_entries = build_dxa(out, dxa_samples, verbose)
+    manifest: dict[str, Any] = {"generator": GENERATOR_VERSION, "films": entries}
+    if dxa_entries:
+        manifest["dxa_films"] = dxa_entries
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-    atomic_write_text(out / "README.md", _readme(samples, entries))
+    atomic_write_text(out / "README.md", _readme(samples, entries) + _readme_dxa(dxa_samples, dxa_entries))
     if samples is SAMPLES:  # the clinical context belongs to the full set
         atomic_write_text(out / "clinical.csv", CLINICAL_CSV)
     return entries
@@ -315,6 +396,24 @@ def _readme(samples: Sequence[SampleFilm], entries: list[dict[str, Any]]) -> str
         "  12 months; children grow 3 % per 6 months and magnification varies between visits",
         "",
     ]
+    return "\n".join(lines)
+
+
+def _readme_dxa(samples: Sequence[DxaSample], entries: list[dict[str, Any]]) -> str:
+    if not entries:
+        return ""
+    lines = ["## DXA-VFA images", "",
+             "Lateral spine images as a densitometer sends them (docs/samples.md): lower",
+             "resolution, soft bone-weighted look with scan lines, Secondary Capture. Their",
+             "reference readings are in `dxa/` (true points of the same phantom anatomy).", "",
+             "| date | file | encoding | size | fractures |", "|---|---|---|---|---|"]
+    for f, e in zip(samples, entries):
+        lines.append(f"| {f.date.isoformat()} | `{e['dicom']}` | {f.encoding} | "
+                     f"{e['rows']}x{e['cols']}, {e['pixel_mm']:.2f} mm | {film_summary(f.spec)} |")
+    lines.append("")
+    for f in samples:
+        lines.append(f"- **{f.patient.key} {f.date.isoformat()}**: {f.story}")
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -463,6 +463,16 @@ class ReadingSession:
             return True
         return self._edit(f"note {level}", self.reading.set_note, level, note)
 
+    def set_qualitative(self, level: Level, key: str, value, text: str | None = None) -> bool:
+        """The reader's observation ``key`` (abq, endplate_depression, downgrade_reason) of a
+        level; one undo step (vfa/qualitative.py). Never changes a grade."""
+        if key == "downgrade_reason":
+            return self._edit(f"downgrade reason {level}", self.reading.set_downgrade_reason,
+                              level, value, text)
+        setter = {"abq": self.reading.set_abq,
+                  "endplate_depression": self.reading.set_endplate_depression}[key]
+        return self._edit(f"{key.replace('_', ' ')} {level}", setter, level, value)
+
     def relabel(self, shift: int) -> bool:
         return self._edit(f"relabel {shift:+d}", self.reading.relabel, shift)
 

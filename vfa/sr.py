@@ -43,6 +43,7 @@ from .calibration import SpacingSource
 from .errors import ExportError, ReadingFormatError
 from .levels import POINT_SLOTS, DeformityType, Level, PointSlot, Status
 from .morphometry import LevelResult, ReadingSummary, summarize
+from .qualitative import Abq, DowngradeReason, EndplateDepression
 from .reading import Reading, require_no_pending_proposals
 from .settings import MethodSettings
 
@@ -125,6 +126,44 @@ SPACING_DETAIL = _vfa("SPACING-DETAIL", "Pixel spacing detail")
 GRADE_CONFIRMED = _vfa("SQ-CONFIRMED", "Final Genant grade confirmed by the reader")
 CRUSH_NOT_ASSESSABLE = _vfa("CRUSH-NA", "Reason crush ratio not assessable")
 YES, NO = codes.SCT.Yes, codes.SCT.No
+# Sagittal angles (vfa/angles.py), in the spine group; UCUM "deg".
+KYPHOSIS_COBB = _vfa("KYPH-COBB", "Thoracic kyphosis, modified Cobb angle")
+KYPHOSIS_CENTROID = _vfa("KYPH-CENTROID", "Thoracic kyphosis, vertebral centroid angle")
+KYPHOSIS_LEVELS = _vfa("KYPH-LEVELS", "Thoracic kyphosis end levels")
+LORDOSIS_COBB = _vfa("LORD-L1L4-COBB", "L1-L4 lordosis, Cobb angle")
+LORDOSIS_CENTROID = _vfa("LORD-L1L4-CENTR", "L1-L4 lordosis, vertebral centroid angle")
+LORDOSIS_LEVELS = _vfa("LORD-L1L4-LEVELS", "L1-L4 lordosis end levels")
+#: name -> (Cobb, centroid, levels) concept names.
+ANGLE_CODES: dict[str, tuple[Code, Code, Code]] = {
+    "kyphosis": (KYPHOSIS_COBB, KYPHOSIS_CENTROID, KYPHOSIS_LEVELS),
+    "lordosis_l1_l4": (LORDOSIS_COBB, LORDOSIS_CENTROID, LORDOSIS_LEVELS),
+}
+UNIT_DEG = codes.UCUM.Degree                                # deg
+# The reader's qualitative observations (vfa/qualitative.py), per vertebra.
+ENDPLATE_DEPRESSION = _vfa("ENDPLATE-DEPR", "Endplate depression")
+ABQ = _vfa("ABQ", "Algorithm-based qualitative (ABQ) assessment")
+DOWNGRADE_REASON = _vfa("DOWNGRADE", "Reason the reader downgraded the vertebra")
+DOWNGRADE_TEXT = _vfa("DOWNGRADE-TEXT", "Reason for downgrading, free text")
+ENDPLATE_CODES: dict[EndplateDepression, Code] = {
+    EndplateDepression.SUPERIOR: _vfa("EPD-SUPERIOR", "Superior endplate depressed"),
+    EndplateDepression.INFERIOR: _vfa("EPD-INFERIOR", "Inferior endplate depressed"),
+    EndplateDepression.BOTH: _vfa("EPD-BOTH", "Both endplates depressed"),
+    EndplateDepression.NONE: _vfa("EPD-NONE", "No endplate depression"),
+}
+ABQ_CODES: dict[Abq, Code] = {
+    Abq.NORMAL: _vfa("ABQ-NORMAL", "ABQ normal"),
+    Abq.NON_FRACTURE_DEFORMITY: _vfa("ABQ-NFD", "ABQ non-fracture deformity"),
+    Abq.FRACTURE: _vfa("ABQ-FRACTURE", "ABQ fracture (endplate depression)"),
+}
+DOWNGRADE_CODES: dict[DowngradeReason, Code] = {
+    DowngradeReason.PHYSIOLOGICAL_WEDGING: _vfa("DG-PHYS-WEDGE", "Physiological wedging"),
+    DowngradeReason.SCHEUERMANN: _vfa("DG-SCHEUERMANN", "Scheuermann disease"),
+    DowngradeReason.SCHMORL_NODE: _vfa("DG-SCHMORL", "Schmorl node"),
+    DowngradeReason.UNOSSIFIED_RING_APOPHYSIS: _vfa("DG-RING-APOPH", "Unossified ring apophysis"),
+    DowngradeReason.CUPIDS_BOW: _vfa("DG-CUPIDS-BOW", "Cupid's bow"),
+    DowngradeReason.PARALLAX: _vfa("DG-PARALLAX", "Projection / parallax"),
+    DowngradeReason.OTHER: _vfa("DG-OTHER", "Other reason"),
+}
 SUBJECT_AGE_CODE = codes.DCM.SubjectAge                     # 121033, in UCUM "a" (years)
 UNIT_YEAR = codes.UCUM.Year
 
@@ -170,7 +209,10 @@ PRIVATE_CODES: tuple[Code, ...] = (
     HA, HM, HP, HP_REF, WEDGE_RATIO, BICONCAVE_RATIO, CRUSH_RATIO, REDUCTION_PCT,
     SQ_SUGGESTED, SQ_READER, SQ_FINAL, TYPE_SUGGESTED, TYPE_READER, TYPE_FINAL,
     EVALUABILITY, NE_REASON, SDI, N_FRACTURED, N_NOT_EVALUABLE, N_GRADED, SPACING_SOURCE,
-    SPACING_DETAIL, GRADE_CONFIRMED, CRUSH_NOT_ASSESSABLE, *SLOT_CODES.values(), *GRADE_CODES.values(), *TYPE_CODES.values(),
+    SPACING_DETAIL, GRADE_CONFIRMED, CRUSH_NOT_ASSESSABLE,
+    *(c for cs in ANGLE_CODES.values() for c in cs),
+    ENDPLATE_DEPRESSION, ABQ, DOWNGRADE_REASON, DOWNGRADE_TEXT, *ENDPLATE_CODES.values(),
+    *ABQ_CODES.values(), *DOWNGRADE_CODES.values(), *SLOT_CODES.values(), *GRADE_CODES.values(), *TYPE_CODES.values(),
     *STATUS_CODES.values(), *SPACING_CODES.values(),
 )
 
@@ -433,6 +475,11 @@ def _vertebra_group(reading: Reading, r: LevelResult, film: Dataset,
             quals.append(_qual(name, TYPE_CODES[t]))
     if r.graded:
         quals.append(_qual(GRADE_CONFIRMED, YES if r.confirmed else NO))
+    for name, table, val in ((ENDPLATE_DEPRESSION, ENDPLATE_CODES, v.endplate_depression),
+                             (ABQ, ABQ_CODES, v.abq), (DOWNGRADE_REASON, DOWNGRADE_CODES,
+                                                       v.downgrade_reason)):
+        if val is not None:
+            quals.append(_qual(name, table[val]))
 
     group = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=r.level.value),
@@ -450,6 +497,8 @@ def _vertebra_group(reading: Reading, r: LevelResult, film: Dataset,
         content.append(_text(COMMENT_CODE, v.note))
     if r.heights is not None and not r.crush_assessable and r.crush_reason:
         content.append(_text(CRUSH_NOT_ASSESSABLE, r.crush_reason))
+    if v.downgrade_text:
+        content.append(_text(DOWNGRADE_TEXT, v.downgrade_text))
     for slot in POINT_SLOTS:
         if slot in v.points:
             item = hd.sr.ScoordContentItem(
@@ -471,6 +520,15 @@ def _spine_group(reading: Reading, summary: ReadingSummary, film: Dataset,
         _num(N_NOT_EVALUABLE, summary.not_evaluable, UNIT_ONE),
         _num(N_GRADED, summary.graded, UNIT_ONE),
     ]
+    from .angles import spine_angle
+    angle_texts = []
+    for name, (cobb, cen, lv_code) in ANGLE_CODES.items():
+        a = spine_angle(reading, name)
+        if a is not None:
+            meas.append(_num(cobb, a.cobb_deg, UNIT_DEG))
+            if a.centroid_deg is not None:
+                meas.append(_num(cen, a.centroid_deg, UNIT_DEG))
+            angle_texts.append(_text(lv_code, a.levels))
     if sp.calibrated:
         meas += [_num(ROW_SPACING_CODE, sp.row_mm, UNIT_MM), _num(COL_SPACING_CODE, sp.col_mm, UNIT_MM)]
     age = reading.age_at_study()
@@ -487,6 +545,7 @@ def _spine_group(reading: Reading, summary: ReadingSummary, film: Dataset,
     )
     if sp.detail:
         group[0].ContentSequence.append(_text(SPACING_DETAIL, sp.detail))
+    group[0].ContentSequence.extend(angle_texts)
     return group
 
 
@@ -829,6 +888,17 @@ def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
         grade_items = _find(items, SQ_READER, "CODE")
         type_items = _find(items, TYPE_READER, "CODE")
         conf_items = _find(items, GRADE_CONFIRMED, "CODE")
+        qual: dict[str, Any] = {}
+        for key, name, table in (("endplate_depression", ENDPLATE_DEPRESSION, ENDPLATE_CODES),
+                                 ("abq", ABQ, ABQ_CODES),
+                                 ("downgrade_reason", DOWNGRADE_REASON, DOWNGRADE_CODES)):
+            found_q = _find(items, name, "CODE")
+            if found_q:
+                qual[key] = _decode(table, _code_value(found_q[0]), key.replace("_", " "),
+                                    where).value
+        dg_text = _find(items, DOWNGRADE_TEXT, "TEXT")
+        if dg_text:
+            qual["downgrade_text"] = str(dg_text[0].TextValue)
         points: dict[str, list[float]] = {}
         for slot, code in SLOT_CODES.items():
             found = _find(items, code, "SCOORD")
@@ -851,6 +921,7 @@ def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
                                     where).value if type_items else None),
             "note": str(note_items[0].TextValue) if note_items else None,
             "confirmed": bool(conf_items) and _same(_code_value(conf_items[0]), YES),
+            **qual,
         })
     try:
         r = Reading.from_dict(data)

@@ -156,3 +156,17 @@ def strongest_drop(profiles: np.ndarray, step: float, lo: int = 0, hi: int | Non
     off = np.clip(off, -0.5, 0.5)
     pos = np.where((k >= 1) & (k <= seg.shape[-1] - 2), kk + off, k).astype(np.float64)
     return pos + lo, np.maximum(-seg[idx, k], 0.0)
+
+
+#: Said with every proposal on a DXA image (docs/samples.md, "DXA-VFA"; tests/test_dxa.py).
+DXA_NOTE = ("DXA image: the proposals were developed on radiographs and are less sure here "
+            "(lower confidences, now and then a fit on the neighbouring body); check every point")
+
+
+def modality_note(radiograph: Any) -> str | None:
+    """A plain warning for films the proposals were not made for (DXA, Modality BMD), else
+    None."""
+    ident = getattr(radiograph, "identity", None)
+    if str(getattr(ident, "modality", "") or "").upper() == "BMD":
+        return DXA_NOTE
+    return None

@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
         b, f = f, b  # baseline is the earlier visit
     c = compare(b, f)
     pend_b, pend_f = pending_levels(b), pending_levels(f)
+    from ..angles import REGIONS, change, describe_change, spine_angle
+    angle_change = {name: change(spine_angle(b, name), spine_angle(f, name)) for name in REGIONS}
     if args.json:
         out = c.to_dict()
         for row in out.get("changes", []):
@@ -42,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         out.update({"baseline_date": b.study_date, "followup_date": f.study_date,
                     "patient_id": f.patient_id,
                     "proposed_pending": {"baseline": pend_b, "followup": pend_f}})
+        out.update({f"{name}_change": ch for name, ch in angle_change.items()})
         print_json(out)
         return 0
     from .grade import age_line
@@ -85,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     for ch in c.changes:
         if ch.reshaping:
             print(ch.reshaping_text())
+    for name, label in (("kyphosis", "Kyphosis"), ("lordosis_l1_l4", "Lordosis")):
+        print(describe_change(spine_angle(b, name), spine_angle(f, name), label))
     if pend_b:
         print(unconfirmed_note(pend_b, " (baseline)"))
     if pend_f:

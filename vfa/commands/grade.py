@@ -50,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
     reading = load_reading(args.reading)
     s = summarize(reading)
+    from ..angles import angles_dict, describe, kyphosis, lordosis_l1_l4
+    from ..qualitative import KEYS as QUALITATIVE_KEYS, short_text
     pending = pending_levels(reading)
     if args.json:
         out = s.to_dict()
@@ -66,6 +68,12 @@ def run(args: argparse.Namespace) -> int:
             "pixel_spacing_mm": reading.spacing.as_list(),
             "spacing_source": reading.spacing.source.value,
         })
+        out.update(angles_dict(reading))
+        for row in out["vertebrae"]:  # the reader's qualitative fields (never the grade's)
+            v = reading.vertebrae.get(row["level"])
+            for key in QUALITATIVE_KEYS:
+                val = getattr(v, key, None) if v is not None else None
+                row[key] = None if val is None else str(val)
         print_json(out)
         return 0
     u = s.unit
@@ -90,7 +98,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"{r.level.value:<6}{fmt(h.ha if h else None, 1):>8}{fmt(h.hm if h else None, 1):>8}"
               f"{fmt(h.hp if h else None, 1):>8}  {fmt(r.wedge):>6}{fmt(r.biconcave):>7}"
               f"{crush_text(r):>7}{fmt(r.percent, 1):>7}  {sug:<13}{fin:<13}{status}")
+    qual = [(v.level.value, short_text(v)) for v in reading if v.has_qualitative]
+    if qual:
+        print("reader's qualitative observations (not used by the grade):")
+        for lv, text in qual:
+            print(f"  {lv:<5} {text}")
     print(f"SDI {s.sdi}   fractured levels {s.fractured}   not evaluable {s.not_evaluable}")
+    print(describe(kyphosis(reading), "Kyphosis"))
+    print(describe(lordosis_l1_l4(reading), "Lordosis"))
     print(legend(s))
     if pending:
         print(unconfirmed_note(pending))

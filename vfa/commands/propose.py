@@ -102,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
     rg = load_radiograph(args.film)
     film = film_from_radiograph(rg)
     warnings: list[str] = []
+    from ..autoplace.film import modality_note
+    note = modality_note(rg)
     if args.at:
         from ..autoplace.spine import propose_clicks
         clicks = [_click(*a) for a in args.at]
@@ -148,6 +150,6 @@ def run(args: argparse.Namespace) -> int:
         conf = min((p.confidence for p in v.proposals.values()), default=0.0)
         flag = "  LOW: check carefully" if conf < LOW_CONFIDENCE else ""
         print(f"  {v.level.value:<4} confidence {conf:.2f}{flag}")
-    for w in warnings:
+    for w in warnings + ([note] if note else []):
         print(f"  warning: {w}")
     return 0
