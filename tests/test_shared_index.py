@@ -282,7 +282,10 @@ def test_scan_register_into_postgresql(postgres, tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     ix = Index(url)
     try:
+        from vfa.scan import scan_paths
+        films = scan_paths([SAMPLES]).films  # every sample film (the set grows with the issues)
         pids = {p.patient_id for p in ix.patients()}
-        assert len(pids) == 2 and len(ix.all_images()) == 5
+        assert pids == {f.patient_id for f in films} and len(pids) == 2
+        assert {i.sop_instance_uid for i in ix.all_images()} == {f.sop_instance_uid for f in films}
     finally:
         ix.close()
