@@ -113,6 +113,8 @@ class Proposer(QObject):
         self.carry: CarryState | None = None
         #: facing found by a span or carry-forward on the open film ({document: facing})
         self._facing: tuple[object, str] | None = None
+        # another film: stop waiting for span / anchor clicks on the previous one
+        window.host.documentChanged.connect(lambda _doc: self.cancel())
 
     @property
     def doc(self):

@@ -466,18 +466,14 @@ class TimelineController:
         self.panel.clinicalRequested.connect(self.edit_clinical)
         self.panel.refresh_button.clicked.connect(self.refresh)
         self.dock.visibilityChanged.connect(lambda on: on and self.refresh())
-        w.filmOpened.connect(lambda _p: self._later())
+        w.host.documentChanged.connect(lambda _doc: self._later())   # another film
+        w.host.saved.connect(lambda _path: self._later())           # a visit saved
         self._timer = QTimer(w)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.refresh)
-        self._doc = None                # the document whose saves refresh the timeline
 
     def _later(self) -> None:
-        doc = self.w.doc
-        if doc is not None and doc is not self._doc:
-            self._doc = doc
-            doc.saved.connect(lambda _p: self._later())
         if self.dock.isVisible():
             self._timer.start()
 
