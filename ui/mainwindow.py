@@ -131,16 +131,17 @@ class MainWindow(QMainWindow):
             sb.addPermanentWidget(w)
 
         # controllers: each does the work of its menus (docs/viewer.md, Architecture)
-        self.opening = Opening(self)
+        self.opening = Opening(self.host, self.browser, self.guide_bar.direction, self)
         self.display = DisplayControls(self.view, self.layer, self)
         self.preset_box = self.display.preset_box       # the toolbar's Window, C and W
         self.center_spin = self.display.center_spin
         self.width_spin = self.display.width_spin
-        self.measure = MeasureLines(self.view, self.dist_label, self)
-        self.exports = Exports(self)
-        self.proposer = Proposer(self)
+        self.measure = MeasureLines(self.view, self.dist_label, self.host,
+                                    status=sb.showMessage, set_tool=self.set_tool, parent=self)
+        self.exports = Exports(self.host, self.view, self)
+        self.proposer = Proposer(self.host, self)
         self.kyphosis = KyphosisLines(self.view, self.host, self.settings, self)  # View ▸ Kyphosis lines
-        self.qualitative = QualitativeKeys(self)    # B / D / V: the reader's observations
+        self.qualitative = QualitativeKeys(self.host, status=sb.showMessage, parent=self)  # B / D / V
         self.pacs_configured = self.exports.pacs_settings() is not None
         actions.make_actions(self)
         actions.make_menus(self)
@@ -283,7 +284,7 @@ class MainWindow(QMainWindow):
         return self.opening.recent_files()
 
     def _fill_recent(self) -> None:
-        self.opening.fill_recent()
+        self.opening.fill_recent(self.recent_menu)
 
     @property
     def _problems_dialog(self):
@@ -570,11 +571,7 @@ class MainWindow(QMainWindow):
             self.guide_bar.next_label.setText(text)
 
     def _guide_changed(self, text: str) -> None:
-        self.guide_bar.next_label.setText(text)
-        lv = self.doc.current_level if self.doc else None
-        if lv is not None:
-            with QSignalBlocker(self.guide_bar.level_box):
-                self.guide_bar.level_box.setCurrentIndex(lv.index)
+        self.guide_bar.show_prompt(text, self.doc.current_level if self.doc else None)
 
     def _display_changed(self, settings) -> None:
         """The view's window/level changed: the session records what it means on this film."""
