@@ -1,8 +1,10 @@
 """The main window: the composition root of the viewer.
 
 It builds the film view, the bars above it, the grading table, the browser and the
-comparison page, and wires them to the open :class:`~ui.document.Document` and to the
-controllers that do the work of each menu (docs/viewer.md):
+comparison page, and wires them to the open document — held by a
+:class:`~ui.host.DocumentHost`, to which everything that shows the film subscribes once
+(:meth:`MainWindow._wire`; the controllers subscribe themselves) — and to the controllers
+that do the work of each menu (docs/viewer.md):
 
 * :mod:`ui.actions` — every QAction, the menus and the toolbar, and when they are enabled;
 * :class:`~ui.opening.Opening` — open file / folder / recent / dropped files, recovery;
@@ -11,9 +13,10 @@ controllers that do the work of each menu (docs/viewer.md):
 * :class:`~ui.exports.Exports` — File ▸ Export, Open from PACS;
 * :class:`~ui.proposals.Proposer` — proposed points.
 
-The window itself keeps what ties them together: the open document (``doc``) and its
-signals, the selected level, editing through the guide, saving, switching to the comparison,
-and the guide bar, banner, title and status bar that show the document.
+The window itself keeps what ties them together: the selected level, editing through the
+guide, the tool, saving, switching to the comparison, and the guide bar, banner, title and
+status bar that show the document. Opening a film is ``set_document(doc)``: the window's own
+state (the reading page, the tool), then ``host.set(doc)``.
 """
 
 from __future__ import annotations
@@ -140,8 +143,9 @@ class MainWindow(QMainWindow):
                                     status=sb.showMessage, set_tool=self.set_tool, parent=self)
         self.exports = Exports(self.host, self.view, self)
         self.proposer = Proposer(self.host, self)
-        self.kyphosis = KyphosisLines(self.view, self.host, self.settings, self)  # View ▸ Kyphosis lines
-        self.qualitative = QualitativeKeys(self.host, status=sb.showMessage, parent=self)  # B / D / V
+        # View ▸ Kyphosis lines; B / D / V: the reader's observations
+        self.kyphosis = KyphosisLines(self.view, self.host, self.settings, self)
+        self.qualitative = QualitativeKeys(self.host, status=sb.showMessage, parent=self)
         self.pacs_configured = self.exports.pacs_settings() is not None
         actions.make_actions(self)
         actions.make_menus(self)
