@@ -131,3 +131,12 @@ def test_fast_numeric_helpers_equal_numpy_bit_for_bit(seed):
     for m in (n, n - 1):
         a = np.abs(y[:m])
         assert vt._median_finite(a) == float(np.median(a))
+    for order in (2, 3):
+        lhs = vt._vander(x, order)
+        assert np.array_equal(lhs, np.vander(x, order))
+        assert np.array_equal(vt._lstsq(lhs, y, n * vt._EPS), np.linalg.lstsq(lhs, y, n * vt._EPS)[0])
+    from vfa.autoplace.film import gradient_last
+    prof = rng.normal(0, 100, (7, n)).astype(np.float32)
+    for f in (prof, prof.astype(np.float64), prof[0]):
+        g = gradient_last(f)
+        assert g.dtype == np.gradient(f, axis=-1).dtype and np.array_equal(g, np.gradient(f, axis=-1))

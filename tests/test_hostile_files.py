@@ -205,3 +205,20 @@ def one_line_error_text(err):
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1 and "Traceback" not in err and "unexpected" not in err, err
     return lines[0]
+
+
+def test_reading_with_an_absurd_coordinate_is_refused_in_one_line(tmp_path, capsys):
+    import json
+
+    from readings_factory import make_reading
+    from vfa.grading import round_percent
+    from vfa.reading import save_reading
+
+    path = save_reading(make_reading({}), tmp_path / "r.json")
+    data = json.loads(path.read_text())
+    data["vertebrae"][5]["points"]["inferior_middle"][1] = 1e308  # finite, but heights overflow
+    path.write_text(json.dumps(data))
+    assert main(["grade", str(path)]) == 1
+    line = one_line_error_text(capsys.readouterr().err)
+    assert "beyond 1e+06 pixels" in line and "inferior_middle" in line
+    assert round_percent(float("inf")) == float("inf")

@@ -453,6 +453,29 @@ def test_confirmed_flag_and_settings_travel_in_the_sr(tmp_path):
     assert back.settings.min_change_pct == 4.0
 
 
+@pytest.mark.parametrize("attrs", [
+    {"CodeValue": "HA", "CodingSchemeDesignator": "99VFA", "CodeMeaning": "Ha"},
+    {"LongCodeValue": "L" * 20, "CodingSchemeDesignator": "SCT", "CodeMeaning": "long"},
+    {"URNCodeValue": "urn:x:1", "CodingSchemeDesignator": "X", "CodeMeaning": "urn"},
+    {"CodeValue": "A", "LongCodeValue": "B", "CodingSchemeDesignator": "X", "CodeMeaning": "two"},
+    {"CodeValue": "A", "CodingSchemeDesignator": "X"},
+    {"CodingSchemeDesignator": "X", "CodeMeaning": "none"},
+])
+def test_import_reads_codes_as_highdicom_does(attrs):
+    """The import's light code reader gives highdicom's values and refuses what it refuses."""
+    ds = Dataset()
+    for k, v in attrs.items():
+        setattr(ds, k, v)
+    try:
+        ref = sr.hd.sr.CodedConcept.from_dataset(ds)
+    except AttributeError:
+        with pytest.raises(AttributeError):
+            sr._read_code(ds)
+        return
+    got = sr._read_code(ds)
+    assert (got.scheme_designator, got.value, got.meaning) == (ref.scheme_designator, ref.value, ref.meaning)
+
+
 def test_reader_entered_age_travels_as_subject_age(tmp_path):
     r, film = _film_and_reading(tmp_path)
     r.birth_date = None

@@ -1,4 +1,4 @@
-"""Entry point: ``vfa-viewer [PATH] [--workspace DIR]``.
+"""Entry point: ``vfa-viewer [PATH] [--workspace DIR] [--reading-list FILE] [--adjudicate]``.
 
 PATH is a DICOM file (opened) or a folder / DICOMDIR (scanned recursively: the browser lists
 its films and the first one opens). At start the viewer offers to recover readings autosaved
@@ -17,6 +17,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", help="a DICOM file, a folder of films or a DICOMDIR")
     p.add_argument("--workspace", help="workspace folder (default: $VFA_WORKSPACE or the user "
                                        "data folder)")
+    p.add_argument("--reading-list", metavar="FILE",
+                   help="blinded reading of this reading list (vfa worklist export)")
+    p.add_argument("--adjudicate", action="store_true",
+                   help="open the adjudication of the workspace's discordant levels")
+    p.add_argument("--readers", metavar="A,B",
+                   help="with --adjudicate: the two readers (needed when the workspace has more)")
     return p
 
 
@@ -35,6 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     win.show()
 
     def start() -> None:
+        if args.reading_list and win.blinded is None:
+            from . import blinded
+            blinded.start(win, args.reading_list)
+        if args.adjudicate:
+            from .adjudication import open_adjudication
+            open_adjudication(win, [r.strip() for r in args.readers.split(",")]
+                              if args.readers else None)
         recovered = win.check_recoveries()
         if args.path:
             from pathlib import Path

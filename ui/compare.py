@@ -135,6 +135,8 @@ class ComparisonView(QWidget):
         super().__init__(parent)
         self.workspace = None
         self.doc = None
+        #: only this reader's readings are compared (blinded reading-centre mode), else any
+        self.reader_filter: str | None = None
         self.others: list[Reading] = []
         self.all_readings: list[Reading] = []
         self.comparison: Comparison | None = None
@@ -240,7 +242,8 @@ class ComparisonView(QWidget):
         doc.changed.connect(self._doc_changed)
         cur = doc.reading
         try:
-            saved = workspace.readings_for_patient(cur.patient_id) if cur.patient_id else []
+            saved = (workspace.readings_for_patient(cur.patient_id, reader=self.reader_filter)
+                     if cur.patient_id else [])
         except VfaError as exc:
             saved = []
             self.note.setText(str(exc))

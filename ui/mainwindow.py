@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         except VfaError as exc:  # the film can still be read; saving then says why it can't
             QTimer.singleShot(0, lambda e=exc: dialogs.show_error(self, e))
         self.doc: Document | None = None
+        self.blinded = None          # ui.blinded.BlindedMode in reading-centre mode
         self._docks_before = (True, True)           # dock visibility before comparing
 
         # central: reading page and comparison page
@@ -151,6 +152,9 @@ class MainWindow(QMainWindow):
         self.resize(1600, 1000)
         self._update_title()
         self._update_actions()
+        from . import adjudication, blinded
+        adjudication.add_menu(self)
+        blinded.start(self)      # a workspace in reading-centre mode starts blinded
 
     # ================================================================== construction
     def _connect(self) -> None:
@@ -245,6 +249,8 @@ class MainWindow(QMainWindow):
     def set_document(self, doc: Document, recovered: bool = False) -> None:
         """Show ``doc``, the film just opened (ui/opening.py), in every widget; the previous
         document is closed."""
+        if self.blinded is not None and not self.blinded.accept(doc):
+            return
         self.proposer.cancel()
         if self.doc is not None:
             self.doc.close()
@@ -285,6 +291,8 @@ class MainWindow(QMainWindow):
             return False
         ok = self.doc.save() is not None
         if ok:
+            if self.blinded is not None:
+                self.blinded.saved()
             self.browser.refresh(self.doc.reading.sop_instance_uid)
             self._update_title()
         return ok
@@ -490,6 +498,8 @@ class MainWindow(QMainWindow):
         if on and (self.doc is None or self.workspace is None):
             self.statusBar().showMessage("Open a film first", 4000)
             on = False
+        if on and self.blinded is not None and not self.blinded.may_compare():
+            on = False
         with QSignalBlocker(self.a_compare):
             self.a_compare.setChecked(on)
         if on and self.stack.currentIndex() == 0:
@@ -592,6 +602,10 @@ class MainWindow(QMainWindow):
             self.setWindowTitle("VFA[*]")
             self.setWindowModified(False)
             return
+        if self.blinded is not None:  # no file name, patient ID or date (reading centre)
+            self.setWindowTitle(self.blinded.title() + "[*]")
+            self.setWindowModified(self.doc.modified)
+            return
         r = self.doc.reading
         parts = [self.film_name()]
         if r.patient_id:
@@ -603,9 +617,14 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         actions.update_actions(self)
+        if self.blinded is not None:
+            self.blinded.update_actions()
 
     def film_name(self) -> str:
-        """The open film's file name (title bar, questions, export file names)."""
+        """The open film's file name (title bar, questions, export file names); its neutral
+        label in a blinded session (file names can name the patient)."""
+        if self.blinded is not None and self.doc is not None:
+            return self.blinded.session.identity_text(self.doc.reading.sop_instance_uid)
         if self.doc is None or self.doc.radiograph is None or self.doc.radiograph.path is None:
             return "film"
         return Path(self.doc.radiograph.path).name

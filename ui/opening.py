@@ -140,7 +140,7 @@ class Opening(QObject):
         except VfaError:
             auto = None
         if auto is not None and auto.exists():
-            ans = dialogs.ask_recover(self.w, [describe_autosave(auto)])
+            ans = dialogs.ask_recover(self.w, [self._describe_autosave(auto)])
             if ans == dialogs.RECOVER:
                 try:
                     return ws.recover(auto), True
@@ -248,16 +248,22 @@ class Opening(QObject):
         return self.open_folder(paths)
 
     # ------------------------------------------------------------------ recovery
+    def _describe_autosave(self, path) -> str:  # noqa: ANN001
+        """The recovery question's line: no patient, film or date in a blinded session."""
+        if getattr(self.w, "blinded", None) is not None and self.w.workspace is not None:
+            return self.w.workspace.describe_recovery(path, blinded=True)
+        return describe_autosave(path)
+
     def check_recoveries(self) -> bool:
         """At start: offer the autosaves of a session that did not close cleanly.
         Returns True when a reading was recovered and opened."""
         ws = self.w.workspace
         if ws is None:
             return False
-        pending = ws.pending_recoveries()
+        pending = ws.pending_recoveries(default_reader())  # never another reader's work
         if not pending:
             return False
-        ans = dialogs.ask_recover(self.w, [describe_autosave(p) for p in pending])
+        ans = dialogs.ask_recover(self.w, [self._describe_autosave(p) for p in pending])
         if ans == dialogs.DISCARD:
             for p in pending:
                 p.unlink(missing_ok=True)

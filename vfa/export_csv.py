@@ -44,6 +44,7 @@ LEVEL_COLUMNS = [
     # clinical method v2 (docs/clinical-method.md)
     "confirmed", "crush_assessable", "crush_reason", "age_years", "reshaping",
     "wedge_change_pp", "biconcave_change_pp", "crush_change_pp", "tentative_change",
+    "decided_by",
 ]
 
 #: Sagittal angles per visit (vfa/angles.py): degrees, and the end levels used.
@@ -227,6 +228,7 @@ def level_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
                 "crush_assessable": res.crush_assessable if res.heights is not None else None,
                 "crush_reason": res.crush_reason if res.heights is not None else None,
                 "age_years": s.age_years,
+                "decided_by": (vert.extra.get("decided_by") if vert is not None else None),
             })
             for key in QUALITATIVE_KEYS:
                 row[key] = getattr(vert, key, None) if vert is not None else None

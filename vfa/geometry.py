@@ -18,6 +18,9 @@ Point = tuple[float, float]
 
 #: A height shorter than this (in pixels) is "zero height".
 MIN_HEIGHT_PX = 0.01
+#: Largest coordinate accepted, in pixels: far beyond any film (30000 px per side at most),
+#: small enough that heights and ratios stay finite (1e308 would overflow them).
+MAX_COORDINATE_PX = 1e6
 
 
 def to_index_coords(p: Point) -> Point:
@@ -43,6 +46,9 @@ def parse_point(value: object, where: str) -> Point:
     x, y = float(value[0]), float(value[1])
     if not (math.isfinite(x) and math.isfinite(y)):
         raise ValueError(f"{where} has a coordinate that is not a finite number: {value!r}")
+    if abs(x) > MAX_COORDINATE_PX or abs(y) > MAX_COORDINATE_PX:
+        raise ValueError(f"{where} has a coordinate beyond {MAX_COORDINATE_PX:g} pixels "
+                         f"({value!r}): no film is that large; the file is damaged")
     return (x, y)
 
 

@@ -7,6 +7,7 @@ produces 0.5; the reader's grade, when given, is final.
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
 
@@ -24,6 +25,8 @@ def round_percent(value: float) -> float:
 
     ``(1 - 80/100) * 100`` is 19.999999999999996 in binary floating point; it rounds to 20.0.
     """
+    if not math.isfinite(value):
+        return value  # inf/nan stay what they are (Decimal cannot quantize them)
     noise_free = Decimal(f"{value:.9f}")
     return float(noise_free.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 

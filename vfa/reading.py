@@ -177,6 +177,10 @@ def _parse_date(value: Any, where: str) -> _dt.date | None:
 class Reading:
     """One reader's reading of one film."""
 
+    #: The workspace index version this reading was loaded or last saved at (None: new, or
+    #: not from a workspace); not part of the file. vfa.workspace checks it on save.
+    index_version: int | None = None
+
     def __init__(self, *, patient_id: str = "", study_date: _dt.date | None = None,
                  study_instance_uid: str = "", sop_instance_uid: str = "",
                  series_instance_uid: str = "", image_path: str | None = None,

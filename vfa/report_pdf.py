@@ -262,6 +262,7 @@ def _angle_lines(r: Reading, baseline: Reading | None) -> list[str]:
 # --------------------------------------------------------------------------------------
 def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: float,
                  reading: Reading | None = None) -> Table:
+    decided = _decided_by(reading) if reading is not None else {}
     unit = summary.unit
     head = ["Level", "Status", f"Ha\n({unit})", f"Hm\n({unit})", f"Hp\n({unit})", "Wedge\nHa/Hp",
             "Bicon.\nHm/Hp", "Crush\nHp/ref", "Max\nred. %", "Suggested\ngrade, type",
@@ -278,6 +279,9 @@ def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: 
         else:
             status = "evaluable"
         note = r.reason if r.status is Status.NOT_EVALUABLE else (r.note or "")
+        who = decided.get(r.level)
+        if who:  # consensus reading (docs/reading-centre.md)
+            note = (f"{note}; " if note else "") + ("agreed" if who == "agreement" else f"decided by {who}")
         vert = reading.vertebrae.get(r.level) if reading is not None else None
         if vert is not None and vert.has_qualitative:  # the reader's observations (§9)
             from .qualitative import short_text
@@ -312,6 +316,12 @@ def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: 
         *styles,
     ]))
     return t
+
+
+def _decided_by(r: Reading) -> dict:
+    """Level -> who decided it, for a consensus reading (empty otherwise)."""
+    return {v.level: v.extra["decided_by"] for v in r
+            if isinstance(v.extra.get("decided_by"), str) and v.extra["decided_by"]}
 
 
 def _change_table(c: Comparison, st: dict[str, ParagraphStyle], width: float) -> Table:
@@ -621,6 +631,11 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
         if s.unconfirmed:
             lines.append(f"<b>Unconfirmed grades</b> ({len(s.unconfirmed)}, marked ?): "
                          f"{_e(', '.join(lv.value for lv in s.unconfirmed))}")
+        adj = r.extra.get("adjudication")
+        if isinstance(adj, dict):  # consensus reading (docs/reading-centre.md)
+            lines.append(f"<b>Consensus</b> of {_e(' and '.join(map(str, adj.get('readers') or [])))}"
+                         f", adjudicated by {_e(adj.get('adjudicator') or '?')} "
+                         f"({len(adj.get('discordant_levels') or [])} discordant level(s))")
         if s.paediatric:
             lines.append("<b>Paediatric study</b>: suggested grades advisory; mm rule "
                          f"{'on' if r.settings.mm_rule_in_children else 'off'}")

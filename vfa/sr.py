@@ -32,7 +32,7 @@ import datetime as _dt
 import math
 import os
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -668,14 +668,38 @@ def _children(item: Dataset) -> list[Dataset]:
     return list(item.get("ContentSequence", []) or [])
 
 
+class _Concept(NamedTuple):
+    """A coded concept read from an item: what :func:`_same` and the messages use."""
+
+    scheme_designator: Any
+    value: Any
+    meaning: Any
+
+
+def _read_code(ds: Dataset) -> _Concept:
+    """The checks and values of ``hd.sr.CodedConcept.from_dataset(ds)`` (same errors) without
+    its deep copy of the item: an import compares some 5,000 codes, and the copies were
+    three quarters of its time."""
+    kws = ("CodeValue", "LongCodeValue", "URNCodeValue")
+    if sum(hasattr(ds, kw) for kw in kws) != 1:
+        raise AttributeError("Dataset should have exactly one of the following attributes: "
+                             f"{', '.join(kws)}.")
+    for kw in ("CodeMeaning", "CodingSchemeDesignator"):
+        if not hasattr(ds, kw):
+            raise AttributeError("Dataset does not contain the following attribute required "
+                                 f"for coded concepts: {kw}.")
+    value = getattr(ds, "CodeValue", getattr(ds, "LongCodeValue", getattr(ds, "URNCodeValue", None)))
+    return _Concept(ds.CodingSchemeDesignator, value, ds.CodeMeaning)
+
+
 def _concept(item: Dataset) -> Any:
     seq = item.get("ConceptNameCodeSequence")
-    return hd.sr.CodedConcept.from_dataset(seq[0]) if seq else None
+    return _read_code(seq[0]) if seq else None
 
 
 def _code_value(item: Dataset) -> Any:
     seq = item.get("ConceptCodeSequence")
-    return hd.sr.CodedConcept.from_dataset(seq[0]) if seq else None
+    return _read_code(seq[0]) if seq else None
 
 
 def _find(items: Iterable[Dataset], name: Code, value_type: str | None = None) -> list[Dataset]:

@@ -1,24 +1,44 @@
 """The workspace index: patients, studies, images and readings, through SQLAlchemy.
 
-An SQLite file is the embedded default; any SQLAlchemy URL (e.g.
-``postgresql+psycopg://user@host/vfa`` for a reading centre) works unchanged, because
-only SQLAlchemy Core constructs are used here. Nothing outside this module touches SQL.
+An SQLite file is the embedded default; a PostgreSQL server
+(``postgresql+psycopg://user@host/vfa``, the ``postgresql`` extra) serves a reading centre.
+Only SQLAlchemy Core constructs are used here; nothing outside this module touches SQL.
+
+The schema is created and upgraded by the Alembic migrations in :mod:`vfa.migrations`, run
+when an index is opened (:func:`migrate`). Readings rows carry a ``version``: a save names
+the version it started from and is refused (:class:`StaleReadingError`) when another session
+saved in between (optimistic concurrency, docs/reading-centre.md).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import Any, Iterable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import (Column, Date, DateTime, Float, Integer, MetaData, String, Table,
-                        UniqueConstraint, bindparam, create_engine, select)
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Integer,
+                        MetaData, String, Table, UniqueConstraint, bindparam, create_engine,
+                        select)
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .errors import WorkspaceError
 
-SCHEMA_VERSION = 1
+#: Schema version in vfa_meta (vfa 0.1 wrote 1 and refuses a higher one). 2: reading versions
+#: and reading lists.
+SCHEMA_VERSION = 2
+#: Alembic's version table (a shared PostgreSQL database may serve other applications).
+VERSION_TABLE = "vfa_alembic_version"
+_ADVISORY_LOCK = 0x5646_4131  # "VFA1": serialises migrations of a PostgreSQL index
+
+
+class StaleReadingError(WorkspaceError):
+    """A reading was saved by another session since this one loaded it."""
+
+
+class _Stale(Exception):
+    """Internal: the conditional update matched no row."""
 
 metadata = MetaData()
 
@@ -56,14 +76,31 @@ readings = Table(
     Column("not_evaluable", Integer),
     Column("graded", Integer),
     Column("max_grade", Float),
+    Column("version", Integer, nullable=False, server_default="1"),
     UniqueConstraint("sop_instance_uid", "reader", name="uq_reading_sop_reader"),
+)
+reading_lists = Table(
+    "reading_lists", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("created_at", DateTime),
+    Column("blinded", Boolean, nullable=False),
+    Column("seed", BigInteger),
+    Column("note", String(1024)),
+)
+reading_list_items = Table(
+    "reading_list_items", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("list_id", Integer, ForeignKey("reading_lists.id", ondelete="CASCADE"), nullable=False),
+    Column("reader", String(128), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("sop_instance_uid", String(128), nullable=False),
+    Column("label", String(64), nullable=False),
 )
 #: Clinical context of a patient (vfa/clinical.py, domain.md §8), one row per fact, the same
 #: shape as a row of the clinical import CSV. A table of its own (no change to the others),
-#: created on first use of an older index by ``metadata.create_all``; when the index moves to
-#: migrations this is one ``op.create_table`` with exactly these columns and the index on
-#: ``patient_id``. ``date`` is NULL for undated facts (a diagnosis); ``kind`` is one of
-#: vfa.clinical.KINDS.
+#: created by the migration ``c13_clinical_events``. ``date`` is NULL for undated facts (a
+#: diagnosis); ``kind`` is one of vfa.clinical.KINDS.
 clinical_events = Table(
     "clinical_events", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -117,6 +154,138 @@ class ReadingRecord:
     not_evaluable: int | None
     graded: int | None
     max_grade: float | None
+    version: int | None = None
+
+
+def _migrations_config() -> Any:
+    from pathlib import Path
+
+    from alembic.config import Config
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+    return ScriptDirectory.from_config(_migrations_config()).get_current_head() or ""
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+    with engine.connect() as c:
+        return MigrationContext.configure(c, opts={"version_table": VERSION_TABLE}).get_current_revision()
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Bring the index schema to the newest revision (Alembic, in one transaction).
+
+    Returns the revisions applied (empty when already up to date). On PostgreSQL an advisory
+    lock serialises two clients opening an old index at the same moment; on SQLite the
+    database lock does, and a client that lost the race re-checks and finds nothing to do.
+    """
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+
+    cfg = _migrations_config()
+    script = ScriptDirectory.from_config(cfg)
+    head = script.get_current_head()
+    if current_revision(engine) == head:
+        _check_schema_version(engine)
+        return []
+    applied: list[str] = []
+
+    def upgrade(rev: Any, context: Any) -> Any:
+        steps = script._upgrade_revs("head", rev)
+        applied.extend(s.revision.revision if hasattr(s.revision, "revision") else str(s)
+                       for s in steps)
+        return steps
+
+    for attempt in range(3):
+        try:
+            with _write_transaction(engine) as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK})")
+                with EnvironmentContext(cfg, script, fn=upgrade, destination_rev="head") as env:
+                    env.configure(connection=conn, version_table=VERSION_TABLE,
+                                  render_as_batch=engine.dialect.name == "sqlite")
+                    with env.begin_transaction():
+                        env.run_migrations()
+                row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
+                if row is None:
+                    conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+                elif int(row[0]) > SCHEMA_VERSION:
+                    raise WorkspaceError(
+                        f"the workspace index was written by a newer vfa (schema {row[0]}); "
+                        "upgrade vfa to open it")
+                elif int(row[0]) < SCHEMA_VERSION:
+                    conn.execute(meta.update().where(meta.c.key == "schema_version")
+                                 .values(value=str(SCHEMA_VERSION)))
+            return applied
+        except SQLAlchemyError:
+            # another client migrated at the same time: if it got there, we are done
+            if attempt < 2 and current_revision(engine) == head:
+                return []
+            if attempt == 2:
+                raise
+            applied.clear()
+    return applied
+
+
+def _check_schema_version(engine: Engine) -> None:
+    with engine.connect() as c:
+        row = c.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
+    if row is not None and int(row[0]) > SCHEMA_VERSION:
+        raise WorkspaceError(f"the workspace index was written by a newer vfa (schema {row[0]}); "
+                             "upgrade vfa to open it")
+    if row is None or int(row[0]) < SCHEMA_VERSION:  # migrated by the alembic command
+        with _write_transaction(engine) as c:
+            c.execute(meta.delete().where(meta.c.key == "schema_version"))
+            c.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+
+
+def _sqlite_transactions(engine: Engine) -> None:
+    """SQLAlchemy's recipe for real SQLite transactions with pysqlite: the driver's own
+    BEGIN handling is switched off and SQLAlchemy emits BEGIN (deferred) or, for writes that
+    check-then-update (:func:`_write_transaction`), BEGIN IMMEDIATE, which takes the write
+    lock up front and waits for it (busy timeout) instead of deadlocking with another
+    process's write."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("vfa_immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def _write_transaction(engine: Engine) -> Iterator[Any]:
+    """A transaction that will write (BEGIN IMMEDIATE on SQLite); commits on success."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(vfa_immediate=True)
+        with conn.begin():
+            yield conn
+
+
+def _driver_error(url: str) -> str | None:
+    """A clear message when the database driver of ``url`` is not installed."""
+    import importlib.util
+    scheme = url.split(":", 1)[0].lower()
+    if scheme.startswith("postgres"):
+        driver = scheme.split("+", 1)[1] if "+" in scheme else "psycopg"  # see Index()
+        module = {"psycopg": "psycopg", "psycopg2": "psycopg2", "asyncpg": "asyncpg",
+                  "pg8000": "pg8000"}.get(driver, driver)
+        if importlib.util.find_spec(module) is None:
+            hint = ("install the PostgreSQL extra: pip install 'vfa[postgresql]' (psycopg 3)"
+                    if module == "psycopg" else
+                    f"install the {module} driver, or use postgresql+psycopg:// with "
+                    "pip install 'vfa[postgresql]'")
+            return f"the index URL {_safe_url(url)} needs the Python module {module!r}: {hint}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -136,17 +305,24 @@ class Index:
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
+        missing = _driver_error(url)
+        if missing:
+            raise WorkspaceError(missing)
+        for plain in ("postgresql:", "postgres:"):  # SQLAlchemy's default would be psycopg2
+            if url.startswith(plain):
+                url = "postgresql+psycopg:" + url[len(plain):]
+        if url.startswith("sqlite") and "connect_args" not in engine_kwargs:
+            # wait for another process's write instead of failing at once (busy timeout)
+            engine_kwargs["connect_args"] = {"timeout": 30}
         try:
             self.engine: Engine = create_engine(url, future=True, **engine_kwargs)
-            metadata.create_all(self.engine)
-            with self.engine.begin() as c:
-                row = c.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
-                if row is None:
-                    c.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-                elif int(row[0]) > SCHEMA_VERSION:
-                    raise WorkspaceError(
-                        f"the workspace index was written by a newer vfa (schema {row[0]}); "
-                        "upgrade vfa to open it")
+            if self.engine.dialect.name == "sqlite":
+                _sqlite_transactions(self.engine)
+            self.migrated = migrate(self.engine)
+        except ModuleNotFoundError as exc:
+            raise WorkspaceError(f"cannot open the workspace index ({_safe_url(url)}): the "
+                                 f"module {exc.name!r} is missing; install vfa with the "
+                                 "'postgresql' extra for a PostgreSQL index") from None
         except SQLAlchemyError as exc:
             raise WorkspaceError(f"cannot open the workspace index ({_safe_url(url)}): "
                                  f"{exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}") from None
@@ -158,7 +334,7 @@ class Index:
     def _upsert(self, table: Table, key: Iterable[str], values: dict[str, Any]) -> None:
         cond = [table.c[k] == values[k] for k in key]
         try:
-            with self.engine.begin() as c:
+            with _write_transaction(self.engine) as c:
                 if c.execute(select(*[table.c[k] for k in key]).where(*cond)).first() is None:
                     c.execute(table.insert().values(**values))
                 else:
@@ -176,7 +352,96 @@ class Index:
         self._upsert(images, ["sop_instance_uid"], rec.__dict__.copy())
 
     def upsert_reading(self, rec: ReadingRecord) -> None:
-        self._upsert(readings, ["sop_instance_uid", "reader"], rec.__dict__.copy())
+        """Insert or replace a readings row regardless of its version (imports, tools)."""
+        values = {k: v for k, v in rec.__dict__.items() if k != "version"}
+        cur = self.reading_version(rec.sop_instance_uid, rec.reader)
+        values["version"] = (cur or 0) + 1
+        self._upsert(readings, ["sop_instance_uid", "reader"], values)
+
+    def reading_version(self, sop_instance_uid: str, reader: str) -> int | None:
+        """The version of the readings row, None when there is none."""
+        rows = self._rows(select(readings.c.version).where(
+            readings.c.sop_instance_uid == sop_instance_uid, readings.c.reader == reader))
+        return int(rows[0]["version"]) if rows else None
+
+    def save_reading(self, rec: ReadingRecord, expected_version: int | None,
+                     write: "Callable[[], Any] | None" = None) -> int:
+        """Record a save of the reading started from ``expected_version`` (None: a new
+        reading, no row may exist yet) and return the new version.
+
+        The check and the update are one statement in one transaction; ``write`` (the file
+        write) runs inside that transaction, after the row is claimed, so two sessions never
+        both write: the second one gets :class:`StaleReadingError` and its file is not
+        written. On PostgreSQL the row lock, on SQLite the database write lock, holds the
+        other session until the first one commits."""
+        values = {k: v for k, v in rec.__dict__.items() if k != "version"}
+        who = f"the reading of film {rec.sop_instance_uid} by {rec.reader}"
+        try:
+            with _write_transaction(self.engine) as c:
+                if expected_version is None:
+                    c.execute(readings.insert().values(**values, version=1))
+                    new = 1
+                else:
+                    res = c.execute(readings.update().where(
+                        readings.c.sop_instance_uid == rec.sop_instance_uid,
+                        readings.c.reader == rec.reader,
+                        readings.c.version == expected_version).values(
+                            **values, version=expected_version + 1))
+                    if res.rowcount != 1:
+                        raise _Stale()
+                    new = expected_version + 1
+                if write is not None:
+                    write()
+                return new
+        except (IntegrityError, _Stale):
+            cur = self.reading_version(rec.sop_instance_uid, rec.reader)
+            if expected_version is None:
+                raise StaleReadingError(
+                    f"{who} was saved by another session (version {cur}) while this one was "
+                    "working on a new reading; not saved, nothing overwritten: reopen the film "
+                    "to see the saved reading, or save yours under another reader name") from None
+            raise StaleReadingError(
+                f"{who} was saved by another session since this one opened it (version "
+                f"{cur if cur is not None else 'deleted'}, this session started from version "
+                f"{expected_version}); not saved, nothing overwritten: reopen the film to see "
+                "the other session's reading") from None
+        except SQLAlchemyError as exc:
+            raise WorkspaceError(f"cannot update the workspace index: {exc.__class__.__name__}: "
+                                 f"{getattr(exc, 'orig', exc)}") from None
+
+    # ------------------------------------------------------------------ reading lists
+    def create_reading_list(self, name: str, blinded: bool, seed: int | None, note: str | None,
+                            items: list[tuple[str, int, str, str]]) -> None:
+        """A new list with its items (reader, position, SOP Instance UID, label); refused
+        when the name is taken."""
+        try:
+            with _write_transaction(self.engine) as c:
+                if c.execute(select(reading_lists.c.id).where(reading_lists.c.name == name)).first():
+                    raise WorkspaceError(f"a reading list named {name!r} exists already; choose "
+                                         "another name (lists are never silently replaced)")
+                lid = c.execute(reading_lists.insert().values(
+                    name=name, created_at=_dt.datetime.now(), blinded=blinded, seed=seed,
+                    note=note)).inserted_primary_key[0]
+                if items:
+                    c.execute(reading_list_items.insert(), [
+                        {"list_id": lid, "reader": r, "position": p, "sop_instance_uid": sop,
+                         "label": label} for r, p, sop, label in items])
+        except SQLAlchemyError as exc:
+            raise WorkspaceError(f"cannot update the workspace index: {exc.__class__.__name__}") from None
+
+    def reading_list_names(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._rows(select(reading_lists).order_by(reading_lists.c.id))]
+
+    def reading_list(self, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """(the list's row, its items ordered by reader and position), None when unknown."""
+        rows = self._rows(select(reading_lists).where(reading_lists.c.name == name))
+        if not rows:
+            return None
+        lst = dict(rows[0])
+        items = self._rows(select(reading_list_items).where(
+            reading_list_items.c.list_id == lst["id"]).order_by(
+            reading_list_items.c.reader, reading_list_items.c.position))
+        return lst, [dict(r) for r in items]
 
     def register_films(self, films: Iterable[tuple[PatientRecord, StudyRecord, ImageRecord]]) -> None:
         """Put many films' patients, studies and images in the index in ONE transaction, with
@@ -191,7 +456,7 @@ class Index:
         if not films:
             return
         try:
-            with self.engine.begin() as c:
+            with _write_transaction(self.engine) as c:
                 self._merge(c, patients, "patient_id", [p for p, _, _ in films], _merge_patient)
                 self._merge(c, studies, "study_instance_uid", [s for _, s, _ in films], _replace)
                 self._merge(c, images, "sop_instance_uid", [i for _, _, i in films], _merge_image)
@@ -217,7 +482,7 @@ class Index:
             c.execute(table.update().where(table.c[key] == bindparam("_key")), old)
 
     def delete_reading(self, sop_instance_uid: str, reader: str) -> None:
-        with self.engine.begin() as c:
+        with _write_transaction(self.engine) as c:
             c.execute(readings.delete().where(readings.c.sop_instance_uid == sop_instance_uid,
                                               readings.c.reader == reader))
 
@@ -244,6 +509,9 @@ class Index:
         stmt = select(images).where(images.c.study_instance_uid == study_instance_uid)
         return [ImageRecord(**r) for r in self._rows(stmt)]
 
+    def all_images(self) -> list[ImageRecord]:
+        return [ImageRecord(**r) for r in self._rows(select(images).order_by(images.c.sop_instance_uid))]
+
     def image(self, sop_instance_uid: str) -> ImageRecord | None:
         rows = self._rows(select(images).where(images.c.sop_instance_uid == sop_instance_uid))
         return ImageRecord(**rows[0]) if rows else None
@@ -260,7 +528,7 @@ class Index:
                     .join(studies, studies.c.study_instance_uid == images.c.study_instance_uid)
                     .where(studies.c.patient_id == patient_id)
                     .order_by(studies.c.study_date))
-        cols = [c.name for c in readings.c if c.name != "id"]
+        cols = [c.name for c in readings.c if c.name != "id"]  # includes version
         return [ReadingRecord(**{k: r[k] for k in cols}) for r in self._rows(stmt)]
 
     # ------------------------------------------------------------------ clinical context
@@ -280,7 +548,7 @@ class Index:
         if not rows:
             return 0
         try:
-            with self.engine.begin() as c:
+            with _write_transaction(self.engine) as c:
                 c.execute(clinical_events.insert(), rows)
         except SQLAlchemyError as exc:
             raise WorkspaceError(f"cannot update the workspace index: {exc.__class__.__name__}") from None
@@ -291,7 +559,7 @@ class Index:
         rows = [{"patient_id": patient_id, "date": e.date, "kind": e.kind, "value": e.value,
                  "detail": e.detail or "", "entered_at": _dt.datetime.now()} for e in events]
         try:
-            with self.engine.begin() as c:
+            with _write_transaction(self.engine) as c:
                 c.execute(clinical_events.delete().where(clinical_events.c.patient_id == patient_id))
                 if rows:
                     c.execute(clinical_events.insert(), rows)

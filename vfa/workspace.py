@@ -156,34 +156,48 @@ class Workspace:
         self.register_identity(r, path, radiograph.identity.modality, radiograph.identity.view_position)
 
     # ------------------------------------------------------------------ readings
-    def save(self, reading: Reading) -> Path:
-        """Save atomically, update the index, drop the autosave. Returns the file path."""
+    def save(self, reading: Reading, replace: bool = False) -> Path:
+        """Save atomically, update the index, drop the autosave. Returns the file path.
+
+        Optimistic concurrency (docs/reading-centre.md): the save is refused with
+        :class:`vfa.storage.StaleReadingError` when another session saved this film's reading
+        by the same reader since ``reading`` was loaded (``reading.index_version``), or, for a
+        new reading, when one was saved meanwhile. ``replace`` takes whatever version is
+        there (an explicit import or re-adjudication)."""
         from .storage import ReadingRecord
         if not reading.reader:
             reading.reader = default_reader()
         path = self.reading_path(reading)
-        save_reading(reading, path)
         self.register_identity(reading)
         s = summarize(reading)
         grades = [r.grade for r in s.results if r.graded]
-        self.index.upsert_reading(ReadingRecord(
+        rec = ReadingRecord(
             reading.sop_instance_uid, reading.reader, str(path.relative_to(self.root)),
             _dt.datetime.now(), s.sdi, s.fractured, s.not_evaluable, s.graded,
-            float(max(grades)) if grades else None))
+            float(max(grades)) if grades else None)
+        expected = reading.index_version
+        if replace:
+            expected = self.index.reading_version(reading.sop_instance_uid, reading.reader)
+        reading.index_version = self.index.save_reading(
+            rec, expected, write=lambda: save_reading(reading, path))
         self.discard_autosave(reading)
         return path
 
     def import_reading(self, path: str | os.PathLike[str]) -> Path:
-        """Copy a reading file into the workspace (validated) and index it."""
-        return self.save(load_reading(path))
+        """Copy a reading file into the workspace (validated) and index it (replacing the
+        reading of the same film and reader, if any: the import is explicit)."""
+        return self.save(load_reading(path), replace=True)
 
     def load(self, sop_instance_uid: str, reader: str | None = None) -> Reading | None:
-        """The saved reading of a film by ``reader`` (default: any, the newest)."""
+        """The saved reading of a film by ``reader`` (default: any, the newest), with the
+        index version it was saved at (``index_version``)."""
         recs = self.index.readings(sop_instance_uid=sop_instance_uid, reader=reader)
         if not recs:
             return None
         rec = max(recs, key=lambda r: r.saved_at or _dt.datetime.min)
-        return load_reading(self.root / rec.path, check_geometry=False)
+        r = load_reading(self.root / rec.path, check_geometry=False)
+        r.index_version = rec.version
+        return r
 
     def patients(self) -> list[PatientRecord]:
         return self.index.patients()
@@ -210,9 +224,11 @@ class Workspace:
         out = []
         for rec in chosen.values():
             try:
-                out.append(load_reading(self.root / rec.path, check_geometry=False))
+                r = load_reading(self.root / rec.path, check_geometry=False)
             except ReadingFormatError:
                 continue
+            r.index_version = rec.version
+            out.append(r)
         out.sort(key=lambda r: (r.study_date is None, r.study_date or _dt.date.min))
         return out
 
@@ -267,7 +283,15 @@ class Workspace:
         """Write the unsaved state for crash recovery (atomic)."""
         if not reading.reader:
             reading.reader = default_reader()
-        return save_reading(reading, self.autosave_path(reading))
+        path = self.autosave_path(reading)
+        if reading.index_version is None:
+            return save_reading(reading, path)
+        # keep the version the work started from, so that a recovered reading is checked too
+        reading.extra["vfa_index_version"] = reading.index_version
+        try:
+            return save_reading(reading, path)
+        finally:
+            reading.extra.pop("vfa_index_version", None)
 
     def discard_autosave(self, reading: Reading) -> None:
         try:
@@ -275,18 +299,30 @@ class Workspace:
         except (FileNotFoundError, WorkspaceError):
             pass
 
-    def pending_recoveries(self) -> list[Path]:
-        """Autosaves left by a session that did not save or close cleanly."""
-        return sorted((self.root / "autosave").glob("*.json"))
+    def pending_recoveries(self, reader: str | None = None) -> list[Path]:
+        """Autosaves left by a session that did not save or close cleanly (only ``reader``'s
+        when given: in a shared workspace a reader is never offered another's work)."""
+        found = sorted((self.root / "autosave").glob("*.json"))
+        if reader is None:
+            return found
+        suffix = f".{_safe(reader, 'reader')}.json"
+        return [p for p in found if p.name.endswith(suffix)]
 
     def recover(self, path: str | os.PathLike[str]) -> Reading:
-        return load_reading(path, check_geometry=False)
+        r = load_reading(path, check_geometry=False)
+        v = r.extra.pop("vfa_index_version", None)
+        if isinstance(v, int) and not isinstance(v, bool):
+            r.index_version = v
+        return r
 
-    def describe_recovery(self, path: Path) -> str:
-        """One line about an autosave without patient identifiers (for dialogs)."""
+    def describe_recovery(self, path: Path, blinded: bool = False) -> str:
+        """One line about an autosave without patient identifiers (for dialogs); ``blinded``
+        (reading-centre mode): without the study date either."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
             n = sum(len((v.get("points") or {})) for v in data.get("vertebrae", []))
+            if blinded:
+                return f"a reading with {n} points, autosaved {data.get('saved_at', '?')}"
             return f"film of {data.get('study_date') or 'unknown date'}, {n} points, autosaved {data.get('saved_at', '?')}"
         except (OSError, ValueError):
             return f"{Path(path).name} (unreadable)"

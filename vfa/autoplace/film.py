@@ -127,12 +127,24 @@ def film_from_radiograph(radiograph: Any) -> FilmImage:
     return FilmImage.from_array(values, mm, bone_bright=not radiograph.invert_default)
 
 
+def gradient_last(f: np.ndarray) -> np.ndarray:
+    """``np.gradient(f, axis=-1)`` of a float array with at least 3 samples per row: the same
+    differences and divisions (interior by 2.0, ends by 1.0), without its argument handling."""
+    if f.dtype.kind != "f" or f.shape[-1] < 3:
+        return np.gradient(f, axis=-1)
+    out = np.empty_like(f)
+    out[..., 1:-1] = (f[..., 2:] - f[..., :-2]) / 2.0
+    out[..., 0] = (f[..., 1] - f[..., 0]) / 1.0
+    out[..., -1] = (f[..., -1] - f[..., -2]) / 1.0
+    return out
+
+
 def strongest_drop(profiles: np.ndarray, step: float, lo: int = 0, hi: int | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Per row of ``profiles`` (sampled every ``step`` px going OUTWARD from a body): the
     sub-pixel position (in samples) of the steepest fall of intensity between ``lo`` and
     ``hi``, and its strength (fall per pixel, >= 0)."""
-    d = np.gradient(profiles, axis=-1) / step
+    d = gradient_last(profiles) / step
     hi = d.shape[-1] if hi is None else hi
     seg = d[..., lo:hi]
     k = np.argmin(seg, axis=-1)

@@ -36,7 +36,7 @@ import numpy as np
 from ..geometry import from_index_coords, to_index_coords, check_six_points
 from ..errors import GeometryError
 from ..levels import PointSlot
-from .film import AutoplaceError, FilmImage, strongest_drop
+from .film import AutoplaceError, FilmImage, gradient_last, strongest_drop
 from ..proposal import Proposal
 
 S = PointSlot
@@ -67,16 +67,49 @@ def _polyfit(x: np.ndarray, y: np.ndarray, deg: int, w: np.ndarray) -> np.ndarra
     """``np.polyfit(x, y, deg, w=w)`` for 1-D float arrays, bit for bit (the same scaled
     Vandermonde least squares), without its argument checks."""
     order = deg + 1
-    lhs = np.vander(x, order)
+    lhs = _vander(x, order)
     lhs *= w[:, None]
     rhs = y * w
     scale = np.sqrt((lhs * lhs).sum(axis=0))
     lhs /= scale
-    c = np.linalg.lstsq(lhs, rhs, len(x) * _EPS)[0]
+    c = _lstsq(lhs, rhs, len(x) * _EPS)
     return (c.T / scale).T
 
 
 _EPS = float(np.finfo(np.float64).eps)
+
+
+def _vander(x: np.ndarray, order: int) -> np.ndarray:
+    """``np.vander(x, order)`` for a float64 array and order 2 or 3 (x*x is the product
+    np.vander's multiply.accumulate forms)."""
+    if order not in (2, 3):
+        return np.vander(x, order)
+    v = np.empty((len(x), order), dtype=np.float64)
+    v[:, -1] = 1
+    v[:, -2] = x
+    if order == 3:
+        np.multiply(x, x, out=v[:, 0])
+    return v
+
+
+try:  # the LAPACK gufunc that np.linalg.lstsq calls (numpy >= 2); else np.linalg.lstsq
+    from numpy.linalg import _umath_linalg
+    _GELSD = getattr(_umath_linalg, "lstsq", None)
+except ImportError:  # pragma: no cover
+    _GELSD = None
+
+
+def _lstsq(a: np.ndarray, b: np.ndarray, rcond: float) -> np.ndarray:
+    """``np.linalg.lstsq(a, b, rcond)[0]`` for float64 ``a`` (m x n, m > n) and ``b`` (m,):
+    the same LAPACK call on the same arrays, without the wrapper's checks. Any non-finite
+    result is recomputed by np.linalg.lstsq itself, so failures behave exactly as there."""
+    if _GELSD is not None:
+        with np.errstate(all="ignore"):
+            x = _GELSD(a, b[:, None], rcond, signature="ddd->ddid")[0]
+        x = x[:, 0]
+        if np.isfinite(x).all():
+            return x.copy()
+    return np.linalg.lstsq(a, b, rcond)[0]
 
 
 def _polyval(coef: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -156,7 +189,7 @@ def _rays(film: FilmImage, c: Vec, r_max: float, n: int = 64) -> tuple[np.ndarra
     xs = c[0] + np.cos(ang)[:, None] * r
     ys = c[1] + np.sin(ang)[:, None] * r
     prof = film.sample(xs, ys, film.coarse)
-    d = np.gradient(prof, axis=1) / step
+    d = gradient_last(prof) / step
     s = -d
     loc = np.zeros_like(s, dtype=bool)
     loc[:, 1:-1] = (s[:, 1:-1] >= s[:, :-2]) & (s[:, 1:-1] > s[:, 2:])
@@ -397,7 +430,7 @@ def _wall_search(film: FilmImage, box: _Box, rounds: int = 2) -> dict[str, float
             p = po + sign * d
             P = box.to_img(np.repeat(p[None, :], len(q), 0), np.repeat(q[:, None], len(p), 1))
             prof = film.sample(P[..., 0], P[..., 1], film.coarse).mean(axis=0)
-            fall = -np.gradient(prof) / step                       # outward fall > 0
+            fall = -gradient_last(prof) / step                       # outward fall > 0
             loc = np.zeros_like(fall, dtype=bool)
             loc[1:-1] = (fall[1:-1] >= fall[:-2]) & (fall[1:-1] > fall[2:]) & (fall[1:-1] > 0)
             if not loc.any():
