@@ -256,3 +256,30 @@ def test_cli_agreement_pdf(tmp_path, capsys):
     subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "2", "-l", "2", str(pdf),
                     str(tmp_path / "page")], check=True)
     assert (tmp_path / "page-2.png").stat().st_size > 2000
+
+
+def test_kappa_on_abq_fracture_when_both_readers_gave_it(tmp_path, capsys):
+    """ABQ calls on T4..L1 (A: F F F N N N N N D N, B: F F N N N N N N N F; D = non-fracture
+    deformity, counted as not fractured); L2 called by A only is left out. 2x2: 2 / 1 / 1 / 6:
+    p_o = 0.8, p_e = 0.3*0.3 + 0.7*0.7 = 0.58, kappa = 0.22 / 0.42 = 0.5238."""
+    from vfa.cli import main
+    from vfa.levels import LEVELS
+    from vfa.reading import save_reading
+    a = make_reading(reader="dr-a", sop="1.2.3.9")
+    b = make_reading(reader="dr-b", sop="1.2.3.9")
+    calls_a = "FFFNNNNNDN"
+    calls_b = "FFNNNNNNNF"
+    word = {"F": "fracture", "N": "normal", "D": "non_fracture_deformity"}
+    for lv, ca, cb in zip(LEVELS, calls_a, calls_b):
+        a.set_abq(lv, word[ca])
+        b.set_abq(lv, word[cb])
+    a.set_abq("L2", "fracture")
+    rep = agreement([(a, b)], ("dr-a", "dr-b"))
+    assert rep.abq.n == 10 and rep.abq.percent_agreement == pytest.approx(80.0)
+    assert rep.abq.kappa.value == pytest.approx(0.22 / 0.42, abs=1e-9)
+    assert rep.to_dict()["abq_fracture"]["kappa"]["value"] == pytest.approx(0.5238, abs=1e-4)
+    # no ABQ call by both: None, and the text says nothing about ABQ
+    assert agreement([(make_reading(reader="x"), make_reading(reader="y"))]).abq is None
+    pa, pb = save_reading(a, tmp_path / "a.json"), save_reading(b, tmp_path / "b.json")
+    assert main(["agreement", str(pa), str(pb)]) == 0
+    assert "ABQ fracture/not (10 level(s) with an ABQ call by both): 80.0 %; kappa 0.52" in capsys.readouterr().out

@@ -60,6 +60,7 @@ def test_kyphosis_lines_on_request_and_values_in_the_summary(opened, qtbot):
 def test_single_keys_record_observations_without_changing_the_grade(opened, qtbot):
     w = opened
     grade_before = {r.level: r.grade for r in w.doc.summary().results}
+    assert w.table.table.isColumnHidden(C_OBS)       # no observation yet: the usual width
     w.table.table.selectRow(Level.T7.index)
     assert w.selected_level is Level.T7
     for _ in range(3):
@@ -68,6 +69,7 @@ def test_single_keys_record_observations_without_changing_the_grade(opened, qtbo
     qtbot.keyClick(w.table.table, Qt.Key.Key_D)
     v = w.doc.reading.get("T7")
     assert v.abq is Abq.FRACTURE and v.endplate_depression is EndplateDepression.SUPERIOR
+    assert not w.table.table.isColumnHidden(C_OBS)
     assert w.table.table.item(Level.T7.index, C_OBS).text() == "ABQ fracture · EP sup"
     assert w.table.table.item(Level.T7.index, 11).text() == ""        # the note is untouched
     w.table.table.selectRow(Level.T12.index)

@@ -151,11 +151,15 @@ class GradingTable(QWidget):
         self.table.itemSelectionChanged.connect(self._selection_changed)
         # a click on the row that is already selected centres the film again
         self.table.cellClicked.connect(lambda row, _col: self.levelSelected.emit(LEVELS[row]))
+        # The Observations column appears once the reader records one (keys B, D, V), so that
+        # the usual table keeps the width that leaves the film the dominant pane.
+        self.table.setColumnHidden(C_OBS, True)
         self.setEnabled(False)
 
     def preferred_width(self) -> int:
         """Width that shows every column without scrolling."""
-        return sum(WIDTHS) + 2 * self.table.frameWidth() + 28
+        shown = sum(w for c, w in enumerate(WIDTHS) if not self.table.isColumnHidden(c))
+        return shown + 2 * self.table.frameWidth() + 28
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
         """Enter on a row (not while editing a cell) confirms that level's grade."""
@@ -232,6 +236,8 @@ class GradingTable(QWidget):
             if self.table.horizontalHeaderItem(c).text() != text:
                 self.table.horizontalHeaderItem(c).setText(text)
 
+        from .qualitative import observations
+        self.table.setColumnHidden(C_OBS, not any(v.has_qualitative for v in reading))
         with QSignalBlocker(self.table):
             for row, r in enumerate(s.results):
                 lv = r.level
@@ -277,7 +283,6 @@ class GradingTable(QWidget):
                 self._set(row, C_SUGG, sugg, tooltip=err or prop_tip)
                 sugg_item = self.table.item(row, C_SUGG)
                 sugg_item.setForeground(QBrush(QColor(176, 0, 0)) if err else QBrush())
-                from .qualitative import observations
                 self._set(row, C_OBS, observations(reading.get(lv)))
                 note_item = self.table.item(row, C_NOTE)
                 if note_item.text() != (r.note or ""):

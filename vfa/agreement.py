@@ -203,6 +203,9 @@ class LevelPair:
     result_a: Any = None   # morphometry.LevelResult
     result_b: Any = None
     calibrated: bool = False
+    #: ABQ fracture / not of each reader (vfa.qualitative.abq_fracture); None: no ABQ call.
+    abq_a: bool | None = None
+    abq_b: bool | None = None
 
     @property
     def both_graded(self) -> bool:
@@ -238,6 +241,7 @@ def _level_state(result: Any) -> tuple[float | None, str]:
 def pair_levels(a: Any, b: Any) -> list[LevelPair]:
     """The 13 levels of two readings of the same film (``vfa.reading.Reading``)."""
     from .morphometry import measure_reading
+    from .qualitative import abq_fracture
     ra = {r.level: r for r in measure_reading(a)}
     rb = {r.level: r for r in measure_reading(b)}
     out = []
@@ -247,7 +251,8 @@ def pair_levels(a: Any, b: Any) -> list[LevelPair]:
         out.append(LevelPair(a.sop_instance_uid, a.patient_id or b.patient_id,
                              a.study_date or b.study_date, lv, ga, gb, sa, sb,
                              ra.get(lv), rb.get(lv),
-                             bool(a.spacing.calibrated and b.spacing.calibrated)))
+                             bool(a.spacing.calibrated and b.spacing.calibrated),
+                             abq_fracture(a.vertebrae.get(lv)), abq_fracture(b.vertebrae.get(lv))))
     return out
 
 
@@ -291,6 +296,9 @@ class AgreementReport:
     confusion_grade: list[list[int]]
     confusion_fracture: list[list[int]]
     unpaired: list[dict[str, Any]] = field(default_factory=list)
+    #: ABQ fracture / not over the levels where both readers gave an ABQ call (None: no such
+    #: level), whatever their grades (docs/beyond-the-grade.md).
+    abq: "AbqAgreement | None" = None
 
     @property
     def units(self) -> list[LevelPair]:
@@ -334,7 +342,31 @@ class AgreementReport:
                 "grades": {self.readers[0]: p.grade_a, self.readers[1]: p.grade_b},
             } for p in self.discordant],
             "unpaired": self.unpaired,
+            "abq_fracture": self.abq.to_dict() if self.abq is not None else None,
         }
+
+
+@dataclass(frozen=True)
+class AbqAgreement:
+    """Percent agreement and Cohen's kappa on ABQ fracture / not (Jiang et al. 2004)."""
+
+    n: int
+    percent_agreement: float | None
+    kappa: Kappa
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "percent_agreement": self.percent_agreement,
+                "kappa": self.kappa.to_dict()}
+
+
+def abq_agreement(pairs: Iterable[LevelPair]) -> AbqAgreement | None:
+    """ABQ fracture / not over the levels where both readers gave an ABQ call."""
+    both = [p for p in pairs if p.abq_a is not None and p.abq_b is not None]
+    if not both:
+        return None
+    a = [int(bool(p.abq_a)) for p in both]
+    b = [int(bool(p.abq_b)) for p in both]
+    return AbqAgreement(len(both), percent_agreement(a, b), kappa(a, b, FRACTURE))
 
 
 _HEIGHTS = (("Ha", "ha"), ("Hm", "hm"), ("Hp", "hp"))
@@ -387,7 +419,7 @@ def agreement(reading_pairs: Iterable[tuple[Any, Any]], readers: tuple[str, str]
                                          [grade_class(g) for g in gb], GRADES),
         confusion_fracture=confusion_matrix([fracture_class(g) for g in ga],
                                             [fracture_class(g) for g in gb], FRACTURE),
-        unpaired=list(unpaired or []))
+        unpaired=list(unpaired or []), abq=abq_agreement(pairs))
 
 
 def pair_by_sop(readings: Iterable[Any], readers: Sequence[str] | None = None

@@ -92,6 +92,10 @@ def _print_text(rep) -> None:  # type: ignore[no-untyped-def]
     pa = "–" if o.percent_agreement is None else f"{o.percent_agreement:.1f} %"
     print(f"Agreement fractured/not: {pa}; kappa {o.kappa_fracture.text()}")
     print(f"Weighted kappa (linear, grades 0-3): {o.weighted_kappa_grade.text()}")
+    if rep.abq is not None:
+        aa = "–" if rep.abq.percent_agreement is None else f"{rep.abq.percent_agreement:.1f} %"
+        print(f"ABQ fracture/not ({rep.abq.n} level(s) with an ABQ call by both): {aa}; "
+              f"kappa {rep.abq.kappa.text()}")
     pp = rep.per_patient
     ppa = "–" if pp.percent_agreement is None else f"{pp.percent_agreement:.1f} %"
     print(f"Per patient (any fracture): {ppa}; kappa {pp.kappa_fracture.text()}")
