@@ -223,7 +223,7 @@ def make_menus(w: Shell) -> None:
     m = mb.addMenu("&File")
     _add(w, m, FILE_MENU)
     w.recent_menu = m.addMenu("Open &recent")
-    w.recent_menu.aboutToShow.connect(w.opening.fill_recent)
+    w.recent_menu.aboutToShow.connect(lambda: w.opening.fill_recent(w.recent_menu))
     m.addSeparator()
     m.addAction(w.a_save)
     w.export_menu = m.addMenu("&Export")

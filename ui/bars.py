@@ -1,12 +1,14 @@
 """The two bars above the film: the guide bar (what the next click is) and the calibration
-banner. Widgets only; :class:`ui.mainwindow.MainWindow` fills them from the document."""
+banner. Widgets only: the main window connects them to the open document (its host)."""
 
 from __future__ import annotations
 
+from PyQt6.QtCore import QSignalBlocker
 from PyQt6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                              QWidget)
 
-from vfa.levels import LEVELS
+from vfa.guide import Direction
+from vfa.levels import LEVELS, Level
 
 
 class GuideBar(QFrame):
@@ -45,6 +47,17 @@ class GuideBar(QFrame):
         self.ne_button.setToolTip("Mark this level not evaluable with a reason (N)")
         lay.addWidget(self.ne_button)
         lay.addStretch(1)
+
+    def direction(self) -> Direction:
+        """The direction chosen in the bar (a new film's guide starts with it)."""
+        return Direction.UP if self.direction_box.currentIndex() == 1 else Direction.DOWN
+
+    def show_prompt(self, text: str, level: Level | None = None) -> None:
+        """What the next click does; the Level box shows ``level`` (None: unchanged)."""
+        self.next_label.setText(text)
+        if level is not None:
+            with QSignalBlocker(self.level_box):
+                self.level_box.setCurrentIndex(level.index)
 
 
 class Banner(QFrame):

@@ -30,6 +30,8 @@ from . import dialogs, pacs_dialog
 from .tasks import busy_cursor, run_busy
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .film_view import FilmView
+    from .host import DocumentHost
     from .shell import Shell
 
 log = logging.getLogger(__name__)
@@ -57,16 +59,22 @@ def describe_error(exc: BaseException) -> str:
 
 
 class Exports(QObject):
-    """Export and PACS actions of one main window (the window owns the QActions)."""
+    """Export and PACS actions of one main window (the window owns the QActions).
 
-    def __init__(self, window: "Shell") -> None:
+    It exports the open document of ``host`` with the window and inversion of ``view``; the
+    window (a :class:`ui.shell.Shell`) saves first, names the film, opens what the PACS
+    retrieved and gives the workspace, settings, status bar and dialogs' parent."""
+
+    def __init__(self, host: "DocumentHost", view: "FilmView", window: "Shell") -> None:
         super().__init__(window)
+        self.host = host
+        self.view = view
         self.w = window
 
     # ------------------------------------------------------------------ helpers
     @property
     def doc(self):
-        return self.w.doc
+        return self.host.doc
 
     def _status(self, text: str, ms: int = 8000) -> None:
         self.w.statusBar().showMessage(text, ms)
@@ -224,7 +232,7 @@ class Exports(QObject):
     # ------------------------------------------------------------------ GSPS / capture
     def _presentation(self) -> tuple:
         """The window and inversion on screen (a VOI LUT table in use: None, the film's)."""
-        s = self.w.view.settings
+        s = self.view.settings
         if s is None:
             return None, None
         window = s.window if s.voi_lut_index is None else None

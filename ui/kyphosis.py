@@ -19,8 +19,10 @@ from vfa.angles import REGIONS, describe, spine_angle
 from .film_view import TextTag
 
 if TYPE_CHECKING:  # pragma: no cover
+    from PyQt6.QtCore import QSettings
+
     from .film_view import FilmView
-    from .shell import Shell
+    from .host import DocumentHost
 
 #: Line colours: kyphosis cyan, lordosis magenta (distinct from the grade colours).
 COLOURS = {"kyphosis": QColor(0, 220, 255), "lordosis_l1_l4": QColor(255, 80, 255)}
@@ -35,38 +37,24 @@ def angles_summary(reading) -> str:
 
 
 class KyphosisLines(QObject):
-    """The overlay on one film view; shown while View ▸ Kyphosis lines is checked. The
-    window calls :meth:`attach` when a film opens."""
+    """The overlay on one film view; shown while View ▸ Kyphosis lines is checked. It
+    follows the open document of ``host`` (another film, an edit) by itself."""
 
-    def __init__(self, view: "FilmView", window: "Shell") -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, view: "FilmView", host: "DocumentHost", settings: "QSettings",
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
         self.view = view
+        self.settings = settings
         self.items: list = []
-        self._doc = None
-        self.shown = window.settings.value("view/kyphosis_lines", "false") == "true"
+        self.shown = settings.value("view/kyphosis_lines", "false") == "true"
+        host.documentChanged.connect(lambda _doc: self.refresh())
+        host.changed.connect(lambda _event: self.refresh())
 
     def set_shown(self, shown: bool) -> None:
         """View ▸ Kyphosis lines (K): remembered in the viewer's settings."""
         self.shown = bool(shown)
-        self.w.settings.setValue("view/kyphosis_lines", "true" if self.shown else "false")
-        self.attach()
-
-    def attach(self) -> None:
-        """Follow the open document (a film was opened)."""
-        doc = self.w.doc
-        if doc is not self._doc:
-            if self._doc is not None:
-                try:
-                    self._doc.changed.disconnect(self._changed)
-                except TypeError:
-                    pass
-            self._doc = doc
-            if doc is not None:
-                doc.changed.connect(self._changed)
-        self.refresh()
-
-    def _changed(self, _event=None) -> None:
+        self.settings.setValue("view/kyphosis_lines", "true" if self.shown else "false")
         self.refresh()
 
     def clear(self) -> None:
@@ -78,7 +66,7 @@ class KyphosisLines(QObject):
 
     def refresh(self) -> None:
         self.clear()
-        doc = self.w.doc
+        doc = self.host.doc
         if not self.shown or doc is None:
             return
         scene = self.view.scene()

@@ -1,8 +1,10 @@
 """The main window: the composition root of the viewer.
 
 It builds the film view, the bars above it, the grading table, the browser and the
-comparison page, and wires them to the open :class:`~ui.document.Document` and to the
-controllers that do the work of each menu (docs/viewer.md):
+comparison page, and wires them to the open document — held by a
+:class:`~ui.host.DocumentHost`, to which everything that shows the film subscribes once
+(:meth:`MainWindow._wire`; the controllers subscribe themselves) — and to the controllers
+that do the work of each menu (docs/viewer.md):
 
 * :mod:`ui.actions` — every QAction, the menus and the toolbar, and when they are enabled;
 * :class:`~ui.opening.Opening` — open file / folder / recent / dropped files, recovery;
@@ -11,9 +13,10 @@ controllers that do the work of each menu (docs/viewer.md):
 * :class:`~ui.exports.Exports` — File ▸ Export, Open from PACS;
 * :class:`~ui.proposals.Proposer` — proposed points.
 
-The window itself keeps what ties them together: the open document (``doc``) and its
-signals, the selected level, editing through the guide, saving, switching to the comparison,
-and the guide bar, banner, title and status bar that show the document.
+The window itself keeps what ties them together: the selected level, editing through the
+guide, the tool, saving, switching to the comparison, and the guide bar, banner, title and
+status bar that show the document. Opening a film is ``set_document(doc)``: the window's own
+state (the reading page, the tool), then ``host.set(doc)``.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from .display_controls import DisplayControls
 from .document import Document
 from .exports import Exports
 from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE, TOOL_PROPOSE, FilmView
+from .host import DocumentHost
 from .kyphosis import KyphosisLines
 from .markers import MarkerLayer
 from .measure import MeasureLines
@@ -74,7 +78,7 @@ class MainWindow(QMainWindow):
             self.workspace = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
         except VfaError as exc:  # the film can still be read; saving then says why it can't
             QTimer.singleShot(0, lambda e=exc: dialogs.show_error(self, e))
-        self.doc: Document | None = None
+        self.host = DocumentHost(self)    # the open document; see _wire for who follows it
         self.blinded = None          # ui.blinded.BlindedMode in reading-centre mode
         self._docks_before = (True, True)           # dock visibility before comparing
 
@@ -130,17 +134,18 @@ class MainWindow(QMainWindow):
             sb.addPermanentWidget(w)
 
         # controllers: each does the work of its menus (docs/viewer.md, Architecture)
-        self.opening = Opening(self)
+        self.opening = Opening(self.host, self.browser, self.guide_bar.direction, self)
         self.display = DisplayControls(self.view, self.layer, self)
         self.preset_box = self.display.preset_box       # the toolbar's Window, C and W
         self.center_spin = self.display.center_spin
         self.width_spin = self.display.width_spin
-        self.measure = MeasureLines(self.view, self.dist_label, self)
-        self.exports = Exports(self)
-        self.proposer = Proposer(self)
-        self.kyphosis = KyphosisLines(self.view, self)   # View ▸ Kyphosis lines
-        self.filmOpened.connect(lambda _path: self.kyphosis.attach())
-        self.qualitative = QualitativeKeys(self)    # B / D / V: the reader's observations
+        self.measure = MeasureLines(self.view, self.dist_label, self.host,
+                                    status=sb.showMessage, set_tool=self.set_tool, parent=self)
+        self.exports = Exports(self.host, self.view, self)
+        self.proposer = Proposer(self.host, self)
+        # View ▸ Kyphosis lines; B / D / V: the reader's observations
+        self.kyphosis = KyphosisLines(self.view, self.host, self.settings, self)
+        self.qualitative = QualitativeKeys(self.host, status=sb.showMessage, parent=self)
         self.pacs_configured = self.exports.pacs_settings() is not None
         actions.make_actions(self)
         actions.make_menus(self)
@@ -148,6 +153,7 @@ class MainWindow(QMainWindow):
         from .timeline import install as install_timeline
         self.timeline = install_timeline(self)      # Patient menu: timeline, clinical context
         self._connect()
+        self._wire()
         self.setAcceptDrops(True)
         self.resize(1600, 1000)
         self._update_title()
@@ -185,6 +191,53 @@ class MainWindow(QMainWindow):
         with QSignalBlocker(self.guide_bar.direction_box):
             self.guide_bar.direction_box.setCurrentIndex(1 if d == "up" else 0)
 
+    def _wire(self) -> None:
+        """The window's widgets follow the open document: every connection is made once,
+        here, to the host (ui/host.py), which relays the current document's signals.
+        ``set_document`` only hands a new document to the host. (Controllers that follow the
+        document subscribe themselves: the proposer, the kyphosis lines, the timeline.)"""
+        h = self.host
+        # the film and its markers; the grading table; the selection; the patient list
+        h.documentChanged.connect(self._show_film)
+        h.documentChanged.connect(self.table.set_document)
+        h.documentChanged.connect(
+            lambda d: self._selection_changed(d.selected_level if d is not None else None))
+        h.documentChanged.connect(
+            lambda d: self.browser.refresh(d.reading.sop_instance_uid if d is not None else None))
+        h.documentChanged.connect(self._document_shown)   # guide bar, banner, title, actions
+        h.changed.connect(self._doc_changed)
+        h.modifiedChanged.connect(lambda _m: self._update_title())
+        h.guideChanged.connect(self._guide_changed)
+        h.historyChanged.connect(self._update_actions)
+        h.selectionChanged.connect(self._selection_changed)
+        h.error.connect(self._doc_error)
+        h.saved.connect(self._say_saved)
+        # "Autosaved" never hides what the last action said (e.g. a snapped point)
+        h.autosaved.connect(lambda p: self.statusBar().currentMessage()
+                            or self.statusBar().showMessage("Autosaved", 1500))
+
+    def _show_film(self, doc: Document | None) -> None:
+        """The film view and the marker layer show ``doc``'s film and reading."""
+        if doc is None:
+            self.view.set_film(None)
+            self.layer.set_reading(None)
+            return
+        self.view.set_film(doc.radiograph, doc.display_settings())
+        self.layer.set_bounds(self.view.image_rect())
+        self.layer.set_reading(doc.reading, doc.summary, doc.geometry_errors)
+        self.layer.set_zoom(self.view.zoom)
+
+    def _document_shown(self, doc: Document | None) -> None:
+        """The guide bar, banner, title, actions and geometry warning of the new film."""
+        if doc is not None:
+            self._guide_changed(doc.prompt())
+        else:
+            self.guide_bar.next_label.setText(ReadingSession.tool_hint(self.view.tool))
+        self._update_banner()
+        self._update_title()
+        self._update_actions()
+        self._update_geometry_label()
+
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         if not self._docks_sized:
@@ -203,6 +256,11 @@ class MainWindow(QMainWindow):
         self.browser_dock.setVisible(on)
         if on:
             self.table_dock.raise_()
+
+    @property
+    def doc(self) -> Document | None:
+        """The open document (the host's), or None."""
+        return self.host.doc
 
     @property
     def selected_level(self) -> Level | None:
@@ -230,7 +288,7 @@ class MainWindow(QMainWindow):
         return self.opening.recent_files()
 
     def _fill_recent(self) -> None:
-        self.opening.fill_recent()
+        self.opening.fill_recent(self.recent_menu)
 
     @property
     def _problems_dialog(self):
@@ -247,40 +305,16 @@ class MainWindow(QMainWindow):
         self.display.apply_preset(index)
 
     def set_document(self, doc: Document, recovered: bool = False) -> None:
-        """Show ``doc``, the film just opened (ui/opening.py), in every widget; the previous
-        document is closed."""
+        """Show ``doc``, the film just opened (ui/opening.py): the host closes the previous
+        document and every widget and controller that follows the host (:meth:`_wire`)
+        shows the new one."""
         if self.blinded is not None and not self.blinded.accept(doc):
             return
-        self.proposer.cancel()
-        if self.doc is not None:
-            self.doc.close()
-        self.show_compare(False)
-        self.doc = doc
-        doc.set_tool(self.view.tool)
-        doc.changed.connect(self._doc_changed)
-        doc.modifiedChanged.connect(lambda _m: self._update_title())
-        doc.guideChanged.connect(self._guide_changed)
-        doc.historyChanged.connect(self._update_actions)
-        doc.selectionChanged.connect(self._selection_changed)
-        doc.error.connect(self._doc_error)
-        doc.saved.connect(self._say_saved)
-        # "Autosaved" never hides what the last action said (e.g. a snapped point)
-        doc.autosaved.connect(lambda p: self.statusBar().currentMessage()
-                              or self.statusBar().showMessage("Autosaved", 1500))
-        self.view.set_film(doc.radiograph, doc.display_settings())
-        self.layer.set_bounds(self.view.image_rect())
-        self.layer.set_reading(doc.reading, doc.summary, doc.geometry_errors)
-        self.layer.set_zoom(self.view.zoom)
-        self.table.set_document(doc)
-        self._selection_changed(None)        # nothing selected on a newly opened film
+        self.show_compare(False)             # the reading page (the window's)
+        doc.set_tool(self.view.tool)         # the tool stays what the toolbar shows
         if recovered:
             doc.mark_recovered()
-        self.browser.refresh(doc.reading.sop_instance_uid)
-        self._guide_changed(doc.prompt())
-        self._update_banner()
-        self._update_title()
-        self._update_actions()
-        self._update_geometry_label()
+        self.host.set(doc)
 
     # ================================================================== saving
     def save(self) -> bool:
@@ -313,8 +347,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_keep_changes():
             event.ignore()
             return
-        if self.doc is not None:
-            self.doc.close()
+        self.host.close()
         if self.workspace is not None:
             self.workspace.close()
         event.accept()
@@ -542,11 +575,7 @@ class MainWindow(QMainWindow):
             self.guide_bar.next_label.setText(text)
 
     def _guide_changed(self, text: str) -> None:
-        self.guide_bar.next_label.setText(text)
-        lv = self.doc.current_level if self.doc else None
-        if lv is not None:
-            with QSignalBlocker(self.guide_bar.level_box):
-                self.guide_bar.level_box.setCurrentIndex(lv.index)
+        self.guide_bar.show_prompt(text, self.doc.current_level if self.doc else None)
 
     def _display_changed(self, settings) -> None:
         """The view's window/level changed: the session records what it means on this film."""

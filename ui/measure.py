@@ -9,10 +9,10 @@ uncalibrated film, *at detector* when not corrected for magnification); a calibr
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from PyQt6.QtCore import QObject, QPointF
-from PyQt6.QtWidgets import QLabel
+from PyQt6.QtWidgets import QLabel, QWidget
 
 from vfa.geometry import distance
 
@@ -20,22 +20,31 @@ from . import dialogs
 from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE, FilmView
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .shell import Shell
+    from .host import DocumentHost
 
 
 class MeasureLines(QObject):
-    """Follows the film view's measure/calibrate line for one main window."""
+    """Follows the film view's measure/calibrate line.
 
-    def __init__(self, view: FilmView, dist_label: QLabel, window: Shell) -> None:
-        super().__init__(window)
-        self.w = window
+    It gets the open document's ``host``, its own widgets (the film view, the status bar's
+    distance label), ``status(text, ms)`` for messages, ``set_tool(tool)`` to go back to
+    Place after a calibration, and the ``parent`` widget of its dialog."""
+
+    def __init__(self, view: FilmView, dist_label: QLabel, host: DocumentHost, *,
+                 status: Callable[[str, int], None], set_tool: Callable[[str], None],
+                 parent: QWidget) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.parent_widget = parent
+        self.status = status
+        self.set_tool = set_tool
         self.view = view
         self.dist_label = dist_label
         view.lineChanged.connect(self._line_changed)
         view.lineDrawn.connect(self._line_drawn)
 
     def distance_text(self, p0: QPointF, p1: QPointF) -> str:
-        doc = self.w.doc
+        doc = self.host.doc
         if doc is None:
             return ""
         sp = doc.reading.spacing
@@ -54,18 +63,17 @@ class MeasureLines(QObject):
 
     def _line_drawn(self, tool: str, p0: QPointF, p1: QPointF) -> None:
         self._line_changed(tool, p0, p1)
-        doc = self.w.doc
+        doc = self.host.doc
         if tool != TOOL_CALIBRATE or doc is None:
             return
-        status = self.w.statusBar()
         px = math.hypot(p1.x() - p0.x(), p1.y() - p0.y())
         if px < 2:
-            status.showMessage("Calibration line too short: draw it over a known length", 5000)
+            self.status("Calibration line too short: draw it over a known length", 5000)
             return
-        mm = dialogs.ask_length_mm(self.w, px)
+        mm = dialogs.ask_length_mm(self.parent_widget, px)
         if mm is None:
             self.view.line.hide_all()
             return
         if doc.calibrate((p0.x(), p0.y()), (p1.x(), p1.y()), mm):
-            status.showMessage(f"Calibrated: {doc.reading.spacing.description}", 8000)
-            self.w.set_tool(TOOL_PLACE)
+            self.status(f"Calibrated: {doc.reading.spacing.description}", 8000)
+            self.set_tool(TOOL_PLACE)

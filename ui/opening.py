@@ -32,16 +32,31 @@ from . import dialogs
 from .document import Document
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Callable
+
+    from PyQt6.QtWidgets import QMenu
+
+    from .browser import Browser
+    from .host import DocumentHost
     from .shell import Shell
 
 MAX_RECENT = 10
 
 
 class Opening(QObject):
-    """Opening films into one main window (the window owns the document and the widgets)."""
+    """Opening films into one main window.
 
-    def __init__(self, window: Shell) -> None:
+    It reads the open document from ``host``, refreshes the patient ``browser`` after a scan,
+    starts a new film's guide in ``guide_direction()`` (the guide bar's), and asks the window
+    (a :class:`ui.shell.Shell`) for the rest: show the document, keep or discard changes,
+    the workspace, settings, status bar and dialogs' parent."""
+
+    def __init__(self, host: DocumentHost, browser: Browser,
+                 guide_direction: Callable[[], Direction], window: Shell) -> None:
         super().__init__(window)
+        self.host = host
+        self.browser = browser
+        self.guide_direction = guide_direction
         self.w = window
         #: the window listing the files of the last scan that are not films
         self.problems_dialog: dialogs.ProblemsDialog | None = None
@@ -60,7 +75,7 @@ class Opening(QObject):
     def start_folder(self) -> str:
         """Where File ▸ Open starts: the open film's folder, else the last folder opened
         from, else the home folder."""
-        doc = self.w.doc
+        doc = self.host.doc
         if doc is not None and doc.radiograph is not None and doc.radiograph.path is not None:
             folder = Path(doc.radiograph.path).resolve().parent
             if folder.is_dir():
@@ -88,7 +103,7 @@ class Opening(QObject):
     def open_file(self, path: str | os.PathLike) -> bool:
         """Open one film and its reading (saved one, recovered autosave, or a new one)."""
         path = Path(path)
-        doc = self.w.doc
+        doc = self.host.doc
         if doc is not None and doc.radiograph is not None and \
                 doc.radiograph.path is not None and \
                 Path(doc.radiograph.path).resolve() == path.resolve():
@@ -124,7 +139,7 @@ class Opening(QObject):
 
     def _guide_prefs(self) -> tuple[Level, Direction]:
         """Start level and direction of a new document's guide, from the guide bar."""
-        d = Direction.UP if self.w.guide_bar.direction_box.currentIndex() == 1 else Direction.DOWN
+        d = self.guide_direction()
         start = Level.L4 if d is Direction.UP else Level.T4
         return start, d
 
@@ -194,7 +209,7 @@ class Opening(QObject):
         if ws is not None:
             # from the headers the scan read, one transaction per batch of films
             result.problems.extend(ws.register_films(films))
-            self.w.browser.refresh()
+            self.browser.refresh()
         if result.problems:
             self.problems_dialog = dialogs.ProblemsDialog(self.w, result.problems, len(films))
             self.problems_dialog.show()
@@ -222,9 +237,8 @@ class Opening(QObject):
         self.w.settings.setValue("recent", rec[:MAX_RECENT])
         self.w.settings.sync()
 
-    def fill_recent(self) -> None:
-        """File ▸ Open recent, filled each time it opens."""
-        menu = self.w.recent_menu
+    def fill_recent(self, menu: QMenu) -> None:
+        """File ▸ Open recent (``menu``), filled each time it opens."""
         menu.clear()
         rec = self.recent_files()
         if not rec:
@@ -304,5 +318,5 @@ class Opening(QObject):
             return False
         dialogs.show_error(self.w, f"The film of the recovered reading could not be found; the "
                                    f"reading was saved in the workspace ({path}).", "Recovered")
-        self.w.browser.refresh()
+        self.browser.refresh()
         return False

@@ -49,6 +49,7 @@ from .exports import describe_error
 from .tasks import busy_cursor, run_busy
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .host import DocumentHost
     from .shell import Shell
 
 
@@ -106,17 +107,20 @@ def facing_of(reading, confirmed_only: bool = True) -> str | None:
 class Proposer(QObject):
     """The proposal actions of one main window (the window owns the QActions)."""
 
-    def __init__(self, window: "Shell") -> None:
+    def __init__(self, host: "DocumentHost", window: "Shell") -> None:
         super().__init__(window)
+        self.host = host
         self.w = window
         self.span: SpanState | None = None
         self.carry: CarryState | None = None
         #: facing found by a span or carry-forward on the open film ({document: facing})
         self._facing: tuple[object, str] | None = None
+        # another film: stop waiting for span / anchor clicks on the previous one
+        host.documentChanged.connect(lambda _doc: self.cancel())
 
     @property
     def doc(self):
-        return self.w.doc
+        return self.host.doc
 
     def _status(self, text: str, ms: int = 8000) -> None:
         self.w.statusBar().showMessage(text, ms)

@@ -5,16 +5,16 @@ guide's), are one undo step each, and never change a grade (vfa/qualitative.py).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from PyQt6.QtCore import QObject
-from PyQt6.QtWidgets import QInputDialog
+from PyQt6.QtWidgets import QInputDialog, QWidget
 
 from vfa.qualitative import (ABQ_CYCLE, DOWNGRADE_CYCLE, ENDPLATE_CYCLE, DowngradeReason,
                              next_in)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .shell import Shell
+    from .host import DocumentHost
 
 CYCLES = {"abq": ABQ_CYCLE, "endplate_depression": ENDPLATE_CYCLE,
           "downgrade_reason": DOWNGRADE_CYCLE}
@@ -41,35 +41,41 @@ def observations(v) -> str:
 
 
 class QualitativeKeys(QObject):
-    def __init__(self, window: "Shell") -> None:
-        super().__init__(window)
-        self.w = window
+    """B / D / V on the open document of ``host``; ``status(text, ms)`` says what changed,
+    ``parent`` is the parent of the "other reason" question."""
+
+    def __init__(self, host: "DocumentHost", *, status: Callable[[str, int], None],
+                 parent: QWidget) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.status = status
+        self.parent_widget = parent
 
     def _level(self):
-        doc = self.w.doc
+        doc = self.host.doc
         if doc is None:
             return None
         return doc.selected_level or doc.guide.level
 
     def cycle(self, key: str) -> bool:
         """Next value of ``key`` on the selected level; returns True when it changed."""
-        doc = self.w.doc
+        doc = self.host.doc
         lv = self._level()
         if lv is None:
-            self.w.statusBar().showMessage("Select a level first (a table row or a point)", 4000)
+            self.status("Select a level first (a table row or a point)", 4000)
             return False
         v = doc.reading.get(lv)
         value = next_in(CYCLES[key], getattr(v, key, None) if v is not None else None)
         text = None
         if value is DowngradeReason.OTHER:
-            text, ok = QInputDialog.getText(self.w, "Downgrade reason",
+            text, ok = QInputDialog.getText(self.parent_widget, "Downgrade reason",
                                             f"{lv}: other reason (a few words)")
             if not ok:
                 return False
         ok = doc.set_qualitative(lv, key, value, text)
         if ok:
             shown = "not recorded" if value is None else value.label
-            self.w.statusBar().showMessage(f"{lv}: {NAMES[key]} {shown}", 4000)
+            self.status(f"{lv}: {NAMES[key]} {shown}", 4000)
         return ok
 
 

@@ -440,9 +440,11 @@ class TimelineController:
     """The Patient menu: the timeline dock and the clinical-context panel."""
 
     def __init__(self, w: "QMainWindow") -> None:
-        """``w``: the main window (its ``doc``, ``workspace``, ``open_file``, ``select_level``
-        and ``filmOpened``); not imported here, so that no ui module depends on it."""
+        """``w``: the main window (its ``host`` — the open document, followed here —
+        ``workspace``, ``open_file``, ``select_level``, status bar, docks and menu bar); not
+        imported here, so that no ui module depends on it."""
         self.w = w
+        self.host = w.host
         self.panel = TimelinePanel()
         self.dock = QDockWidget("Patient timeline", w)
         self.dock.setObjectName("TimelineDock")
@@ -466,23 +468,19 @@ class TimelineController:
         self.panel.clinicalRequested.connect(self.edit_clinical)
         self.panel.refresh_button.clicked.connect(self.refresh)
         self.dock.visibilityChanged.connect(lambda on: on and self.refresh())
-        w.filmOpened.connect(lambda _p: self._later())
+        self.host.documentChanged.connect(lambda _doc: self._later())   # another film
+        self.host.saved.connect(lambda _path: self._later())           # a visit saved
         self._timer = QTimer(w)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.refresh)
-        self._doc = None                # the document whose saves refresh the timeline
 
     def _later(self) -> None:
-        doc = self.w.doc
-        if doc is not None and doc is not self._doc:
-            self._doc = doc
-            doc.saved.connect(lambda _p: self._later())
         if self.dock.isVisible():
             self._timer.start()
 
     def patient_id(self) -> str | None:
-        doc = self.w.doc
+        doc = self.host.doc
         return (doc.reading.patient_id or None) if doc is not None else None
 
     def refresh(self) -> None:
@@ -495,7 +493,7 @@ class TimelineController:
         if not pid or ws is None:
             self.panel.set_view(pid, None)
             return
-        reader = (self.w.doc.reading.reader if self.w.doc is not None else None) or default_reader()
+        reader = (self.host.doc.reading.reader if self.host.doc is not None else None) or default_reader()
         try:
             view = patient_view(ws, pid, reader)
         except VfaError as exc:
