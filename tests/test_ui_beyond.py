@@ -134,3 +134,21 @@ def test_dxa_film_opens_reads_and_proposals_say_they_are_less_sure(window, asked
     assert w.doc.reading.get("T10").complete
     assert "DXA image: the proposals were developed on radiographs" in w.statusBar().currentMessage()
     assert asked["errors"] == []
+
+
+def test_rows_keep_their_level_when_the_table_scrolls_sideways(opened, qtbot):
+    """With the Observations column the table may scroll sideways; the level names then label
+    the rows so that no row loses its level."""
+    w = opened
+    w.resize(1000, 800)
+    w.doc.reading.set_abq("T7", Abq.FRACTURE)
+    t = w.table.table
+    bar = t.horizontalScrollBar()
+    qtbot.waitUntil(lambda: not t.isColumnHidden(C_OBS) and bar.maximum() > 0)
+    header = t.verticalHeader()
+    assert header.isHidden()
+    bar.setValue(bar.maximum())
+    assert not header.isHidden()
+    assert t.verticalHeaderItem(Level.T7.index).text() == "T7"
+    bar.setValue(0)
+    assert header.isHidden()

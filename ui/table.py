@@ -82,8 +82,12 @@ class GradingTable(QWidget):
         lay.addWidget(self.pending_label)
         self.table = QTableWidget(len(LEVELS), len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setVerticalHeaderLabels([])
+        # The level names also label the rows, shown only while the table is scrolled
+        # sideways (e.g. with the Observations column): a row never loses its level.
+        self.table.setVerticalHeaderLabels([lv.value for lv in LEVELS])
         self.table.verticalHeader().hide()
+        self.table.horizontalScrollBar().valueChanged.connect(
+            lambda v: self.table.verticalHeader().setVisible(v > 0))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
