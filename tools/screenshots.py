@@ -33,20 +33,33 @@ sys.path.insert(0, str(REPO))
 SIZE = (1600, 1000)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(REPO / "docs" / "screenshots"))
-    args = ap.parse_args(argv)
+def start_headless(prefix: str, reader: str) -> tuple[object, Path]:
+    """Offscreen Qt with a temporary workspace and viewer settings (the user's are never
+    touched), ``reader`` as the reader, and dialogs that never block while rendering.
+    Returns the QApplication and the temporary folder."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    tmp = Path(tempfile.mkdtemp(prefix="vfa-shots-"))
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ["VFA_WORKSPACE"] = str(tmp / "workspace")
     os.environ["VFA_SETTINGS"] = str(tmp / "viewer.ini")
-    os.environ["VFA_READER"] = "reference"
-    os.chdir(REPO)  # reference readings name their films relative to the repository root
+    os.environ["VFA_READER"] = reader
 
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from ui import dialogs
+    dialogs.ask_recover = lambda *a, **k: dialogs.LATER
+    dialogs.ask_unsaved = lambda *a, **k: dialogs.DISCARD
+    dialogs.show_error = lambda parent, err, title="VFA": print(f"[dialog] {err}", file=sys.stderr)
+    return app, tmp
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(REPO / "docs" / "screenshots"))
+    args = ap.parse_args(argv)
+    app, tmp = start_headless("vfa-shots-", "reference")
+    os.chdir(REPO)  # reference readings name their films relative to the repository root
+
     from ui import dialogs
     from ui.mainwindow import MainWindow
     from vfa.levels import Level
@@ -61,10 +74,6 @@ def main(argv: list[str] | None = None) -> int:
     for ref in refs:
         ws.import_reading(ref)
     ws.close()
-    # never block on a dialog while rendering
-    dialogs.ask_recover = lambda *a, **k: dialogs.LATER
-    dialogs.ask_unsaved = lambda *a, **k: dialogs.DISCARD
-    dialogs.show_error = lambda parent, err, title="VFA": print(f"[dialog] {err}", file=sys.stderr)
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

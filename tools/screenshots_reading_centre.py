@@ -20,7 +20,6 @@ import random
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,20 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(REPO / "docs" / "screenshots"))
     args = ap.parse_args(argv)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    tmp = Path(tempfile.mkdtemp(prefix="vfa-rc-shots-"))
-    os.environ["VFA_WORKSPACE"] = str(tmp / "workspace")
-    os.environ["VFA_SETTINGS"] = str(tmp / "viewer.ini")
-    os.environ["VFA_READER"] = "alice"
+    from tools.screenshots import start_headless
+    app, tmp = start_headless("vfa-rc-shots-", "alice")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    from PyQt6.QtWidgets import QApplication
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    from ui import dialogs
-    dialogs.ask_recover = lambda *a, **k: dialogs.LATER
-    dialogs.ask_unsaved = lambda *a, **k: dialogs.DISCARD
-    dialogs.show_error = lambda parent, err, title="VFA": print(f"[dialog] {err}", file=sys.stderr)
     from ui.adjudication import AdjudicationView
     from ui.mainwindow import MainWindow
     from vfa.blinding import activate

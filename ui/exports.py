@@ -200,10 +200,11 @@ class Exports(QObject):
             self._status(f"DICOM SR written ({tp or 'no time point'}): {out}")
         return out
 
-    def store_sr(self) -> str | None:
-        """File ▸ Export ▸ Store SR to PACS: build the same SR and send it with STOW-RS.
-        Returns the stored SOP Instance UID."""
-        title = "Store SR to PACS"
+    def _store_on_pacs(self, title: str, what: str,
+                       build: Callable[[object, object], object]) -> str | None:
+        """Build a dataset of the open reading with ``build(reading, image_path)`` and send it
+        to the configured PACS with STOW-RS (``what`` names it in the messages). Returns the
+        stored SOP Instance UID."""
         settings = self.pacs_settings()
         if settings is None:
             dialogs.show_error(self.w, "No PACS is configured: set it in Tools ▸ PACS server "
@@ -213,21 +214,28 @@ class Exports(QObject):
             return None
         rg = self.doc.radiograph
         reading = self.doc.reading
-        tp = self._time_point()
 
         def do():
             from vfa.pacs import PacsClient
-            from vfa.sr import build_sr, find_film, read_film_header
             with busy_cursor():
-                film = read_film_header(find_film(reading, rg.path if rg else None), reading)
-                ds = build_sr(reading, film, time_point=tp)
-            return run_busy(self.w, f"Storing the report on {settings.url}…",
+                ds = build(reading, rg.path if rg else None)
+            return run_busy(self.w, f"Storing the {what} on {settings.url}…",
                             lambda: PacsClient(settings).store_dataset(ds))
         res = self._guard(title, do)
         if res is None:
             return None
-        self._status(f"Report stored on the PACS ({settings.url})")
+        self._status(f"{what.capitalize()} stored on the PACS ({settings.url})")
         return res.sop_instance_uid
+
+    def store_sr(self) -> str | None:
+        """File ▸ Export ▸ Store SR to PACS: build the same SR and send it with STOW-RS.
+        Returns the stored SOP Instance UID."""
+        def build(reading, image):
+            from vfa.sr import build_sr, find_film, read_film_header
+            tp = self._time_point()
+            film = read_film_header(find_film(reading, image), reading)
+            return build_sr(reading, film, time_point=tp)
+        return self._store_on_pacs("Store SR to PACS", "report", build)
 
     # ------------------------------------------------------------------ GSPS / capture
     def _presentation(self) -> tuple:
@@ -266,34 +274,16 @@ class Exports(QObject):
     def store_presentation(self) -> str | None:
         """File ▸ Export ▸ Store presentation state to PACS: the GSPS of the open reading,
         sent with STOW-RS. Returns the stored SOP Instance UID."""
-        title = "Store presentation state to PACS"
-        settings = self.pacs_settings()
-        if settings is None:
-            dialogs.show_error(self.w, "No PACS is configured: set it in Tools ▸ PACS server "
-                                       "settings…", title)
-            return None
-        if not self._ready(title):
-            return None
-        rg = self.doc.radiograph
-        reading = self.doc.reading
-        window, invert = self._presentation()
-
-        def do():
+        def build(reading, image):
             import pydicom
 
-            from vfa.pacs import PacsClient
             from vfa.presentation import build_gsps
             from vfa.sr import find_film
-            with busy_cursor():
-                film = pydicom.dcmread(find_film(reading, rg.path if rg else None))
-                ds = build_gsps(reading, film, window=window, invert=invert)
-            return run_busy(self.w, f"Storing the presentation state on {settings.url}…",
-                            lambda: PacsClient(settings).store_dataset(ds))
-        res = self._guard(title, do)
-        if res is None:
-            return None
-        self._status(f"Presentation state stored on the PACS ({settings.url})")
-        return res.sop_instance_uid
+            window, invert = self._presentation()
+            film = pydicom.dcmread(find_film(reading, image))
+            return build_gsps(reading, film, window=window, invert=invert)
+        return self._store_on_pacs("Store presentation state to PACS", "presentation state",
+                                   build)
 
     # ------------------------------------------------------------------ PDF
     def deidentify_toggled(self) -> None:

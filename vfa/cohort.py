@@ -417,6 +417,7 @@ def workspace_inputs(root: Any) -> tuple[list["Reading"], dict[str, "ClinicalCon
     recorded in a workspace. ``root``: a folder or an open :class:`vfa.workspace.Workspace`."""
     from .clinical import group_by_patient
     from .errors import ReadingFormatError
+    from .export_csv import newest_records
     from .reading import load_reading
     from .workspace import Workspace
     own = not isinstance(root, Workspace)
@@ -425,14 +426,8 @@ def workspace_inputs(root: Any) -> tuple[list["Reading"], dict[str, "ClinicalCon
                           "the folder the viewer saves into, or reading files")
     ws = Workspace(root) if own else root
     try:
-        chosen: dict[tuple[str, str], Any] = {}
-        for rec in ws.index.readings():
-            key = (rec.sop_instance_uid, rec.reader)
-            cur = chosen.get(key)
-            if cur is None or (rec.saved_at or _dt.datetime.min) > (cur.saved_at or _dt.datetime.min):
-                chosen[key] = rec
         readings = []
-        for rec in chosen.values():
+        for rec in newest_records(ws.index.readings()):
             try:
                 readings.append(load_reading(ws.root / rec.path, check_geometry=False))
             except ReadingFormatError:
@@ -466,16 +461,11 @@ def patient_view(workspace: Any, patient_id: str, reader: str | None = None,
     Per film the consensus reading, else ``reader``'s (the viewer's reader), else the only
     or the first reader's (noted)."""
     from .errors import ReadingFormatError
+    from .export_csv import newest_records
     from .reading import load_reading
     from .report_pdf import film_for
-    chosen: dict[tuple[str, str], Any] = {}
-    for rec in workspace.index.readings(patient_id=patient_id):
-        key = (rec.sop_instance_uid, rec.reader)
-        cur = chosen.get(key)
-        if cur is None or (rec.saved_at or _dt.datetime.min) > (cur.saved_at or _dt.datetime.min):
-            chosen[key] = rec
     readings = []
-    for rec in chosen.values():
+    for rec in newest_records(workspace.index.readings(patient_id=patient_id)):
         try:
             readings.append(load_reading(workspace.root / rec.path, check_geometry=False))
         except ReadingFormatError:
@@ -560,11 +550,8 @@ def csv_rows(cohort: Cohort) -> list[dict[str, str]]:
 
 
 def csv_text(cohort: Cohort) -> str:
-    buf = io.StringIO(newline="")
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
-    w.writeheader()
-    w.writerows(csv_rows(cohort))
-    return buf.getvalue()
+    from .export_csv import _csv_text
+    return _csv_text(CSV_COLUMNS, csv_rows(cohort))
 
 
 def write_csv(cohort: Cohort, out: str | os.PathLike[str]) -> Path:

@@ -782,6 +782,52 @@ def _age_string(birth: _dt.date | None, on: _dt.date) -> str:
     return f"{max(0, years):03d}Y"
 
 
+def _new_dataset(sop_class: str, sop_uid: str, *, spec: FilmSpec, study_date: _dt.date,
+                 study_time: str, accession_number: str, institution: str,
+                 study_description: str, patient_name: str, patient_id: str,
+                 patient_sex: str, birth_date: _dt.date | None, study_uid: str,
+                 series_uid: str) -> Any:
+    """The file meta and the header both phantom writers share (identity, dates, UIDs,
+    equipment, orientation); each writer adds its modality's own attributes."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = sop_uid
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    meta.ImplementationVersionName = "VFA_PHANTOM_1"
+    ds = Dataset()
+    ds.file_meta = meta
+    date = study_date.strftime("%Y%m%d")
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    ds.ImageType = ["DERIVED", "PRIMARY"]
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = sop_uid
+    ds.StudyDate = ds.SeriesDate = ds.ContentDate = date
+    ds.StudyTime = ds.SeriesTime = ds.ContentTime = study_time
+    ds.AccessionNumber = accession_number
+    ds.Manufacturer = "vfa"
+    ds.SoftwareVersions = GENERATOR_VERSION
+    ds.InstitutionName = institution
+    ds.ReferringPhysicianName = ""
+    ds.StudyDescription = study_description
+    ds.PatientName = patient_name
+    ds.PatientID = patient_id
+    ds.PatientBirthDate = birth_date.strftime("%Y%m%d") if birth_date else ""
+    ds.PatientSex = patient_sex
+    ds.PatientAge = _age_string(birth_date, study_date)
+    ds.BodyPartExamined = "TLSPINE"
+    # rows run towards the posterior when the anterior side is on the left; columns to the feet
+    ds.PatientOrientation = ["P", "F"] if spec.facing == "left" else ["A", "F"]
+    ds.StudyInstanceUID = study_uid
+    ds.SeriesInstanceUID = series_uid
+    ds.BurnedInAnnotation = "NO"
+    ds.LossyImageCompression = "00"
+    return ds
+
+
 def write_dicom(film: SyntheticFilm, path: str | os.PathLike[str], *,
                 patient_name: str = "SYNTHETIC^PHANTOM", patient_id: str = "VFA-SYNTH",
                 patient_sex: str = "O", birth_date: _dt.date | None = None,
@@ -811,10 +857,9 @@ def write_dicom(film: SyntheticFilm, path: str | os.PathLike[str], *,
     or JPEG-LS Lossless (compressed with ``Dataset.compress``). UIDs not given are derived
     deterministically from the patient, the date and the film's seed. Returns the dataset.
     """
-    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.dataset import Dataset
     from pydicom.sequence import Sequence
-    from pydicom.uid import (ExplicitVRLittleEndian, JPEG2000Lossless, JPEGLSLossless,
-                             RLELossless, PYDICOM_IMPLEMENTATION_UID)
+    from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless, JPEGLSLossless, RLELossless
 
     spec = film.spec
     if spacing_mode not in SPACING_MODES:
@@ -830,39 +875,20 @@ def write_dicom(film: SyntheticFilm, path: str | os.PathLike[str], *,
     sop_uid = sop_uid or derive_uid("image", *key, series_number, instance_number)
     sop_class = ("1.2.840.10008.5.1.4.1.1.1.1" if dx else "1.2.840.10008.5.1.4.1.1.1")
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = sop_uid
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-    meta.ImplementationVersionName = "VFA_PHANTOM_1"
-    ds = Dataset()
-    ds.file_meta = meta
-    date = study_date.strftime("%Y%m%d")
-    ds.SpecificCharacterSet = "ISO_IR 192"
-    ds.ImageType = ["DERIVED", "PRIMARY"]
-    ds.SOPClassUID = sop_class
-    ds.SOPInstanceUID = sop_uid
-    ds.StudyDate = ds.SeriesDate = ds.AcquisitionDate = ds.ContentDate = date
-    ds.StudyTime = ds.SeriesTime = ds.AcquisitionTime = ds.ContentTime = study_time
-    ds.AccessionNumber = accession_number
+    ds = _new_dataset(sop_class, sop_uid, spec=spec, study_date=study_date,
+                      study_time=study_time, accession_number=accession_number,
+                      institution=institution, study_description=study_description,
+                      patient_name=patient_name, patient_id=patient_id,
+                      patient_sex=patient_sex, birth_date=birth_date,
+                      study_uid=study_uid, series_uid=series_uid)
+    ds.AcquisitionDate = ds.StudyDate
+    ds.AcquisitionTime = study_time
     ds.Modality = "DX" if dx else "CR"
-    ds.Manufacturer = "vfa"
     ds.ManufacturerModelName = "synthetic phantom"
-    ds.SoftwareVersions = GENERATOR_VERSION
-    ds.InstitutionName = institution
-    ds.ReferringPhysicianName = ""
-    ds.StudyDescription = study_description
     ds.SeriesDescription = series_description
     ds.DerivationDescription = (f"Synthetic radiograph generated by vfa.phantom "
                                 f"({GENERATOR_VERSION}, seed {spec.seed}); not a patient image")
-    ds.PatientName = patient_name
-    ds.PatientID = patient_id
-    ds.PatientBirthDate = birth_date.strftime("%Y%m%d") if birth_date else ""
-    ds.PatientSex = patient_sex
-    ds.PatientAge = _age_string(birth_date, study_date)
     ds.PatientIdentityRemoved = "NO"
-    ds.BodyPartExamined = "TLSPINE"
     ds.ViewPosition = "LL" if spec.facing == "left" else "RL"
     view = Dataset()
     view.CodeValue = "399173006" if spec.facing == "left" else "399198007"
@@ -875,16 +901,10 @@ def write_dicom(film: SyntheticFilm, path: str | os.PathLike[str], *,
     region.CodeMeaning = "Thoraco-lumbar spine"
     ds.AnatomicRegionSequence = Sequence([region])
     ds.ImageLaterality = "U"
-    # rows run towards the posterior when the anterior side is on the left; columns to the feet
-    ds.PatientOrientation = ["P", "F"] if spec.facing == "left" else ["A", "F"]
-    ds.StudyInstanceUID = study_uid
-    ds.SeriesInstanceUID = series_uid
     ds.StudyID = study_id
     ds.SeriesNumber = series_number
     ds.InstanceNumber = instance_number
     ds.AcquisitionContextSequence = Sequence([])
-    ds.BurnedInAnnotation = "NO"
-    ds.LossyImageCompression = "00"
     if dx:
         ds.PresentationIntentType = "FOR PRESENTATION"
         ds.DetectorType = "DIRECT"
@@ -1046,9 +1066,6 @@ def write_dxa_dicom(film: SyntheticFilm, path: str | os.PathLike[str], *,
     """Write ``film`` as a DXA-VFA image the way densitometers send it: a Secondary Capture
     (Modality BMD) with the DXA look (:func:`dxa_image`), ``encoding`` mono8 / mono16 / rgb
     (three equal channels), and Pixel Spacing when ``pixel_spacing``. Returns the dataset."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID
-
     if encoding not in DXA_ENCODINGS:
         raise ValueError(f"encoding {encoding!r}: expected one of {', '.join(DXA_ENCODINGS)}")
     spec = film.spec
@@ -1057,47 +1074,21 @@ def write_dxa_dicom(film: SyntheticFilm, path: str | os.PathLike[str], *,
     study_uid = study_uid or derive_uid("study", *key)
     series_uid = series_uid or derive_uid("series", *key)
     sop_uid = sop_uid or derive_uid("image", *key)
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SECONDARY_CAPTURE
-    meta.MediaStorageSOPInstanceUID = sop_uid
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-    meta.ImplementationVersionName = "VFA_PHANTOM_1"
-    ds = Dataset()
-    ds.file_meta = meta
-    date = study_date.strftime("%Y%m%d")
-    ds.SpecificCharacterSet = "ISO_IR 192"
-    ds.ImageType = ["DERIVED", "PRIMARY"]
-    ds.SOPClassUID = SECONDARY_CAPTURE
-    ds.SOPInstanceUID = sop_uid
-    ds.StudyDate = ds.SeriesDate = ds.ContentDate = date
-    ds.StudyTime = ds.SeriesTime = ds.ContentTime = study_time
-    ds.AccessionNumber = accession_number
+    ds = _new_dataset(SECONDARY_CAPTURE, sop_uid, spec=spec, study_date=study_date,
+                      study_time=study_time, accession_number=accession_number,
+                      institution=institution, study_description=study_description,
+                      patient_name=patient_name, patient_id=patient_id,
+                      patient_sex=patient_sex, birth_date=birth_date,
+                      study_uid=study_uid, series_uid=series_uid)
     ds.Modality = "BMD"
     ds.ConversionType = "WSD"
-    ds.Manufacturer = "vfa"
     ds.ManufacturerModelName = "synthetic phantom (DXA-VFA)"
-    ds.SoftwareVersions = GENERATOR_VERSION
-    ds.InstitutionName = institution
-    ds.ReferringPhysicianName = ""
-    ds.StudyDescription = study_description
     ds.SeriesDescription = "DXA lateral spine, vertebral fracture assessment"
     ds.DerivationDescription = (f"Synthetic DXA-VFA image generated by vfa.phantom "
                                 f"({GENERATOR_VERSION}, seed {spec.seed}); not a patient image")
-    ds.PatientName = patient_name
-    ds.PatientID = patient_id
-    ds.PatientBirthDate = birth_date.strftime("%Y%m%d") if birth_date else ""
-    ds.PatientSex = patient_sex
-    ds.PatientAge = _age_string(birth_date, study_date)
-    ds.BodyPartExamined = "TLSPINE"
-    ds.PatientOrientation = ["P", "F"] if spec.facing == "left" else ["A", "F"]
-    ds.StudyInstanceUID = study_uid
-    ds.SeriesInstanceUID = series_uid
     ds.StudyID = "1"
     ds.SeriesNumber = 1
     ds.InstanceNumber = 1
-    ds.BurnedInAnnotation = "NO"
-    ds.LossyImageCompression = "00"
     if pixel_spacing:
         px = f"{spec.pixel_mm / spec.magnification:.6g}"
         ds.PixelSpacing = [px, px]
