@@ -550,8 +550,8 @@ def csv_rows(cohort: Cohort) -> list[dict[str, str]]:
 
 
 def csv_text(cohort: Cohort) -> str:
-    from .export_csv import _csv_text
-    return _csv_text(CSV_COLUMNS, csv_rows(cohort))
+    from .export_csv import table_csv_text
+    return table_csv_text(CSV_COLUMNS, csv_rows(cohort))
 
 
 def write_csv(cohort: Cohort, out: str | os.PathLike[str]) -> Path:

@@ -291,7 +291,7 @@ def summary_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
     return rows
 
 
-def _csv_text(columns: list[str], rows: list[dict[str, str]]) -> str:
+def table_csv_text(columns: list[str], rows: list[dict[str, str]]) -> str:
     buf = io.StringIO(newline="")
     w = csv.DictWriter(buf, fieldnames=columns)
     w.writeheader()
@@ -320,8 +320,8 @@ def export_csv(readings: Sequence[Reading], out: str | os.PathLike[str],
     spath = Path(summary) if summary is not None else summary_path_for(out)
     if spath.resolve() == Path(out).resolve():
         raise ExportError("the summary CSV would overwrite the per-level CSV: choose another --summary")
-    p1 = atomic_write_text(out, _csv_text(LEVEL_COLUMNS, lrows))
-    p2 = atomic_write_text(spath, _csv_text(SUMMARY_COLUMNS, srows))
+    p1 = atomic_write_text(out, table_csv_text(LEVEL_COLUMNS, lrows))
+    p2 = atomic_write_text(spath, table_csv_text(SUMMARY_COLUMNS, srows))
     return p1, p2, len(lrows), len(visits)
 
 
