@@ -169,6 +169,10 @@ def test_exports_take_the_consensus_reading(tmp_path, capsys):
     assert main(["import-sr", str(tmp_path / "c.dcm"), "-o", str(tmp_path / "back.json")]) == 0
     back = load_reading(tmp_path / "back.json")
     assert back.reader == "consensus" and back.get("T12").reader_grade == 2
+    # ... and who decided each level travels in the SR (99VFA DECIDED-BY) and comes back
+    assert {lv.value: decided_by(back.get(lv)) for lv in c.vertebrae} == \
+        {lv.value: decided_by(c.get(lv)) for lv in c.vertebrae}
+    assert decided_by(back.get("T12")) == "carol" and decided_by(back.get("T5")) == AGREEMENT
     # PDF: who decided, per level
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
@@ -193,3 +197,43 @@ def test_adjudication_queue_lists_films_with_discordant_levels(tmp_path):
         assert [p.level.value for p in q[0].undecided] == ["T4", "T12", "L2"]
     finally:
         ws.close()
+
+
+def test_consensus_sr_carries_decided_by_as_text_and_stays_valid(tmp_path):
+    """Each vertebra group of a consensus SR has a TEXT 99VFA DECIDED-BY; dciodvfy stays clean;
+    an ordinary reading's SR has none."""
+    import pydicom
+
+    from vfa import sr
+    a, b = _readers()
+    c = adjudicate(a, b, "carol", [Decision.parse("T12", 2), Decision.parse("L2", 3, "B"),
+                                   Decision.parse("T4", 0, "A")])
+    film = tmp_path / "film.dcm"
+    make_film(film, c)
+
+    def decided(path):
+        found = {}
+        groups = pydicom.dcmread(path).ContentSequence[-1].ContentSequence
+        for g in groups:
+            items = g.ContentSequence
+            level = next((str(i.TextValue) for i in items
+                          if i.ConceptNameCodeSequence[0].CodeValue == "112039"), None)
+            for i in items:
+                code = i.ConceptNameCodeSequence[0]
+                if code.CodingSchemeDesignator == "99VFA" and code.CodeValue == "DECIDED-BY":
+                    assert i.ValueType == "TEXT" and i.RelationshipType == "CONTAINS"
+                    found[level] = str(i.TextValue)
+        return found
+
+    out = sr.export_sr(c, tmp_path / "c.dcm", image=film)
+    by = decided(out)
+    assert by["T12"] == "carol" and by["L2"] == "carol" and by["T5"] == AGREEMENT
+    assert by == {lv.value: decided_by(c.get(lv)) for lv in c.vertebrae}
+    assert decided(sr.export_sr(a, tmp_path / "a.dcm", image=film)) == {}
+    if shutil.which("dciodvfy") is None:
+        pytest.skip("dciodvfy (Debian package dicom3tools) is not installed; CI installs it")
+    p = subprocess.run(["dciodvfy", str(out)], capture_output=True, timeout=120)
+    text = (p.stdout + p.stderr).decode("utf-8", errors="replace")
+    assert not [l for l in text.splitlines() if l.startswith("Error")], text
+    warnings = [l for l in text.splitlines() if l.startswith("Warning")]
+    assert not [w for w in warnings if "99VFA" not in w and sr.SCHEME_UID not in w], text

@@ -253,6 +253,7 @@ def test_cli_agreement_pdf(tmp_path, capsys):
     assert "Inter-reader agreement" in text and "Bland–Altman" in text
     assert "Discordant levels to adjudicate (2)" in text
     assert "Hp (mm)" in text          # a plot title
+    assert "ABQ" not in text          # no ABQ call by both readers: no ABQ row
     subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "2", "-l", "2", str(pdf),
                     str(tmp_path / "page")], check=True)
     assert (tmp_path / "page-2.png").stat().st_size > 2000
@@ -283,3 +284,18 @@ def test_kappa_on_abq_fracture_when_both_readers_gave_it(tmp_path, capsys):
     pa, pb = save_reading(a, tmp_path / "a.json"), save_reading(b, tmp_path / "b.json")
     assert main(["agreement", str(pa), str(pb)]) == 0
     assert "ABQ fracture/not (10 level(s) with an ABQ call by both): 80.0 %; kappa 0.52" in capsys.readouterr().out
+    # the PDF's summary table has the same row: n, percent, kappa with its 95 % CI
+    if shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None:
+        pytest.skip("poppler-utils is not installed")
+    k = rep.abq.kappa
+    pdf = tmp_path / "abq.pdf"
+    assert main(["agreement", str(pa), str(pb), "-o", str(pdf)]) == 0
+    text = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    row = next((l for l in text.splitlines() if l.split()[:2] == ["ABQ", "fracture/not"]), None)
+    assert row is not None, text
+    assert row.split()[2:] == ["10", "80.0", "%", f"{k.value:.2f}", f"({k.ci_low:.2f}", "to",
+                               f"{k.ci_high:.2f})", "–", "–"], row
+    subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "1", str(pdf),
+                    str(tmp_path / "abq")], check=True)
+    assert (tmp_path / "abq-1.png").stat().st_size > 2000

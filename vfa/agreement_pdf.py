@@ -1,7 +1,8 @@
 """The PDF of an agreement report (``vfa agreement -o report.pdf``), with reportlab.
 
 Page 1: readers, films, overall percent agreement and kappas with 95 % CI, the per-patient
-figures, the confusion matrix and the per-level table. Page 2: Bland-Altman table and plots
+figures, the ABQ fracture/not kappa (when both readers gave ABQ calls), the confusion matrix
+and the per-level table. Page 2: Bland-Altman table and plots
 (mean of the two readers against their difference, with the mean difference and the 95 %
 limits of agreement), then the discordant levels to adjudicate. No patient names: the
 discordant list names the film by patient ID, study date and SOP Instance UID tail.
@@ -181,11 +182,19 @@ def write_agreement_pdf(rep: AgreementReport, out: str | os.PathLike[str]) -> Pa
             "Agreement\n(grade)", "Weighted kappa\ngrade (95 % CI)"]
     rows = [[Paragraph(_e(h).replace("\n", "<br/>"), st["cellb"]) for h in head],
             _stats_row("All levels", o), _stats_row("Per patient (any fracture)", rep.per_patient)]
+    kappas = [("kappa fractured", o.kappa_fracture), ("weighted kappa", o.weighted_kappa_grade),
+              ("per-patient kappa", rep.per_patient.kappa_fracture)]
+    if rep.abq is not None:   # ABQ fracture / not, over the levels both readers called (issue 14)
+        rows.append(["ABQ fracture/not", str(rep.abq.n),
+                     _pct(rep.abq.percent_agreement), _k(rep.abq.kappa), "–", "–"])
+        kappas.append(("ABQ kappa", rep.abq.kappa))
     fr = [0.22, 0.07, 0.13, 0.22, 0.13, 0.23]
     story.append(_table(rows, [width * f for f in fr]))
-    notes = [f"{name}: undefined – {k.reason}" for name, k in
-             (("kappa fractured", o.kappa_fracture), ("weighted kappa", o.weighted_kappa_grade),
-              ("per-patient kappa", rep.per_patient.kappa_fracture)) if k.value is None and k.n]
+    notes = [f"{name}: undefined – {k.reason}" for name, k in kappas if k.value is None and k.n]
+    if rep.abq is not None:
+        notes.append("ABQ fracture/not: ABQ ‘fracture’ against ‘normal’ or ‘non-fracture "
+                     "deformity’, over the levels where both readers gave an ABQ call, whatever "
+                     "their grades.")
     for n in notes:
         story.append(Paragraph(_e(n), st["small"]))
 

@@ -38,6 +38,7 @@ import numpy as np
 
 from . import METHOD_VERSION, __version__
 from . import age as _age
+from .adjudication import DECIDED_BY, decided_by
 from .atomic import atomic_write_bytes
 from .calibration import SpacingSource
 from .errors import ExportError, ReadingFormatError
@@ -125,6 +126,9 @@ SPACING_DETAIL = _vfa("SPACING-DETAIL", "Pixel spacing detail")
 #: (a reader grade, or the suggestion confirmed as it stands), coded SCT Yes / No.
 GRADE_CONFIRMED = _vfa("SQ-CONFIRMED", "Final Genant grade confirmed by the reader")
 CRUSH_NOT_ASSESSABLE = _vfa("CRUSH-NA", "Reason crush ratio not assessable")
+#: Consensus readings (vfa/adjudication.py): who decided the level, "agreement" or the
+#: adjudicator's name (the vertebra's ``decided_by``).
+CONSENSUS_DECIDED_BY = _vfa("DECIDED-BY", "Consensus level decided by")
 YES, NO = codes.SCT.Yes, codes.SCT.No
 # Sagittal angles (vfa/angles.py), in the spine group; UCUM "deg".
 KYPHOSIS_COBB = _vfa("KYPH-COBB", "Thoracic kyphosis, modified Cobb angle")
@@ -499,6 +503,9 @@ def _vertebra_group(reading: Reading, r: LevelResult, film: Dataset,
         content.append(_text(CRUSH_NOT_ASSESSABLE, r.crush_reason))
     if v.downgrade_text:
         content.append(_text(DOWNGRADE_TEXT, v.downgrade_text))
+    by = decided_by(v)
+    if by is not None:
+        content.append(_text(CONSENSUS_DECIDED_BY, by))
     for slot in POINT_SLOTS:
         if slot in v.points:
             item = hd.sr.ScoordContentItem(
@@ -899,6 +906,9 @@ def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
         dg_text = _find(items, DOWNGRADE_TEXT, "TEXT")
         if dg_text:
             qual["downgrade_text"] = str(dg_text[0].TextValue)
+        by_items = _find(items, CONSENSUS_DECIDED_BY, "TEXT")
+        if by_items and str(by_items[0].TextValue):
+            qual[DECIDED_BY] = str(by_items[0].TextValue)
         points: dict[str, list[float]] = {}
         for slot, code in SLOT_CODES.items():
             found = _find(items, code, "SCOORD")
