@@ -289,3 +289,23 @@ def test_scan_register_into_postgresql(postgres, tmp_path, monkeypatch, capsys):
         assert {i.sop_instance_uid for i in ix.all_images()} == {f.sop_instance_uid for f in films}
     finally:
         ix.close()
+
+
+def test_head_revision_constant_is_alembics_head():
+    """Opening an up-to-date index skips Alembic by comparing with HEAD_REVISION: it must name
+    the newest migration, or a new migration would never run."""
+    from vfa.storage import HEAD_REVISION
+    assert HEAD_REVISION == head_revision()
+
+
+def test_opening_an_up_to_date_index_does_not_load_alembic(tmp_path):
+    """Start-up cost: Alembic loads only when the index needs a migration (a new process, as a
+    viewer start is)."""
+    import subprocess
+    import sys
+    code = ("import sys; from vfa.workspace import Workspace; "
+            f"w = Workspace({str(tmp_path)!r}); w.close(); print('alembic' in sys.modules)")
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert first.stdout.strip() == "True"      # a new index is created by the migrations
+    assert again.stdout.strip() == "False"
