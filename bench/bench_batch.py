@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
 
-from vfa.phantom import FilmSpec, make_film, reference_reading, write_dicom  # noqa: E402
-from vfa.reading import save_reading  # noqa: E402
+from vfa.synthetic.phantom import FilmSpec, make_film, reference_reading, write_dicom  # noqa: E402
+from vfa.reading.reading import save_reading  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -54,9 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     sys.path.insert(0, str(benchlib.REPO / "bench"))
     import bench_propose as bp
-    from vfa.levels import Level
-    from vfa.phantom import make_film, reference_reading
-    from vfa.reading import save_reading
+    from vfa.method.levels import Level
+    from vfa.synthetic.phantom import make_film, reference_reading
+    from vfa.reading.reading import save_reading
     with tempfile.TemporaryDirectory(prefix="vfa-bench-cmd-") as tmp:
         tmp = Path(tmp)
         spec = bp.spec_for(0, 9000, args.size)

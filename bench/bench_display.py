@@ -36,8 +36,8 @@ import pydicom  # noqa: E402
 from pydicom.dataset import Dataset, FileMetaDataset  # noqa: E402
 from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless, generate_uid  # noqa: E402
 
-from vfa.display import DisplaySettings, Renderer, default_settings  # noqa: E402
-from vfa.radiograph import Window, load_radiograph  # noqa: E402
+from vfa.films.display import DisplaySettings, Renderer, default_settings  # noqa: E402
+from vfa.films.radiograph import Window, load_radiograph  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402

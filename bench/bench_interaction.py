@@ -111,7 +111,7 @@ def bench_steps(film: Path, steps: int) -> bool:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from ui.mainwindow import MainWindow
     from ui.testing import send_mouse
-    from vfa.levels import LEVELS
+    from vfa.method.levels import LEVELS
 
     w = MainWindow()
     w.resize(1600, 1000)

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_propose.py [--films 16] [--followups 16] [--seed 9000] [--size 1600]
 
-Films come from vfa.phantom with seeds that the tests do not use (9000+ by default), written
+Films come from vfa.synthetic.phantom with seeds that the tests do not use (9000+ by default), written
 as real DICOM files (some MONOCHROME1, some uncalibrated) and loaded with load_radiograph, so
 the methods only see the pixel array and the spacing. Variation per film: facing left/right,
 tilt -20..+20 deg, adult/child, noise 1.0-1.6, bone density, curvature, ribs over the thoracic
@@ -27,15 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from vfa.autoplace.carry import carry_forward  # noqa: E402
-from vfa.autoplace.film import AutoplaceError, film_from_radiograph  # noqa: E402
-from vfa.autoplace.spine import propose_span  # noqa: E402
-from vfa.autoplace.vertebra import propose_vertebra  # noqa: E402
-from vfa.levels import LEVELS, Level, PointSlot  # noqa: E402
-from vfa.morphometry import summarize  # noqa: E402
-from vfa.phantom import Deformity, FilmSpec, make_film, reference_reading, write_dicom  # noqa: E402
-from vfa.radiograph import load_radiograph  # noqa: E402
-from vfa.reading import Reading  # noqa: E402
+from vfa.reading.autoplace.carry import carry_forward  # noqa: E402
+from vfa.reading.autoplace.film import AutoplaceError, film_from_radiograph  # noqa: E402
+from vfa.reading.autoplace.spine import propose_span  # noqa: E402
+from vfa.reading.autoplace.vertebra import propose_vertebra  # noqa: E402
+from vfa.method.levels import LEVELS, Level, PointSlot  # noqa: E402
+from vfa.method.morphometry import summarize  # noqa: E402
+from vfa.synthetic.phantom import Deformity, FilmSpec, make_film, reference_reading, write_dicom  # noqa: E402
+from vfa.films.radiograph import load_radiograph  # noqa: E402
+from vfa.reading.reading import Reading  # noqa: E402
 
 TARGET_MEDIAN_MM = 0.5
 TARGET_P95_MM = 1.5
@@ -124,7 +124,7 @@ def grades(points_by_level: dict, spacing) -> dict[Level, int | None]:
 
 
 def as_reading(points_by_level: dict, spacing, sop: str, reader: str) -> Reading:
-    """Points as a reading of film ``sop`` (for vfa.precision: proposals vs reference)."""
+    """Points as a reading of film ``sop`` (for vfa.method.precision: proposals vs reference)."""
     r = Reading(spacing=spacing, sop_instance_uid=sop, reader=reader)
     for lv, pts in points_by_level.items():
         r.set_points(lv, {s: tuple(p) for s, p in pts.items()})
@@ -134,7 +134,7 @@ def as_reading(points_by_level: dict, spacing, sop: str, reader: str) -> Reading
 def print_precision(readings: list[Reading]) -> None:
     """RMS-SD / rmsCV of Ha, Hm, Hp and of the reduction, as `vfa precision` computes them
     (Glüer 1995), so the figure stands beside SpineAnalyzer's 4.2-4.7 % for normal vertebrae."""
-    from vfa.precision import precision
+    from vfa.method.precision import precision
     res = precision(readings)
     print("\nPrecision of one-click proposals vs the true points (Glüer rms, as `vfa precision`)")
     for group, st in [("all", res.per_height)] + sorted(res.by_grade.items()):

@@ -2,10 +2,10 @@
 
     .venv/bin/python bench/bench_sr.py [--repeats 7]
 
-A phantom film (vfa.phantom) with its reference reading (13 levels, six points each, reader
+A phantom film (vfa.synthetic.phantom) with its reference reading (13 levels, six points each, reader
 grades) is written to a temporary folder. Timed, interleaved:
 
-* in-process ``vfa.sr.export_sr`` (the export from the viewer): vfa's construction against
+* in-process ``vfa.outputs.sr.export_sr`` (the export from the viewer): vfa's construction against
   highdicom's full construction (``revalidate=True``: it copies, re-parses and re-walks the
   finished content tree), which is the baseline;
 * the ``vfa export-sr`` command as a fresh process (what a script waits for), against a bare
@@ -22,9 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
 
-from vfa import sr  # noqa: E402
-from vfa.phantom import Deformity, FilmSpec, make_film, reference_reading, write_dicom  # noqa: E402
-from vfa.reading import save_reading  # noqa: E402
+from vfa.outputs import sr  # noqa: E402
+from vfa.synthetic.phantom import Deformity, FilmSpec, make_film, reference_reading, write_dicom  # noqa: E402
+from vfa.reading.reading import save_reading  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

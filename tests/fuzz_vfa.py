@@ -113,9 +113,9 @@ def seed_readings(folder: Path, films: dict[str, Path]) -> dict[str, Path]:
     import datetime as dt
 
     from readings_factory import box_points, make_reading
-    from vfa.autoplace import Proposal
-    from vfa.levels import PointSlot
-    from vfa.reading import save_reading
+    from vfa.reading.autoplace import Proposal
+    from vfa.method.levels import PointSlot
+    from vfa.reading.reading import save_reading
 
     folder.mkdir(parents=True, exist_ok=True)
     r = make_reading({"T12": (70.0, 95.0, 100.0), "L1": (100.0, 72.0, 100.0)},

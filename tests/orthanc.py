@@ -47,7 +47,7 @@ def free_port() -> int:
 
 @dataclass
 class OrthancServer:
-    """A running private Orthanc. ``dicomweb_url`` is what ``vfa.pacs`` is configured with."""
+    """A running private Orthanc. ``dicomweb_url`` is what ``vfa.films.pacs`` is configured with."""
 
     root: Path
     http_port: int

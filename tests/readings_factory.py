@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as _dt
 import math
 
-from vfa.calibration import Spacing, SpacingSource
-from vfa.levels import LEVELS, Level
-from vfa.reading import Reading
+from vfa.films.calibration import Spacing, SpacingSource
+from vfa.method.levels import LEVELS, Level
+from vfa.reading.reading import Reading
 
 
 def box_points(x0: float, y0: float, ha: float, hm: float, hp: float, depth: float = 40.0,

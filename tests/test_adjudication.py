@@ -11,13 +11,13 @@ import pytest
 
 from readings_factory import make_reading
 from test_sr import make_film
-from vfa.adjudication import (AGREEMENT, CONSENSUS, Adjudication, AdjudicationError, Decision,
+from vfa.study.adjudication import (AGREEMENT, CONSENSUS, Adjudication, AdjudicationError, Decision,
                               adjudicate, decided_by)
 from vfa.cli import main
-from vfa.levels import Level, PointSlot, Status
-from vfa.morphometry import summarize
-from vfa.reading import load_reading, save_reading
-from vfa.workspace import Workspace
+from vfa.method.levels import Level, PointSlot, Status
+from vfa.method.morphometry import summarize
+from vfa.reading.reading import load_reading, save_reading
+from vfa.storage.workspace import Workspace
 
 SOP = "1.2.826.0.1.3680043.10.1.77.1"
 
@@ -184,7 +184,7 @@ def test_exports_take_the_consensus_reading(tmp_path, capsys):
 
 
 def test_adjudication_queue_lists_films_with_discordant_levels(tmp_path):
-    from vfa.adjudication import adjudication_queue
+    from vfa.study.adjudication import adjudication_queue
     a, b = _readers()
     a2 = make_reading(sop="5.5.5", reader="alice", patient_id="P2")
     b2 = make_reading(sop="5.5.5", reader="bob", patient_id="P2")   # concordant film
@@ -204,7 +204,7 @@ def test_consensus_sr_carries_decided_by_as_text_and_stays_valid(tmp_path):
     an ordinary reading's SR has none."""
     import pydicom
 
-    from vfa import sr
+    from vfa.outputs import sr
     a, b = _readers()
     c = adjudicate(a, b, "carol", [Decision.parse("T12", 2), Decision.parse("L2", 3, "B"),
                                    Decision.parse("T4", 0, "A")])

@@ -9,10 +9,10 @@ import random
 import pytest
 
 from readings_factory import make_reading
-from vfa.agreement import (agreement, bland_altman, is_discordant, kappa, pair_by_sop,
+from vfa.method.agreement import (agreement, bland_altman, is_discordant, kappa, pair_by_sop,
                            percent_agreement)
-from vfa.calibration import Spacing
-from vfa.levels import Level
+from vfa.films.calibration import Spacing
+from vfa.method.levels import Level
 
 
 # --------------------------------------------------------------------------- hand-computed
@@ -187,8 +187,8 @@ import shutil
 import subprocess
 
 from vfa.cli import main
-from vfa.reading import save_reading
-from vfa.workspace import Workspace
+from vfa.reading.reading import save_reading
+from vfa.storage.workspace import Workspace
 
 
 def _write_pairs(folder):
@@ -264,8 +264,8 @@ def test_kappa_on_abq_fracture_when_both_readers_gave_it(tmp_path, capsys):
     deformity, counted as not fractured); L2 called by A only is left out. 2x2: 2 / 1 / 1 / 6:
     p_o = 0.8, p_e = 0.3*0.3 + 0.7*0.7 = 0.58, kappa = 0.22 / 0.42 = 0.5238."""
     from vfa.cli import main
-    from vfa.levels import LEVELS
-    from vfa.reading import save_reading
+    from vfa.method.levels import LEVELS
+    from vfa.reading.reading import save_reading
     a = make_reading(reader="dr-a", sop="1.2.3.9")
     b = make_reading(reader="dr-b", sop="1.2.3.9")
     calls_a = "FFFNNNNNDN"

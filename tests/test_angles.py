@@ -1,4 +1,4 @@
-"""Kyphosis (modified Cobb T4–T12), centroid angle and the L1–L4 angle (vfa/angles.py)."""
+"""Kyphosis (modified Cobb T4–T12), centroid angle and the L1–L4 angle (vfa/method/angles.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import math
 
 import pytest
 
-from vfa import angles
-from vfa.calibration import Spacing, SpacingSource
+from vfa.method import angles
+from vfa.films.calibration import Spacing, SpacingSource
 from vfa.cli import main
-from vfa.levels import LEVELS, Level
-from vfa.reading import Reading, save_reading
+from vfa.method.levels import LEVELS, Level
+from vfa.reading.reading import Reading, save_reading
 
 
 def synthetic_spine(lean_deg: dict[Level, float], *, facing: str = "left", tilt_deg: float = 0.0,
@@ -162,7 +162,7 @@ def test_grade_json_text_and_csv(tmp_path, capsys):
     assert "Kyphosis T4–T12: Cobb 48.0°, centroid 42.0°" in text
     assert "Lordosis L1–L4: Cobb 30.0°" in text
 
-    from vfa.export_csv import export_csv
+    from vfa.outputs.export_csv import export_csv
     import csv
     _, summary, _, _ = export_csv([r], tmp_path / "o.csv")
     row = next(csv.DictReader(summary.open(encoding="utf-8")))
@@ -191,7 +191,7 @@ def test_compare_reports_the_change_of_the_angles(tmp_path, capsys):
 def test_pdf_report_shows_angles_and_their_change(tmp_path):
     import datetime as dt
     from test_report import pdftotext_pages
-    from vfa.report_pdf import VisitInput, write_report
+    from vfa.outputs.report_pdf import VisitInput, write_report
     b = synthetic_spine(linear_leans(Level.T4, Level.T12, 40.0))
     f = synthetic_spine(linear_leans(Level.T4, Level.T12, 48.0))
     for r, d in ((b, dt.date(2023, 1, 1)), (f, dt.date(2024, 1, 1))):
@@ -208,7 +208,7 @@ def test_pdf_report_shows_angles_and_their_change(tmp_path):
 def test_sr_carries_the_angles_with_their_codes(tmp_path):
     from pydicom import dcmread
     from test_sr import make_film
-    from vfa import sr
+    from vfa.outputs import sr
     r = synthetic_spine(linear_leans(Level.T4, Level.T12, 48.0))
     make_film(tmp_path / "f.dcm", r, rows=2400, cols=900)
     r.image_path = str(tmp_path / "f.dcm")
@@ -236,8 +236,8 @@ def test_sr_carries_the_angles_with_their_codes(tmp_path):
 
 
 def test_phantom_films_facing_and_tilt_give_the_same_angles():
-    from vfa.phantom import make_film, reference_reading
-    from vfa.samples import SAMPLES
+    from vfa.synthetic.phantom import make_film, reference_reading
+    from vfa.synthetic.samples import SAMPLES
     base = SAMPLES[1].spec.with_(rows=900, cols=650, pixel_mm=0.33)
     got = set()
     for facing, tilt in (("left", -10.0), ("right", 12.0)):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vfa.autoplace import AutoplaceError, FilmImage, carry_forward
-from vfa.levels import Level, PointSlot
-from vfa.morphometry import summarize
-from vfa.phantom import Deformity, FilmSpec, make_film, reference_reading
-from vfa.reading import Reading
+from vfa.reading.autoplace import AutoplaceError, FilmImage, carry_forward
+from vfa.method.levels import Level, PointSlot
+from vfa.method.morphometry import summarize
+from vfa.synthetic.phantom import Deformity, FilmSpec, make_film, reference_reading
+from vfa.reading.reading import Reading
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +101,8 @@ def test_carry_forward_shifted_one_pitch_gets_the_levels_right_or_says_so(shifte
 def test_a_global_alignment_one_or_two_vertebrae_off_is_corrected_or_flagged(shifted_pair, monkeypatch, shift):
     """Force the failure: the global alignment lands ``shift`` vertebrae off along the spine.
     The label check must move the levels back (with a warning) or flag them as ambiguous."""
-    import vfa.autoplace.carry as carry
-    from vfa.geometry import to_index_coords
+    import vfa.reading.autoplace.carry as carry
+    from vfa.method.geometry import to_index_coords
     f0, F0, f1, F1, mm = shifted_pair
     earlier = reference_reading(f0)
     real = carry._global

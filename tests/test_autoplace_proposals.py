@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from vfa.autoplace import Proposal, apply_to_reading
+from vfa.reading.autoplace import Proposal, apply_to_reading
 from vfa.errors import ReadingFormatError
-from vfa.levels import PointSlot
-from vfa.reading import Reading, load_reading, save_reading
+from vfa.method.levels import PointSlot
+from vfa.reading.reading import Reading, load_reading, save_reading
 from readings_factory import box_points
 
 

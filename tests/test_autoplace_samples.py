@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vfa.autoplace import LOW_CONFIDENCE, film_from_radiograph, propose_span, propose_vertebra
-from vfa.autoplace.spine import propose_clicks
-from vfa.levels import Level, PointSlot
-from vfa.radiograph import load_radiograph
+from vfa.reading.autoplace import LOW_CONFIDENCE, film_from_radiograph, propose_span, propose_vertebra
+from vfa.reading.autoplace.spine import propose_clicks
+from vfa.method.levels import Level, PointSlot
+from vfa.films.radiograph import load_radiograph
 
 ROOT = Path(__file__).resolve().parents[1]
 REFS = sorted((ROOT / "sample_dicoms" / "reference").glob("*.json"))

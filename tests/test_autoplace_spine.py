@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vfa.autoplace import AutoplaceError, FilmImage, propose_span
-from vfa.autoplace.spine import propose_clicks
-from vfa.levels import LEVELS, Level, PointSlot
-from vfa.phantom import Deformity, FilmSpec, make_film
+from vfa.reading.autoplace import AutoplaceError, FilmImage, propose_span
+from vfa.reading.autoplace.spine import propose_clicks
+from vfa.method.levels import LEVELS, Level, PointSlot
+from vfa.synthetic.phantom import Deformity, FilmSpec, make_film
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_clicks_share_one_facing_and_refuse_duplicates(film):
 def test_a_body_whose_depth_disagrees_with_its_neighbours_is_capped(film):
     import dataclasses
 
-    from vfa.autoplace.spine import check_neighbour_sizes
+    from vfa.reading.autoplace.spine import check_neighbour_sizes
     f, F, mm = film
     res = propose_span(F, ("T4", tuple(centre(f.points[Level.T4]))), ("L4", tuple(centre(f.points[Level.L4]))))
     assert not any("depth" in w for w in res.warnings)

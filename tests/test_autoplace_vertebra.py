@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vfa.autoplace import AutoplaceError, FilmImage, Proposal, propose_vertebra, refine_point
-from vfa.levels import Level, PointSlot
-from vfa.phantom import FilmSpec, make_film
+from vfa.reading.autoplace import AutoplaceError, FilmImage, Proposal, propose_vertebra, refine_point
+from vfa.method.levels import Level, PointSlot
+from vfa.synthetic.phantom import FilmSpec, make_film
 
 LEVELS = [Level.T6, Level.T11, Level.L2]
 
@@ -114,7 +114,7 @@ def test_uncalibrated_film_uses_a_size_estimate(left_tilted):
 def test_fast_numeric_helpers_equal_numpy_bit_for_bit(seed):
     """The proposal's hot loops use trimmed copies of np.polyfit/np.polyval/np.median: same
     operations, so proposals are unchanged to the last bit."""
-    from vfa.autoplace import vertebra as vt
+    from vfa.reading.autoplace import vertebra as vt
     rng = np.random.default_rng(seed)
     n = int(rng.integers(5, 40))
     x = np.linspace(-20.0, 35.0, n) + rng.normal(0, 0.1, n)
@@ -135,7 +135,7 @@ def test_fast_numeric_helpers_equal_numpy_bit_for_bit(seed):
         lhs = vt._vander(x, order)
         assert np.array_equal(lhs, np.vander(x, order))
         assert np.array_equal(vt._lstsq(lhs, y, n * vt._EPS), np.linalg.lstsq(lhs, y, n * vt._EPS)[0])
-    from vfa.autoplace.film import gradient_last
+    from vfa.reading.autoplace.film import gradient_last
     prof = rng.normal(0, 100, (7, n)).astype(np.float32)
     for f in (prof, prof.astype(np.float64), prof[0]):
         g = gradient_last(f)

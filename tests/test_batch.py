@@ -11,9 +11,9 @@ import pytest
 
 from cli_runner import run_vfa
 from vfa.batch import Job, plan, run_batch
-from vfa.phantom import Deformity, FilmSpec, make_film, reference_reading, write_dicom
-from vfa.reading import save_reading
-from vfa.workspace import Workspace
+from vfa.synthetic.phantom import Deformity, FilmSpec, make_film, reference_reading, write_dicom
+from vfa.reading.reading import save_reading
+from vfa.storage.workspace import Workspace
 from test_scan import write_film
 
 

@@ -7,8 +7,8 @@ from pydicom import Dataset
 from pydicom.dataelem import RawDataElement
 from pydicom.tag import Tag
 
-from vfa.calibration import Spacing, SpacingSource, spacing_from_dataset
-from vfa.geometry import distance
+from vfa.films.calibration import Spacing, SpacingSource, spacing_from_dataset
+from vfa.method.geometry import distance
 
 PIXEL_SPACING = Tag(0x0028, 0x0030)
 IMAGER_PIXEL_SPACING = Tag(0x0018, 0x1164)

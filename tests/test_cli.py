@@ -10,8 +10,8 @@ import pytest
 
 from cli_runner import run_vfa, run_vfa_process
 
-from vfa.calibration import Spacing
-from vfa.reading import save_reading
+from vfa.films.calibration import Spacing
+from vfa.reading.reading import save_reading
 from readings_factory import make_reading
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from cli_runner import run_vfa
 
-from vfa.levels import Level, PointSlot
-from vfa.phantom import Deformity, FilmSpec, make_film, reference_reading, write_dicom
-from vfa.reading import load_reading, save_reading
+from vfa.method.levels import Level, PointSlot
+from vfa.synthetic.phantom import Deformity, FilmSpec, make_film, reference_reading, write_dicom
+from vfa.reading.reading import load_reading, save_reading
 
 
 def vfa(*args):

@@ -12,13 +12,13 @@ from pydicom.dataelem import RawDataElement
 from pydicom.tag import Tag
 
 from tests.dicom_factory import write_film
-from vfa.age import AGE_UNKNOWN, parse_patient_age
-from vfa.calibration import SpacingSource, spacing_from_dataset
+from vfa.method.age import AGE_UNKNOWN, parse_patient_age
+from vfa.films.calibration import SpacingSource, spacing_from_dataset
 from vfa.errors import ReadingFormatError
-from vfa.morphometry import summarize
-from vfa.radiograph import load_radiograph
-from vfa.reading import Reading, load_reading, save_reading
-from vfa.settings import MethodSettings
+from vfa.method.morphometry import summarize
+from vfa.films.radiograph import load_radiograph
+from vfa.reading.reading import Reading, load_reading, save_reading
+from vfa.method.settings import MethodSettings
 
 from tests.readings_factory import make_reading
 
@@ -68,7 +68,7 @@ def test_child_adult_or_unknown_without_birth_date(patient_age, age_years, paed)
 
 def test_child_without_birth_date_gets_child_rules_from_patient_age():
     """Issue 8 problem 2: a de-identified child's film is no longer compared as an adult."""
-    from vfa.comparison import compare
+    from vfa.method.comparison import compare
     b = make_reading({"L1": (100.0, 100.0, 100.0)}, birth=None, date=dt.date(2023, 1, 1))
     f = make_reading({"L1": (100.0, 100.0, 80.0)}, birth=None, date=dt.date(2024, 1, 1))
     assert compare(b, f).mm_rule_applicable is True          # age unknown: adult rules
@@ -275,7 +275,7 @@ def test_info_reports_age_from_patient_age_or_unknown(tmp_path, capsys):
 
 def test_csv_carries_confirmed_uncertain_and_reshaping(tmp_path):
     import csv
-    from vfa.export_csv import export_csv
+    from vfa.outputs.export_csv import export_csv
     kid = dict(birth=dt.date(2012, 6, 1))
     b = make_reading({"T9": (80.1, 100.0, 100.0), "L1": (100.0, 70.0, 100.0)},
                      date=dt.date(2023, 1, 1), **kid)
@@ -297,7 +297,7 @@ def test_csv_carries_confirmed_uncertain_and_reshaping(tmp_path):
 
 
 def test_age_carried_from_the_nearest_visit_of_the_patient():
-    from vfa.age import age_from_other_visits
+    from vfa.method.age import age_from_other_visits
     a = Reading(patient_id="P", study_date=dt.date(2022, 1, 1), age_years=10.0)
     b = Reading(patient_id="P", study_date=dt.date(2023, 1, 1), patient_age="012Y")
     none = Reading(patient_id="P", study_date=dt.date(2023, 6, 1))

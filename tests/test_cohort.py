@@ -14,12 +14,12 @@ import subprocess
 import pytest
 
 from vfa.cli import main
-from vfa.clinical import group_by_patient, load_csv, parse_csv_text
-from vfa.cohort import CSV_COLUMNS, build_cohort, csv_cell
+from vfa.study.clinical import group_by_patient, load_csv, parse_csv_text
+from vfa.study.cohort import CSV_COLUMNS, build_cohort, csv_cell
 from vfa.errors import ClinicalDataError, CohortError
-from vfa.morphometry import summarize
-from vfa.reading import save_reading
-from vfa.workspace import Workspace
+from vfa.method.morphometry import summarize
+from vfa.reading.reading import save_reading
+from vfa.storage.workspace import Workspace
 from readings_factory import make_reading
 
 D = dt.date
@@ -192,7 +192,7 @@ def test_every_figure_of_the_cohort(cohort_readings, clinical):
 def test_timeline_cells_mark_changes_since_the_previous_visit(cohort_readings):
     c = build_cohort(cohort_readings)
     course = {p.patient_id: p.course for p in c.patients}["CHILD-A"]
-    from vfa.levels import Level
+    from vfa.method.levels import Level
     assert course.cell(Level.T9, 1).change == "incident" and course.cell(Level.T9, 1).mark == "N"
     assert course.cell(Level.T9, 2).change is None           # unchanged since 6 months
     assert course.cell(Level.L1, 2).reshaping == "complete" and course.cell(Level.L1, 2).mark == "R"
@@ -341,7 +341,7 @@ def test_cohort_refuses_bad_inputs(tmp_path, capsys):
 def test_case_series_pdf(tmp_path, cohort_readings, clinical):
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    from vfa.cohort_pdf import write_cohort_pdf
+    from vfa.outputs.cohort_pdf import write_cohort_pdf
     out = write_cohort_pdf(build_cohort(cohort_readings, clinical), tmp_path / "c.pdf")
     text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True,
                           check=True).stdout
@@ -363,7 +363,7 @@ def test_sample_cohort_tells_the_childs_story(tmp_path, capsys):
     BMD Z improving on pamidronate; the adult's new T12."""
     from pathlib import Path
 
-    from vfa.samples import CLINICAL_CSV as SAMPLE_CSV
+    from vfa.synthetic.samples import CLINICAL_CSV as SAMPLE_CSV
     root = Path(__file__).resolve().parent.parent / "sample_dicoms"
     assert (root / "clinical.csv").read_text(encoding="utf-8") == SAMPLE_CSV
     ws = Workspace(tmp_path / "ws")
@@ -441,7 +441,7 @@ def test_a_change_within_noise_on_unconfirmed_grades_is_uncertain_not_incident()
     assert d["unconfirmed"] == 2 and d["unconfirmed_levels"] == {"2024-01-10": ["T10"],
                                                                   "2024-07-10": ["T10"]}
     assert d["sdi_last_common"] == 1                          # the grade stands in the SDI
-    from vfa.levels import Level
+    from vfa.method.levels import Level
     cell = c.patients[0].course.cell(Level.T10, 1)
     assert cell.change == "uncertain" and cell.mark == "~" and not cell.confirmed
     # confirmed by the reader, the same grades are an incident fracture

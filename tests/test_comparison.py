@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from vfa.calibration import Spacing, SpacingSource
-from vfa.comparison import Change, classify, compare, sdi_series
-from vfa.levels import LEVELS, Level
-from vfa.reading import Reading
-from vfa.settings import MethodSettings
+from vfa.films.calibration import Spacing, SpacingSource
+from vfa.method.comparison import Change, classify, compare, sdi_series
+from vfa.method.levels import LEVELS, Level
+from vfa.reading.reading import Reading
+from vfa.method.settings import MethodSettings
 
 CAL = Spacing(0.2, 0.2, SpacingSource.PIXEL_SPACING)  # 100 px = 20 mm
 ADULT_BIRTH = dt.date(1950, 1, 1)
@@ -371,7 +371,7 @@ def test_loss_scaling_setting_is_validated():
 
 
 def test_height_trend_is_on_the_first_films_scale():
-    from vfa.comparison import height_trend
+    from vfa.method.comparison import height_trend
     b = reading({"L1": (100, 100, 100)}, date=dt.date(2020, 1, 1),
                 spacing=Spacing(0.224, 0.224, SpacingSource.PIXEL_SPACING_DETECTOR))
     f = reading({"L1": (60, 100, 100)}, date=dt.date(2021, 1, 1),
@@ -385,7 +385,7 @@ def test_height_trend_is_on_the_first_films_scale():
 
 
 def test_height_trend_leaves_out_a_film_it_cannot_scale():
-    from vfa.comparison import height_trend
+    from vfa.method.comparison import height_trend
     b = reading(date=dt.date(2020, 1, 1))
     f = reading(date=dt.date(2021, 1, 1), spacing=Spacing.uncalibrated())
     t = height_trend([b, f], MethodSettings(loss_scaling="none"))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from vfa.reading import load_reading
+from vfa.reading.reading import load_reading
 
 HERE = Path(__file__).resolve().parent
 
@@ -24,8 +24,8 @@ CHILD = textwrap.dedent('''
     from pathlib import Path
     sys.path.insert(0, sys.argv[2])
     from readings_factory import make_reading
-    from vfa.reading import load_reading, save_reading
-    from vfa.workspace import Workspace
+    from vfa.reading.reading import load_reading, save_reading
+    from vfa.storage.workspace import Workspace
 
     root = Path(sys.argv[1])
     plain = root / "plain" / "reading.json"
@@ -78,7 +78,7 @@ def test_sigkill_during_saves_never_leaves_a_broken_reading(tmp_path):
         assert v > 0
         last = v
     assert kills == 6 and last > 6  # saves really happened in every round
-    from vfa.workspace import Workspace
+    from vfa.storage.workspace import Workspace
     ws = Workspace(tmp_path / "ws")  # the index survived the kills
     try:
         assert ws.readings_for_patient("P1")

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from vfa.cli import main
-from vfa.export_csv import _cell, safe_text
-from vfa.reading import save_reading
+from vfa.outputs.export_csv import _cell, safe_text
+from vfa.reading.reading import save_reading
 
 from readings_factory import make_reading
 

@@ -1,4 +1,4 @@
-"""vfa.display: one lookup table from stored value to grey, checked against the standard."""
+"""vfa.films.display: one lookup table from stored value to grey, checked against the standard."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from pydicom.pixels.processing import apply_modality_lut, apply_voi_lut
 
 import dicom_factory as f
-from vfa import display as dmod
-from vfa.display import (
+from vfa.films import display as dmod
+from vfa.films.display import (
     DisplaySettings,
     Renderer,
     apply_lut,
@@ -23,7 +23,7 @@ from vfa.display import (
     renderer_for,
     voi_window,
 )
-from vfa.radiograph import Radiograph, Window
+from vfa.films.radiograph import Radiograph, Window
 
 
 def rg_of(arr, **attrs) -> Radiograph:

@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vfa.autoplace import LOW_CONFIDENCE, film_from_radiograph, propose_span, propose_vertebra
-from vfa.calibration import SpacingSource
-from vfa.display import default_settings, render
-from vfa.levels import LEVELS, PointSlot
-from vfa.morphometry import summarize
-from vfa.phantom import dxa_image, dxa_spec, make_film, write_dxa_dicom
-from vfa.radiograph import load_radiograph
-from vfa.reading import Reading, load_reading
-from vfa.samples import SAMPLES
+from vfa.reading.autoplace import LOW_CONFIDENCE, film_from_radiograph, propose_span, propose_vertebra
+from vfa.films.calibration import SpacingSource
+from vfa.films.display import default_settings, render
+from vfa.method.levels import LEVELS, PointSlot
+from vfa.method.morphometry import summarize
+from vfa.synthetic.phantom import dxa_image, dxa_spec, make_film, write_dxa_dicom
+from vfa.films.radiograph import load_radiograph
+from vfa.reading.reading import Reading, load_reading
+from vfa.synthetic.samples import SAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = json.loads((ROOT / "sample_dicoms" / "manifest.json").read_text(encoding="utf-8"))

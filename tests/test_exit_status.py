@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from vfa.cli import main
-from vfa.reading import load_reading, resolve_image_path, save_reading
+from vfa.reading.reading import load_reading, resolve_image_path, save_reading
 
 from test_sr import _film_and_reading
 

@@ -1,5 +1,5 @@
 """CSV export: files written by the CLI, parsed back with csv.DictReader, checked against
-vfa.morphometry and vfa.comparison."""
+vfa.method.morphometry and vfa.method.comparison."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import pytest
 
 from cli_runner import run_vfa
 
-from vfa.comparison import compare
-from vfa.export_csv import LEVEL_COLUMNS, POINT_COLUMNS, SUMMARY_COLUMNS, summary_path_for
-from vfa.levels import LEVELS
-from vfa.morphometry import summarize
-from vfa.reading import save_reading
-from vfa.workspace import Workspace
+from vfa.method.comparison import compare
+from vfa.outputs.export_csv import LEVEL_COLUMNS, POINT_COLUMNS, SUMMARY_COLUMNS, summary_path_for
+from vfa.method.levels import LEVELS
+from vfa.method.morphometry import summarize
+from vfa.reading.reading import save_reading
+from vfa.storage.workspace import Workspace
 from readings_factory import make_reading
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from vfa.atomic import atomic_write_bytes
 from vfa.cli import main
-from vfa.pacs import PacsSettings, save_settings
-from vfa.reading import save_reading
+from vfa.films.pacs import PacsSettings, save_settings
+from vfa.reading.reading import save_reading
 
 from test_sr import _film_and_reading
 

@@ -7,9 +7,9 @@ import math
 import pytest
 
 from vfa.errors import GeometryError, VfaError
-from vfa.geometry import (check_six_points, distance, from_index_coords, parse_point,
+from vfa.method.geometry import (check_six_points, distance, from_index_coords, parse_point,
                           to_index_coords)
-from vfa.levels import PointSlot as S
+from vfa.method.levels import PointSlot as S
 
 CENTRE = (200.0, 300.0)
 

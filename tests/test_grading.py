@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from vfa.grading import (final_grade, final_type, grade_from_percent, percent_from_ratio,
+from vfa.method.grading import (final_grade, final_type, grade_from_percent, percent_from_ratio,
                          round_percent, sdi, suggest)
-from vfa.levels import LEVELS, DeformityType as T, parse_grade
-from vfa.morphometry import measure_reading, summarize
-from vfa.reading import Reading
+from vfa.method.levels import LEVELS, DeformityType as T, parse_grade
+from vfa.method.morphometry import measure_reading, summarize
+from vfa.reading.reading import Reading
 
 
 def body(ha, hm, hp, bottom, x0=100.0, depth=40.0):

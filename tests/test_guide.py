@@ -1,13 +1,13 @@
-"""Guided placement (vfa.guide): pure Python, no Qt."""
+"""Guided placement (vfa.reading.guide): pure Python, no Qt."""
 
 from __future__ import annotations
 
 import pytest
 
 from readings_factory import box_points, make_reading
-from vfa.guide import Direction, Guide, Target
-from vfa.levels import POINT_SLOTS, Level, PointSlot, Status
-from vfa.reading import Reading
+from vfa.reading.guide import Direction, Guide, Target
+from vfa.method.levels import POINT_SLOTS, Level, PointSlot, Status
+from vfa.reading.reading import Reading
 
 
 def _six(guide, x0=100.0, y0=100.0):

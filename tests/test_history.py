@@ -1,13 +1,13 @@
-"""Undo/redo of readings (vfa.history): pure Python, no Qt."""
+"""Undo/redo of readings (vfa.reading.history): pure Python, no Qt."""
 
 from __future__ import annotations
 
 import pytest
 
 from readings_factory import box_points, make_reading
-from vfa.history import History, changed_levels, snapshot
-from vfa.levels import Level, PointSlot, Status
-from vfa.reading import Reading
+from vfa.reading.history import History, changed_levels, snapshot
+from vfa.method.levels import Level, PointSlot, Status
+from vfa.reading.reading import Reading
 
 
 def _events(reading):
@@ -129,7 +129,7 @@ def test_relabel_and_spacing_are_undoable():
     old_spacing = r.spacing
     r.relabel(+1)
     h.commit("relabel")
-    from vfa.calibration import Spacing
+    from vfa.films.calibration import Spacing
     r.set_spacing(Spacing.manual((0, 0), (100, 0), 20.0))
     h.commit("calibrate")
     h.undo()

@@ -9,9 +9,9 @@ import subprocess
 import pydicom
 import pytest
 
-from vfa import sr
+from vfa.outputs import sr
 from vfa.cli import main
-from vfa.reading import save_reading
+from vfa.reading.reading import save_reading
 
 from test_sr import _film_and_reading, assert_same_reading
 

@@ -12,7 +12,7 @@ from pydicom.uid import JPEGLSLossless, RLELossless
 import dicom_factory as f
 from vfa.cli import main
 from vfa.errors import is_native_panic
-from vfa.radiograph import load_radiograph
+from vfa.films.radiograph import load_radiograph
 
 
 def one_line_error(capfd, *words):
@@ -211,8 +211,8 @@ def test_reading_with_an_absurd_coordinate_is_refused_in_one_line(tmp_path, caps
     import json
 
     from readings_factory import make_reading
-    from vfa.grading import round_percent
-    from vfa.reading import save_reading
+    from vfa.method.grading import round_percent
+    from vfa.reading.reading import save_reading
 
     path = save_reading(make_reading({}), tmp_path / "r.json")
     data = json.loads(path.read_text())

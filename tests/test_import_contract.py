@@ -5,7 +5,7 @@
   session and their own widgets, and a :class:`ui.shell.Shell`), not even for type hints;
 * no import circles among ``ui`` modules, nor among ``vfa`` modules (imports that run, at
   the top of a module or inside a function; those for type hints only do not count);
-* ``vfa/reading.py`` imports nothing from ``vfa/autoplace`` (proposals are below it).
+* ``vfa/reading/reading.py`` imports nothing from ``vfa/reading/autoplace`` (proposals are below it).
 """
 
 from __future__ import annotations
@@ -143,6 +143,6 @@ def test_no_import_circles_in_vfa():
 
 
 def test_the_reading_does_not_import_upward():
-    found = imports(ROOT / "vfa" / "reading.py")
-    assert not any(i.startswith("vfa.autoplace") for i in found)
-    assert "vfa.proposal" in found
+    found = imports(ROOT / "vfa" / "reading" / "reading.py")
+    assert not any(i.startswith("vfa.reading.autoplace") for i in found)
+    assert "vfa.reading.proposal" in found

@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from vfa.calibration import Spacing, SpacingSource
-from vfa.levels import LEVELS, DeformityType as T, PointSlot as S, Status
-from vfa.morphometry import heights, measure_reading, summarize
-from vfa.reading import Reading
-from vfa.settings import MethodSettings
+from vfa.films.calibration import Spacing, SpacingSource
+from vfa.method.levels import LEVELS, DeformityType as T, PointSlot as S, Status
+from vfa.method.morphometry import heights, measure_reading, summarize
+from vfa.reading.reading import Reading
+from vfa.method.settings import MethodSettings
 
 
 def body(ha, hm, hp, bottom, x0=100.0, depth=40.0):
@@ -340,7 +340,7 @@ def test_confirm_all_graded_levels():
 
 
 def test_pending_proposal_keeps_the_level_unconfirmed():
-    from vfa.autoplace.proposal import Proposal
+    from vfa.reading.autoplace.proposal import Proposal
     r = reading_with({}, levels=LEVELS[:6])
     r.set_reader_grade("T8", 0)
     assert res(r, "T8").confirmed

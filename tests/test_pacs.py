@@ -1,4 +1,4 @@
-"""vfa.pacs and ``vfa pacs``: against a real Orthanc (DICOMweb plugin) and real loopback servers.
+"""vfa.films.pacs and ``vfa pacs``: against a real Orthanc (DICOMweb plugin) and real loopback servers.
 
 One Orthanc without and one with authentication per test session (tests/orthanc.py).
 Network failures are produced for real: a port with nothing listening (refused), a socket that
@@ -27,9 +27,9 @@ from cli_runner import run_vfa
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from vfa import pacs
+from vfa.films import pacs
 from vfa.errors import PacsError
-from vfa.pacs import InstanceRef, PacsClient, PacsSettings, RetrieveCancelled
+from vfa.films.pacs import InstanceRef, PacsClient, PacsSettings, RetrieveCancelled
 
 from orthanc import AUTH_PASSWORD, AUTH_USER, free_port
 
@@ -474,8 +474,8 @@ def test_cli_errors_are_one_line(tmp_path):
 # end to end: upload films, find, retrieve, grade, export the SR, store it, find it again
 # ---------------------------------------------------------------------------------------
 def _sample_pairs() -> list[tuple[Path, Path]]:
-    """(film, reference reading) pairs from sample_dicoms/ (made by `python -m vfa.samples`)."""
-    from vfa.reading import load_reading
+    """(film, reference reading) pairs from sample_dicoms/ (made by `python -m vfa.synthetic.samples`)."""
+    from vfa.reading.reading import load_reading
     refdir = SAMPLES / "reference"
     if not refdir.is_dir():
         return []
@@ -499,8 +499,8 @@ def _sample_pairs() -> list[tuple[Path, Path]]:
 def _synthetic_pair(tmp_path: Path) -> tuple[Path, Path]:
     """A film and a reading of it, for when sample_dicoms/ is not there yet."""
     from readings_factory import make_reading
-    from vfa.radiograph import load_radiograph
-    from vfa.reading import Reading, save_reading
+    from vfa.films.radiograph import load_radiograph
+    from vfa.reading.reading import Reading, save_reading
     film = make_film(tmp_path / "synthetic.dcm", "E2E-SYN", generate_uid(), rows=2400, cols=400)
     rg = load_radiograph(film)
     reading = Reading.for_radiograph(rg, reader="dr-e2e")
@@ -511,9 +511,9 @@ def _synthetic_pair(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_end_to_end_upload_find_retrieve_grade_export_store_find(orthanc, tmp_path):
-    from vfa.morphometry import summarize
-    from vfa.radiograph import load_radiograph
-    from vfa.reading import Reading, load_reading
+    from vfa.method.morphometry import summarize
+    from vfa.films.radiograph import load_radiograph
+    from vfa.reading.reading import Reading, load_reading
 
     pairs = _sample_pairs() or [_synthetic_pair(tmp_path)]
     client = PacsClient(PacsSettings(url=orthanc.dicomweb_url))
@@ -544,9 +544,9 @@ def test_end_to_end_upload_find_retrieve_grade_export_store_find(orthanc, tmp_pa
     assert (summary.sdi, summary.fractured) == (expected.sdi, expected.fractured)
 
     try:
-        from vfa.sr import export_sr
+        from vfa.outputs.sr import export_sr
     except ImportError as exc:
-        pytest.skip(f"SR export (vfa.sr) is not available yet: {exc}")
+        pytest.skip(f"SR export (vfa.outputs.sr) is not available yet: {exc}")
     sr_path = export_sr(reading, tmp_path / "reading.sr.dcm", image=local)
     (res,) = client.store([sr_path])
     assert res.study_instance_uid == str(head.StudyInstanceUID)

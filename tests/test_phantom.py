@@ -1,4 +1,4 @@
-"""vfa.phantom: determinism, true points, deformities, geometry transforms, DICOM output."""
+"""vfa.synthetic.phantom: determinism, true points, deformities, geometry transforms, DICOM output."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import pytest
 from pydicom.uid import (DigitalXRayImageStorageForPresentation, ExplicitVRLittleEndian,
                          JPEG2000Lossless, JPEGLSLossless, RLELossless)
 
-from vfa.calibration import SpacingSource, spacing_from_dataset
-from vfa.levels import LEVELS, DeformityType, Level, PointSlot
-from vfa.morphometry import summarize
-from vfa.phantom import Deformity, FilmSpec, make_film, reference_reading, write_dicom
-from vfa.reading import load_reading, save_reading
+from vfa.films.calibration import SpacingSource, spacing_from_dataset
+from vfa.method.levels import LEVELS, DeformityType, Level, PointSlot
+from vfa.method.morphometry import summarize
+from vfa.synthetic.phantom import Deformity, FilmSpec, make_film, reference_reading, write_dicom
+from vfa.reading.reading import load_reading, save_reading
 
 S = PointSlot
 

@@ -1,4 +1,4 @@
-"""Precision of repeated readings (vfa/precision.py, `vfa precision`), against hand sums."""
+"""Precision of repeated readings (vfa/method/precision.py, `vfa precision`), against hand sums."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import math
 import pytest
 
 from vfa.cli import main
-from vfa.precision import PrecisionError, precision
-from vfa.reading import save_reading
+from vfa.method.precision import PrecisionError, precision
+from vfa.reading.reading import save_reading
 from readings_factory import make_reading
 
 SOP1, SOP2 = "1.2.3.1", "1.2.3.2"
@@ -68,8 +68,8 @@ def test_reduction_in_percentage_points_and_three_readings():
 
 
 def test_pending_proposals_are_not_counted_and_nothing_read_twice_is_an_error():
-    from vfa.autoplace.proposal import Proposal
-    from vfa.levels import PointSlot
+    from vfa.reading.autoplace.proposal import Proposal
+    from vfa.method.levels import PointSlot
     rs = two_films()
     x, y = rs[1].get("T8").points[PointSlot.SUPERIOR_ANTERIOR]
     rs[1].propose("T8", {"superior_anterior": Proposal(x, y, 0.9, "refine")}, replace_placed=True)
@@ -99,8 +99,8 @@ def test_cli_text_and_json(tmp_path, capsys):
 
 
 def test_cli_counts_proposals_only_when_asked(tmp_path, capsys):
-    from vfa.autoplace.proposal import Proposal
-    from vfa.levels import PointSlot
+    from vfa.reading.autoplace.proposal import Proposal
+    from vfa.method.levels import PointSlot
     a, b = two_films()[:2]
     pts = b.get("T8").points
     b.propose("T8", {s: Proposal(*pts[s], 0.9, "refine") for s in PointSlot}, replace_placed=True)

@@ -1,4 +1,4 @@
-"""GSPS and annotated secondary capture of a reading (vfa/presentation.py): real files written
+"""GSPS and annotated secondary capture of a reading (vfa/outputs/presentation.py): real files written
 by the CLI, validated with dciodvfy, read back with pydicom, and round-tripped through Orthanc."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import pydicom
 import pytest
 
 from orthanc import orthanc  # noqa: F401
-from vfa import pacs
+from vfa.films import pacs
 from vfa.cli import main
-from vfa.levels import POINT_SLOTS
-from vfa.reading import load_reading
+from vfa.method.levels import POINT_SLOTS
+from vfa.reading.reading import load_reading
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "sample_dicoms" / "reference" / "child01_2024-03-12.json"   # MONOCHROME1, J2K
@@ -107,8 +107,8 @@ def test_capture_cli_validates_and_burns_in_the_markers(tmp_path):
     assert (ds.Rows, ds.Columns) == (film.Rows, film.Columns)
     px = ds.pixel_array
     # At every placed point the marker colour of its final grade is burned in.
-    from vfa.annotate import colour_for
-    from vfa.morphometry import measure_reading
+    from vfa.outputs.annotate import colour_for
+    from vfa.method.morphometry import measure_reading
     res = {r.level: r for r in measure_reading(reading)}
     for v in reading:
         for s, (x, y) in v.points.items():

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from vfa import sr
+from vfa.outputs import sr
 from vfa.cli import main
 from vfa.errors import ReadingFormatError
-from vfa.morphometry import summarize
-from vfa.qualitative import Abq, DowngradeReason, EndplateDepression, abq_fracture, next_in, ABQ_CYCLE
-from vfa.reading import Reading, load_reading, save_reading
+from vfa.method.morphometry import summarize
+from vfa.method.qualitative import Abq, DowngradeReason, EndplateDepression, abq_fracture, next_in, ABQ_CYCLE
+from vfa.reading.reading import Reading, load_reading, save_reading
 from readings_factory import Level, make_reading
 
 
@@ -100,7 +100,7 @@ def test_grade_csv_pdf_and_sr_show_them(tmp_path, capsys):
     assert "T7    ABQ non-fracture deformity; endplate none; downgraded: other (healed apophysitis)" in text
     assert "T12   ABQ fracture; endplate superior" in text
 
-    from vfa.export_csv import export_csv
+    from vfa.outputs.export_csv import export_csv
     out, _, _, _ = export_csv([r], tmp_path / "o.csv")
     by = {row["level"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
     assert by["T12"]["abq"] == "fracture" and by["T12"]["endplate_depression"] == "superior"
@@ -108,7 +108,7 @@ def test_grade_csv_pdf_and_sr_show_them(tmp_path, capsys):
     assert by["T9"]["abq"] == ""
 
     from test_report import pdftotext_pages
-    from vfa.report_pdf import VisitInput, write_report
+    from vfa.outputs.report_pdf import VisitInput, write_report
     pdf = write_report([VisitInput(r)], tmp_path / "r.pdf")
     text = "\n".join(pdftotext_pages(pdf))
     t12 = [line for line in text.splitlines() if line.strip()]
@@ -128,7 +128,7 @@ def test_grade_csv_pdf_and_sr_show_them(tmp_path, capsys):
 
 
 def test_session_records_observations_as_undo_steps():
-    from vfa.session import ReadingSession
+    from vfa.reading.session import ReadingSession
     r = make_reading()
     s = ReadingSession(None, r)
     assert s.set_qualitative(Level.T8, "abq", "fracture")

@@ -1,4 +1,4 @@
-"""vfa.radiograph: what the loader reads, and every way a file can be unusable."""
+"""vfa.films.radiograph: what the loader reads, and every way a file can be unusable."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from pydicom.pixels import get_decoder
 from pydicom.uid import JPEG2000Lossless, ExplicitVRLittleEndian, UID
 
 import dicom_factory as f
-from vfa import radiograph as rmod
-from vfa.calibration import SpacingSource
+from vfa.films import radiograph as rmod
+from vfa.films.calibration import SpacingSource
 from vfa.errors import (
     DicomLoadError,
     MissingDecoderError,
@@ -26,7 +26,7 @@ from vfa.errors import (
     PixelDataError,
     VfaError,
 )
-from vfa.radiograph import Radiograph, StudyIdentity, Window, load_radiograph
+from vfa.films.radiograph import Radiograph, StudyIdentity, Window, load_radiograph
 
 
 # ---- the basics -------------------------------------------------------------------------
@@ -250,7 +250,7 @@ def test_nothing_identifying_is_logged(tmp_path, caplog):
         assert secret not in text  # ...without the patient
 
 
-# ---- spacing (through vfa.calibration) ---------------------------------------------------------
+# ---- spacing (through vfa.films.calibration) ---------------------------------------------------------
 @pytest.mark.parametrize("attrs,source,row_mm", [
     ({}, SpacingSource.UNCALIBRATED, 1.0),
     ({"PixelSpacing": [0.1, 0.12]}, SpacingSource.PIXEL_SPACING_DETECTOR, 0.1),
@@ -590,7 +590,7 @@ def test_errors_are_vfa_errors():
 
 
 def test_core_does_not_import_qt():
-    code = ("import sys, vfa.radiograph, vfa.display; "
+    code = ("import sys, vfa.films.radiograph, vfa.films.display; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PyQt6', 'PyQt5', 'PySide6')]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)

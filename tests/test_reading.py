@@ -10,12 +10,12 @@ import re
 import pytest
 
 from vfa import atomic
-from vfa.calibration import Spacing, SpacingSource
+from vfa.films.calibration import Spacing, SpacingSource
 from vfa.errors import GeometryError, ReadingFormatError
-from vfa.levels import LEVELS, DeformityType, Level, PointSlot as S, Status
-from vfa.morphometry import measure_reading
-from vfa.reading import Reading, ReadingEvent, load_reading, save_reading
-from vfa.settings import MethodSettings
+from vfa.method.levels import LEVELS, DeformityType, Level, PointSlot as S, Status
+from vfa.method.morphometry import measure_reading
+from vfa.reading.reading import Reading, ReadingEvent, load_reading, save_reading
+from vfa.method.settings import MethodSettings
 
 
 def body(ha=30.0, hm=30.0, hp=30.0, bottom=200.0, x0=100.0, depth=40.0):

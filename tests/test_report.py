@@ -12,12 +12,12 @@ import pytest
 
 from cli_runner import run_vfa
 
-from vfa.annotate import GRADE_COLOURS, draw_reading, label_for
-from vfa.levels import LEVELS, Level
-from vfa.morphometry import measure_reading, summarize
-from vfa.reading import save_reading
-from vfa.report_pdf import VisitInput, write_report
-from vfa.workspace import Workspace
+from vfa.outputs.annotate import GRADE_COLOURS, draw_reading, label_for
+from vfa.method.levels import LEVELS, Level
+from vfa.method.morphometry import measure_reading, summarize
+from vfa.reading.reading import save_reading
+from vfa.outputs.report_pdf import VisitInput, write_report
+from vfa.storage.workspace import Workspace
 from readings_factory import make_reading
 from test_sr import make_film
 
@@ -181,7 +181,7 @@ def test_annotate_draws_in_grade_colours_at_scaled_positions():
     res = {x.level: x for x in measure_reading(r)}
     assert res[Level.T12].grade == 3
     # T12's superior anterior corner (100, 1135) -> display (50, 567.5) -> index (49.5, 567)
-    from vfa.levels import PointSlot
+    from vfa.method.levels import PointSlot
     sa = r.vertebrae[Level.T12].points[PointSlot.SUPERIOR_ANTERIOR]
     assert sa == (100.0, 1135.0)
     x, y = int(sa[0] / 2), int(sa[1] / 2)

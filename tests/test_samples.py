@@ -1,4 +1,4 @@
-"""The committed sample set (sample_dicoms/) matches vfa.samples and tells its clinical story."""
+"""The committed sample set (sample_dicoms/) matches vfa.synthetic.samples and tells its clinical story."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pydicom
 import pytest
 from pydicom.uid import JPEG2000Lossless
 
-from vfa.calibration import SpacingSource, spacing_from_dataset
-from vfa.levels import LEVELS, Level
-from vfa.morphometry import summarize
-from vfa.reading import load_reading
-from vfa.samples import SAMPLES, build
+from vfa.films.calibration import SpacingSource, spacing_from_dataset
+from vfa.method.levels import LEVELS, Level
+from vfa.method.morphometry import summarize
+from vfa.reading.reading import load_reading
+from vfa.synthetic.samples import SAMPLES, build
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "sample_dicoms"
@@ -129,7 +129,7 @@ def test_child_story():
 def test_child_story_through_the_comparison():
     """The clinical method v2 account of the same story: confirmed reference reads, T9 a new
     fracture at 6 months, L1 reshaping at 12 months with its biconcave gain."""
-    from vfa.comparison import compare
+    from vfa.method.comparison import compare
     base, six, twelve = (load_reading(ROOT / _film("child01", i)["reference"]) for i in range(3))
     assert all(summarize(r).unconfirmed == [] for r in (base, six, twelve))
     c6 = compare(base, six)

@@ -7,7 +7,7 @@ import pydicom
 from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from vfa.scan import scan_paths
+from vfa.films.scan import scan_paths
 
 
 def write_film(path, patient="P1", date="20240101", sop_class="1.2.840.10008.5.1.4.1.1.1.1"):
@@ -76,7 +76,7 @@ def test_dicomdir_is_followed(tmp_path):
 
 # --------------------------------------------------------------------------- vfa scan --register
 def _index_rows(ws):
-    from vfa.storage import images, patients, studies
+    from vfa.storage.index import images, patients, studies
     with ws.index.engine.connect() as c:
         return {t.name: sorted(tuple(r) for r in c.execute(t.select()))
                 for t in (patients, studies, images)}
@@ -87,8 +87,8 @@ def test_register_indexes_headers_like_opening_each_film(tmp_path):
     registering each opened film did; a film whose pixel data is damaged is still indexed
     (it is decoded when opened, not to be listed)."""
     from cli_runner import run_vfa
-    from vfa.radiograph import load_radiograph
-    from vfa.workspace import Workspace
+    from vfa.films.radiograph import load_radiograph
+    from vfa.storage.workspace import Workspace
 
     folder = tmp_path / "films"
     write_film(folder / "a.dcm", patient="P1", date="20230101")

@@ -1,4 +1,4 @@
-"""The reading session without Qt (vfa/session.py): edits, undo, drag, guide prompt per tool,
+"""The reading session without Qt (vfa/reading/session.py): edits, undo, drag, guide prompt per tool,
 selection, proposals, save/autosave decisions and the relative window/level."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ import sys
 import numpy as np
 import pytest
 
-from vfa.levels import Level, PointSlot, Status
-from vfa.proposal import Proposal
-from vfa.radiograph import load_radiograph
-from vfa.reading import Reading
-from vfa.session import ReadingSession, Tool
-from vfa.windowing import FILE, WindowChoice, from_fraction, to_fraction
-from vfa.workspace import Workspace
+from vfa.method.levels import Level, PointSlot, Status
+from vfa.reading.proposal import Proposal
+from vfa.films.radiograph import load_radiograph
+from vfa.reading.reading import Reading
+from vfa.reading.session import ReadingSession, Tool
+from vfa.films.windowing import FILE, WindowChoice, from_fraction, to_fraction
+from vfa.storage.workspace import Workspace
 
 SA = PointSlot.SUPERIOR_ANTERIOR
 
@@ -55,7 +55,7 @@ def place_all(s: ReadingSession, pts) -> None:
 
 def test_session_runs_without_qt():
     import subprocess
-    code = ("import sys, vfa.session, vfa.windowing; "
+    code = ("import sys, vfa.reading.session, vfa.films.windowing; "
             "sys.exit(any(m.startswith('PyQt6') for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
@@ -188,14 +188,14 @@ def test_fractions_round_trip_and_extend_beyond_the_range(tmp_path):
 
 
 def test_a_window_choice_means_the_same_on_a_film_of_other_polarity_and_depth(tmp_path):
-    from vfa.display import default_settings, render
+    from vfa.films.display import default_settings, render
     mono1, mono2 = two_films(tmp_path)
     # the file's own presentation is the preset "file" on both
     assert WindowChoice.of(mono1, default_settings(mono1)).preset == FILE
     # a narrower, brighter window on the MONOCHROME1 film ...
     w = mono1.auto_window()
-    from vfa.radiograph import Window
-    from vfa.display import DisplaySettings
+    from vfa.films.radiograph import Window
+    from vfa.films.display import DisplaySettings
     narrow = DisplaySettings(Window(w.center + w.width * 0.1, w.width * 0.5), None, True)
     choice = WindowChoice.of(mono1, narrow)
     assert choice.preset is None and not choice.inverted

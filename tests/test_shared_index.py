@@ -19,9 +19,9 @@ from sqlalchemy import (Column, Date, DateTime, Float, Integer, MetaData, String
 from postgres import postgres  # noqa: F401 - fixture
 from readings_factory import make_reading
 from vfa.errors import WorkspaceError
-from vfa.storage import (Index, SCHEMA_VERSION, StaleReadingError, VERSION_TABLE,
+from vfa.storage.index import (Index, SCHEMA_VERSION, StaleReadingError, VERSION_TABLE,
                          current_revision, head_revision)
-from vfa.workspace import Workspace
+from vfa.storage.workspace import Workspace
 
 SOP = "1.2.826.0.1.3680043.10.1.55.1"
 
@@ -132,7 +132,7 @@ def test_stale_save_is_refused_in_process(tmp_path, index_url):
         assert fresh.index_version == 3
         # an explicit import replaces whatever is there
         other = tmp_path / "other.json"
-        from vfa.reading import save_reading
+        from vfa.reading.reading import save_reading
         save_reading(make_reading(sop=SOP, reader="alice"), other)
         ws2.import_reading(other)
         assert ws2.index.reading_version(SOP, "alice") == 4
@@ -166,8 +166,8 @@ def test_autosave_recovery_keeps_the_version_it_started_from(tmp_path):
 WORKER = r"""
 import json, sys, time
 from pathlib import Path
-from vfa.storage import StaleReadingError
-from vfa.workspace import Workspace
+from vfa.storage.index import StaleReadingError
+from vfa.storage.workspace import Workspace
 root, url, sop, me, rounds, sync = sys.argv[1:]
 sync = Path(sync)
 def wait(name):
@@ -282,7 +282,7 @@ def test_scan_register_into_postgresql(postgres, tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     ix = Index(url)
     try:
-        from vfa.scan import scan_paths
+        from vfa.films.scan import scan_paths
         films = scan_paths([SAMPLES]).films  # every sample film (the set grows with the issues)
         pids = {p.patient_id for p in ix.patients()}
         assert pids == {f.patient_id for f in films} and len(pids) == 2
@@ -294,7 +294,7 @@ def test_scan_register_into_postgresql(postgres, tmp_path, monkeypatch, capsys):
 def test_head_revision_constant_is_alembics_head():
     """Opening an up-to-date index skips Alembic by comparing with HEAD_REVISION: it must name
     the newest migration, or a new migration would never run."""
-    from vfa.storage import HEAD_REVISION
+    from vfa.storage.index import HEAD_REVISION
     assert HEAD_REVISION == head_revision()
 
 
@@ -303,7 +303,7 @@ def test_opening_an_up_to_date_index_does_not_load_alembic(tmp_path):
     viewer start is)."""
     import subprocess
     import sys
-    code = ("import sys; from vfa.workspace import Workspace; "
+    code = ("import sys; from vfa.storage.workspace import Workspace; "
             f"w = Workspace({str(tmp_path)!r}); w.close(); print('alembic' in sys.modules)")
     first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -16,12 +16,12 @@ from cli_runner import run_vfa
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from vfa import sr
-from vfa.calibration import Spacing, SpacingSource
+from vfa.outputs import sr
+from vfa.films.calibration import Spacing, SpacingSource
 from vfa.errors import ExportError
-from vfa.levels import LEVELS, Level
-from vfa.morphometry import summarize
-from vfa.reading import Reading, load_reading, save_reading
+from vfa.method.levels import LEVELS, Level
+from vfa.method.morphometry import summarize
+from vfa.reading.reading import Reading, load_reading, save_reading
 from readings_factory import make_reading
 
 DX = "1.2.840.10008.5.1.4.1.1.1.1"

@@ -26,8 +26,8 @@ from pydicom.uid import (
 )
 
 import dicom_factory as f
-from vfa.display import DisplaySettings, render
-from vfa.radiograph import Window, load_radiograph
+from vfa.films.display import DisplaySettings, render
+from vfa.films.radiograph import Window, load_radiograph
 
 
 def _check_lossless(path, reference, uid, signed=False):

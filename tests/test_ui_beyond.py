@@ -14,9 +14,9 @@ from PyQt6.QtCore import Qt  # noqa: E402
 from PyQt6.QtWidgets import QGraphicsLineItem  # noqa: E402
 
 from ui.table import C_OBS  # noqa: E402
-from vfa.angles import kyphosis  # noqa: E402
-from vfa.levels import Level  # noqa: E402
-from vfa.qualitative import Abq, DowngradeReason, EndplateDepression  # noqa: E402
+from vfa.method.angles import kyphosis  # noqa: E402
+from vfa.method.levels import Level  # noqa: E402
+from vfa.method.qualitative import Abq, DowngradeReason, EndplateDepression  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_dicoms"
@@ -80,7 +80,7 @@ def test_single_keys_record_observations_without_changing_the_grade(opened, qtbo
     w.undo()
     assert w.doc.reading.get("T12").downgrade_reason is None
     assert w.save()
-    from vfa.reading import load_reading
+    from vfa.reading.reading import load_reading
     saved = [load_reading(p) for p in w.workspace.root.rglob("*.json") if "autosave" not in p.parts
              and p.parent.name != "recovered"]
     mine = [r for r in saved if r.sop_instance_uid == w.doc.reading.sop_instance_uid
@@ -116,8 +116,8 @@ def test_dxa_film_opens_reads_and_proposals_say_they_are_less_sure(window, asked
     import numpy as np
 
     from ui.testing import click_image
-    from vfa.levels import PointSlot
-    from vfa.reading import load_reading
+    from vfa.method.levels import PointSlot
+    from vfa.reading.reading import load_reading
     w = window
     manifest = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
     (dxa,) = manifest["dxa_films"]

@@ -10,7 +10,7 @@ pytest.importorskip("pytestqt")
 from PyQt6.QtCore import Qt  # noqa: E402
 
 from ui.testing import body_points, click_image, write_film  # noqa: E402
-from vfa.levels import Level  # noqa: E402
+from vfa.method.levels import Level  # noqa: E402
 
 
 def place(w, levels_wedges):

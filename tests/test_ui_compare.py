@@ -13,9 +13,9 @@ from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 
 from ui.testing import (body_points, click_image, drag_view, two_visit_films,  # noqa: E402
                         write_film)
-from vfa.display import render  # noqa: E402
-from vfa.levels import Level  # noqa: E402
-from vfa.windowing import WindowChoice  # noqa: E402
+from vfa.films.display import render  # noqa: E402
+from vfa.method.levels import Level  # noqa: E402
+from vfa.films.windowing import WindowChoice  # noqa: E402
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ from PyQt6.QtWidgets import QDialog  # noqa: E402
 from ui import pacs_dialog  # noqa: E402
 from ui.mainwindow import MainWindow  # noqa: E402
 from ui.testing import click_image  # noqa: E402
-from vfa import pacs  # noqa: E402
-from vfa.levels import LEVELS, POINT_SLOTS, Level  # noqa: E402
-from vfa.reading import load_reading  # noqa: E402
-from vfa.workspace import Workspace  # noqa: E402
+from vfa.films import pacs  # noqa: E402
+from vfa.method.levels import LEVELS, POINT_SLOTS, Level  # noqa: E402
+from vfa.reading.reading import load_reading  # noqa: E402
+from vfa.storage.workspace import Workspace  # noqa: E402
 
 from orthanc import orthanc  # noqa: E402,F401
 
@@ -60,7 +60,7 @@ def points_of(reading, levels):
 
 # ---------------------------------------------------------------------- DICOM SR
 def test_export_sr_round_trip_and_time_point(window, asked, tmp_path):
-    from vfa.sr import import_sr, read_sr_dataset, time_point_of
+    from vfa.outputs.sr import import_sr, read_sr_dataset, time_point_of
     w = window
     import_refs(w, "child01_2024-03-12")                  # the patient's earlier visit
     assert w.open_file(CHILD["2024-09-10"])

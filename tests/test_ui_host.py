@@ -11,9 +11,9 @@ pytest.importorskip("pytestqt")
 from ui.document import Document  # noqa: E402
 from ui.host import RELAYED, DocumentHost  # noqa: E402
 from ui.testing import click_image, write_film  # noqa: E402
-from vfa.levels import Level, Status  # noqa: E402
-from vfa.reading import Reading  # noqa: E402
-from vfa.workspace import Workspace  # noqa: E402
+from vfa.method.levels import Level, Status  # noqa: E402
+from vfa.reading.reading import Reading  # noqa: E402
+from vfa.storage.workspace import Workspace  # noqa: E402
 
 
 def reading(sop: str) -> Reading:

@@ -15,8 +15,8 @@ from PyQt6.QtCore import QDate, Qt, QTimer  # noqa: E402
 from PyQt6.QtWidgets import QDialog  # noqa: E402
 from pydicom.uid import generate_uid  # noqa: E402
 
-from vfa import pacs  # noqa: E402
-from vfa.pacs import PacsClient, PacsSettings  # noqa: E402
+from vfa.films import pacs  # noqa: E402
+from vfa.films.pacs import PacsClient, PacsSettings  # noqa: E402
 
 from orthanc import free_port  # noqa: E402
 from test_pacs import make_film  # noqa: E402
@@ -144,12 +144,13 @@ def test_open_from_pacs_returns_nothing_when_closed(qtbot, monkeypatch):
 
 
 def test_the_widget_module_only_uses_vfa_pacs():
-    """No business logic in the widget: from vfa it imports vfa.pacs and vfa.errors only."""
+    """No business logic in the widget: from vfa it imports vfa.films.pacs and vfa.errors only."""
     tree = ast.parse(Path(pacs_dialog.__file__).read_text())
     mods = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:
-            mods.add(node.module + ("." + node.names[0].name if node.module == "vfa" else ""))
+            mods.add(node.module + ("." + node.names[0].name
+                                    if node.module in ("vfa", "vfa.films") else ""))
         elif isinstance(node, ast.Import):
             mods.update(a.name for a in node.names)
-    assert {m for m in mods if m.startswith("vfa")} <= {"vfa.pacs", "vfa.errors"}
+    assert {m for m in mods if m.startswith("vfa")} <= {"vfa.films.pacs", "vfa.errors"}

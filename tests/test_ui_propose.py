@@ -17,8 +17,8 @@ from PyQt6.QtCore import Qt  # noqa: E402
 
 from ui.film_view import TOOL_PROPOSE  # noqa: E402
 from ui.testing import click_image, drag_image  # noqa: E402
-from vfa.levels import LEVELS, POINT_SLOTS, Level, PointSlot  # noqa: E402
-from vfa.reading import load_reading  # noqa: E402
+from vfa.method.levels import LEVELS, POINT_SLOTS, Level, PointSlot  # noqa: E402
+from vfa.reading.reading import load_reading  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_dicoms"
@@ -281,7 +281,7 @@ def test_carry_forward_from_the_saved_earlier_visit(window, asked, qtbot):
     assert w.doc.pending_levels() == list(LEVELS)
     assert {p.method for v in r for p in v.proposals.values()} == {"carry-forward"}
     errs = {lv: max(errors_px(r, ref, lv)) for lv in LEVELS}
-    # the viewer shows what vfa.autoplace returns; its accuracy is tested in the core's
+    # the viewer shows what vfa.reading.autoplace returns; its accuracy is tested in the core's
     # tests, so one stray level is tolerated here
     assert sum(e < 4.0 for e in errs.values()) >= 12, errs
     assert errs[Level.T12] < 4.0            # fractured since the earlier visit: the NEW shape

@@ -14,7 +14,7 @@ from PyQt6.QtCore import QPoint, Qt  # noqa: E402
 
 from ui import dialogs  # noqa: E402
 from ui.testing import click_image, drag_image, write_film  # noqa: E402
-from vfa.levels import Level, PointSlot, Status  # noqa: E402
+from vfa.method.levels import Level, PointSlot, Status  # noqa: E402
 
 ORDER = [PointSlot.SUPERIOR_ANTERIOR, PointSlot.SUPERIOR_MIDDLE, PointSlot.SUPERIOR_POSTERIOR,
          PointSlot.INFERIOR_ANTERIOR, PointSlot.INFERIOR_MIDDLE, PointSlot.INFERIOR_POSTERIOR]

@@ -10,11 +10,11 @@ from PyQt6.QtTest import QTest
 
 from readings_factory import make_reading
 from test_sr import make_film
-from vfa.adjudication import decided_by
-from vfa.blinding import activate
-from vfa.levels import Status
-from vfa.workspace import Workspace
-from vfa.worklist import assign
+from vfa.study.adjudication import decided_by
+from vfa.reading.blinding import activate
+from vfa.method.levels import Status
+from vfa.storage.workspace import Workspace
+from vfa.reading.worklist import assign
 
 NAME = "Doe^Jane"
 

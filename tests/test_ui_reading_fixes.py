@@ -15,8 +15,8 @@ from PyQt6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 from ui import dialogs  # noqa: E402
 from ui.markers import MIN_RADIUS, handle_radius  # noqa: E402
 from ui.testing import body_points, click_image, write_film  # noqa: E402
-from vfa.levels import Level, Status  # noqa: E402
-from vfa.session import Tool, describe_autosave  # noqa: E402
+from vfa.method.levels import Level, Status  # noqa: E402
+from vfa.reading.session import Tool, describe_autosave  # noqa: E402
 
 
 @pytest.fixture

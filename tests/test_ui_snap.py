@@ -1,5 +1,5 @@
 """Snap clicks to edges (Propose ▸ Snap clicks to edges, E): guided clicks and dropped points
-are refined onto the nearby corner / endplate edge (vfa.autoplace.refine.refine_point) and
+are refined onto the nearby corner / endplate edge (vfa.reading.autoplace.refine.refine_point) and
 recorded as pending 'refine' proposals, or left exactly where the reader put them when the
 evidence is weak. On a sample film against its reference reading."""
 
@@ -15,8 +15,8 @@ pytest.importorskip("pytestqt")
 from PyQt6.QtCore import QPointF, Qt  # noqa: E402
 
 from ui.testing import click_image, drag_image, view_point  # noqa: E402
-from vfa.levels import POINT_SLOTS, Level, PointSlot  # noqa: E402
-from vfa.reading import load_reading  # noqa: E402
+from vfa.method.levels import POINT_SLOTS, Level, PointSlot  # noqa: E402
+from vfa.reading.reading import load_reading  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_dicoms"

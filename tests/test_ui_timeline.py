@@ -10,9 +10,9 @@ pytest.importorskip("pytestqt")
 from PyQt6.QtCore import QPoint, Qt  # noqa: E402
 
 from conftest import SAMPLES  # noqa: E402
-from vfa.clinical import load_csv  # noqa: E402
-from vfa.levels import Level  # noqa: E402
-from vfa.workspace import Workspace  # noqa: E402
+from vfa.study.clinical import load_csv  # noqa: E402
+from vfa.method.levels import Level  # noqa: E402
+from vfa.storage.workspace import Workspace  # noqa: E402
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from PyQt6.QtWidgets import QApplication  # noqa: E402
 from ui.film_view import TOOL_CALIBRATE, TOOL_MEASURE, resolution_factor  # noqa: E402
 from ui.testing import (body_points, click_image, drag_image, drag_view,  # noqa: E402
                         send_mouse, write_film)
-from vfa.calibration import SpacingSource  # noqa: E402
-from vfa.levels import PointSlot  # noqa: E402
+from vfa.films.calibration import SpacingSource  # noqa: E402
+from vfa.method.levels import PointSlot  # noqa: E402
 
 
 def wheel(view, pos: QPoint, notches: float) -> None:

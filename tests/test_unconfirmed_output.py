@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from vfa.autoplace import Proposal
+from vfa.reading.autoplace import Proposal
 from vfa.cli import main
-from vfa.levels import PointSlot
-from vfa.reading import save_reading
+from vfa.method.levels import PointSlot
+from vfa.reading.reading import save_reading
 
 from readings_factory import box_points, make_reading
 

@@ -10,8 +10,8 @@ import pytest
 from postgres import postgres  # noqa: F401 - fixture
 from readings_factory import make_reading
 from vfa.cli import main
-from vfa.workspace import Workspace
-from vfa.worklist import (WorklistError, assign, load_reading_list, plan, progress, reading_list,
+from vfa.storage.workspace import Workspace
+from vfa.reading.worklist import (WorklistError, assign, load_reading_list, plan, progress, reading_list,
                           save_reading_list)
 
 
@@ -136,7 +136,7 @@ def test_cli_worklist(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- blinded sessions
 def test_blinded_session_from_workspace_setting_and_file(tmp_path, capsys):
-    from vfa.blinding import BlindingError, session_for, workspace_setting
+    from vfa.reading.blinding import BlindingError, session_for, workspace_setting
     ws = Workspace(tmp_path / "ws")
     try:
         sops = _films(ws, 3)

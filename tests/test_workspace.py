@@ -4,9 +4,9 @@ import json
 import pytest
 
 from vfa.errors import WorkspaceError
-from vfa.reading import load_reading
-from vfa.storage import Index
-from vfa.workspace import Workspace, default_workspace_dir
+from vfa.reading.reading import load_reading
+from vfa.storage.index import Index
+from vfa.storage.workspace import Workspace, default_workspace_dir
 from readings_factory import make_reading
 
 
@@ -124,7 +124,7 @@ def test_saved_file_is_plain_reading_json(tmp_path):
 
 def test_work_in_progress_with_impossible_points_is_never_lost(tmp_path):
     """A vertebra whose points are impossible is saved, reloaded and reported, not refused."""
-    from vfa.morphometry import summarize
+    from vfa.method.morphometry import summarize
     ws = Workspace(tmp_path)
     r = make_reading()
     v = r.vertebra("T9")

@@ -2,7 +2,7 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots.py [--out docs/screenshots]
 
-Uses the sample films (sample_dicoms/, ``python -m vfa.samples``) and their reference
+Uses the sample films (sample_dicoms/, ``python -m vfa.synthetic.samples``) and their reference
 readings, imported into a temporary workspace (the user's workspace is never touched):
 
 * ``reading-view.png``   the reading view of adult01's follow-up with its markers;
@@ -62,13 +62,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from ui import dialogs
     from ui.mainwindow import MainWindow
-    from vfa.levels import Level
-    from vfa.workspace import Workspace
+    from vfa.method.levels import Level
+    from vfa.storage.workspace import Workspace
 
     samples = REPO / "sample_dicoms"
     refs = sorted((samples / "reference").glob("*.json"))
     if not refs:
-        print("no sample films: run `python -m vfa.samples` first", file=sys.stderr)
+        print("no sample films: run `python -m vfa.synthetic.samples` first", file=sys.stderr)
         return 1
     ws = Workspace()
     for ref in refs:
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     # 4. proposals: a new reader proposes the whole spine with two clicks, accepts T4-T7
     w.show_compare(False)
     os.environ["VFA_READER"] = "new-reader"       # no saved reading of this film: a fresh one
-    from vfa.reading import load_reading
+    from vfa.reading.reading import load_reading
     ref = load_reading(samples / "reference" / "child01_2024-09-10.json")
 
     def centre(level: str) -> tuple[float, float]:
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # 6. the patient timeline of child01, with the sample clinical context
     from PyQt6.QtCore import Qt
-    from vfa.clinical import load_csv
+    from vfa.study.clinical import load_csv
     w.workspace.import_clinical(load_csv(samples / "clinical.csv"))
     w.resize(1500, 1200)
     w.browser_dock.show()
@@ -216,10 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     # 7. the case-series PDF of the samples
     import shutil
     import subprocess
-    from vfa.clinical import group_by_patient
-    from vfa.cohort import build_cohort
-    from vfa.cohort_pdf import write_cohort_pdf
-    from vfa.reading import load_reading as _load
+    from vfa.study.clinical import group_by_patient
+    from vfa.study.cohort import build_cohort
+    from vfa.outputs.cohort_pdf import write_cohort_pdf
+    from vfa.reading.reading import load_reading as _load
     if shutil.which("pdftoppm"):
         pdf = write_cohort_pdf(build_cohort([_load(f) for f in refs],
                                             group_by_patient(load_csv(samples / "clinical.csv"))),

@@ -28,8 +28,8 @@ SIZE = (1600, 1000)
 
 
 def _readings(ws) -> None:  # noqa: ANN001
-    from vfa.levels import Level
-    from vfa.reading import load_reading, resolve_image_path
+    from vfa.method.levels import Level
+    from vfa.reading.reading import load_reading, resolve_image_path
     rng = random.Random(5)
     bob_grades = {"adult01_2024-10-22": {"T12": 1, "L1": 0}, "child01_2024-09-10": {"T9": 0},
                   "child01_2025-03-11": {"T11": 2}}
@@ -61,10 +61,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from ui.adjudication import AdjudicationView
     from ui.mainwindow import MainWindow
-    from vfa.blinding import activate
-    from vfa.levels import Level
-    from vfa.workspace import Workspace
-    from vfa.worklist import assign
+    from vfa.reading.blinding import activate
+    from vfa.method.levels import Level
+    from vfa.storage.workspace import Workspace
+    from vfa.reading.worklist import assign
 
     ws = Workspace()
     _readings(ws)
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     assign(ws.index, "trial-round-1", films, ["alice", "bob"], seed=2026)
     # round 2: a new reader, dora, has read her first two cases
     assign(ws.index, "trial-round-2", films, ["dora"], seed=7)
-    from vfa.worklist import reading_list
+    from vfa.reading.worklist import reading_list
     for item in reading_list(ws.index, "trial-round-2", "dora").items[:2]:
         r = ws.load(item.sop_instance_uid, "alice")
         r.reader, r.index_version = "dora", None

@@ -5,7 +5,7 @@ only (concordant levels are decided by agreement and not shown). The level list 
 each reader graded and what was decided; the grade buttons record the adjudicator's final
 grade of the selected level (with whose points to keep); "Save consensus" writes the
 consensus reading (reader ``consensus``, ``decided_by`` per level) into the workspace once
-every discordant level is decided. The rules are :class:`vfa.adjudication.Adjudication`'s.
+every discordant level is decided. The rules are :class:`vfa.study.adjudication.Adjudication`'s.
 
 Opened from the main window's Reading centre menu, or ``vfa-viewer --adjudicate``.
 """
@@ -20,11 +20,11 @@ from PyQt6.QtWidgets import (QButtonGroup, QComboBox, QGridLayout, QGroupBox, QH
                              QLabel, QListWidget, QListWidgetItem, QPushButton, QRadioButton,
                              QSplitter, QVBoxLayout, QWidget)
 
-from vfa.adjudication import Adjudication, Decision, adjudication_queue
+from vfa.study.adjudication import Adjudication, Decision, adjudication_queue
 from vfa.errors import VfaError
-from vfa.levels import Level
-from vfa.radiograph import load_radiograph
-from vfa.workspace import default_reader
+from vfa.method.levels import Level
+from vfa.films.radiograph import load_radiograph
+from vfa.storage.workspace import default_reader
 
 from . import dialogs
 from .compare import Side
@@ -58,7 +58,7 @@ class _Side(Side):
 
     def summary(self):  # noqa: ANN201
         if self._summary is None and self.full is not None:
-            from vfa.morphometry import summarize
+            from vfa.method.morphometry import summarize
             self._summary = summarize(self.full)
         return self._summary
 

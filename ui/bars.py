@@ -7,8 +7,8 @@ from PyQt6.QtCore import QSignalBlocker
 from PyQt6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                              QWidget)
 
-from vfa.guide import Direction
-from vfa.levels import LEVELS, Level
+from vfa.reading.guide import Direction
+from vfa.method.levels import LEVELS, Level
 
 
 class GuideBar(QFrame):

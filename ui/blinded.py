@@ -1,6 +1,6 @@
 """Blinded reading-centre mode of the main window (docs/reading-centre.md).
 
-The rules are :class:`vfa.blinding.BlindedSession`'s; this controller only applies them to the
+The rules are :class:`vfa.reading.blinding.BlindedSession`'s; this controller only applies them to the
 window: the patient browser is replaced by the reader's reading list (neutral labels, the
 recorded shuffled order, done marks), the title names the case by its label, films not on the
 list are refused, exports, PACS and carry-forward are off (they show or use identities and
@@ -20,9 +20,9 @@ from PyQt6.QtGui import QBrush, QColor, QFont
 from PyQt6.QtWidgets import (QDockWidget, QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
                              QWidget)
 
-from vfa.blinding import BlindedSession, BlindingError, session_for
+from vfa.reading.blinding import BlindedSession, BlindingError, session_for
 from vfa.errors import VfaError
-from vfa.workspace import default_reader
+from vfa.storage.workspace import default_reader
 
 from . import dialogs
 
@@ -167,7 +167,7 @@ def start(window, list_file: str | Path | None = None) -> BlindedMode | None:  #
         session = session_for(window.workspace, default_reader(), list_file)
     except VfaError as exc:
         dialogs.show_error(window, exc, "Blinded reading")
-        from vfa.worklist import ReadingList
+        from vfa.reading.worklist import ReadingList
         session = BlindedSession(ReadingList("(no list)", default_reader()))
     if session is None:
         return None

@@ -1,7 +1,7 @@
 """The patient/study browser: patients → visits by date → films, from the workspace index.
 
-Each film shows whether it has a saved reading and its SDI (:class:`vfa.storage.ReadingRecord`,
-written by :meth:`vfa.workspace.Workspace.save`). Activating a film asks to open it.
+Each film shows whether it has a saved reading and its SDI (:class:`vfa.storage.index.ReadingRecord`,
+written by :meth:`vfa.storage.workspace.Workspace.save`). Activating a film asks to open it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from PyQt6.QtGui import QBrush, QColor, QFont
 from PyQt6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from vfa.errors import VfaError
-from vfa.workspace import Workspace
+from vfa.storage.workspace import Workspace
 
 ROLE_PATH = Qt.ItemDataRole.UserRole
 ROLE_SOP = Qt.ItemDataRole.UserRole + 1

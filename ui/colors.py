@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PyQt6.QtGui import QColor
 
-from vfa.levels import Status
+from vfa.method.levels import Status
 
 GRADE_COLORS = {
     0: QColor(60, 200, 90),      # green

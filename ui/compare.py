@@ -4,8 +4,8 @@ Left: the earlier film (baseline), right: the later one (follow-up), each with i
 (read-only here). One of the two is the film open in the viewer (its live reading, saved or
 not); the other is chosen from the patient's saved readings (default: the earliest).
 Selecting a level (table row or a marker) centres that level on both films; window/level can
-be linked. The change table and the trend plot show :func:`vfa.comparison.compare` and
-:func:`vfa.comparison.sdi_series`.
+be linked. The change table and the trend plot show :func:`vfa.method.comparison.compare` and
+:func:`vfa.method.comparison.sdi_series`.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from PyQt6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayou
                              QLabel, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
                              QVBoxLayout, QWidget)
 
-from vfa.comparison import RATIO_NAMES, Comparison, compare, ratio_trend, sdi_series
+from vfa.method.comparison import RATIO_NAMES, Comparison, compare, ratio_trend, sdi_series
 from vfa.errors import VfaError
-from vfa.levels import LEVELS, Level
-from vfa.morphometry import summarize
-from vfa.radiograph import Radiograph, load_radiograph
-from vfa.reading import Reading, resolve_image_path
-from vfa.windowing import WindowChoice
+from vfa.method.levels import LEVELS, Level
+from vfa.method.morphometry import summarize
+from vfa.films.radiograph import Radiograph, load_radiograph
+from vfa.reading.reading import Reading, resolve_image_path
+from vfa.films.windowing import WindowChoice
 
 from . import colors
 from .film_view import FilmView
@@ -434,7 +434,7 @@ class ComparisonView(QWidget):
     def _link(self, src: Side, dst: Side, settings) -> None:
         """Linked window/level: what ``settings`` mean on ``src``'s film (its preset, or its
         window in percentiles of its own brightness, and invert relative to its own
-        polarity — :class:`vfa.windowing.WindowChoice`) applied to ``dst``'s film. Never the
+        polarity — :class:`vfa.films.windowing.WindowChoice`) applied to ``dst``'s film. Never the
         absolute centre/width: the films may differ in photometric interpretation, bit depth
         and value range."""
         if self._syncing or not self.link_wl.isChecked() or dst.view.radiograph is None \

@@ -12,8 +12,8 @@ from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBo
                              QInputDialog, QLabel, QMessageBox, QPlainTextEdit, QVBoxLayout,
                              QWidget)
 
-from vfa.levels import LEVELS, NOT_EVALUABLE_REASONS, Level
-from vfa.radiograph import Window
+from vfa.method.levels import LEVELS, NOT_EVALUABLE_REASONS, Level
+from vfa.films.radiograph import Window
 
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 RECOVER, LATER = "recover", "later"

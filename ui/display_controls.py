@@ -2,11 +2,11 @@
 boxes, View ▸ Window presets, automatic window, numeric entry and invert; and the marker
 layer's orientation after a rotate or flip.
 
-The film view renders with absolute :class:`vfa.display.DisplaySettings`; the session
-keeps what they mean on the film (:class:`vfa.windowing.WindowChoice`, recorded by the main
+The film view renders with absolute :class:`vfa.films.display.DisplaySettings`; the session
+keeps what they mean on the film (:class:`vfa.films.windowing.WindowChoice`, recorded by the main
 window). These controls only set the view (``view.set_display`` / ``view.set_window``) and
 follow it (``view.displayChanged``) inside signal blockers, so there are no loops. The presets
-are :func:`vfa.windowing.presets`: the file's windows and VOI LUTs and its automatic window.
+are :func:`vfa.films.windowing.presets`: the file's windows and VOI LUTs and its automatic window.
 
 The controls get their own widgets (the view, the marker layer) and a parent for dialogs;
 the window sets :attr:`DisplayControls.invert_action` once the actions exist.
@@ -18,8 +18,8 @@ from PyQt6.QtCore import QObject, QSignalBlocker
 from PyQt6.QtGui import QAction, QTransform
 from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QMenu, QToolBar, QWidget
 
-from vfa.radiograph import Radiograph, Window
-from vfa.windowing import WindowChoice, presets
+from vfa.films.radiograph import Radiograph, Window
+from vfa.films.windowing import WindowChoice, presets
 
 from . import dialogs
 from .film_view import FilmView

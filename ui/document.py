@@ -1,4 +1,4 @@
-"""The Qt face of a :class:`vfa.session.ReadingSession`.
+"""The Qt face of a :class:`vfa.reading.session.ReadingSession`.
 
 The editing state and every edit live in the session (plain Python, tested without Qt).
 :class:`Document` only turns the session's events into Qt signals, so that widgets connect
@@ -6,18 +6,18 @@ the Qt way, and runs the autosave timer the session asks for (``autosave_due``).
 attribute is the session's (``doc.reading``, ``doc.guide``, ``doc.place(x, y)``, ...).
 
 Autosave: a change (re)starts a single-shot timer; when it fires the reading is written with
-:meth:`vfa.session.ReadingSession.autosave`. A crash therefore loses at most the delay.
+:meth:`vfa.reading.session.ReadingSession.autosave`. A crash therefore loses at most the delay.
 """
 
 from __future__ import annotations
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
-from vfa.guide import Direction
-from vfa.levels import Level
-from vfa.radiograph import Radiograph
-from vfa.reading import Reading
-from vfa.session import AUTOSAVE_DELAY_S, ReadingSession, SessionEvent
+from vfa.reading.guide import Direction
+from vfa.method.levels import Level
+from vfa.films.radiograph import Radiograph
+from vfa.reading.reading import Reading
+from vfa.reading.session import AUTOSAVE_DELAY_S, ReadingSession, SessionEvent
 
 AUTOSAVE_DELAY_MS = int(AUTOSAVE_DELAY_S * 1000)
 
@@ -31,8 +31,8 @@ class Document(QObject):
     autosaved = pyqtSignal(str)
     historyChanged = pyqtSignal()       # an undo step was added, undone or redone
     selectionChanged = pyqtSignal(object)   # Level or None
-    toolChanged = pyqtSignal(object)        # vfa.session.Tool
-    displayChanged = pyqtSignal(object)     # vfa.windowing.WindowChoice
+    toolChanged = pyqtSignal(object)        # vfa.reading.session.Tool
+    displayChanged = pyqtSignal(object)     # vfa.films.windowing.WindowChoice
 
     def __init__(self, radiograph: Radiograph | None = None, reading: Reading | None = None,
                  workspace=None, start: Level | str = Level.T4,

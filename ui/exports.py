@@ -1,5 +1,5 @@
-"""File ▸ Open from PACS and File ▸ Export: the viewer's front of :mod:`vfa.pacs`,
-:mod:`vfa.sr`, :mod:`vfa.report_pdf` and :mod:`vfa.export_csv`.
+"""File ▸ Open from PACS and File ▸ Export: the viewer's front of :mod:`vfa.films.pacs`,
+:mod:`vfa.outputs.sr`, :mod:`vfa.outputs.report_pdf` and :mod:`vfa.outputs.export_csv`.
 
 No export logic lives here: each action asks where to write (``ui.dialogs``), makes sure the
 open reading is saved, calls the same ``vfa`` function as the matching ``vfa`` command, and
@@ -24,7 +24,7 @@ from PyQt6.QtCore import QObject
 from PyQt6.QtWidgets import QDialog
 
 from vfa.errors import VfaError
-from vfa.reading import require_no_pending_proposals
+from vfa.reading.reading import require_no_pending_proposals
 
 from . import dialogs, pacs_dialog
 from .tasks import busy_cursor, run_busy
@@ -144,15 +144,15 @@ class Exports(QObject):
     @staticmethod
     def pacs_settings():
         """The configured PACS, or None (not configured or unreadable)."""
-        from vfa import pacs
+        from vfa.films import pacs
         try:
             return pacs.load_settings()
         except VfaError:
             return None
 
     def edit_pacs_settings(self) -> bool:
-        """Tools ▸ PACS server settings… (the dialog saves with :func:`vfa.pacs.save_settings`)."""
-        from vfa import pacs
+        """Tools ▸ PACS server settings… (the dialog saves with :func:`vfa.films.pacs.save_settings`)."""
+        from vfa.films import pacs
         try:
             current = pacs.load_settings()
         except VfaError:
@@ -178,7 +178,7 @@ class Exports(QObject):
             return None
 
     def export_sr(self) -> Path | None:
-        """File ▸ Export ▸ DICOM SR…: :func:`vfa.sr.export_sr` (as ``vfa export-sr``), with the
+        """File ▸ Export ▸ DICOM SR…: :func:`vfa.outputs.sr.export_sr` (as ``vfa export-sr``), with the
         time point from the patient's visits."""
         title = "Export DICOM SR"
         if not self._ready(title):
@@ -191,7 +191,7 @@ class Exports(QObject):
         tp = self._time_point()
 
         def do():
-            from vfa.sr import export_sr
+            from vfa.outputs.sr import export_sr
             with busy_cursor():
                 return export_sr(self.doc.reading, path,
                                  image=rg.path if rg is not None else None, time_point=tp)
@@ -216,7 +216,7 @@ class Exports(QObject):
         reading = self.doc.reading
 
         def do():
-            from vfa.pacs import PacsClient
+            from vfa.films.pacs import PacsClient
             with busy_cursor():
                 ds = build(reading, rg.path if rg else None)
             return run_busy(self.w, f"Storing the {what} on {settings.url}…",
@@ -231,7 +231,7 @@ class Exports(QObject):
         """File ▸ Export ▸ Store SR to PACS: build the same SR and send it with STOW-RS.
         Returns the stored SOP Instance UID."""
         def build(reading, image):
-            from vfa.sr import build_sr, find_film, read_film_header
+            from vfa.outputs.sr import build_sr, find_film, read_film_header
             tp = self._time_point()
             film = read_film_header(find_film(reading, image), reading)
             return build_sr(reading, film, time_point=tp)
@@ -261,7 +261,7 @@ class Exports(QObject):
         window, invert = self._presentation()
 
         def do():
-            from vfa import presentation
+            from vfa.outputs import presentation
             fn = presentation.export_gsps if kind == "gsps" else presentation.export_capture
             with busy_cursor():
                 return fn(self.doc.reading, path, image=rg.path if rg is not None else None,
@@ -277,8 +277,8 @@ class Exports(QObject):
         def build(reading, image):
             import pydicom
 
-            from vfa.presentation import build_gsps
-            from vfa.sr import find_film
+            from vfa.outputs.presentation import build_gsps
+            from vfa.outputs.sr import find_film
             window, invert = self._presentation()
             film = pydicom.dcmread(find_film(reading, image))
             return build_gsps(reading, film, window=window, invert=invert)
@@ -293,7 +293,7 @@ class Exports(QObject):
 
     def export_pdf(self, deidentify: bool | None = None) -> Path | None:
         """File ▸ Export ▸ PDF report…: every saved reading of the patient in the workspace
-        (:func:`vfa.report_pdf.patient_inputs`, as ``vfa report PATIENT_ID``)."""
+        (:func:`vfa.outputs.report_pdf.patient_inputs`, as ``vfa report PATIENT_ID``)."""
         title = "PDF report"
         if not self._ready(title):
             return None
@@ -306,7 +306,7 @@ class Exports(QObject):
                               name, PDF_FILTER, ".pdf")
         if path is None:
             return None
-        from vfa.report_pdf import VisitInput, patient_inputs, write_report
+        from vfa.outputs.report_pdf import VisitInput, patient_inputs, write_report
         ws = self.w.workspace
 
         def inputs():
@@ -327,7 +327,7 @@ class Exports(QObject):
 
     # ------------------------------------------------------------------ CSV
     def export_csv(self, scope: str = "patient") -> Path | None:
-        """File ▸ Export ▸ CSV: :func:`vfa.export_csv.export_csv` of the patient's readings
+        """File ▸ Export ▸ CSV: :func:`vfa.outputs.export_csv.export_csv` of the patient's readings
         (``scope='patient'``) or of the whole workspace (``'workspace'``), every reader's
         newest reading per film (as ``vfa export-csv WORKSPACE``)."""
         title = "CSV export"
@@ -347,7 +347,7 @@ class Exports(QObject):
                               name, CSV_FILTER, ".csv")
         if path is None:
             return None
-        from vfa.export_csv import export_csv, readings_from_workspace
+        from vfa.outputs.export_csv import export_csv, readings_from_workspace
         pid = self.doc.reading.patient_id if scope == "patient" and self.doc else None
 
         def collect():

@@ -2,7 +2,7 @@
 
 Scene coordinates are image coordinates (DICOM/Qt convention: (0, 0) is the top-left corner
 of the top-left pixel; 1 scene unit = 1 stored pixel). The display image is produced by
-:class:`vfa.display.Renderer` at a *resolution level* (the film downsampled by a power of two
+:class:`vfa.films.display.Renderer` at a *resolution level* (the film downsampled by a power of two
 so that it is 1-2 display pixels per screen pixel) and shown as a ``Format_Grayscale8``
 QImage stretched over the film's full extent. It is re-rendered only when the display
 settings, the resolution level or the film change; panning, rotating and flipping are view
@@ -23,10 +23,10 @@ from PyQt6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QTransform
 from PyQt6.QtWidgets import (QGraphicsItem, QGraphicsLineItem, QGraphicsScene, QGraphicsView,
                              QLabel, QWidget)
 
-from vfa import display
-from vfa.display import DisplaySettings
-from vfa.radiograph import Radiograph, Window
-from vfa.session import Tool
+from vfa.films import display
+from vfa.films.display import DisplaySettings
+from vfa.films.radiograph import Radiograph, Window
+from vfa.reading.session import Tool
 
 from .graphics import TextTag, outline_path  # noqa: F401  (outline_path: re-export)
 
@@ -36,7 +36,7 @@ MAX_ZOOM = 32.0
 #: Wheel: zoom factor per notch (120 eighths of a degree).
 WHEEL_STEP = 1.2
 
-#: The tools (vfa.session.Tool; kept under these names for the ui modules).
+#: The tools (vfa.reading.session.Tool; kept under these names for the ui modules).
 TOOL_PLACE = Tool.PLACE
 TOOL_MEASURE = Tool.MEASURE
 TOOL_CALIBRATE = Tool.CALIBRATE

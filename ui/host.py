@@ -1,7 +1,7 @@
 """The open document of one window, as the widgets and controllers subscribe to it.
 
 :class:`DocumentHost` holds the :class:`~ui.document.Document` (the Qt adapter of a
-:class:`vfa.session.ReadingSession`) that a window shows. Whoever shows or acts on the open
+:class:`vfa.reading.session.ReadingSession`) that a window shows. Whoever shows or acts on the open
 film subscribes once, when it is built:
 
 * ``documentChanged(doc)`` — another film was opened (``doc`` may be None): show it;

@@ -1,7 +1,7 @@
 """View ▸ Kyphosis lines: the endplate lines of the kyphosis (T4 superior, T12 inferior) and
 of the L1–L4 angle drawn over the film, with their values (docs/beyond-the-grade.md).
 
-Nothing is computed here: the lines and angles come from :func:`vfa.angles.spine_angle`
+Nothing is computed here: the lines and angles come from :func:`vfa.method.angles.spine_angle`
 (the end levels actually used, e.g. T5–T12 when T4 is not evaluable). The values are also in
 the grading table's summary, whether the lines are shown or not.
 """
@@ -14,7 +14,7 @@ from PyQt6.QtCore import QLineF, QObject, QPointF
 from PyQt6.QtGui import QColor, QPen
 from PyQt6.QtWidgets import QGraphicsLineItem
 
-from vfa.angles import REGIONS, describe, spine_angle
+from vfa.method.angles import REGIONS, describe, spine_angle
 
 from .film_view import TextTag
 

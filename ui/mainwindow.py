@@ -30,11 +30,11 @@ from PyQt6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QStackedWidget, Q
                              QWidget)
 
 from vfa.errors import VfaError
-from vfa.guide import Direction
-from vfa.levels import LEVELS, Level, Status
-from vfa.session import Mode, ReadingSession, Tool
-from vfa.windowing import WindowChoice
-from vfa.workspace import Workspace
+from vfa.reading.guide import Direction
+from vfa.method.levels import LEVELS, Level, Status
+from vfa.reading.session import Mode, ReadingSession, Tool
+from vfa.films.windowing import WindowChoice
+from vfa.storage.workspace import Workspace
 
 from . import actions, dialogs
 from .bars import Banner, GuideBar
@@ -366,7 +366,7 @@ class MainWindow(QMainWindow):
         if self.proposer.snapping:
             self.proposer.place_snapped(x, y)
         else:
-            self.doc.place(x, y)      # the selection follows the guide (vfa.session)
+            self.doc.place(x, y)      # the selection follows the guide (vfa.reading.session)
 
     def _drag_started(self, level, slot) -> None:
         if self.doc is not None:
@@ -507,7 +507,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ tools
     def set_tool(self, tool: str) -> None:
-        """Make ``tool`` (:class:`vfa.session.Tool`) active; the guide bar says what a click
+        """Make ``tool`` (:class:`vfa.reading.session.Tool`) active; the guide bar says what a click
         now does."""
         tool = Tool(tool)
         self.view.tool = tool

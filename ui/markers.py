@@ -6,7 +6,7 @@ edits the reading: a handle drag emits :attr:`MarkerLayer.pointDragged` (many ti
 :attr:`MarkerLayer.dragFinished` (once, on release); the owner applies them to the reading,
 whose events then move the items (model → view, one direction only).
 
-Proposed points (:mod:`vfa.autoplace`, ``VertebraReading.proposals`` in state *proposed*) are
+Proposed points (:mod:`vfa.reading.autoplace`, ``VertebraReading.proposals`` in state *proposed*) are
 drawn hollow and dashed in :data:`ui.colors.PROPOSED` (low confidence: dashed in
 :data:`ui.colors.LOW_CONFIDENCE` with a "!"), the outline of such a level is dashed and its
 label says "proposed"; the tooltip gives the method and confidence. Accepted or moved points
@@ -21,10 +21,10 @@ from PyQt6.QtCore import QObject, QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter, QPen, QTransform
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
-from vfa.proposal import Proposal
-from vfa.levels import LEVELS, Level, PointSlot, Status
-from vfa.morphometry import ReadingSummary
-from vfa.reading import Reading
+from vfa.reading.proposal import Proposal
+from vfa.method.levels import LEVELS, Level, PointSlot, Status
+from vfa.method.morphometry import ReadingSummary
+from vfa.reading.reading import Reading
 
 from . import colors
 from .graphics import TextTag, outline_path

@@ -1,7 +1,7 @@
 """The Measure and Calibrate tools: the line drawn on the film, its length in the status bar,
 and a manual calibration from a known length.
 
-Distances come from :func:`vfa.geometry.distance` with the reading's spacing (mm, *px* on an
+Distances come from :func:`vfa.method.geometry.distance` with the reading's spacing (mm, *px* on an
 uncalibrated film, *at detector* when not corrected for magnification); a calibration is
 :meth:`ui.document.Document.calibrate` (``Spacing.manual``, one undo step).
 """
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 from PyQt6.QtCore import QObject, QPointF
 from PyQt6.QtWidgets import QLabel, QWidget
 
-from vfa.geometry import distance
+from vfa.method.geometry import distance
 
 from . import dialogs
 from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE, FilmView

@@ -2,12 +2,12 @@
 line, and the recovery of autosaved readings.
 
 A film opens with its reading: the reader's saved reading (by SOP Instance UID), its
-autosave if the reader chooses to recover it, or a new :class:`vfa.reading.Reading`. A folder
-(or DICOMDIR) is scanned by :func:`vfa.scan.scan_paths` behind a progress dialog; its films
+autosave if the reader chooses to recover it, or a new :class:`vfa.reading.reading.Reading`. A folder
+(or DICOMDIR) is scanned by :func:`vfa.films.scan.scan_paths` behind a progress dialog; its films
 are registered in the workspace index (the browser lists them), files that are not films are
 listed in a separate window, and the first film opens. Nothing is decided here that the
-workspace does not decide: this is the viewer's front of :mod:`vfa.scan` and
-:class:`vfa.workspace.Workspace`.
+workspace does not decide: this is the viewer's front of :mod:`vfa.films.scan` and
+:class:`vfa.storage.workspace.Workspace`.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from PyQt6.QtCore import QObject, Qt, QTimer
 from PyQt6.QtWidgets import QApplication, QFileDialog, QProgressDialog
 
 from vfa.errors import VfaError
-from vfa.guide import Direction
-from vfa.levels import Level
-from vfa.radiograph import Radiograph, load_radiograph
-from vfa.reading import Reading, resolve_image_path
-from vfa.scan import scan_paths
-from vfa.session import describe_autosave
-from vfa.workspace import default_reader
+from vfa.reading.guide import Direction
+from vfa.method.levels import Level
+from vfa.films.radiograph import Radiograph, load_radiograph
+from vfa.reading.reading import Reading, resolve_image_path
+from vfa.films.scan import scan_paths
+from vfa.reading.session import describe_autosave
+from vfa.storage.workspace import default_reader
 
 from . import dialogs
 from .document import Document
@@ -173,7 +173,7 @@ class Opening(QObject):
             saved = None
         if saved is None and fresh.age_at_study() is None and fresh.patient_id:
             # age entered once per patient: carried from another visit (docs/clinical-method.md)
-            from vfa.age import age_from_other_visits
+            from vfa.method.age import age_from_other_visits
             try:
                 others = ws.readings_for_patient(fresh.patient_id)
             except VfaError:

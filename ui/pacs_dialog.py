@@ -1,6 +1,6 @@
 """File ▸ Open from PACS: search a DICOMweb PACS for studies and retrieve them into the cache.
 
-Only widgets live here: searching, retrieving, caching and settings are :mod:`vfa.pacs`.
+Only widgets live here: searching, retrieving, caching and settings are :mod:`vfa.films.pacs`.
 Network calls run in a worker thread, so the window stays responsive and a retrieve can be
 cancelled. The entry point for the main window is :func:`open_from_pacs`.
 """
@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import (QAbstractItemView, QCheckBox, QDateEdit, QDialog,
                              QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar,
                              QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from vfa import pacs
+from vfa.films import pacs
 from vfa.errors import VfaError
 
 COLUMNS = ("Date", "Patient ID", "Name", "Description", "Modalities", "Files", "Study UID")
@@ -52,7 +52,7 @@ class _Task(QThread):
 
 
 class PacsSettingsDialog(QDialog):
-    """Server URL, user, password and timeout; saved with :func:`vfa.pacs.save_settings`."""
+    """Server URL, user, password and timeout; saved with :func:`vfa.films.pacs.save_settings`."""
 
     def __init__(self, parent: QWidget | None = None,
                  settings: pacs.PacsSettings | None = None) -> None:
@@ -268,7 +268,7 @@ class PacsDialog(QDialog):
             self._update_buttons()
 
     def criteria(self) -> dict[str, Any]:
-        """The search form as keyword arguments of :meth:`vfa.pacs.PacsClient.search_studies`."""
+        """The search form as keyword arguments of :meth:`vfa.films.pacs.PacsClient.search_studies`."""
         return {
             "patient_id": self.patient_id.text().strip() or None,
             "patient_name": self.patient_name.text().strip() or None,

@@ -1,6 +1,6 @@
 """The patient panel: edit the clinical context of the patient in view (Patient ▸ Clinical
 context…). One row per fact, as in the import CSV (docs/study-outcomes.md): date, kind, value,
-detail. Rows are checked by :func:`vfa.clinical.validate_event` on saving (one message per bad
+detail. Rows are checked by :func:`vfa.study.clinical.validate_event` on saving (one message per bad
 row, nothing saved until all are right) and saved with :meth:`Workspace.set_clinical`.
 """
 
@@ -12,7 +12,7 @@ from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (QComboBox, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                              QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
-from vfa.clinical import KINDS, ClinicalEvent, load_csv, merge_events, validate_event
+from vfa.study.clinical import KINDS, ClinicalEvent, load_csv, merge_events, validate_event
 from vfa.errors import VfaError
 
 COLUMNS = ("date", "kind", "value", "detail")

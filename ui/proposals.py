@@ -1,14 +1,14 @@
-"""Semi-automatic placement in the viewer: the front of :mod:`vfa.autoplace`.
+"""Semi-automatic placement in the viewer: the front of :mod:`vfa.reading.autoplace`.
 
 * **Propose tool** (G): a click inside a vertebral body proposes the six points of the
-  guide's current level (:func:`vfa.autoplace.vertebra.propose_vertebra`, ~20-40 ms, on the
+  guide's current level (:func:`vfa.reading.autoplace.vertebra.propose_vertebra`, ~20-40 ms, on the
   GUI thread with a busy cursor); the guide then moves on.
 * **Propose spine…** (Ctrl+G): the reader names two levels (default: the guide's level and
   L4, or T4 and L4) and clicks inside those two bodies; every level between is proposed
-  (:func:`vfa.autoplace.spine.propose_span`, a few hundred ms, in a worker thread).
+  (:func:`vfa.reading.autoplace.spine.propose_span`, a few hundred ms, in a worker thread).
 * **Carry forward from visit…**: an earlier saved reading of the same patient
-  (:meth:`vfa.workspace.Workspace.readings_for_patient`) is carried onto the open film
-  (:func:`vfa.autoplace.carry.carry_forward`, in a worker thread). The reader first clicks
+  (:meth:`vfa.storage.workspace.Workspace.readings_for_patient`) is carried onto the open film
+  (:func:`vfa.reading.autoplace.carry.carry_forward`, in a worker thread). The reader first clicks
   inside one carried body (default L1; the Level box or [ ] choose another): this *anchor*
   pins the alignment, which otherwise can land one vertebra off on a periodic spine
   (docs/semi-automatic.md, known failure modes).
@@ -17,7 +17,7 @@ Facing: a single click decides the anterior side from the image, which can fail;
 film's facing is known — from vertebrae the reader placed or accepted, else from a span or a
 carry-forward on this film — it is passed to every further proposal.
 * **Snap clicks to edges** (E, checkable, remembered): each guided click of the Place tool
-  and each drop of a dragged point goes through :func:`vfa.autoplace.refine.refine_point`.
+  and each drop of a dragged point goes through :func:`vfa.reading.autoplace.refine.refine_point`.
   When it moved the point, the point is recorded as a pending proposal (method ``refine``)
   for the reader to accept or drag; when the evidence is weak it stays exactly where the
   reader put it, as the reader's point. The status bar says which. A point the tool has
@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING
 from PyQt6.QtCore import QObject
 
 from vfa.errors import VfaError
-from vfa.geometry import distance
-from vfa.levels import LEVELS, POINT_SLOTS, Level, PointSlot
+from vfa.method.geometry import distance
+from vfa.method.levels import LEVELS, POINT_SLOTS, Level, PointSlot
 
 from . import dialogs
 from .exports import describe_error
@@ -92,7 +92,7 @@ def facing_of(reading, confirmed_only: bool = True) -> str | None:
     """'left' / 'right': the side the anterior wall is on in the complete vertebrae of
     ``reading`` (majority; only points the reader placed, accepted or moved when
     ``confirmed_only``), None if there are none."""
-    from vfa.levels import PointSlot as S
+    from vfa.method.levels import PointSlot as S
     votes = 0
     for v in reading:
         if not v.complete or (confirmed_only and v.pending_proposals):
@@ -144,7 +144,7 @@ class Proposer(QObject):
         msg += ": Enter accepts all, drag a point to correct it"
         if low:
             msg += f"; low confidence on {', '.join(str(lv) for lv in low)}"
-        from vfa.autoplace.film import modality_note
+        from vfa.reading.autoplace.film import modality_note
         note = modality_note(self.doc.radiograph)
         if note:
             msg += f". {note}"
@@ -193,7 +193,7 @@ class Proposer(QObject):
         if lv is None:
             self._status("All levels are done: choose a level (Level box, [ or ]) to propose", 6000)
             return False
-        from vfa.autoplace.vertebra import propose_vertebra
+        from vfa.reading.autoplace.vertebra import propose_vertebra
         try:
             with busy_cursor():
                 fit = propose_vertebra(doc.film_image(), (x, y), facing=self.facing())
@@ -249,7 +249,7 @@ class Proposer(QObject):
         self.span = None
         self.w.show_guide_text(None)
         (la, lb), (ca, cb) = sp.levels, sp.clicks
-        from vfa.autoplace.spine import propose_span
+        from vfa.reading.autoplace.spine import propose_span
         doc = self.doc
         try:
             with busy_cursor():
@@ -316,7 +316,7 @@ class Proposer(QObject):
             return False
         earlier = others[idx]
         when = earlier.study_date.isoformat() if earlier.study_date else "undated visit"
-        from vfa.report_pdf import film_for
+        from vfa.outputs.report_pdf import film_for
         rec = self.w.workspace.index.image(earlier.sop_instance_uid)
         path = film_for(earlier, None, rec.path if rec else None)
         if path is None:
@@ -336,9 +336,9 @@ class Proposer(QObject):
         st, doc = self.carry, self.doc
         self.carry = None
         self.w.show_guide_text(None)
-        from vfa.autoplace.carry import carry_forward
-        from vfa.autoplace.film import film_from_radiograph
-        from vfa.radiograph import load_radiograph
+        from vfa.reading.autoplace.carry import carry_forward
+        from vfa.reading.autoplace.film import film_from_radiograph
+        from vfa.films.radiograph import load_radiograph
         try:
             with busy_cursor():
                 film = doc.film_image()
@@ -391,9 +391,9 @@ class Proposer(QObject):
         return d if d != (0.0, 0.0) else None
 
     def refine(self, level: Level, slot: PointSlot, x: float, y: float):
-        """:func:`~vfa.autoplace.refine.refine_point` for ``level``/``slot`` at (x, y): a
+        """:func:`~vfa.reading.autoplace.refine.refine_point` for ``level``/``slot`` at (x, y): a
         ``RefineResult``, or the reason (str) it could not run."""
-        from vfa.autoplace.refine import refine_point
+        from vfa.reading.autoplace.refine import refine_point
         try:
             with busy_cursor():
                 return refine_point(self.doc.film_image(), slot, (x, y),

@@ -1,7 +1,7 @@
 """The reader's qualitative observations per level, entered with single keys
 (docs/viewer.md): B cycles the ABQ call, D the endplate depression, V the downgrade reason
 (normal variant; "other" asks for a few words). They act on the selected level (else the
-guide's), are one undo step each, and never change a grade (vfa/qualitative.py)."""
+guide's), are one undo step each, and never change a grade (vfa/method/qualitative.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Callable
 from PyQt6.QtCore import QObject
 from PyQt6.QtWidgets import QInputDialog, QWidget
 
-from vfa.qualitative import (ABQ_CYCLE, DOWNGRADE_CYCLE, ENDPLATE_CYCLE, DowngradeReason,
+from vfa.method.qualitative import (ABQ_CYCLE, DOWNGRADE_CYCLE, ENDPLATE_CYCLE, DowngradeReason,
                              next_in)
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -37,8 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from PyQt6.QtCore import QSettings, pyqtBoundSignal
     from PyQt6.QtWidgets import QStatusBar
 
-    from vfa.levels import Level
-    from vfa.workspace import Workspace
+    from vfa.method.levels import Level
+    from vfa.storage.workspace import Workspace
 
     from .document import Document
     from .host import DocumentHost

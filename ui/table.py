@@ -1,4 +1,4 @@
-"""The grading table: one row per level T4-L4, from :func:`vfa.morphometry.summarize`.
+"""The grading table: one row per level T4-L4, from :func:`vfa.method.morphometry.summarize`.
 
 Heights, ratios and the suggested grade are shown as computed by vfa; the reader's grade,
 type, status and note are edited in place (each edit is one undo step through the
@@ -17,9 +17,9 @@ from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderV
                              QPushButton, QSizePolicy, QTableWidget, QTableWidgetItem,
                              QVBoxLayout, QWidget)
 
-from vfa.proposal import LOW_CONFIDENCE
-from vfa.morphometry import partial_heights
-from vfa.levels import (LEVELS, NOT_EVALUABLE_REASONS, READER_GRADES, DeformityType, Level,
+from vfa.reading.proposal import LOW_CONFIDENCE
+from vfa.method.morphometry import partial_heights
+from vfa.method.levels import (LEVELS, NOT_EVALUABLE_REASONS, READER_GRADES, DeformityType, Level,
                         Status)
 
 from . import colors

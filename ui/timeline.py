@@ -5,7 +5,7 @@ level is new, worse or reshaped since the previous visit and where a grade is un
 SDI over the visits on the levels read at every visit, BMD Z-scores and infusion dates on the
 same axis. Clicking a cell opens that visit's film with that level selected.
 
-Everything shown comes from :func:`vfa.cohort.patient_view` (Qt-free); this module only paints
+Everything shown comes from :func:`vfa.study.cohort.patient_view` (Qt-free); this module only paints
 it and turns clicks into ``cellClicked``. :func:`install` adds the dock, the Patient menu and its
 actions to the main window.
 """
@@ -20,14 +20,14 @@ from PyQt6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter, QPen, QP
 from PyQt6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                              QToolTip, QVBoxLayout, QWidget)
 
-from vfa.levels import LEVELS, Level
+from vfa.method.levels import LEVELS, Level
 
 from .colors import GRADE_COLORS, NOT_EVALUABLE
 
 if TYPE_CHECKING:  # pragma: no cover
     from PyQt6.QtWidgets import QMainWindow
 
-    from vfa.cohort import PatientView
+    from vfa.study.cohort import PatientView
 
 GRADE0 = QColor(205, 238, 210)       # grade 0 pale: fractures stand out
 NEW_FRAME = QColor(200, 0, 160)      # new or worsened since the previous visit
@@ -42,7 +42,7 @@ def _grade_text(g) -> str:
 
 
 class TimelineGrid(QWidget):
-    """The painted grid and bands of one :class:`vfa.cohort.PatientView`."""
+    """The painted grid and bands of one :class:`vfa.study.cohort.PatientView`."""
 
     cellClicked = pyqtSignal(int, object)        # visit index, Level
 
@@ -484,9 +484,9 @@ class TimelineController:
         return (doc.reading.patient_id or None) if doc is not None else None
 
     def refresh(self) -> None:
-        from vfa.cohort import patient_view
+        from vfa.study.cohort import patient_view
         from vfa.errors import VfaError
-        from vfa.workspace import default_reader
+        from vfa.storage.workspace import default_reader
         pid = self.patient_id()
         ws = self.w.workspace
         self.clinical_action.setEnabled(bool(pid and ws is not None))

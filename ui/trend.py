@@ -1,6 +1,6 @@
 """A small QPainter plot of SDI and of one level's ratios across a patient's visits.
 
-The numbers come from :func:`vfa.comparison.sdi_series` and :func:`vfa.comparison.ratio_trend`
+The numbers come from :func:`vfa.method.comparison.sdi_series` and :func:`vfa.method.comparison.ratio_trend`
 (via :class:`ui.compare.ComparisonView`); this widget only draws them. Ratios (wedge Ha/Hp,
 biconcave Hm/Hp, crush Hp/Hp_ref), not millimetres: a growing child's vertebrae get taller
 between visits, and a reshaping vertebra shows its gain as a rising ratio.

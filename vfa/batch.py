@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from .errors import VfaError
+from vfa.errors import VfaError
 
 ACTIONS = ("render", "propose", "report", "export-sr")
 #: Actions whose inputs are films (the others take readings).
@@ -72,7 +72,7 @@ def _readings_in(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
 
 
 def _workspace_readings(workspace: str | os.PathLike[str] | None) -> list[Path]:
-    from .workspace import Workspace
+    from vfa.storage.workspace import Workspace
     ws = Workspace(workspace)
     try:
         return sorted(ws.root / r.path for r in ws.index.readings())
@@ -122,9 +122,9 @@ def plan(action: str, paths: Sequence[str | os.PathLike[str]], out_dir: str | os
     jobs: list[Job] = []
     suffix = SUFFIX[action]
     if action in FILM_ACTIONS:
-        from .scan import scan_paths
+        from vfa.films.scan import scan_paths
         if not paths:
-            from .workspace import Workspace
+            from vfa.storage.workspace import Workspace
             ws = Workspace(workspace)
             try:
                 paths = sorted({im.path for p in ws.patients() for v in ws.visits(p.patient_id)
@@ -135,7 +135,7 @@ def plan(action: str, paths: Sequence[str | os.PathLike[str]], out_dir: str | os
         notes += [(str(p), why) for p, why in res.problems]
         ws = None
         if action == "propose":
-            from .workspace import Workspace
+            from vfa.storage.workspace import Workspace
             ws = Workspace(workspace)
         try:
             for f in res.sorted_films():
@@ -169,7 +169,7 @@ def plan(action: str, paths: Sequence[str | os.PathLike[str]], out_dir: str | os
 # ------------------------------------------------------------------------------ running
 def run_job(job: Job) -> tuple[int, str]:
     """Run one job in this process: (exit status, its one-line error or '')."""
-    from .cli import main
+    from vfa.cli import main
     err = io.StringIO()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
         try:
@@ -187,11 +187,11 @@ def run_job(job: Job) -> tuple[int, str]:
 
 #: What each action's jobs import (loaded once in the parent before the workers fork).
 _PRELOAD = {
-    "render": ("vfa.commands.render", "vfa.display", "vfa.radiograph", "cv2"),
-    "propose": ("vfa.commands.propose", "vfa.autoplace.carry", "vfa.autoplace.apply",
-                "vfa.radiograph", "vfa.workspace"),
-    "report": ("vfa.commands.report", "vfa.report_pdf", "vfa.reading"),
-    "export-sr": ("vfa.commands.export_sr", "vfa.sr", "vfa.reading"),
+    "render": ("vfa.commands.render", "vfa.films.display", "vfa.films.radiograph", "cv2"),
+    "propose": ("vfa.commands.propose", "vfa.reading.autoplace.carry", "vfa.reading.autoplace.apply",
+                "vfa.films.radiograph", "vfa.storage.workspace"),
+    "report": ("vfa.commands.report", "vfa.outputs.report_pdf", "vfa.reading.reading"),
+    "export-sr": ("vfa.commands.export_sr", "vfa.outputs.sr", "vfa.reading.reading"),
 }
 
 
@@ -224,7 +224,7 @@ def _context(actions: set[str]):
 
 def _worker_init() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from .cli import quiet_third_party_logs
+    from vfa.cli import quiet_third_party_logs
     quiet_third_party_logs()
 
 

@@ -15,8 +15,8 @@ import pkgutil
 import sys
 from typing import Sequence
 
-from . import __version__
-from .errors import VfaError, is_native_panic
+from vfa import __version__
+from vfa.errors import VfaError, is_native_panic
 
 #: Exit statuses: 0 ok, 1 the input is bad (VfaError), 2 usage, 3 unexpected error.
 EXIT_BAD_INPUT = 1
@@ -24,7 +24,7 @@ EXIT_INTERNAL = 3
 
 
 def _commands() -> list:
-    from . import commands
+    from vfa import commands
     mods = []
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
         if info.name.startswith("_"):

@@ -67,10 +67,10 @@ class _Decide(argparse.Action):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..adjudication import AdjudicationError, Adjudication, Decision, load_decisions
-    from ..reading import load_reading, save_reading
-    from ..workspace import default_reader
-    from ._common import print_json
+    from vfa.study.adjudication import AdjudicationError, Adjudication, Decision, load_decisions
+    from vfa.reading.reading import load_reading, save_reading
+    from vfa.storage.workspace import default_reader
+    from vfa.commands._common import print_json
 
     file_adj, by_film = (None, {})
     if args.decisions:
@@ -138,12 +138,12 @@ def _list(adjs, as_json, print_json) -> None:  # type: ignore[no-untyped-def]
 
 
 def _workspace(args, adjudicator, decisions_for) -> int:  # type: ignore[no-untyped-def]
-    from ..adjudication import AdjudicationError, Adjudication
-    from ..agreement import pair_by_sop
-    from ..errors import VfaError
-    from ..export_csv import readings_from_workspace
-    from ..workspace import Workspace
-    from ._common import print_json
+    from vfa.study.adjudication import AdjudicationError, Adjudication
+    from vfa.method.agreement import pair_by_sop
+    from vfa.errors import VfaError
+    from vfa.outputs.export_csv import readings_from_workspace
+    from vfa.storage.workspace import Workspace
+    from vfa.commands._common import print_json
 
     ws = Workspace(args.workspace)
     try:

@@ -29,14 +29,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..agreement import agreement, pair_by_sop
-    from ..errors import ReadingFormatError, VfaError
-    from ..export_csv import collect_readings, readings_from_workspace
-    from ._common import print_json
+    from vfa.method.agreement import agreement, pair_by_sop
+    from vfa.errors import ReadingFormatError, VfaError
+    from vfa.outputs.export_csv import collect_readings, readings_from_workspace
+    from vfa.commands._common import print_json
 
     readings = []
     if args.workspace:
-        from ..workspace import Workspace
+        from vfa.storage.workspace import Workspace
         ws = Workspace(args.workspace)
         try:
             readings += readings_from_workspace(ws)
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         raise VfaError(f"no film was read by both {readers[0]} and {readers[1]}: nothing to compare")
     rep = agreement(pairs, readers, unpaired)
     if args.output:
-        from ..agreement_pdf import write_agreement_pdf
+        from vfa.outputs.agreement_pdf import write_agreement_pdf
         out = write_agreement_pdf(rep, args.output)
         print(f"wrote {out}", file=sys.stderr)
     if args.json:

@@ -35,8 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..batch import plan, run_batch
-    from ._common import Progress
+    from vfa.batch import plan, run_batch
+    from vfa.commands._common import Progress
 
     extra: list[str] = []
     if args.allow_proposed and args.action in ("report", "export-sr"):

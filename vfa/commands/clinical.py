@@ -35,9 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..clinical import ClinicalContext, group_by_patient, load_csv
-    from ..errors import ClinicalDataError
-    from ..workspace import Workspace
+    from vfa.study.clinical import ClinicalContext, group_by_patient, load_csv
+    from vfa.errors import ClinicalDataError
+    from vfa.storage.workspace import Workspace
 
     if args.action == "import":
         try:
@@ -67,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         ws.close()
     if args.action == "export":
-        from ..atomic import atomic_write_text
-        from ..cohort import clinical_csv_text
+        from vfa.atomic import atomic_write_text
+        from vfa.study.cohort import clinical_csv_text
         out = atomic_write_text(args.output, clinical_csv_text(events))
         print(f"wrote {out} ({len(events)} event(s))", file=sys.stderr)
         return 0
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     if args.patient_id and args.patient_id not in ctxs:
         ctxs[args.patient_id] = ClinicalContext(args.patient_id)
     if args.json:
-        from ._common import print_json
+        from vfa.commands._common import print_json
         print_json({pid: c.to_dict() for pid, c in sorted(ctxs.items())})
         return 0
     if not ctxs:

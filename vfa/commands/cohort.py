@@ -38,9 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..clinical import group_by_patient, load_csv, merge_events
-    from ..cohort import build_cohort, text_lines, workspace_inputs, write_csv
-    from ..errors import ClinicalDataError, CohortError
+    from vfa.study.clinical import group_by_patient, load_csv, merge_events
+    from vfa.study.cohort import build_cohort, text_lines, workspace_inputs, write_csv
+    from vfa.errors import ClinicalDataError, CohortError
 
     if not args.inputs and not args.workspace:
         raise CohortError("no readings: pass reading files or folders, or --workspace DIR")
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if args.workspace:
         readings, clinical, sexes = workspace_inputs(args.workspace)
     if args.inputs:
-        from ..export_csv import collect_readings
+        from vfa.outputs.export_csv import collect_readings
         readings += collect_readings(args.inputs)
     if args.clinical:
         try:
@@ -73,14 +73,14 @@ def run(args: argparse.Namespace) -> int:
                           deidentify=args.deidentify)
     if out is not None:
         if out.suffix.lower() == ".pdf":
-            from ..cohort_pdf import write_cohort_pdf
+            from vfa.outputs.cohort_pdf import write_cohort_pdf
             path = write_cohort_pdf(cohort, out)
         else:
             path = write_csv(cohort, out)
         print(f"wrote {path} ({len(cohort.patients)} patient(s); {cohort.selection.description()})",
               file=sys.stderr)
     if args.json:
-        from ._common import print_json
+        from vfa.commands._common import print_json
         print_json(cohort.to_dict())
     elif out is None:
         print("\n".join(text_lines(cohort)))

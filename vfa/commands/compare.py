@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import fmt, pending_levels, print_json, unconfirmed_note
+from vfa.commands._common import fmt, pending_levels, print_json, unconfirmed_note
 
 NAME = "compare"
 HELP = "compare a follow-up reading with its baseline: incident, worsened, improved levels, SDI"
@@ -19,9 +19,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..comparison import compare
-    from ..errors import ReadingFormatError
-    from ..reading import load_reading
+    from vfa.method.comparison import compare
+    from vfa.errors import ReadingFormatError
+    from vfa.reading.reading import load_reading
 
     b = load_reading(args.baseline)
     f = load_reading(args.followup)
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         b, f = f, b  # baseline is the earlier visit
     c = compare(b, f)
     pend_b, pend_f = pending_levels(b), pending_levels(f)
-    from ..angles import REGIONS, change, describe_change, spine_angle
+    from vfa.method.angles import REGIONS, change, describe_change, spine_angle
     angle_change = {name: change(spine_angle(b, name), spine_angle(f, name)) for name in REGIONS}
     if args.json:
         out = c.to_dict()
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         out.update({f"{name}_change": ch for name, ch in angle_change.items()})
         print_json(out)
         return 0
-    from .grade import age_line
+    from vfa.commands.grade import age_line
     print(f"Baseline {b.study_date or '?'}  ->  follow-up {f.study_date or '?'}")
     print(f"Baseline:  {age_line(c.baseline)}")
     print(f"Follow-up: {age_line(c.followup)}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .export_gsps import add_common, invert_of, store
+from vfa.commands.export_gsps import add_common, invert_of, store
 
 NAME = "export-capture"
 HELP = "write the film with the reading's markers burned in, as a DICOM secondary capture"
@@ -22,9 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..presentation import export_capture
-    from ..reading import load_reading
-    from ..sr import find_film
+    from vfa.outputs.presentation import export_capture
+    from vfa.reading.reading import load_reading
+    from vfa.outputs.sr import find_film
 
     reading = load_reading(args.reading)
     film = find_film(reading, args.image, args.reading)

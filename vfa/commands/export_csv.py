@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_allow_proposed
+from vfa.commands._common import add_allow_proposed
 
 NAME = "export-csv"
 HELP = "export readings (a workspace, folders or files) as CSV for R/pandas, with a per-visit summary"
@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..export_csv import collect_readings, export_csv
+    from vfa.outputs.export_csv import collect_readings, export_csv
 
     readings = collect_readings(args.inputs)
     p1, p2, rows, visits = export_csv(readings, args.output, args.summary,

@@ -10,14 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_allow_proposed
+from vfa.commands._common import add_allow_proposed
 
 NAME = "export-gsps"
 HELP = "write a reading's markers as a DICOM presentation state (GSPS) on its film"
 
 
 def window_arg(text: str):
-    from ..radiograph import Window
+    from vfa.films.radiograph import Window
     try:
         c, w = (float(v) for v in text.split(","))
     except ValueError:
@@ -54,7 +54,7 @@ def invert_of(args: argparse.Namespace, film_path) -> bool | None:
 
 
 def store(path) -> None:
-    from ..pacs import store as stow
+    from vfa.films.pacs import store as stow
     (res,) = stow([path])
     print(f"stored {path} on the PACS: SOP Instance UID {res.sop_instance_uid}", file=sys.stderr)
 
@@ -64,9 +64,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..presentation import export_gsps
-    from ..reading import load_reading
-    from ..sr import find_film
+    from vfa.outputs.presentation import export_gsps
+    from vfa.reading.reading import load_reading
+    from vfa.outputs.sr import find_film
 
     reading = load_reading(args.reading)
     film = find_film(reading, args.image, args.reading)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_allow_proposed
+from vfa.commands._common import add_allow_proposed
 
 NAME = "export-sr"
 HELP = "write a reading as a DICOM structured report (TID 1500) referencing its film"
@@ -27,8 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..reading import load_reading
-    from ..sr import export_sr  # highdicom is imported only when this command runs
+    from vfa.reading.reading import load_reading
+    from vfa.outputs.sr import export_sr  # highdicom is imported only when this command runs
 
     reading = load_reading(args.reading)
     warnings: list[str] = []

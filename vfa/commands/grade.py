@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import fmt, pending_levels, print_json, unconfirmed_note
+from vfa.commands._common import fmt, pending_levels, print_json, unconfirmed_note
 
 NAME = "grade"
 HELP = "heights, ratios, suggested and final Genant grade of each level of a reading"
@@ -45,13 +45,13 @@ def legend(s) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..morphometry import summarize
-    from ..reading import load_reading
+    from vfa.method.morphometry import summarize
+    from vfa.reading.reading import load_reading
 
     reading = load_reading(args.reading)
     s = summarize(reading)
-    from ..angles import angles_dict, describe, kyphosis, lordosis_l1_l4
-    from ..qualitative import KEYS as QUALITATIVE_KEYS, short_text
+    from vfa.method.angles import angles_dict, describe, kyphosis, lordosis_l1_l4
+    from vfa.method.qualitative import KEYS as QUALITATIVE_KEYS, short_text
     pending = pending_levels(reading)
     if args.json:
         out = s.to_dict()

@@ -20,8 +20,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..reading import save_reading
-    from ..sr import import_sr
+    from vfa.reading.reading import save_reading
+    from vfa.outputs.sr import import_sr
 
     reading = import_sr(args.sr)
     if args.image:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import print_json
+from vfa.commands._common import print_json
 
 NAME = "info"
 HELP = "describe a radiograph: identity, size, transfer syntax, pixel spacing and its source, windows"
@@ -62,7 +62,7 @@ def describe(rg) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..radiograph import load_radiograph
+    from vfa.films.radiograph import load_radiograph
 
     rg = load_radiograph(args.file)
     d = describe(rg)

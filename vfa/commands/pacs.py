@@ -7,8 +7,8 @@ import getpass
 import sys
 from pathlib import Path
 
-from ..errors import PacsError
-from ._common import fmt, print_json
+from vfa.errors import PacsError
+from vfa.commands._common import fmt, print_json
 
 NAME = "pacs"
 HELP = "find studies on a DICOMweb PACS, retrieve them into the local cache, store SRs back"
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------------
 def _client(args: argparse.Namespace):
-    from ..pacs import PacsClient, PacsSettings, load_settings
+    from vfa.films.pacs import PacsClient, PacsSettings, load_settings
     if getattr(args, "override_url", None):
         return PacsClient(PacsSettings(url=args.override_url))
     return PacsClient(load_settings())
@@ -108,7 +108,7 @@ def _progress(label: str, quiet: bool):
 def _configure(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from ..pacs import (
+    from vfa.films.pacs import (
         PacsClient,
         PacsSettings,
         load_settings,

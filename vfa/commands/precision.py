@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import fmt, print_json
+from vfa.commands._common import fmt, print_json
 
 NAME = "precision"
 HELP = "precision (RMS-SD, rmsCV) of films read two or more times (same or different readers)"
@@ -34,8 +34,8 @@ def _cells(st: dict, key: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..export_csv import collect_readings
-    from ..precision import precision
+    from vfa.outputs.export_csv import collect_readings
+    from vfa.method.precision import precision
 
     res = precision(collect_readings(args.inputs), allow_proposed=args.allow_proposed)
     if args.json:

@@ -12,8 +12,8 @@ import math
 import time
 from pathlib import Path
 
-from ..errors import VfaError
-from ..levels import Level
+from vfa.errors import VfaError
+from vfa.method.levels import Level
 
 NAME = "propose"
 HELP = "propose six points per vertebra from one click per body, two clicks per spine, or an earlier reading"
@@ -48,7 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _click(level: str, x: str, y: str) -> tuple[Level, tuple[float, float]]:
-    from ..autoplace.film import AutoplaceError
+    from vfa.reading.autoplace.film import AutoplaceError
     try:
         lv = Level.parse(level)
     except ValueError as exc:
@@ -63,20 +63,20 @@ def _click(level: str, x: str, y: str) -> tuple[Level, tuple[float, float]]:
 
 
 def _check_inside(rg, lv: Level, xy: tuple[float, float]) -> None:
-    from ..autoplace.film import AutoplaceError
+    from vfa.reading.autoplace.film import AutoplaceError
     if not (0 <= xy[0] <= rg.cols and 0 <= xy[1] <= rg.rows):
         raise AutoplaceError(f"{lv}: the click ({xy[0]:g}, {xy[1]:g}) is outside the film "
                              f"({rg.cols} x {rg.rows} pixels)")
 
 
 def _earlier_film_path(earlier_path: Path, image_path: str | None, given: str | None) -> Path:
-    from ..autoplace.film import AutoplaceError
+    from vfa.reading.autoplace.film import AutoplaceError
     if given:
         return Path(given)
     if not image_path:
         raise AutoplaceError(f"{earlier_path} does not say which film it was read on: "
                              "give the earlier film with --earlier-film")
-    from ..reading import image_path_candidates
+    from vfa.reading.reading import image_path_candidates
     for c in image_path_candidates(image_path, earlier_path):
         if c.is_file():
             return c
@@ -85,12 +85,12 @@ def _earlier_film_path(earlier_path: Path, image_path: str | None, given: str | 
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..autoplace import LOW_CONFIDENCE
-    from ..autoplace.apply import proposed_reading
-    from ..autoplace.film import AutoplaceError, film_from_radiograph
-    from ..radiograph import load_radiograph
-    from ..reading import load_reading, save_reading
-    from ..workspace import default_reader
+    from vfa.reading.autoplace import LOW_CONFIDENCE
+    from vfa.reading.autoplace.apply import proposed_reading
+    from vfa.reading.autoplace.film import AutoplaceError, film_from_radiograph
+    from vfa.films.radiograph import load_radiograph
+    from vfa.reading.reading import load_reading, save_reading
+    from vfa.storage.workspace import default_reader
 
     out = Path(args.output)
     if out.suffix.lower() != ".json":
@@ -102,10 +102,10 @@ def run(args: argparse.Namespace) -> int:
     rg = load_radiograph(args.film)
     film = film_from_radiograph(rg)
     warnings: list[str] = []
-    from ..autoplace.film import modality_note
+    from vfa.reading.autoplace.film import modality_note
     note = modality_note(rg)
     if args.at:
-        from ..autoplace.spine import propose_clicks
+        from vfa.reading.autoplace.spine import propose_clicks
         clicks = [_click(*a) for a in args.at]
         for lv, xy in clicks:
             _check_inside(rg, lv, xy)
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             warnings += [f"{lv}: {w}" for w in f.warnings]
         how = f"one click per vertebra, facing {used}"
     elif args.span:
-        from ..autoplace.spine import propose_span
+        from vfa.reading.autoplace.spine import propose_span
         a, b = _click(*args.span[:3]), _click(*args.span[3:])
         for lv, xy in (a, b):
             _check_inside(rg, lv, xy)
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         warnings = list(res.warnings)
         how = f"two clicks per spine, facing {res.facing}" + ("" if res.confirmed else ", level count NOT confirmed")
     else:
-        from ..autoplace.carry import carry_forward
+        from vfa.reading.autoplace.carry import carry_forward
         earlier_path = Path(args.earlier)
         earlier = load_reading(earlier_path, check_geometry=False)
         if (not args.any_patient and earlier.patient_id and rg.identity.patient_id

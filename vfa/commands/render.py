@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import VfaError
+from vfa.errors import VfaError
 
 NAME = "render"
 HELP = "write the display image of a film (window/level, MONOCHROME1 inversion) as PNG"
@@ -44,9 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import cv2
 
-    from ..atomic import atomic_write_bytes
-    from ..display import default_settings, render
-    from ..radiograph import Window, load_radiograph
+    from vfa.atomic import atomic_write_bytes
+    from vfa.films.display import default_settings, render
+    from vfa.films.radiograph import Window, load_radiograph
 
     out = Path(args.output)
     if out.suffix.lower() != ".png":
@@ -61,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
         settings = settings.toggled_invert()
     img = render(rg, settings, args.size)
     if args.reading:
-        from ..annotate import draw_reading
-        from ..reading import load_reading
+        from vfa.outputs.annotate import draw_reading
+        from vfa.reading.reading import load_reading
         img = draw_reading(img, load_reading(args.reading), stored_shape=(rg.rows, rg.cols))
     ok, buf = cv2.imencode(".png", img)
     if not ok:

@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import ReadingFormatError
-from ._common import add_allow_proposed
+from vfa.errors import ReadingFormatError
+from vfa.commands._common import add_allow_proposed
 
 NAME = "report"
 HELP = "write a PDF report of one patient's readings (per visit, change vs baseline, trends)"
@@ -34,8 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..reading import load_reading
-    from ..report_pdf import VisitInput, film_for, patient_inputs, write_report
+    from vfa.reading.reading import load_reading
+    from vfa.outputs.report_pdf import VisitInput, film_for, patient_inputs, write_report
 
     visits: list[VisitInput] = []
     ws = None
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             if p.suffix.lower() == ".json" or "/" in item or "\\" in item:
                 raise ReadingFormatError(f"reading file {item} does not exist")
             if ws is None:
-                from ..workspace import Workspace
+                from vfa.storage.workspace import Workspace
                 ws = Workspace(args.workspace)
             visits += patient_inputs(ws, item, reader=args.reader)
     finally:

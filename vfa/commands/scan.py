@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import Progress, print_json
+from vfa.commands._common import Progress, print_json
 
 NAME = "scan"
 HELP = "list the radiographs in files/folders (recursive, DICOMDIR-aware); --register indexes them"
@@ -39,8 +39,8 @@ def nothing_found(paths: list[str], res) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import VfaError
-    from ..scan import scan_paths
+    from vfa.errors import VfaError
+    from vfa.films.scan import scan_paths
 
     missing = _missing(args.paths)
     if missing:
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if args.register and films:
         # Headers only (the scan already read them): pixel data is decoded when a film is
         # opened, not to index it. One transaction per batch of films.
-        from ..workspace import Workspace
+        from vfa.storage.workspace import Workspace
         ws = Workspace(args.workspace)
         try:
             res.problems.extend(ws.register_films(films, progress=Progress("registering", args.progress)))

@@ -42,15 +42,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..workspace import Workspace
-    from ..worklist import WorklistError
+    from vfa.storage.workspace import Workspace
+    from vfa.reading.worklist import WorklistError
 
     ws = Workspace(args.workspace)
     try:
         if args.action == "assign":
             return _assign(args, ws)
         if args.action in ("activate", "deactivate"):
-            from ..blinding import activate, deactivate
+            from vfa.reading.blinding import activate, deactivate
             if args.action == "deactivate":
                 deactivate(ws)
                 print(f"workspace {ws.root}: reading-centre mode off", file=sys.stderr)
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "export":
             if not args.name or not args.reader or not args.output:
                 raise WorklistError("export needs NAME, --reader R and -o list.json")
-            from ..worklist import reading_list, save_reading_list
+            from vfa.reading.worklist import reading_list, save_reading_list
             rl = reading_list(ws.index, args.name, args.reader)
             out = save_reading_list(rl, args.output)
             print(f"wrote {out} ({len(rl.items)} film(s) for {rl.reader}, "
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _assign(args, ws) -> int:  # type: ignore[no-untyped-def]
-    from ..worklist import WorklistError, assign
+    from vfa.reading.worklist import WorklistError, assign
     if not args.name:
         raise WorklistError("assign needs a NAME for the list")
     if not args.readers:
@@ -85,8 +85,8 @@ def _assign(args, ws) -> int:  # type: ignore[no-untyped-def]
     if args.films:
         from pathlib import Path
 
-        from ..reading import Reading
-        from ..scan import scan_paths
+        from vfa.reading.reading import Reading
+        from vfa.films.scan import scan_paths
         res = scan_paths(args.films)
         for f in res.sorted_films():
             r = Reading(patient_id=f.patient_id, study_date=f.study_date,
@@ -117,8 +117,8 @@ def _assign(args, ws) -> int:  # type: ignore[no-untyped-def]
 
 
 def _show(args, ws) -> int:  # type: ignore[no-untyped-def]
-    from ..worklist import progress, reading_list
-    from ._common import print_json
+    from vfa.reading.worklist import progress, reading_list
+    from vfa.commands._common import print_json
     if not args.name:
         lists = ws.index.reading_list_names()
         if args.json:

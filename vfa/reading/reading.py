@@ -1,0 +1,851 @@
+"""A reading: one reader's six points, grades and statuses on one film.
+
+The model of the application (napari's "model side"): the viewer, the grading table and the
+comparison view all listen to :attr:`Reading.events`. Every edit goes through a method that
+validates, stores, then emits a :class:`ReadingEvent`.
+
+The file format (``vfa-reading`` version 1) is documented in docs/reading-format.md.
+Unknown keys at the top level and in each vertebra are kept and written back.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from vfa import __version__
+from vfa.method import age as _age
+from vfa.atomic import atomic_write_text
+from vfa.reading.proposal import Proposal
+from vfa.films.calibration import Spacing, SpacingSource
+from vfa.errors import GeometryError, ReadingFormatError
+from vfa.method.geometry import Point, check_six_points, parse_point
+from vfa.method.levels import (LEVELS, POINT_SLOTS, DeformityType, Grade, Level, PointSlot, Status,
+                     parse_grade)
+from vfa.method.qualitative import KEYS as QUALITATIVE_KEYS
+from vfa.method.qualitative import Abq, DowngradeReason, EndplateDepression
+from vfa.method.settings import MethodSettings
+
+FORMAT = "vfa-reading"
+VERSION = 1
+
+_TOP_KEYS = {
+    "format", "version", "patient_id", "patient_name", "birth_date", "patient_sex",
+    "study_date", "study_instance_uid", "series_instance_uid", "sop_instance_uid",
+    "image_path", "reader", "pixel_spacing_mm", "pixel_aspect_ratio", "spacing_source",
+    "spacing_detail",
+    "settings", "software", "saved_at", "vertebrae", "age_years", "patient_age",
+}
+_V_KEYS = {"level", "status", "reason", "points", "reader_grade", "reader_type", "note",
+           "proposals", "confirmed", *QUALITATIVE_KEYS}
+
+
+@dataclass
+class VertebraReading:
+    """One level of a reading. ``points`` may be partial while the reader is placing them."""
+
+    level: Level
+    status: Status = Status.EVALUABLE
+    reason: str | None = None
+    points: dict[PointSlot, Point] = field(default_factory=dict)
+    reader_grade: Grade | None = None
+    reader_type: DeformityType | None = None
+    note: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    #: Points proposed by vfa.reading.autoplace, by slot (docs/semi-automatic.md). A proposed point
+    #: also sits in ``points``; the proposal records where and how it was proposed and
+    #: whether the reader accepted or moved it.
+    proposals: dict[PointSlot, Proposal] = field(default_factory=dict)
+    #: The reader confirmed the suggested grade as it stands (domain.md §3). A reader grade
+    #: confirms by itself; editing a point of a level without a reader grade withdraws it.
+    confirmed: bool = False
+    #: The reader's qualitative observations (vfa/method/qualitative.py, domain.md §9); never used
+    #: to compute a grade. JSON keys absent = not recorded.
+    endplate_depression: EndplateDepression | None = None
+    abq: Abq | None = None
+    downgrade_reason: DowngradeReason | None = None
+    downgrade_text: str | None = None
+
+    @property
+    def has_qualitative(self) -> bool:
+        return bool(self.endplate_depression or self.abq or self.downgrade_reason
+                    or self.downgrade_text)
+
+    @property
+    def pending_proposals(self) -> list[PointSlot]:
+        """Slots whose point is still a suggestion (neither accepted nor moved)."""
+        return [s for s in POINT_SLOTS if s in self.proposals and self.proposals[s].pending]
+
+    @property
+    def complete(self) -> bool:
+        return all(s in self.points for s in POINT_SLOTS)
+
+    @property
+    def empty(self) -> bool:
+        return (not self.points and self.status is Status.EVALUABLE and self.reader_grade is None
+                and self.reader_type is None and not self.note and not self.extra
+                and not self.proposals and not self.confirmed and not self.has_qualitative)
+
+    def next_slot(self) -> PointSlot | None:
+        """The first slot (canonical order) still without a point."""
+        for s in POINT_SLOTS:
+            if s not in self.points:
+                return s
+        return None
+
+    def check(self) -> None:
+        """Raise GeometryError if the six points are impossible (only when complete)."""
+        if self.complete:
+            check_six_points(self.level, self.points)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = dict(self.extra)
+        d.update({
+            "level": self.level.value,
+            "status": self.status.value,
+            "reason": self.reason,
+            "points": ({s.value: [self.points[s][0], self.points[s][1]]
+                        for s in POINT_SLOTS if s in self.points} or None),
+            "reader_grade": self.reader_grade,
+            "reader_type": self.reader_type.value if self.reader_type else None,
+            "note": self.note,
+        })
+        if self.confirmed or self.reader_grade is not None:  # absent = false (older files)
+            d["confirmed"] = True
+        for key in QUALITATIVE_KEYS:  # absent = not recorded (older files stay identical)
+            val = getattr(self, key)
+            if val is not None:
+                d[key] = str(val)
+        if self.proposals:  # absent = no proposals (files of older vfa stay identical)
+            d["proposals"] = {s.value: self.proposals[s].to_dict()
+                              for s in POINT_SLOTS if s in self.proposals}
+        return d
+
+
+@dataclass(frozen=True)
+class ReadingEvent:
+    """What changed: ``kind`` is one of 'point', 'grade', 'type', 'status', 'note',
+    'vertebra', 'relabel', 'spacing', 'meta', 'reset', 'proposal' (a proposal accepted:
+    the point did not move), 'confirm' (a level's grade confirmed or unconfirmed),
+    'qualitative' (endplate depression, ABQ, downgrade reason);
+    ``level`` where one level changed."""
+
+    kind: str
+    level: Level | None = None
+    slot: PointSlot | None = None
+
+
+class EventEmitter:
+    """A minimal callback list (the model knows nothing of Qt signals)."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[[ReadingEvent], None]] = []
+        self._blocked = 0
+
+    def connect(self, callback: Callable[[ReadingEvent], None]) -> None:
+        self._callbacks.append(callback)
+
+    def disconnect(self, callback: Callable[[ReadingEvent], None]) -> None:
+        self._callbacks.remove(callback)
+
+    def emit(self, event: ReadingEvent) -> None:
+        if self._blocked:
+            return
+        for cb in list(self._callbacks):
+            cb(event)
+
+
+def _parse_date(value: Any, where: str) -> _dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, _dt.date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{where} must be a date 'YYYY-MM-DD', got {value!r}")
+    try:
+        return _dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{where} must be a date 'YYYY-MM-DD', got {value!r}") from None
+
+
+class Reading:
+    """One reader's reading of one film."""
+
+    #: The workspace index version this reading was loaded or last saved at (None: new, or
+    #: not from a workspace); not part of the file. vfa.storage.workspace checks it on save.
+    index_version: int | None = None
+
+    def __init__(self, *, patient_id: str = "", study_date: _dt.date | None = None,
+                 study_instance_uid: str = "", sop_instance_uid: str = "",
+                 series_instance_uid: str = "", image_path: str | None = None,
+                 reader: str | None = None, spacing: Spacing | None = None,
+                 patient_name: str | None = None, birth_date: _dt.date | None = None,
+                 patient_sex: str | None = None, settings: MethodSettings | None = None,
+                 patient_age: str | None = None, age_years: float | None = None) -> None:
+        self.patient_id = patient_id
+        #: The film's Patient's Age (0010,1010), e.g. "011Y", kept when the birth date is not.
+        self.patient_age = patient_age or None
+        #: The reader's own entry of the age (years), used only when the film gives none.
+        self.age_years = None if age_years is None else _age.valid_age_years(age_years)
+        self.patient_name = patient_name
+        self.birth_date = birth_date
+        self.patient_sex = patient_sex
+        self.study_date = study_date
+        self.study_instance_uid = study_instance_uid
+        self.series_instance_uid = series_instance_uid
+        self.sop_instance_uid = sop_instance_uid
+        self.image_path = image_path
+        self.reader = reader
+        self.spacing = spacing or Spacing.uncalibrated()
+        self.settings = settings or MethodSettings()
+        self.vertebrae: dict[Level, VertebraReading] = {}
+        self.extra: dict[str, Any] = {}
+        self.events = EventEmitter()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def for_radiograph(cls, radiograph: Any, reader: str | None = None,
+                       settings: MethodSettings | None = None) -> "Reading":
+        """An empty reading of a loaded :class:`vfa.films.radiograph.Radiograph`."""
+        ident = radiograph.identity
+        return cls(
+            patient_id=ident.patient_id or "", patient_name=ident.patient_name or None,
+            birth_date=ident.birth_date, patient_sex=ident.sex or None,
+            study_date=ident.study_date, study_instance_uid=ident.study_instance_uid or "",
+            series_instance_uid=ident.series_instance_uid or "",
+            sop_instance_uid=ident.sop_instance_uid or "",
+            image_path=str(Path(radiograph.path).absolute()) if radiograph.path else None,
+            reader=reader, spacing=radiograph.spacing, settings=settings,
+            patient_age=getattr(ident, "patient_age", "") or None)
+
+    # ------------------------------------------------------------------ queries
+    def vertebra(self, level: Level | str) -> VertebraReading:
+        """The vertebra at ``level``, created empty if absent (not emitted)."""
+        lv = Level.parse(level)
+        v = self.vertebrae.get(lv)
+        if v is None:
+            v = self.vertebrae[lv] = VertebraReading(lv)
+        return v
+
+    def get(self, level: Level | str) -> VertebraReading | None:
+        return self.vertebrae.get(Level.parse(level))
+
+    def __iter__(self) -> Iterator[VertebraReading]:
+        return (self.vertebrae[lv] for lv in LEVELS if lv in self.vertebrae)
+
+    def age_at_study(self) -> float | None:
+        """Age in years at the study date (domain.md §6): birth date with the study date
+        (completed calendar years plus the elapsed fraction of the current one), else the
+        film's Patient's Age, else the reader's ``age_years``; None when unknown."""
+        return self.age_and_source()[0]
+
+    def age_and_source(self) -> tuple[float | None, str | None]:
+        """(age, where it came from) — see :func:`vfa.method.age.age_at_study`."""
+        return _age.age_at_study(self.birth_date, self.study_date, self.patient_age,
+                                 self.age_years)
+
+    def is_paediatric(self, settings: MethodSettings | None = None) -> bool | None:
+        age = self.age_at_study()
+        if age is None:
+            return None
+        return age < (settings or self.settings).paediatric_age_years
+
+    def check(self) -> None:
+        """Raise GeometryError for the first impossible vertebra."""
+        for v in self:
+            if v.status is Status.EVALUABLE:
+                v.check()
+
+    # ------------------------------------------------------------------ edits (emit)
+    def set_point(self, level: Level | str, slot: PointSlot | str, xy: Point,
+                  check: bool = False) -> None:
+        """Place or move one point. With ``check`` a complete vertebra is validated first
+        and the edit refused (GeometryError) if it would be impossible."""
+        lv, sl = Level.parse(level), PointSlot.parse(slot)
+        p = parse_point(list(xy), f"{lv} {sl.value}")
+        v = self.vertebra(lv)
+        if check:
+            trial = dict(v.points)
+            trial[sl] = p
+            if all(s in trial for s in POINT_SLOTS):
+                check_six_points(lv, trial)
+        v.points[sl] = p
+        _mark_moved(v, sl)
+        _unconfirm(v)
+        self.events.emit(ReadingEvent("point", lv, sl))
+
+    def remove_point(self, level: Level | str, slot: PointSlot | str) -> None:
+        lv, sl = Level.parse(level), PointSlot.parse(slot)
+        v = self.vertebrae.get(lv)
+        if v is not None and sl in v.points:
+            del v.points[sl]
+            v.proposals.pop(sl, None)
+            _unconfirm(v)
+            self.events.emit(ReadingEvent("point", lv, sl))
+
+    def set_points(self, level: Level | str, points: dict[PointSlot | str, Point]) -> None:
+        lv = Level.parse(level)
+        v = self.vertebra(lv)
+        new = {PointSlot.parse(k): parse_point(list(p), f"{lv} {k}") for k, p in points.items()}
+        for sl in list(v.proposals):
+            if sl not in new:
+                del v.proposals[sl]
+            elif new[sl] != v.points.get(sl):
+                _mark_moved(v, sl)
+        if new != v.points:
+            _unconfirm(v)
+        v.points = new
+        self.events.emit(ReadingEvent("point", lv))
+
+    # ------------------------------------------------------------------ proposals
+    def propose(self, level: Level | str, proposals: dict[PointSlot | str, Proposal],
+                replace_placed: bool = False) -> list[PointSlot]:
+        """Place proposed points (state 'proposed'): each goes into ``points`` and
+        ``proposals``. A point the reader placed or moved, or a proposal already accepted,
+        is left alone unless ``replace_placed``. Returns the slots set; emits one 'point'
+        event for the level if any."""
+        lv = Level.parse(level)
+        v = self.vertebra(lv)
+        done: list[PointSlot] = []
+        for k, prop in proposals.items():
+            sl = PointSlot.parse(k)
+            if not isinstance(prop, Proposal):
+                raise TypeError(f"{lv} {sl.value}: expected a Proposal, got {prop!r}")
+            old = v.proposals.get(sl)
+            placed_by_reader = sl in v.points and (old is None or not old.pending)
+            if placed_by_reader and not replace_placed:
+                continue
+            v.points[sl] = parse_point([prop.x, prop.y], f"{lv} {sl.value}")
+            v.proposals[sl] = prop.with_state("proposed")
+            done.append(sl)
+        if done:
+            _unconfirm(v)
+            self.events.emit(ReadingEvent("point", lv))
+        return done
+
+    def accept_proposal(self, level: Level | str, slot: PointSlot | str | None = None) -> list[PointSlot]:
+        """Accept the pending proposal of ``slot`` (all pending ones of the level when None):
+        the point stays where it is, the state becomes 'accepted'. Emits a 'proposal' event
+        per accepted slot; returns the slots accepted."""
+        lv, v, slots = self._pending(level, slot)
+        for sl in slots:
+            v.proposals[sl] = v.proposals[sl].with_state("accepted")
+            self.events.emit(ReadingEvent("proposal", lv, sl))
+        return slots
+
+    def reject_proposal(self, level: Level | str, slot: PointSlot | str | None = None) -> list[PointSlot]:
+        """Reject the pending proposal of ``slot`` (all pending ones of the level when None):
+        the proposed point is removed with its record. Accepted or moved points are the
+        reader's and are kept. Emits a 'point' event per removed slot."""
+        lv, v, slots = self._pending(level, slot)
+        for sl in slots:
+            del v.proposals[sl]
+            v.points.pop(sl, None)
+            self.events.emit(ReadingEvent("point", lv, sl))
+        return slots
+
+    def _pending(self, level: Level | str, slot: PointSlot | str | None
+                 ) -> tuple[Level, VertebraReading, list[PointSlot]]:
+        """The level, its vertebra and its pending-proposal slots (``slot`` only, or all)."""
+        lv = Level.parse(level)
+        v = self.vertebrae.get(lv) or VertebraReading(lv)
+        slots = [PointSlot.parse(slot)] if slot is not None else list(POINT_SLOTS)
+        return lv, v, [s for s in slots if s in v.proposals and v.proposals[s].pending]
+
+    def set_reader_grade(self, level: Level | str, grade: Grade | None) -> None:
+        """Give (or clear, with None) the reader's grade. Giving a grade confirms the level;
+        clearing it leaves the suggestion standing, unconfirmed."""
+        lv = Level.parse(level)
+        v = self.vertebra(lv)
+        v.reader_grade = parse_grade(grade)
+        v.confirmed = v.reader_grade is not None
+        self.events.emit(ReadingEvent("grade", lv))
+
+    def set_confirmed(self, level: Level | str, confirmed: bool = True) -> None:
+        """Confirm (or withdraw the confirmation of) the level's grade as it stands. A level
+        with a reader grade stays confirmed: clear the reader grade to withdraw it."""
+        lv = Level.parse(level)
+        v = self.vertebra(lv)
+        v.confirmed = bool(confirmed) or v.reader_grade is not None
+        self.events.emit(ReadingEvent("confirm", lv))
+
+    def confirm_graded(self, settings: MethodSettings | None = None) -> list[Level]:
+        """Confirm every level that has a final grade and is not yet confirmed; returns the
+        levels confirmed. Levels with unaccepted proposed points are left alone (the reader
+        must accept or reject the points first)."""
+        from vfa.method.morphometry import measure_reading
+        done = []
+        for r in measure_reading(self, settings):
+            v = self.vertebrae.get(r.level)
+            if (v is None or not r.graded or v.confirmed or v.pending_proposals):
+                continue
+            v.confirmed = True
+            done.append(r.level)
+            self.events.emit(ReadingEvent("confirm", r.level))
+        return done
+
+    def set_age_years(self, age_years: float | None) -> None:
+        """The reader's entry of the patient's age at this study (years), or None."""
+        self.age_years = None if age_years is None else _age.valid_age_years(age_years)
+        self.events.emit(ReadingEvent("meta"))
+
+    def set_reader_type(self, level: Level | str, dtype: DeformityType | str | None) -> None:
+        lv = Level.parse(level)
+        self.vertebra(lv).reader_type = DeformityType.parse(dtype or None)
+        self.events.emit(ReadingEvent("type", lv))
+
+    def set_status(self, level: Level | str, status: Status | str, reason: str | None = None) -> None:
+        lv = Level.parse(level)
+        st = Status(status)
+        if st is Status.NOT_EVALUABLE and not (reason and reason.strip()):
+            raise ValueError(f"{lv}: a reason is required to mark a level not evaluable "
+                             "(e.g. 'not visible', 'rotated/oblique', 'hardware')")
+        v = self.vertebra(lv)
+        v.status = st
+        v.reason = reason.strip() if (st is Status.NOT_EVALUABLE and reason) else None
+        self.events.emit(ReadingEvent("status", lv))
+
+    def set_note(self, level: Level | str, note: str | None) -> None:
+        lv = Level.parse(level)
+        self.vertebra(lv).note = note or None
+        self.events.emit(ReadingEvent("note", lv))
+
+    # ------------------------------------------------------------------ qualitative (§9)
+    def set_endplate_depression(self, level: Level | str,
+                                value: EndplateDepression | str | None) -> None:
+        """Record endplate depression (superior, inferior, both, none; None = not recorded)."""
+        self._set_qualitative(level, "endplate_depression", EndplateDepression.parse(value))
+
+    def set_abq(self, level: Level | str, value: Abq | str | None) -> None:
+        """Record the ABQ call (normal, non_fracture_deformity, fracture; None = not recorded).
+        Never changes the grade."""
+        self._set_qualitative(level, "abq", Abq.parse(value))
+
+    def set_downgrade_reason(self, level: Level | str, value: DowngradeReason | str | None,
+                             text: str | None = None) -> None:
+        """Why the reader downgraded the level (normal variant vocabulary; ``text`` is free
+        text, expected with ``other``). None clears both."""
+        reason = DowngradeReason.parse(value)
+        v = self.vertebra(Level.parse(level))
+        v.downgrade_text = ((text or "").strip() or None) if reason is not None else None
+        self._set_qualitative(level, "downgrade_reason", reason)
+
+    def _set_qualitative(self, level: Level | str, key: str, value: Any) -> None:
+        lv = Level.parse(level)
+        setattr(self.vertebra(lv), key, value)
+        self.events.emit(ReadingEvent("qualitative", lv))
+
+    def remove_vertebra(self, level: Level | str) -> None:
+        lv = Level.parse(level)
+        if self.vertebrae.pop(lv, None) is not None:
+            self.events.emit(ReadingEvent("vertebra", lv))
+
+    def relabel(self, shift: int) -> None:
+        """Shift every level by ``shift`` (+1: each vertebra becomes the one below it), for
+        transitional anatomy. Refused if a vertebra would leave T4-L4."""
+        if shift == 0:
+            return
+        targets: dict[Level, Level] = {}
+        for lv, v in self.vertebrae.items():
+            if v.empty:
+                continue
+            new = lv.shifted(shift)
+            if new is None:
+                raise ValueError(f"cannot relabel by {shift:+d}: {lv} would leave T4-L4")
+            targets[lv] = new
+        # Only now change anything: a refused relabel leaves the reading untouched.
+        moved: dict[Level, VertebraReading] = {}
+        for lv in LEVELS:
+            if lv in targets:
+                v = self.vertebrae[lv]
+                v.level = targets[lv]
+                moved[targets[lv]] = v
+        self.vertebrae = moved
+        self.events.emit(ReadingEvent("relabel"))
+
+    def set_spacing(self, spacing: Spacing) -> None:
+        self.spacing = spacing
+        self.events.emit(ReadingEvent("spacing"))
+
+    def restore(self, other: "Reading") -> None:
+        """Take all content of ``other`` (undo/redo, recovery), keeping listeners."""
+        for name in ("patient_id", "patient_name", "birth_date", "patient_sex", "study_date",
+                     "patient_age", "age_years",
+                     "study_instance_uid", "series_instance_uid", "sop_instance_uid",
+                     "image_path", "reader", "spacing", "settings"):
+            setattr(self, name, getattr(other, name))
+        self.vertebrae = copy.deepcopy(other.vertebrae)
+        self.extra = copy.deepcopy(other.extra)
+        self.events.emit(ReadingEvent("reset"))
+
+    def copy(self) -> "Reading":
+        """An independent copy of the content (no listeners). Does not validate: an
+        in-progress reading with an impossible vertebra can still be copied (undo)."""
+        other = Reading()
+        other.restore(self)
+        return other
+
+    # ------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = dict(self.extra)
+        d.update({
+            "format": FORMAT,
+            "version": VERSION,
+            "patient_id": self.patient_id,
+            "patient_name": self.patient_name,
+            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+            "patient_sex": self.patient_sex,
+            "study_date": self.study_date.isoformat() if self.study_date else None,
+            "study_instance_uid": self.study_instance_uid,
+            "series_instance_uid": self.series_instance_uid,
+            "sop_instance_uid": self.sop_instance_uid,
+            "image_path": self.image_path,
+            "reader": self.reader,
+            "pixel_spacing_mm": self.spacing.as_list(),
+            # Uncalibrated films: the (normalised) Pixel Aspect Ratio [row, col], so that
+            # heights and ratios are the same after reloading; null when square or calibrated.
+            "pixel_aspect_ratio": (None if self.spacing.calibrated
+                                   or (self.spacing.row_mm, self.spacing.col_mm) == (1.0, 1.0)
+                                   else [self.spacing.row_mm, self.spacing.col_mm]),
+            "spacing_source": self.spacing.source.value,
+            "spacing_detail": self.spacing.detail or None,
+            "settings": self.settings.to_dict(),
+            "software": f"vfa {__version__}",
+            "vertebrae": [v.to_dict() for v in self if not v.empty],
+        })
+        # Optional (format 1.x): absent in files of older vfa, which load unchanged.
+        if self.patient_age:
+            d["patient_age"] = self.patient_age
+        if self.age_years is not None:
+            d["age_years"] = self.age_years
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Any, check_geometry: bool = True) -> "Reading":
+        """Validate and build; ReadingFormatError names the bad field.
+
+        With ``check_geometry=False`` impossible six-point sets are loaded as they are (the
+        workspace and autosave recovery use this, so that work in progress is never lost;
+        :func:`vfa.method.morphometry.measure_reading` then reports the level as an error)."""
+        try:
+            return cls._from_dict(data, check_geometry)
+        except ReadingFormatError:
+            raise
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ReadingFormatError(f"invalid reading: {exc}") from None
+
+    @classmethod
+    def _from_dict(cls, data: Any, check_geometry: bool = True) -> "Reading":
+        if not isinstance(data, dict):
+            raise ReadingFormatError("a reading must be a JSON object")
+        if data.get("format") != FORMAT:
+            raise ReadingFormatError(f"field 'format' must be {FORMAT!r}, got {data.get('format')!r}: "
+                                     "this is not a vfa reading file")
+        ver = data.get("version")
+        if type(ver) is not int or ver != VERSION:
+            raise ReadingFormatError(f"field 'version' is {ver!r}; this vfa reads version {VERSION}"
+                                     + (": upgrade vfa" if isinstance(ver, int) and ver > VERSION else ""))
+
+        def text(key: str, required: bool = False) -> str | None:
+            v = data.get(key)
+            if v is None:
+                if required:
+                    raise ReadingFormatError(f"field {key!r} is missing")
+                return None
+            if not isinstance(v, str):
+                raise ReadingFormatError(f"field {key!r} must be a string, got {v!r}")
+            return v
+
+        src_raw = data.get("spacing_source", "uncalibrated")
+        try:
+            source = SpacingSource(src_raw)
+        except ValueError:
+            raise ReadingFormatError(
+                f"field 'spacing_source' is {src_raw!r}: expected one of "
+                f"{', '.join(s.value for s in SpacingSource)}") from None
+        ps = data.get("pixel_spacing_mm")
+        if source is SpacingSource.UNCALIBRATED:
+            if ps is not None:
+                raise ReadingFormatError("field 'pixel_spacing_mm' must be null when "
+                                         "'spacing_source' is 'uncalibrated'")
+            par = data.get("pixel_aspect_ratio")
+            if par is None:
+                spacing = Spacing.uncalibrated()
+            elif (isinstance(par, list) and len(par) == 2
+                    and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                            and math.isfinite(x) and x > 0 for x in par)):
+                spacing = Spacing.uncalibrated((float(par[0]), float(par[1])))
+            else:
+                raise ReadingFormatError(f"field 'pixel_aspect_ratio' must be null or [row, col] "
+                                         f"with two positive numbers, got {par!r}")
+        else:
+            if (not isinstance(ps, list) or len(ps) != 2
+                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                               and math.isfinite(x) and x > 0 for x in ps)):
+                raise ReadingFormatError(f"field 'pixel_spacing_mm' must be [row_mm, col_mm] with two "
+                                         f"positive numbers, got {ps!r}")
+            spacing = Spacing(float(ps[0]), float(ps[1]), source, text("spacing_detail") or "")
+        if data.get("settings") is not None and not isinstance(data.get("settings"), dict):
+            raise ReadingFormatError(f"field 'settings' must be an object or null, "
+                                     f"got {data.get('settings')!r}")
+        try:
+            settings = MethodSettings.from_dict(data.get("settings"))
+        except ValueError as exc:
+            raise ReadingFormatError(f"field 'settings': {exc}") from None
+        r = cls(
+            patient_id=text("patient_id", required=True) or "",
+            patient_name=text("patient_name"),
+            birth_date=_parse_date(data.get("birth_date"), "field 'birth_date'"),
+            patient_sex=text("patient_sex"),
+            study_date=_parse_date(data.get("study_date"), "field 'study_date'"),
+            study_instance_uid=text("study_instance_uid") or "",
+            series_instance_uid=text("series_instance_uid") or "",
+            sop_instance_uid=text("sop_instance_uid") or "",
+            image_path=text("image_path"),
+            reader=text("reader"),
+            spacing=spacing,
+            settings=settings,
+            patient_age=text("patient_age"),
+        )
+        if data.get("age_years") is not None:
+            try:
+                r.age_years = _age.valid_age_years(data["age_years"])
+            except ValueError as exc:
+                raise ReadingFormatError(f"field 'age_years': {exc}") from None
+        r.extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}
+        verts = data.get("vertebrae", [])
+        if not isinstance(verts, list):
+            raise ReadingFormatError("field 'vertebrae' must be a list")
+        for i, vd in enumerate(verts):
+            where = f"vertebrae[{i}]"
+            if not isinstance(vd, dict):
+                raise ReadingFormatError(f"{where} must be an object")
+            try:
+                lv = Level.parse(vd.get("level"))
+            except ValueError as exc:
+                raise ReadingFormatError(f"{where}.level: {exc}") from None
+            where = f"vertebrae[{i}] ({lv})"
+            if lv in r.vertebrae:
+                raise ReadingFormatError(f"{where}: level {lv} appears twice")
+            try:
+                status = Status(vd.get("status", "evaluable"))
+            except ValueError:
+                raise ReadingFormatError(f"{where}.status must be 'evaluable' or 'not_evaluable', "
+                                         f"got {vd.get('status')!r}") from None
+            reason = vd.get("reason")
+            if reason is not None and not isinstance(reason, str):
+                raise ReadingFormatError(f"{where}.reason must be a string or null")
+            if status is Status.NOT_EVALUABLE and not (reason and reason.strip()):
+                raise ReadingFormatError(f"{where}: status 'not_evaluable' needs a 'reason'")
+            pts_raw = vd.get("points")
+            points: dict[PointSlot, Point] = {}
+            if pts_raw is not None:
+                if not isinstance(pts_raw, dict):
+                    raise ReadingFormatError(f"{where}.points must be an object or null")
+                for k, p in pts_raw.items():
+                    try:
+                        slot = PointSlot.parse(k)
+                        points[slot] = parse_point(p, f"{where}.points.{k}")
+                    except ValueError as exc:
+                        raise ReadingFormatError(f"{where}.points: {exc}") from None
+            g_raw = vd.get("reader_grade")
+            if g_raw is not None and (isinstance(g_raw, bool) or not isinstance(g_raw, (int, float))):
+                raise ReadingFormatError(f"{where}.reader_grade must be a number (0, 0.5, 1, 2 "
+                                         f"or 3) or null, got {g_raw!r}")
+            try:
+                grade = parse_grade(g_raw)
+            except ValueError as exc:
+                raise ReadingFormatError(f"{where}.reader_grade: {exc}") from None
+            try:
+                dtype = DeformityType.parse(vd.get("reader_type"))
+            except ValueError as exc:
+                raise ReadingFormatError(f"{where}.reader_type: {exc}") from None
+            note = vd.get("note")
+            if note is not None and not isinstance(note, str):
+                raise ReadingFormatError(f"{where}.note must be a string or null")
+            props_raw = vd.get("proposals")
+            proposals: dict[PointSlot, Proposal] = {}
+            if props_raw is not None:
+                if not isinstance(props_raw, dict):
+                    raise ReadingFormatError(f"{where}.proposals must be an object or null")
+                for k, pd in props_raw.items():
+                    try:
+                        slot = PointSlot.parse(k)
+                        proposals[slot] = Proposal.from_dict(pd, f"{where}.proposals.{k}")
+                    except ValueError as exc:
+                        raise ReadingFormatError(f"{where}.proposals: {exc}") from None
+                    if slot not in points:
+                        raise ReadingFormatError(f"{where}.proposals.{k}: a proposal needs its "
+                                                 "point in 'points'")
+            conf = vd.get("confirmed", False)
+            if conf is None:
+                conf = False
+            if not isinstance(conf, bool):
+                raise ReadingFormatError(f"{where}.confirmed must be true or false, got {conf!r}")
+            v = VertebraReading(lv, status, reason if status is Status.NOT_EVALUABLE else reason,
+                                points, grade, dtype, note,
+                                {k: val for k, val in vd.items() if k not in _V_KEYS},
+                                proposals, conf or grade is not None)
+            _parse_qualitative(v, vd, where)
+            if check_geometry and status is Status.EVALUABLE and v.complete:
+                try:
+                    v.check()
+                except GeometryError as exc:
+                    raise ReadingFormatError(f"{where}: {exc}") from None
+            r.vertebrae[lv] = v
+        return r
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "reading", check_geometry: bool = True) -> "Reading":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ReadingFormatError(f"{source} is not valid JSON (line {exc.lineno}, column "
+                                     f"{exc.colno}: {exc.msg})") from None
+        return cls.from_dict(data, check_geometry)
+
+
+def _unconfirm(v: VertebraReading) -> None:
+    """A point of the level changed: a confirmed *suggestion* no longer stands as it was
+    confirmed (a reader grade stays confirmed)."""
+    if v.reader_grade is None:
+        v.confirmed = False
+
+
+def _parse_qualitative(v: VertebraReading, vd: dict[str, Any], where: str) -> None:
+    """The optional qualitative keys of a vertebra (vfa/method/qualitative.py)."""
+    for key, vocab in (("endplate_depression", EndplateDepression), ("abq", Abq),
+                       ("downgrade_reason", DowngradeReason)):
+        raw = vd.get(key)
+        if raw is not None and not isinstance(raw, str):
+            raise ReadingFormatError(f"{where}.{key} must be a string or null, got {raw!r}")
+        try:
+            setattr(v, key, vocab.parse(raw))
+        except ValueError as exc:
+            raise ReadingFormatError(f"{where}.{key}: {exc}") from None
+    text = vd.get("downgrade_text")
+    if text is not None and not isinstance(text, str):
+        raise ReadingFormatError(f"{where}.downgrade_text must be a string or null")
+    v.downgrade_text = text or None
+
+
+def _mark_moved(v: VertebraReading, slot: PointSlot) -> None:
+    """The reader moved a proposed point: record it (where it was proposed is kept)."""
+    prop = v.proposals.get(slot)
+    if prop is not None and prop.state != "moved":
+        v.proposals[slot] = prop.with_state("moved")
+
+
+def require_no_pending_proposals(readings: "Iterable[Reading]") -> None:
+    """Refuse readings that still hold proposed points nobody accepted: exported, they would
+    pass for the reader's measurements (docs/semi-automatic.md). Raises ExportError."""
+    from vfa.errors import ExportError
+    bad = []
+    for r in readings:
+        levels = [v.level.value for v in r if v.pending_proposals]
+        if levels:
+            bad.append(f"{r.study_date or 'undated'} ({r.reader or 'unknown reader'}: {', '.join(levels)})")
+    if bad:
+        raise ExportError("proposed points not yet accepted in the reading(s) of " + "; ".join(bad)
+                          + ": open the film, accept or reject them, save, and export again "
+                          "(or pass --allow-proposed)")
+
+
+def load_reading(path: str | os.PathLike[str], check_geometry: bool = True) -> Reading:
+    """Read and validate a reading file (see :meth:`Reading.from_dict` for ``check_geometry``)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReadingFormatError(f"reading file {p} does not exist") from None
+    except IsADirectoryError:
+        raise ReadingFormatError(f"{p} is a folder, not a reading file") from None
+    except UnicodeDecodeError:
+        raise ReadingFormatError(f"{p} is not a text (JSON) file") from None
+    except OSError as exc:
+        raise ReadingFormatError(f"cannot read {p}: {exc.strerror}") from None
+    try:
+        reading = Reading.from_json(text, source=str(p), check_geometry=check_geometry)
+    except ReadingFormatError as exc:
+        msg = str(exc)
+        raise ReadingFormatError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
+    reading.source_path = p  # where a relative image_path is resolved from
+    return reading
+
+
+#: How many folders above the reading file the old repository-root-relative form is tried.
+_OLD_FORM_DEPTH = 4
+
+
+def image_path_candidates(image_path: str | None,
+                          reading_path: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Where the film named by ``image_path`` may be, in order (docs/reading-format.md):
+    an absolute path as it is; a relative one relative to the reading file's folder, then
+    (the older form, relative to the repository root or the folder a command ran in) to the
+    current folder and to each of the reading file's parent folders."""
+    if not image_path:
+        return []
+    raw = Path(image_path)
+    if raw.is_absolute():
+        return [raw]
+    cands: list[Path] = []
+    if reading_path is not None:
+        folder = Path(reading_path).absolute().parent
+        cands.append(folder / raw)
+    cands.append(Path.cwd() / raw)
+    if reading_path is not None:
+        cands += [d / raw for d in list(folder.parents)[:_OLD_FORM_DEPTH]]
+    out: list[Path] = []
+    for c in cands:
+        if c not in out:
+            out.append(c)
+    return out
+
+
+def resolve_image_path(reading: Reading,
+                       reading_path: str | os.PathLike[str] | None = None) -> Path | None:
+    """The film of ``reading`` if it exists (see :func:`image_path_candidates`); the reading
+    file defaults to the one :func:`load_reading` read it from."""
+    if reading_path is None:
+        reading_path = getattr(reading, "source_path", None)
+    for c in image_path_candidates(reading.image_path, reading_path):
+        try:
+            if c.is_file():
+                return c
+        except OSError:
+            continue
+    return None
+
+
+def save_reading(reading: Reading, path: str | os.PathLike[str]) -> Path:
+    """Write atomically (temporary file, then rename).
+
+    A relative ``image_path`` is relative to the reading file: when the reading is saved in
+    another folder than the one it was read from, the path is rewritten relative to the new
+    file (absolute if no relative path exists, e.g. another drive)."""
+    data = reading.to_dict()
+    target = Path(path)
+    src = getattr(reading, "source_path", None)
+    ip = reading.image_path
+    if ip and not Path(ip).is_absolute() and src is not None and \
+            Path(src).absolute().parent != target.absolute().parent:
+        film = resolve_image_path(reading, src)
+        if film is not None:
+            try:
+                new = os.path.relpath(film.absolute(), target.absolute().parent)
+            except ValueError:
+                new = str(film.absolute())
+            data["image_path"] = reading.image_path = Path(new).as_posix()
+    data["saved_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    out = atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    reading.source_path = target
+    return out

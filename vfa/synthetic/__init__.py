@@ -1,0 +1,1 @@
+"""Synthetic films (the phantom) and the bundled sample set; no real patient data."""
