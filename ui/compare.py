@@ -342,7 +342,7 @@ class ComparisonView(QWidget):
                            ("improved", comp.improved), ("uncertain", comp.uncertain),
                            ("reshaped", comp.reshaped)):
             if lvls:
-                parts.append(f"{name}: {', '.join(str(l) for l in lvls)}")
+                parts.append(f"{name}: {', '.join(str(lv) for lv in lvls)}")
         if not (comp.incident or comp.worsened):
             parts.append("no new or worse fracture")
         if s0.not_evaluable or s1.not_evaluable:

@@ -225,7 +225,7 @@ class GradingTable(QWidget):
                                    or s.age_source == "entered by the reader")
         self.age_button.setText("Enter age…" if s.paediatric is None else "Age…")
         if errors:
-            detail += " ⚠ Check the points of " + ", ".join(str(l) for l in errors) + "."
+            detail += " ⚠ Check the points of " + ", ".join(str(lv) for lv in errors) + "."
         pending_levels = [v.level for v in reading if v.pending_proposals]
         self._show_pending(reading, pending_levels)
         self.detail_label.setText(detail)

@@ -176,7 +176,7 @@ def run_job(job: Job) -> tuple[int, str]:
             code = main(list(job.argv))
         except SystemExit as exc:  # argparse: bad extra options
             code = exc.code if isinstance(exc.code, int) else 2
-    lines = [l for l in err.getvalue().splitlines() if l.strip()]
+    lines = [line for line in err.getvalue().splitlines() if line.strip()]
     message = ""
     if code != 0:
         message = lines[-1] if lines else f"exit status {code}"

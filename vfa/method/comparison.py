@@ -127,7 +127,7 @@ class HeightScale:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"factor": self.factor, "levels": [l.value for l in self.levels], "reason": self.reason}
+        return {"factor": self.factor, "levels": [lv.value for lv in self.levels], "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -190,18 +190,18 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         return {
             "changes": [c.to_dict() for c in self.changes],
-            "incident": [l.value for l in self.incident],
-            "worsened": [l.value for l in self.worsened],
-            "improved": [l.value for l in self.improved],
-            "uncertain": [l.value for l in self.uncertain],
-            "reshaped": [l.value for l in self.reshaped],
+            "incident": [lv.value for lv in self.incident],
+            "worsened": [lv.value for lv in self.worsened],
+            "improved": [lv.value for lv in self.improved],
+            "uncertain": [lv.value for lv in self.uncertain],
+            "reshaped": [lv.value for lv in self.reshaped],
             "sdi_baseline": self.baseline.sdi,
             "sdi_followup": self.followup.sdi,
             "sdi_baseline_common": self.sdi_baseline_common,
             "sdi_followup_common": self.sdi_followup_common,
             "common_levels": len(self.common_levels),
-            "unconfirmed_baseline": [l.value for l in self.baseline.unconfirmed],
-            "unconfirmed_followup": [l.value for l in self.followup.unconfirmed],
+            "unconfirmed_baseline": [lv.value for lv in self.baseline.unconfirmed],
+            "unconfirmed_followup": [lv.value for lv in self.followup.unconfirmed],
             "not_evaluable_baseline": self.baseline.not_evaluable,
             "not_evaluable_followup": self.followup.not_evaluable,
             "mm_rule_applicable": self.mm_rule_applicable,

@@ -63,7 +63,7 @@ class Level(str, enum.Enum):
         except ValueError:
             raise ValueError(
                 f"unknown vertebral level {value!r}: expected one of "
-                f"{', '.join(l.value for l in LEVELS)}"
+                f"{', '.join(lv.value for lv in LEVELS)}"
             ) from None
 
 

@@ -71,7 +71,7 @@ def _table(cohort: Cohort, st: dict, width: float) -> Table:
     for d in cohort.patient_dicts():
         rs = "; ".join(t.replace(" reshaped", "").replace(" ratio", "")
                        for t in d["reshaping_text"]) or ", ".join(
-            f"{l} {k}" for l, k in d["reshaping"].items())
+            f"{lv} {k}" for lv, k in d["reshaping"].items())
         age = _f(d["age_at_baseline"]) if d["age_at_baseline"] is not None else "age unknown"
         tr = d["treatment"] or "–"
         if d["glucocorticoids"]:

@@ -34,7 +34,7 @@ from pydicom.filebase import DicomBytesIO
 from vfa import __version__
 from vfa.atomic import atomic_write_bytes
 from vfa.errors import ExportError
-from vfa.method.levels import Level, PointSlot, Status
+from vfa.method.levels import PointSlot, Status
 
 if TYPE_CHECKING:  # pragma: no cover
     from vfa.films.radiograph import Radiograph, Window

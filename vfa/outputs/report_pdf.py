@@ -613,7 +613,8 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
             f"<b>Reader</b>: {_e(r.reader or 'unknown')}",
             f"<b>Age at study</b>: {_e(_age(r))}",
             f"<b>Spacing source</b>: {_e(r.spacing.description)}",
-            f"<b>Heights in</b> {'millimetres' if s.calibrated else 'PIXELS (uncalibrated film: millimetre rules off)'}",
+            "<b>Heights in</b> "
+            + ('millimetres' if s.calibrated else 'PIXELS (uncalibrated film: millimetre rules off)'),
         ]
         lines += _angle_lines(r, visits[0].reading if v.comparison is not None else None)
         if v.comparison is not None:

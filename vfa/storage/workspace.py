@@ -323,6 +323,7 @@ class Workspace:
             n = sum(len((v.get("points") or {})) for v in data.get("vertebrae", []))
             if blinded:
                 return f"a reading with {n} points, autosaved {data.get('saved_at', '?')}"
-            return f"film of {data.get('study_date') or 'unknown date'}, {n} points, autosaved {data.get('saved_at', '?')}"
+            return (f"film of {data.get('study_date') or 'unknown date'}, {n} points, "
+                    f"autosaved {data.get('saved_at', '?')}")
         except (OSError, ValueError):
             return f"{Path(path).name} (unreadable)"
