@@ -125,15 +125,15 @@ def plan(action: str, paths: Sequence[str | os.PathLike[str]], out_dir: str | os
         from vfa.films.scan import scan_paths
         if not paths:
             from vfa.storage.workspace import Workspace
-            ws = Workspace(workspace)
+            source = Workspace(workspace)
             try:
-                paths = sorted({im.path for p in ws.patients() for v in ws.visits(p.patient_id)
+                paths = sorted({im.path for p in source.patients() for v in source.visits(p.patient_id)
                                 for im in v.images if im.path})
             finally:
-                ws.close()
+                source.close()
         res = scan_paths(paths, with_identity=action == "propose")
         notes += [(str(p), why) for p, why in res.problems]
-        ws = None
+        ws: Workspace | None = None
         if action == "propose":
             from vfa.storage.workspace import Workspace
             ws = Workspace(workspace)

@@ -963,7 +963,7 @@ def _parse_lut(item: Dataset, little: bool, signed_input: bool, what: str,
                 data = data[:n_entries].astype(np.uint16)
         else:
             values = [raw] if isinstance(raw, (int, float)) else list(raw)
-            data = np.asarray(values, dtype=np.int64)[:n_entries]
+            data = np.asarray(values, dtype=np.int64)[:n_entries]  # type: ignore[assignment]
             data = data.astype(np.uint16 if data.min(initial=0) >= 0 and data.max(initial=0) < 65536
                                else np.int64)
         if data.size == 0:

@@ -101,7 +101,8 @@ def _entry(path: Path, ds: "pydicom.Dataset", with_identity: bool = False) -> Fi
 
 def _dicomdir_files(dicomdir: Path) -> list[Path]:
     try:
-        fs = pydicom.fileset.FileSet(pydicom.dcmread(dicomdir))
+        from pydicom.fileset import FileSet
+        fs = FileSet(pydicom.dcmread(dicomdir))
     except Exception:  # noqa: BLE001 - a broken DICOMDIR: fall back to walking the folder
         return []
     return [Path(inst.path) for inst in fs]

@@ -8,6 +8,7 @@ paediatric and the millimetre rule is off for children.
 
 from __future__ import annotations
 
+import datetime as _dt
 import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -355,7 +356,7 @@ def height_trend(readings: list["Reading"], settings: MethodSettings | None = No
     baseline's scale is left out, and ``note`` says so. Plots of heights over time use this,
     so that a change of calibration never looks like height loss.
     """
-    ordered = sorted((r for r in readings if r.study_date is not None), key=lambda r: r.study_date)
+    ordered = sorted((r for r in readings if r.study_date is not None), key=lambda r: r.study_date or _dt.date.min)
     if not ordered:
         return HeightTrend((), "px", None)
     base = ordered[0]
@@ -397,7 +398,7 @@ def ratio_trend(readings: list["Reading"], settings: MethodSettings | None = Non
 
     Ratios are unit-free: no rescaling between films, and a child's growth does not show as
     height loss (docs/clinical-method.md, "Trends"). Crush is None where not assessable."""
-    ordered = sorted((r for r in readings if r.study_date is not None), key=lambda r: r.study_date)
+    ordered = sorted((r for r in readings if r.study_date is not None), key=lambda r: r.study_date or _dt.date.min)
     out = []
     for r in ordered:
         s = summarize(r, settings)

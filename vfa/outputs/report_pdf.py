@@ -461,8 +461,8 @@ def _trend_section(visits: list[_Visit], st: dict[str, ParagraphStyle], width: f
     for name in RATIO_NAMES:
         series = []
         for lv in LEVELS:
-            pts = [(float((tv.study_date - x0).days), tv.ratios[lv][name])
-                   for tv in trend if lv in tv.ratios and tv.ratios[lv][name] is not None]
+            pts = [(float((tv.study_date - x0).days), y) for tv in trend if lv in tv.ratios
+                   for y in [tv.ratios[lv][name]] if y is not None]
             if len(pts) >= 2:
                 series.append((lv.value, pts))
         if series:

@@ -179,8 +179,8 @@ class PatientCourse:
 def _interval(a: CourseVisit, b: CourseVisit, settings: MethodSettings) -> Interval:
     c = compare(a.reading, b.reading, settings)
     rs = [lc for lc in c.changes if reshaping_of(lc)]
-    reshaped = {lc.level: lc.reshaping for lc in rs}
-    texts = {lc.level: lc.reshaping_text() for lc in rs}
+    reshaped = {lc.level: lc.reshaping or "" for lc in rs}   # never None: rs are the reshaped levels
+    texts = {lc.level: lc.reshaping_text() or "" for lc in rs}   # never None: rs are the reshaped levels
     gains = {lc.level: {k: (None if v is None else round(v, 1) + 0.0)
                         for k, v in (lc.ratio_change_pp or {}).items()} for lc in rs}
     s0, s1, n = sdi_common(c)

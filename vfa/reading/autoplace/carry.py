@@ -170,7 +170,8 @@ def _local(old: FilmImage, new: FilmImage, M: np.ndarray, pts: np.ndarray,
     W = np.array([[1, 0, loc[0]], [0, 1, loc[1]]], np.float32)   # patch -> region
     score = float(mx)
     try:
-        cc, W2 = cv2.findTransformECC(tmpl, region, W.copy(), cv2.MOTION_AFFINE,
+        # cv2's stubs have no overload for "no mask (None)" with a filter size; OpenCV accepts it
+        cc, W2 = cv2.findTransformECC(tmpl, region, W.copy(), cv2.MOTION_AFFINE,  # type: ignore[call-overload]
                                       (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-4), None, 3)
         if abs(np.linalg.det(W2[:, :2].astype(float)) - 1) < 0.3:
             W, score = W2, float(cc)
