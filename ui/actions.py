@@ -173,7 +173,7 @@ def make_actions(w: Shell) -> None:
     """Create every action of :data:`ACTIONS` as an attribute of ``w``."""
     for spec in ACTIONS:
         setattr(w, spec.name, _make(w, spec))
-    w.tool_group = QActionGroup(w)
+    w.tool_group = QActionGroup(w.widget())
     for name in TOOLS:
         w.tool_group.addAction(getattr(w, name))
     w.a_tool_place.setChecked(True)
@@ -183,7 +183,7 @@ def make_actions(w: Shell) -> None:
     w.a_panels.setChecked(True)
     w.a_kyphosis.setChecked(w.kyphosis.shown)
     # Enter accepts only while the film has the focus (the table's editors keep Enter)
-    a = w.a_accept_all = QAction("Accept all proposals", w)
+    a = w.a_accept_all = QAction("Accept all proposals", w.widget())
     a.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
     a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     a.setToolTip("Accept every proposed point (Enter on the film)")
@@ -193,7 +193,7 @@ def make_actions(w: Shell) -> None:
 
 
 def _make(w: Shell, spec: Act) -> QAction:
-    a = QAction(spec.text, w)
+    a = QAction(spec.text, w.widget())
     if spec.short:
         a.setIconText(spec.short)
     if spec.shortcut is not None:

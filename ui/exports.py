@@ -66,7 +66,7 @@ class Exports(QObject):
     retrieved and gives the workspace, settings, status bar and dialogs' parent."""
 
     def __init__(self, host: "DocumentHost", view: "FilmView", window: "Shell") -> None:
-        super().__init__(window)
+        super().__init__(window.widget())
         self.host = host
         self.view = view
         self.w = window
@@ -84,10 +84,10 @@ class Exports(QObject):
         try:
             return fn()
         except (VfaError, OSError) as exc:
-            dialogs.show_error(self.w, describe_error(exc), title)
+            dialogs.show_error(self.w.widget(), describe_error(exc), title)
         except Exception as exc:  # noqa: BLE001 - a bug must not take the reading with it
             log.exception("%s failed", title)
-            dialogs.show_error(self.w, describe_error(exc), title)
+            dialogs.show_error(self.w.widget(), describe_error(exc), title)
         return None
 
     def _ready(self, title: str) -> bool:
@@ -100,14 +100,14 @@ class Exports(QObject):
                    if getattr(v, "pending_proposals", None)]
         if pending:
             dialogs.show_error(
-                self.w, "Proposed points are not yet accepted on "
+                self.w.widget(), "Proposed points are not yet accepted on "
                 + ", ".join(str(lv) for lv in pending)
                 + ": accept them (Enter) or reject them before exporting.", title)
             return False
         if self.w.workspace is None:
             return True     # nothing to save into: the open reading is exported as it is
         if doc.modified:
-            if not dialogs.ask_save_first(self.w, self.w.film_name()):
+            if not dialogs.ask_save_first(self.w.widget(), self.w.film_name()):
                 return False
             return self.w.save()
         return True
@@ -117,7 +117,7 @@ class Exports(QObject):
         return Path(d) if d and Path(d).is_dir() else Path.home()
 
     def _ask_path(self, title: str, name: str, file_filter: str, suffix: str) -> Path | None:
-        path = dialogs.ask_save_path(self.w, title, self._start_dir() / name, file_filter)
+        path = dialogs.ask_save_path(self.w.widget(), title, self._start_dir() / name, file_filter)
         if path is None:
             return None
         path = Path(path)
@@ -136,7 +136,7 @@ class Exports(QObject):
         """File ▸ Open from PACS: the dialog retrieves into the cache; the films open like a
         folder (browser filled, first film shown; unsaved changes are asked about when the
         first film opens, as for Open folder)."""
-        paths = pacs_dialog.open_from_pacs(self.w)
+        paths = pacs_dialog.open_from_pacs(self.w.widget())
         if not paths:
             return False
         return self.w.open_folder([Path(p) for p in paths])
@@ -157,7 +157,7 @@ class Exports(QObject):
             current = pacs.load_settings()
         except VfaError:
             current = None
-        dlg = pacs_dialog.PacsSettingsDialog(self.w, current)
+        dlg = pacs_dialog.PacsSettingsDialog(self.w.widget(), current)
         try:
             ok = dlg.exec() == QDialog.DialogCode.Accepted and dlg.saved is not None
         finally:
@@ -207,8 +207,8 @@ class Exports(QObject):
         stored SOP Instance UID."""
         settings = self.pacs_settings()
         if settings is None:
-            dialogs.show_error(self.w, "No PACS is configured: set it in Tools ▸ PACS server "
-                                       "settings…", title)
+            dialogs.show_error(self.w.widget(), "No PACS is configured: set it in Tools ▸ PACS server "
+                                                "settings…", title)
             return None
         if not self._ready(title):
             return None
@@ -219,8 +219,8 @@ class Exports(QObject):
             from vfa.films.pacs import PacsClient
             with busy_cursor():
                 ds = build(reading, rg.path if rg else None)
-            return run_busy(self.w, f"Storing the {what} on {settings.url}…",
-                            lambda: PacsClient(settings).store_dataset(ds))
+            return run_busy(self.w.widget(), f"Storing the {what} on {settings.url}…",
+                                     lambda: PacsClient(settings).store_dataset(ds))
         res = self._guard(title, do)
         if res is None:
             return None
@@ -318,8 +318,8 @@ class Exports(QObject):
         def do():
             ins = inputs()
             check_no_pending([vi.reading for vi in ins])
-            return run_busy(self.w, f"Writing the report ({len(ins)} visit(s))…",
-                            lambda: write_report(ins, path, deidentify=deidentify))
+            return run_busy(self.w.widget(), f"Writing the report ({len(ins)} visit(s))…",
+                                     lambda: write_report(ins, path, deidentify=deidentify))
         out = self._guard(title, do)
         if out is not None:
             self._status(f"PDF report written{' (de-identified)' if deidentify else ''}: {out}")
@@ -334,7 +334,7 @@ class Exports(QObject):
         ws = self.w.workspace
         if scope == "workspace":
             if ws is None:
-                dialogs.show_error(self.w, "No workspace is open.", title)
+                dialogs.show_error(self.w.widget(), "No workspace is open.", title)
                 return None
             if self.doc is not None and not self._ready(title):
                 return None
@@ -362,8 +362,8 @@ class Exports(QObject):
         def do():
             readings = collect()
             check_no_pending(readings)
-            return run_busy(self.w, "Writing the CSV files…",
-                            lambda: export_csv(readings, path))
+            return run_busy(self.w.widget(), "Writing the CSV files…",
+                                     lambda: export_csv(readings, path))
         res = self._guard(title, do)
         if res is None:
             return None
