@@ -121,10 +121,10 @@ class AdjudicationView(QWidget):
         grid = QGridLayout()
         self.grade_buttons: dict[str, QPushButton] = {}
         for i, (text, _g0) in enumerate(GRADES):
-            b = QPushButton(f"Grade {text}")
-            b.clicked.connect(lambda _c=False, t=text: self.decide(t))
-            grid.addWidget(b, i // 3, i % 3)
-            self.grade_buttons[text] = b
+            gb = QPushButton(f"Grade {text}")
+            gb.clicked.connect(lambda _c=False, t=text: self.decide(t))
+            grid.addWidget(gb, i // 3, i % 3)
+            self.grade_buttons[text] = gb
         ne = QPushButton("Not evaluable")
         ne.clicked.connect(lambda: self.decide("not_evaluable"))
         grid.addWidget(ne, 1, 2)
@@ -190,6 +190,8 @@ class AdjudicationView(QWidget):
 
     def _fill_levels(self) -> None:
         adj = self.current
+        if adj is None:
+            return
         keep = self.levels.currentRow()
         self.levels.blockSignals(True)
         self.levels.clear()
@@ -224,7 +226,8 @@ class AdjudicationView(QWidget):
     def select_level(self, level: Level | str) -> None:
         lv = Level.parse(level)
         for i in range(self.levels.count()):
-            if self.levels.item(i).data(ROLE_LEVEL) == lv.value:
+            row = self.levels.item(i)
+            if row is not None and row.data(ROLE_LEVEL) == lv.value:
                 self.levels.setCurrentRow(i)
                 return
 

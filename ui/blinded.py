@@ -86,7 +86,9 @@ class BlindedMode:
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
         window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
         window.browser_dock.hide()
-        window.browser_dock.toggleViewAction().setEnabled(False)
+        toggle = window.browser_dock.toggleViewAction()
+        if toggle is not None:
+            toggle.setEnabled(False)
         window.compare_view.reader_filter = session.reader
         # double-click or Enter (one signal: opening refills the list)
         self.panel.list.itemActivated.connect(self._activated)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from PyQt6.QtCore import QObject
 from PyQt6.QtWidgets import QDialog
@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .shell import Shell
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SR_FILTER = "DICOM files (*.dcm);;All files (*)"
 PDF_FILTER = "PDF files (*.pdf);;All files (*)"
@@ -79,7 +80,7 @@ class Exports(QObject):
     def _status(self, text: str, ms: int = 8000) -> None:
         self.w.statusBar().showMessage(text, ms)
 
-    def _guard(self, title: str, fn: Callable[[], object]) -> object | None:
+    def _guard(self, title: str, fn: Callable[[], T]) -> T | None:
         """Run an export step; errors go to a message box as one line, never a traceback."""
         try:
             return fn()
@@ -162,7 +163,7 @@ class Exports(QObject):
             ok = dlg.exec() == QDialog.DialogCode.Accepted and dlg.saved is not None
         finally:
             dlg.deleteLater()
-        if ok:
+        if ok and dlg.saved is not None:
             self._status(f"PACS: {dlg.saved.describe()}")
         self.w.update_pacs_state()
         return ok
@@ -220,7 +221,7 @@ class Exports(QObject):
             with busy_cursor():
                 ds = build(reading, rg.path if rg else None)
             return run_busy(self.w.widget(), f"Storing the {what} on {settings.url}…",
-                                     lambda: PacsClient(settings).store_dataset(ds))
+                            lambda: PacsClient(settings).store_dataset(ds))
         res = self._guard(title, do)
         if res is None:
             return None
@@ -319,7 +320,7 @@ class Exports(QObject):
             ins = inputs()
             check_no_pending([vi.reading for vi in ins])
             return run_busy(self.w.widget(), f"Writing the report ({len(ins)} visit(s))…",
-                                     lambda: write_report(ins, path, deidentify=deidentify))
+                            lambda: write_report(ins, path, deidentify=deidentify))
         out = self._guard(title, do)
         if out is not None:
             self._status(f"PDF report written{' (de-identified)' if deidentify else ''}: {out}")
@@ -363,7 +364,7 @@ class Exports(QObject):
             readings = collect()
             check_no_pending(readings)
             return run_busy(self.w.widget(), "Writing the CSV files…",
-                                     lambda: export_csv(readings, path))
+                            lambda: export_csv(readings, path))
         res = self._guard(title, do)
         if res is None:
             return None

@@ -287,8 +287,7 @@ class MainWindow(QMainWindow):
         h.error.connect(self._doc_error)
         h.saved.connect(self._say_saved)
         # "Autosaved" never hides what the last action said (e.g. a snapped point)
-        h.autosaved.connect(lambda p: self.statusBar().currentMessage()
-                            or self.statusBar().showMessage("Autosaved", 1500))
+        h.autosaved.connect(self._say_autosaved)
 
     def _show_film(self, doc: Document | None) -> None:
         """The film view and the marker layer show ``doc``'s film and reading."""
@@ -642,7 +641,7 @@ class MainWindow(QMainWindow):
             b, t = self._docks_before
             self.browser_dock.setVisible(b)
             self.table_dock.setVisible(t)
-        if on:
+        if on and self.doc is not None:     # (on: a film is open)
             self.stack.setCurrentIndex(1)
             self.doc.set_mode(Mode.COMPARE)
             self.compare_view.set_context(self.workspace, self.doc)
@@ -657,7 +656,7 @@ class MainWindow(QMainWindow):
         if event.kind in ("spacing", "reset"):
             self._update_banner()
         self._update_geometry_label()
-        if not self.doc.dragging:
+        if self.doc is not None and not self.doc.dragging:
             self._update_actions()
 
     def _doc_error(self, message: str) -> None:
@@ -684,6 +683,10 @@ class MainWindow(QMainWindow):
     def _selection_changed(self, level) -> None:
         self.layer.select_level(level)
         self.table.select_level(level)
+
+    def _say_autosaved(self, _path: str) -> None:
+        if not self.statusBar().currentMessage():
+            self.statusBar().showMessage("Autosaved", 1500)
 
     def _say_saved(self, path: str) -> None:
         """'Saved: <path>' in the status bar, the path shortened in the middle (the file

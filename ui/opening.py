@@ -87,7 +87,7 @@ class Opening(QObject):
         settings = self.w.settings
         start = self.start_folder()
         path, _ = QFileDialog.getOpenFileName(self.w.widget(), "Open radiograph", start,
-                                                       "DICOM files (*.dcm *.DCM *.dicom *);;All files (*)")
+                                              "DICOM files (*.dcm *.DCM *.dicom *);;All files (*)")
         if path:
             settings.setValue("last_dir", str(Path(path).parent))
             self.open_file(path)
@@ -218,7 +218,7 @@ class Opening(QObject):
         if not films:
             if not result.cancelled:
                 dialogs.show_error(self.w.widget(), "No radiographs were found in "
-                                            + ", ".join(str(p) for p in paths), "Open folder")
+                                   + ", ".join(str(p) for p in paths), "Open folder")
             return False
         if open_first:
             return self.open_file(films[0].path)
@@ -243,7 +243,8 @@ class Opening(QObject):
         rec = self.recent_files()
         if not rec:
             a = menu.addAction("(none)")
-            a.setEnabled(False)
+            if a is not None:
+                a.setEnabled(False)
         for p in rec:
             menu.addAction(p, lambda p=p: self.open_file(p))
 
@@ -299,10 +300,10 @@ class Opening(QObject):
                 paths.append(rec.path)
         except VfaError:
             pass
-        for p in paths:
-            if p and Path(p).is_file():
+        for film_path in paths:
+            if film_path and Path(film_path).is_file():
                 try:
-                    rg = load_radiograph(p)
+                    rg = load_radiograph(film_path)
                 except VfaError:
                     continue
                 if not self.w.maybe_keep_changes():

@@ -242,6 +242,7 @@ class Proposer(QObject):
 
     def _span_click(self, x: float, y: float) -> bool:
         sp = self.span
+        assert sp is not None     # (click() checked)
         sp.clicks.append((x, y))
         if len(sp.clicks) < 2:
             self.w.show_guide_text(sp.text)
@@ -256,7 +257,7 @@ class Proposer(QObject):
                 film = doc.film_image()
             facing = self.facing()
             res = run_busy(self.w.widget(), f"Proposing {la}–{lb}…",
-                                    lambda: propose_span(film, (la, ca), (lb, cb), facing=facing))
+                           lambda: propose_span(film, (la, ca), (lb, cb), facing=facing))
         except VfaError as exc:
             self._fail(exc, "Propose spine")
             return False
@@ -298,8 +299,8 @@ class Proposer(QObject):
         others = [r for r in others if any(v.complete for v in r)]
         if not others:
             dialogs.show_error(self.w.widget(), "There is no other saved reading of this patient with "
-                                        "complete vertebrae to carry forward. Save the reading of an "
-                                        "earlier visit first.", title)
+                               "complete vertebrae to carry forward. Save the reading of an "
+                               "earlier visit first.", title)
             return False
         cur = doc.reading.study_date
         items = []
@@ -311,18 +312,19 @@ class Proposer(QObject):
             if cur is not None and r.study_date is not None and r.study_date < cur:
                 default = i          # the latest visit before this one
         idx = dialogs.ask_item(self.w.widget(), title, "Carry the points of which visit onto this film?",
-                                        items, default)
+                               items, default)
         if idx is None:
             return False
         earlier = others[idx]
         when = earlier.study_date.isoformat() if earlier.study_date else "undated visit"
         from vfa.outputs.report_pdf import film_for
-        rec = self.w.workspace.index.image(earlier.sop_instance_uid)
+        ws = self.w.workspace     # (not None: the earlier readings are its)
+        rec = ws.index.image(earlier.sop_instance_uid) if ws is not None else None
         path = film_for(earlier, None, rec.path if rec else None)
         if path is None:
             dialogs.show_error(self.w.widget(), f"The film of the {when} visit was not found "
-                                        f"({earlier.image_path or 'no path recorded'}): open it once so "
-                                        "that the workspace knows where it is.", title)
+                               f"({earlier.image_path or 'no path recorded'}): open it once so "
+                               "that the workspace knows where it is.", title)
             return False
         levels = [v.level for v in earlier if v.complete]
         anchor = Level.L1 if Level.L1 in levels else levels[len(levels) // 2]
@@ -334,6 +336,7 @@ class Proposer(QObject):
     def _carry_click(self, x: float, y: float) -> bool:
         """The anchor click: carry the earlier reading, pinned at (anchor level, click)."""
         st, doc = self.carry, self.doc
+        assert st is not None     # (click() checked)
         self.carry = None
         self.w.show_guide_text(None)
         from vfa.reading.autoplace.carry import carry_forward
