@@ -957,13 +957,13 @@ def _parse_lut(item: Dataset, little: bool, signed_input: bool, what: str,
         if isinstance(raw, (bytes, bytearray, memoryview)):
             buf = bytes(raw)
             if bits <= 8 and len(buf) in (n_entries, n_entries + 1):
-                data = np.frombuffer(buf, dtype=np.uint8)[:n_entries]
+                data: np.ndarray = np.frombuffer(buf, dtype=np.uint8)[:n_entries]
             else:
                 data = np.frombuffer(buf[: 2 * (len(buf) // 2)], dtype="<u2" if little else ">u2")
                 data = data[:n_entries].astype(np.uint16)
         else:
             values = [raw] if isinstance(raw, (int, float)) else list(raw)
-            data = np.asarray(values, dtype=np.int64)[:n_entries]  # type: ignore[assignment]
+            data = np.asarray(values, dtype=np.int64)[:n_entries]
             data = data.astype(np.uint16 if data.min(initial=0) >= 0 and data.max(initial=0) < 65536
                                else np.int64)
         if data.size == 0:
