@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
-from PyQt6.QtWidgets import QMenu, QToolBar
+from PyQt6.QtWidgets import QMenu, QMenuBar, QToolBar
 
 from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE, TOOL_PROPOSE
 
@@ -173,7 +173,7 @@ def make_actions(w: Shell) -> None:
     """Create every action of :data:`ACTIONS` as an attribute of ``w``."""
     for spec in ACTIONS:
         setattr(w, spec.name, _make(w, spec))
-    w.tool_group = QActionGroup(w)
+    w.tool_group = QActionGroup(w.widget())
     for name in TOOLS:
         w.tool_group.addAction(getattr(w, name))
     w.a_tool_place.setChecked(True)
@@ -183,7 +183,7 @@ def make_actions(w: Shell) -> None:
     w.a_panels.setChecked(True)
     w.a_kyphosis.setChecked(w.kyphosis.shown)
     # Enter accepts only while the film has the focus (the table's editors keep Enter)
-    a = w.a_accept_all = QAction("Accept all proposals", w)
+    a = w.a_accept_all = QAction("Accept all proposals", w.widget())
     a.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
     a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     a.setToolTip("Accept every proposed point (Enter on the film)")
@@ -193,7 +193,7 @@ def make_actions(w: Shell) -> None:
 
 
 def _make(w: Shell, spec: Act) -> QAction:
-    a = QAction(spec.text, w)
+    a = QAction(spec.text, w.widget())
     if spec.short:
         a.setIconText(spec.short)
     if spec.shortcut is not None:
@@ -218,30 +218,37 @@ def _add(w: Shell, target: QMenu | QToolBar, names) -> None:
             target.addAction(getattr(w, name))
 
 
+def _menu(parent: QMenuBar | QMenu, title: str) -> QMenu:
+    """``parent.addMenu(title)``: Qt always returns the new menu (PyQt6's stubs: Optional)."""
+    menu = parent.addMenu(title)
+    assert menu is not None
+    return menu
+
+
 def make_menus(w: Shell) -> None:
     mb = w.menuBar()
-    m = mb.addMenu("&File")
+    m = _menu(mb, "&File")
     _add(w, m, FILE_MENU)
-    w.recent_menu = m.addMenu("Open &recent")
+    w.recent_menu = _menu(m, "Open &recent")
     w.recent_menu.aboutToShow.connect(lambda: w.opening.fill_recent(w.recent_menu))
     m.addSeparator()
     m.addAction(w.a_save)
-    w.export_menu = m.addMenu("&Export")
+    w.export_menu = _menu(m, "&Export")
     _add(w, w.export_menu, EXPORT_MENU)
     w.export_menu.aboutToShow.connect(w.update_pacs_state)
     m.addSeparator()
     m.addAction(w.a_quit)
-    _add(w, mb.addMenu("&Edit"), EDIT_MENU)
-    w.propose_menu = mb.addMenu("&Propose")
+    _add(w, _menu(mb, "&Edit"), EDIT_MENU)
+    w.propose_menu = _menu(mb, "&Propose")
     _add(w, w.propose_menu, PROPOSE_MENU)
-    m = mb.addMenu("&View")
+    m = _menu(mb, "&View")
     _add(w, m, VIEW_MENU)
-    w.presets_menu = m.addMenu("Window presets")
+    w.presets_menu = _menu(m, "Window presets")
     w.presets_menu.aboutToShow.connect(lambda: w.display.fill_presets_menu(w.presets_menu))
     m.addSeparator()
     m.addAction(w.browser_dock.toggleViewAction())
     m.addAction(w.table_dock.toggleViewAction())
-    m = mb.addMenu("&Tools")
+    m = _menu(mb, "&Tools")
     _add(w, m, (*TOOLS, None, "a_pacs_settings"))
 
 
@@ -258,8 +265,9 @@ def make_toolbar(w: Shell) -> None:
 
 def update_actions(w: Shell) -> None:
     """Enable what makes sense for the open film; name the undo and redo steps."""
-    has = w.doc is not None
-    h = w.doc.history if has else None   # (History has __len__: test "is not None")
+    doc = w.doc
+    has = doc is not None
+    h = doc.history if doc is not None else None   # (History has __len__: test "is not None")
     w.a_undo.setEnabled(h is not None and h.can_undo)
     w.a_redo.setEnabled(h is not None and h.can_redo)
     w.a_undo.setText(f"&Undo {h.undo_label}" if h is not None and h.undo_label else "&Undo")
@@ -276,7 +284,7 @@ def update_actions(w: Shell) -> None:
     w.a_export_csv_all.setEnabled(w.workspace is not None)
     for a in (w.a_tool_propose, w.a_propose_span, w.a_carry):
         a.setEnabled(has)
-    pending = bool(has and w.doc.pending_levels())
+    pending = bool(doc is not None and doc.pending_levels())
     for a in (w.a_accept_all, w.a_accept_level, w.a_reject_level, w.a_reject_all):
         a.setEnabled(pending)
     configured = has and w.pacs_configured

@@ -13,9 +13,10 @@ Opened from the main window's Reading centre menu, or ``vfa-viewer --adjudicate`
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QBrush, QColor
+from PyQt6.QtGui import QAction, QBrush, QColor
 from PyQt6.QtWidgets import (QButtonGroup, QComboBox, QGridLayout, QGroupBox, QHBoxLayout,
                              QLabel, QListWidget, QListWidgetItem, QPushButton, QRadioButton,
                              QSplitter, QVBoxLayout, QWidget)
@@ -28,6 +29,9 @@ from vfa.storage.workspace import default_reader
 
 from . import dialogs
 from .compare import Side
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .shell import Shell
 
 ROLE_LEVEL = Qt.ItemDataRole.UserRole + 1
 GRADES = (("0", 0.0), ("0.5", 0.5), ("1", 1.0), ("2", 2.0), ("3", 3.0))
@@ -117,10 +121,10 @@ class AdjudicationView(QWidget):
         grid = QGridLayout()
         self.grade_buttons: dict[str, QPushButton] = {}
         for i, (text, _g0) in enumerate(GRADES):
-            b = QPushButton(f"Grade {text}")
-            b.clicked.connect(lambda _c=False, t=text: self.decide(t))
-            grid.addWidget(b, i // 3, i % 3)
-            self.grade_buttons[text] = b
+            gb = QPushButton(f"Grade {text}")
+            gb.clicked.connect(lambda _c=False, t=text: self.decide(t))
+            grid.addWidget(gb, i // 3, i % 3)
+            self.grade_buttons[text] = gb
         ne = QPushButton("Not evaluable")
         ne.clicked.connect(lambda: self.decide("not_evaluable"))
         grid.addWidget(ne, 1, 2)
@@ -186,6 +190,8 @@ class AdjudicationView(QWidget):
 
     def _fill_levels(self) -> None:
         adj = self.current
+        if adj is None:
+            return
         keep = self.levels.currentRow()
         self.levels.blockSignals(True)
         self.levels.clear()
@@ -220,7 +226,8 @@ class AdjudicationView(QWidget):
     def select_level(self, level: Level | str) -> None:
         lv = Level.parse(level)
         for i in range(self.levels.count()):
-            if self.levels.item(i).data(ROLE_LEVEL) == lv.value:
+            row = self.levels.item(i)
+            if row is not None and row.data(ROLE_LEVEL) == lv.value:
                 self.levels.setCurrentRow(i)
                 return
 
@@ -269,15 +276,14 @@ class AdjudicationView(QWidget):
             self.save_button.setText("Save consensus" if done else f"Save consensus ({n} undecided)")
 
 
-def open_adjudication(window, readers: list[str] | None = None  # noqa: ANN001
-                      ) -> AdjudicationView | None:
+def open_adjudication(window: Shell, readers: list[str] | None = None) -> AdjudicationView | None:
     if window.workspace is None:
-        dialogs.show_error(window, "No workspace is open: adjudication needs the readers' "
-                                   "saved readings.", "Adjudication")
+        dialogs.show_error(window.widget(), "No workspace is open: adjudication needs the readers' "
+                                            "saved readings.", "Adjudication")
         return None
     if window.blinded is not None:
-        dialogs.show_error(window, "Adjudication is not available in a blinded reading "
-                                   "session.", "Adjudication")
+        dialogs.show_error(window.widget(), "Adjudication is not available in a blinded reading "
+                                            "session.", "Adjudication")
         return None
     view = AdjudicationView(window.workspace, readers=readers)
     view.resize(1500, 950)
@@ -286,12 +292,13 @@ def open_adjudication(window, readers: list[str] | None = None  # noqa: ANN001
     return view
 
 
-def add_menu(window) -> None:  # noqa: ANN001
-    """The main window's Reading centre menu."""
+def add_menu(window: Shell) -> tuple[QAction, QAction]:
+    """The main window's Reading centre menu; its two actions (Adjudicate, Next case)."""
     m = window.menuBar().addMenu("&Reading centre")
+    assert m is not None      # (PyQt6's stubs: Optional; Qt always returns the new menu)
     a = m.addAction("&Adjudicate discordant levels…")
-    a.triggered.connect(lambda: open_adjudication(window))
-    window.a_adjudicate = a
     b = m.addAction("&Next case on my list")
+    assert a is not None and b is not None
+    a.triggered.connect(lambda: open_adjudication(window))
     b.triggered.connect(lambda: window.blinded.open_next() if window.blinded else None)
-    window.a_next_case = b
+    return a, b

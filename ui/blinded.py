@@ -14,6 +14,7 @@ shows only the reader's own readings.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QBrush, QColor, QFont
@@ -25,6 +26,10 @@ from vfa.errors import VfaError
 from vfa.storage.workspace import default_reader
 
 from . import dialogs
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .document import Document
+    from .shell import Shell
 
 ROLE_SOP = Qt.ItemDataRole.UserRole + 1
 #: Actions that would show identities or other visits (or send them away) in a blinded session.
@@ -71,17 +76,19 @@ class ReadingListPanel(QWidget):
 
 
 class BlindedMode:
-    def __init__(self, window, session: BlindedSession) -> None:  # noqa: ANN001
+    def __init__(self, window: Shell, session: BlindedSession) -> None:
         self.w = window
         self.session = session
         self.panel = ReadingListPanel()
-        self.dock = QDockWidget("Reading list (blinded)", window)
+        self.dock = QDockWidget("Reading list (blinded)", window.widget())
         self.dock.setObjectName("ReadingListDock")
         self.dock.setWidget(self.panel)
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
         window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
         window.browser_dock.hide()
-        window.browser_dock.toggleViewAction().setEnabled(False)
+        toggle = window.browser_dock.toggleViewAction()
+        if toggle is not None:
+            toggle.setEnabled(False)
         window.compare_view.reader_filter = session.reader
         # double-click or Enter (one signal: opening refills the list)
         self.panel.list.itemActivated.connect(self._activated)
@@ -95,13 +102,13 @@ class BlindedMode:
         doc = self.w.doc
         return self.session.title(doc.reading.sop_instance_uid if doc else None)
 
-    def accept(self, doc) -> bool:  # noqa: ANN001
+    def accept(self, doc: Document) -> bool:
         """A film is about to be shown: only films of the list."""
         try:
             self.session.require_on_list(doc.reading.sop_instance_uid)
         except BlindingError as exc:
             doc.close()
-            dialogs.show_error(self.w, exc, "Blinded reading")
+            dialogs.show_error(self.w.widget(), exc, "Blinded reading")
             return False
         return True
 
@@ -111,7 +118,7 @@ class BlindedMode:
                                            doc.reading.sop_instance_uid if doc else None)
         if not ok:
             self.w.statusBar().showMessage(why, 8000)
-            dialogs.show_error(self.w, why, "Blinded reading")
+            dialogs.show_error(self.w.widget(), why, "Blinded reading")
         return ok
 
     def update_actions(self) -> None:
@@ -146,8 +153,8 @@ class BlindedMode:
         if it is None:
             return False
         if not it.path or not Path(it.path).is_file():
-            dialogs.show_error(self.w, f"The film of {it.label} is not available on this "
-                                       "computer; ask the reading-centre manager.", "Blinded reading")
+            dialogs.show_error(self.w.widget(), f"The film of {it.label} is not available on this "
+                                                "computer; ask the reading-centre manager.", "Blinded reading")
             return False
         ok = self.w.open_file(it.path)
         self.refresh()
@@ -158,7 +165,7 @@ class BlindedMode:
         return self.open_item(nxt.sop_instance_uid) if nxt else False
 
 
-def start(window, list_file: str | Path | None = None) -> BlindedMode | None:  # noqa: ANN001
+def start(window: Shell, list_file: str | Path | None = None) -> BlindedMode | None:
     """Enter blinded mode when a reading-list file is given or the workspace is in
     reading-centre mode. When that fails (e.g. the reader has no part of the workspace's
     list), the error is shown and the window stays blinded with an empty list: a
@@ -166,13 +173,11 @@ def start(window, list_file: str | Path | None = None) -> BlindedMode | None:  #
     try:
         session = session_for(window.workspace, default_reader(), list_file)
     except VfaError as exc:
-        dialogs.show_error(window, exc, "Blinded reading")
+        dialogs.show_error(window.widget(), exc, "Blinded reading")
         from vfa.reading.worklist import ReadingList
         session = BlindedSession(ReadingList("(no list)", default_reader()))
     if session is None:
         return None
     mode = BlindedMode(window, session)
-    window.blinded = mode
-    window._update_title()
-    window._update_actions()
+    window.set_blinded(mode)
     return mode

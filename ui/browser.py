@@ -34,6 +34,7 @@ class Browser(QWidget):
         self.tree.setHeaderLabels(["Patient / visit / film", "Reading"])
         from PyQt6.QtWidgets import QHeaderView
         hh = self.tree.header()
+        assert hh is not None     # (PyQt6's stubs: Optional; a tree always has its header)
         hh.setStretchLastSection(False)
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
@@ -123,13 +124,15 @@ class Browser(QWidget):
             self.tree.expandAll()
 
     def film_items(self) -> list[QTreeWidgetItem]:
-        out = []
+        out: list[QTreeWidgetItem] = []
         for i in range(self.tree.topLevelItemCount()):
             p = self.tree.topLevelItem(i)
-            for j in range(p.childCount()):
-                v = p.child(j)
-                for k in range(v.childCount()):
-                    out.append(v.child(k))
+            for j in range(p.childCount() if p is not None else 0):
+                v = p.child(j) if p is not None else None
+                for k in range(v.childCount() if v is not None else 0):
+                    film = v.child(k) if v is not None else None
+                    if film is not None:
+                        out.append(film)
         return out
 
     def _activated(self, item: QTreeWidgetItem, _col: int = 0) -> None:

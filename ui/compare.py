@@ -11,6 +11,7 @@ be linked. The change table and the trend plot show :func:`vfa.method.comparison
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QFont
@@ -30,6 +31,11 @@ from . import colors
 from .film_view import FilmView
 from .markers import MarkerLayer
 from .trend import TrendPlot
+
+if TYPE_CHECKING:  # pragma: no cover
+    from vfa.storage.workspace import Workspace
+
+    from .document import Document
 
 CHANGE_COLUMNS = ["Level", "Baseline", "Follow-up", "Change", "Height loss", "Loss mm", "FIT rule",
                   "Ratio change / reshaping"]
@@ -133,8 +139,8 @@ class ComparisonView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.workspace = None
-        self.doc = None
+        self.workspace: Workspace | None = None
+        self.doc: Document | None = None
         #: only this reader's readings are compared (blinded reading-centre mode), else any
         self.reader_filter: str | None = None
         self.others: list[Reading] = []
@@ -189,12 +195,15 @@ class ComparisonView(QWidget):
         bottom = QSplitter(Qt.Orientation.Horizontal)
         self.table = QTableWidget(len(LEVELS), len(CHANGE_COLUMNS))
         self.table.setHorizontalHeaderLabels(CHANGE_COLUMNS)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(22)
+        vh = self.table.verticalHeader()
+        assert vh is not None     # (PyQt6's stubs: Optional; a table always has its headers)
+        vh.hide()
+        vh.setDefaultSectionSize(22)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         hh = self.table.horizontalHeader()
+        assert hh is not None
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
         for c, wdt in enumerate([48, 66, 72, 96, 108, 60, 56, 260]):
@@ -278,7 +287,7 @@ class ComparisonView(QWidget):
         found = resolve_image_path(reading)  # relative to the reading file (or older forms)
         paths = [str(found) if found else reading.image_path]
         try:
-            rec = self.workspace.index.image(reading.sop_instance_uid)
+            rec = self.workspace.index.image(reading.sop_instance_uid) if self.workspace is not None else None
             if rec is not None:
                 paths.append(rec.path)
         except VfaError:
@@ -299,6 +308,7 @@ class ComparisonView(QWidget):
 
     def _show_pair(self, index: int) -> None:
         other = self.others[index]
+        assert self.doc is not None       # (the pairs are of the open film)
         cur = self.doc.reading
         key = lambda r: (r.study_date is None, r.study_date)  # noqa: E731
         base, follow = (other, cur) if key(other) <= key(cur) else (cur, other)
@@ -318,7 +328,7 @@ class ComparisonView(QWidget):
             self.select_level(self.selected_level)
 
     def _doc_changed(self, _event=None) -> None:
-        if not self.isVisible() or not self.others:
+        if not self.isVisible() or not self.others or self.doc is None:
             return
         for side in (self.left, self.right):
             if side.reading is self.doc.reading:
@@ -342,7 +352,7 @@ class ComparisonView(QWidget):
                            ("improved", comp.improved), ("uncertain", comp.uncertain),
                            ("reshaped", comp.reshaped)):
             if lvls:
-                parts.append(f"{name}: {', '.join(str(l) for l in lvls)}")
+                parts.append(f"{name}: {', '.join(str(lv) for lv in lvls)}")
         if not (comp.incident or comp.worsened):
             parts.append("no new or worse fracture")
         if s0.not_evaluable or s1.not_evaluable:
@@ -379,7 +389,7 @@ class ComparisonView(QWidget):
                         it.setToolTip(ch.fit_note)
         if not self._level_chosen:
             # the plot shows the level that matters: the first incident (else worsened) one
-            first = (comp.incident or comp.worsened or [None])[0]
+            first = next(iter(comp.incident or comp.worsened), None)
             if first is not None:
                 with QSignalBlocker(self.level_box):
                     self.level_box.setCurrentText(first.value)

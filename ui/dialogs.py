@@ -182,26 +182,26 @@ class WindowDialog(QDialog):
         self.center.setRange(lo - 2 * span, hi + 2 * span)
         self.center.setDecimals(1)
         self.center.setValue(window.center)
-        self.width = QDoubleSpinBox()
-        self.width.setRange(1.0, 4 * span)
-        self.width.setDecimals(1)
-        self.width.setValue(window.width)
+        self.width_box = QDoubleSpinBox()       # (not "width": QWidget.width())
+        self.width_box.setRange(1.0, 4 * span)
+        self.width_box.setDecimals(1)
+        self.width_box.setValue(window.width)
         form.addRow("Centre", self.center)
-        form.addRow("Width", self.width)
+        form.addRow("Width", self.width_box)
         bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                               | QDialogButtonBox.StandardButton.Cancel)
         bb.accepted.connect(self.accept)
         bb.rejected.connect(self.reject)
         form.addRow(bb)
 
-    def window(self) -> Window:
-        return Window(self.center.value(), self.width.value(), "user")
+    def chosen(self) -> Window:       # (not "window": QWidget.window())
+        return Window(self.center.value(), self.width_box.value(), "user")
 
 
 def ask_window(parent: QWidget | None, window: Window,
                value_range: tuple[float, float]) -> Window | None:
     dlg = WindowDialog(parent, window, value_range)
-    return dlg.window() if dlg.exec() == QDialog.DialogCode.Accepted else None
+    return dlg.chosen() if dlg.exec() == QDialog.DialogCode.Accepted else None
 
 
 class ProblemsDialog(QDialog):

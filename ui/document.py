@@ -39,8 +39,10 @@ class Document(QObject):
                  direction: Direction | str = Direction.DOWN, *,
                  session: ReadingSession | None = None) -> None:
         super().__init__()
-        self.session = session if session is not None else \
-            ReadingSession(radiograph, reading, workspace, start, direction)
+        if session is None:
+            assert reading is not None, "a Document needs a reading (or a session)"
+            session = ReadingSession(radiograph, reading, workspace, start, direction)
+        self.session = session
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setSingleShot(True)
         self.autosave_timer.setInterval(AUTOSAVE_DELAY_MS)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from PyQt6.QtCore import QObject
 from PyQt6.QtWidgets import QDialog
@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .shell import Shell
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SR_FILTER = "DICOM files (*.dcm);;All files (*)"
 PDF_FILTER = "PDF files (*.pdf);;All files (*)"
@@ -66,7 +67,7 @@ class Exports(QObject):
     retrieved and gives the workspace, settings, status bar and dialogs' parent."""
 
     def __init__(self, host: "DocumentHost", view: "FilmView", window: "Shell") -> None:
-        super().__init__(window)
+        super().__init__(window.widget())
         self.host = host
         self.view = view
         self.w = window
@@ -79,15 +80,15 @@ class Exports(QObject):
     def _status(self, text: str, ms: int = 8000) -> None:
         self.w.statusBar().showMessage(text, ms)
 
-    def _guard(self, title: str, fn: Callable[[], object]) -> object | None:
+    def _guard(self, title: str, fn: Callable[[], T]) -> T | None:
         """Run an export step; errors go to a message box as one line, never a traceback."""
         try:
             return fn()
         except (VfaError, OSError) as exc:
-            dialogs.show_error(self.w, describe_error(exc), title)
+            dialogs.show_error(self.w.widget(), describe_error(exc), title)
         except Exception as exc:  # noqa: BLE001 - a bug must not take the reading with it
             log.exception("%s failed", title)
-            dialogs.show_error(self.w, describe_error(exc), title)
+            dialogs.show_error(self.w.widget(), describe_error(exc), title)
         return None
 
     def _ready(self, title: str) -> bool:
@@ -100,14 +101,14 @@ class Exports(QObject):
                    if getattr(v, "pending_proposals", None)]
         if pending:
             dialogs.show_error(
-                self.w, "Proposed points are not yet accepted on "
+                self.w.widget(), "Proposed points are not yet accepted on "
                 + ", ".join(str(lv) for lv in pending)
                 + ": accept them (Enter) or reject them before exporting.", title)
             return False
         if self.w.workspace is None:
             return True     # nothing to save into: the open reading is exported as it is
         if doc.modified:
-            if not dialogs.ask_save_first(self.w, self.w.film_name()):
+            if not dialogs.ask_save_first(self.w.widget(), self.w.film_name()):
                 return False
             return self.w.save()
         return True
@@ -117,7 +118,7 @@ class Exports(QObject):
         return Path(d) if d and Path(d).is_dir() else Path.home()
 
     def _ask_path(self, title: str, name: str, file_filter: str, suffix: str) -> Path | None:
-        path = dialogs.ask_save_path(self.w, title, self._start_dir() / name, file_filter)
+        path = dialogs.ask_save_path(self.w.widget(), title, self._start_dir() / name, file_filter)
         if path is None:
             return None
         path = Path(path)
@@ -136,7 +137,7 @@ class Exports(QObject):
         """File ▸ Open from PACS: the dialog retrieves into the cache; the films open like a
         folder (browser filled, first film shown; unsaved changes are asked about when the
         first film opens, as for Open folder)."""
-        paths = pacs_dialog.open_from_pacs(self.w)
+        paths = pacs_dialog.open_from_pacs(self.w.widget())
         if not paths:
             return False
         return self.w.open_folder([Path(p) for p in paths])
@@ -157,12 +158,12 @@ class Exports(QObject):
             current = pacs.load_settings()
         except VfaError:
             current = None
-        dlg = pacs_dialog.PacsSettingsDialog(self.w, current)
+        dlg = pacs_dialog.PacsSettingsDialog(self.w.widget(), current)
         try:
             ok = dlg.exec() == QDialog.DialogCode.Accepted and dlg.saved is not None
         finally:
             dlg.deleteLater()
-        if ok:
+        if ok and dlg.saved is not None:
             self._status(f"PACS: {dlg.saved.describe()}")
         self.w.update_pacs_state()
         return ok
@@ -207,8 +208,8 @@ class Exports(QObject):
         stored SOP Instance UID."""
         settings = self.pacs_settings()
         if settings is None:
-            dialogs.show_error(self.w, "No PACS is configured: set it in Tools ▸ PACS server "
-                                       "settings…", title)
+            dialogs.show_error(self.w.widget(), "No PACS is configured: set it in Tools ▸ PACS server "
+                                                "settings…", title)
             return None
         if not self._ready(title):
             return None
@@ -219,7 +220,7 @@ class Exports(QObject):
             from vfa.films.pacs import PacsClient
             with busy_cursor():
                 ds = build(reading, rg.path if rg else None)
-            return run_busy(self.w, f"Storing the {what} on {settings.url}…",
+            return run_busy(self.w.widget(), f"Storing the {what} on {settings.url}…",
                             lambda: PacsClient(settings).store_dataset(ds))
         res = self._guard(title, do)
         if res is None:
@@ -318,7 +319,7 @@ class Exports(QObject):
         def do():
             ins = inputs()
             check_no_pending([vi.reading for vi in ins])
-            return run_busy(self.w, f"Writing the report ({len(ins)} visit(s))…",
+            return run_busy(self.w.widget(), f"Writing the report ({len(ins)} visit(s))…",
                             lambda: write_report(ins, path, deidentify=deidentify))
         out = self._guard(title, do)
         if out is not None:
@@ -334,7 +335,7 @@ class Exports(QObject):
         ws = self.w.workspace
         if scope == "workspace":
             if ws is None:
-                dialogs.show_error(self.w, "No workspace is open.", title)
+                dialogs.show_error(self.w.widget(), "No workspace is open.", title)
                 return None
             if self.doc is not None and not self._ready(title):
                 return None
@@ -362,7 +363,7 @@ class Exports(QObject):
         def do():
             readings = collect()
             check_no_pending(readings)
-            return run_busy(self.w, "Writing the CSV files…",
+            return run_busy(self.w.widget(), "Writing the CSV files…",
                             lambda: export_csv(readings, path))
         res = self._guard(title, do)
         if res is None:

@@ -21,7 +21,7 @@ import numpy as np
 from PyQt6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QTransform
 from PyQt6.QtWidgets import (QGraphicsItem, QGraphicsLineItem, QGraphicsScene, QGraphicsView,
-                             QLabel, QWidget)
+                             QLabel, QScrollBar, QWidget)
 
 from vfa.films import display
 from vfa.films.display import DisplaySettings
@@ -74,7 +74,9 @@ class ImageItem(QGraphicsItem):
             self._rows, self._cols = rows, cols
         self._buf = buf
         h, w = buf.shape
-        self._qimage = QImage(buf.data, w, h, buf.strides[0], QImage.Format.Format_Grayscale8)
+        # (PyQt6's stubs do not list a buffer object as the data; Qt takes it without copying)
+        self._qimage = QImage(buf.data, w, h, buf.strides[0],  # type: ignore[call-overload]
+                              QImage.Format.Format_Grayscale8)
         self.update()
 
     def set_size(self, rows: int, cols: int) -> None:
@@ -95,7 +97,8 @@ class ImageItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
         return QRectF(0, 0, self._cols, self._rows)
 
-    def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: D401
+    def paint(self, painter: QPainter | None, option, widget=None) -> None:  # noqa: D401
+        assert painter is not None      # (Qt always paints with one)
         if self._qimage is None:
             return
         t = painter.worldTransform()
@@ -167,7 +170,7 @@ class Loupe(QLabel):
                 idx = np.clip(idx, 0, len(table) - 1)
             patch[rs - r0:re_ - r0, cs - c0:ce - c0] = table[idx]
         self._buf = np.ascontiguousarray(patch)
-        img = QImage(self._buf.data, 2 * r, 2 * r, self._buf.strides[0],
+        img = QImage(self._buf.data, 2 * r, 2 * r, self._buf.strides[0],  # type: ignore[call-overload]  # buffer
                      QImage.Format.Format_Grayscale8)
         from PyQt6.QtGui import QPixmap
         pm = QPixmap(self.SIZE, self.SIZE)
@@ -241,6 +244,27 @@ class FilmView(QGraphicsView):
         self._fitted = True
 
     # ------------------------------------------------------------------ film
+
+    # PyQt6's stubs make these Optional; this view always has them (made in __init__ or by Qt)
+    def scene(self) -> QGraphicsScene:
+        sc = super().scene()
+        assert sc is not None
+        return sc
+
+    def viewport(self) -> QWidget:
+        vp = super().viewport()
+        assert vp is not None
+        return vp
+
+    def horizontalScrollBar(self) -> QScrollBar:  # noqa: N802 - Qt's name
+        sb = super().horizontalScrollBar()
+        assert sb is not None
+        return sb
+
+    def verticalScrollBar(self) -> QScrollBar:  # noqa: N802 - Qt's name
+        sb = super().verticalScrollBar()
+        assert sb is not None
+        return sb
     def set_film(self, radiograph: Radiograph | None,
                  settings: DisplaySettings | None = None) -> None:
         self.radiograph = radiograph

@@ -56,7 +56,8 @@ class TextTag(QGraphicsItem):
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._rect.translated(self.offset).adjusted(-1, -1, 1, 1)
 
-    def paint(self, painter: QPainter, option, widget=None) -> None:
+    def paint(self, painter: QPainter | None, option, widget=None) -> None:
+        assert painter is not None      # (Qt always paints with one)
         r = self._rect.translated(self.offset)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(0, 0, 0, 170))

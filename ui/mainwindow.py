@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from PyQt6.QtCore import QSettings, QSignalBlocker, Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QStackedWidget, QVBoxLayout,
-                             QWidget)
+from PyQt6.QtGui import QAction, QActionGroup
+from PyQt6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMenu, QMenuBar, QStackedWidget,
+                             QStatusBar, QVBoxLayout, QWidget)
 
 from vfa.errors import VfaError
 from vfa.reading.guide import Direction
@@ -53,6 +57,9 @@ from .proposals import Proposer
 from .qualitative import QualitativeKeys
 from .table import GradingTable
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .blinded import BlindedMode
+
 __all__ = ["Banner", "GuideBar", "MainWindow", "app_settings"]
 
 
@@ -67,7 +74,73 @@ def app_settings() -> QSettings:
 
 
 class MainWindow(QMainWindow):
+    """The viewer's window: a :class:`ui.shell.Shell` (what the controllers may use of it)."""
+
     filmOpened = pyqtSignal(str)
+
+    # made by ui.actions (one QAction per row of actions.ACTIONS, the menus, the tool group)
+    # and by ui.adjudication's Reading centre menu; declared here as in ui.shell.Shell
+    recent_menu: QMenu
+    export_menu: QMenu
+    propose_menu: QMenu
+    presets_menu: QMenu
+    tool_group: QActionGroup
+    a_open: QAction
+    a_open_folder: QAction
+    a_open_pacs: QAction
+    a_save: QAction
+    a_export_sr: QAction
+    a_store_sr: QAction
+    a_export_gsps: QAction
+    a_export_capture: QAction
+    a_store_gsps: QAction
+    a_export_pdf: QAction
+    a_deidentify: QAction
+    a_export_csv: QAction
+    a_export_csv_all: QAction
+    a_pacs_settings: QAction
+    a_quit: QAction
+    a_undo: QAction
+    a_redo: QAction
+    a_del_point: QAction
+    a_del_vertebra: QAction
+    a_relabel: QAction
+    a_ne: QAction
+    a_skip: QAction
+    a_confirm_level: QAction
+    a_confirm_all: QAction
+    a_age: QAction
+    a_abq: QAction
+    a_endplate: QAction
+    a_downgrade: QAction
+    a_prev_level: QAction
+    a_next_level: QAction
+    a_fit: QAction
+    a_1to1: QAction
+    a_zoom_in: QAction
+    a_zoom_out: QAction
+    a_rotate: QAction
+    a_flip: QAction
+    a_invert: QAction
+    a_auto: QAction
+    a_window: QAction
+    a_reset: QAction
+    a_panels: QAction
+    a_kyphosis: QAction
+    a_compare: QAction
+    a_tool_place: QAction
+    a_tool_measure: QAction
+    a_tool_cal: QAction
+    a_tool_propose: QAction
+    a_propose_span: QAction
+    a_carry: QAction
+    a_snap: QAction
+    a_accept_level: QAction
+    a_reject_level: QAction
+    a_reject_all: QAction
+    a_accept_all: QAction
+    a_adjudicate: QAction
+    a_next_case: QAction
 
     def __init__(self, workspace: Workspace | str | os.PathLike | None = None) -> None:
         super().__init__()
@@ -79,7 +152,8 @@ class MainWindow(QMainWindow):
         except VfaError as exc:  # the film can still be read; saving then says why it can't
             QTimer.singleShot(0, lambda e=exc: dialogs.show_error(self, e))
         self.host = DocumentHost(self)    # the open document; see _wire for who follows it
-        self.blinded = None          # ui.blinded.BlindedMode in reading-centre mode
+        self.blinded: BlindedMode | None = None     # in reading-centre mode (set_blinded)
+        self.adjudication_view: QWidget | None = None   # the open adjudication window
         self._docks_before = (True, True)           # dock visibility before comparing
 
         # central: reading page and comparison page
@@ -159,7 +233,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_actions()
         from . import adjudication, blinded
-        adjudication.add_menu(self)
+        self.a_adjudicate, self.a_next_case = adjudication.add_menu(self)
         blinded.start(self)      # a workspace in reading-centre mode starts blinded
 
     # ================================================================== construction
@@ -213,8 +287,7 @@ class MainWindow(QMainWindow):
         h.error.connect(self._doc_error)
         h.saved.connect(self._say_saved)
         # "Autosaved" never hides what the last action said (e.g. a snapped point)
-        h.autosaved.connect(lambda p: self.statusBar().currentMessage()
-                            or self.statusBar().showMessage("Autosaved", 1500))
+        h.autosaved.connect(self._say_autosaved)
 
     def _show_film(self, doc: Document | None) -> None:
         """The film view and the marker layer show ``doc``'s film and reading."""
@@ -257,6 +330,30 @@ class MainWindow(QMainWindow):
         if on:
             self.table_dock.raise_()
 
+    # ---- the window as a Qt widget (ui.shell.Shell)
+    def widget(self) -> QWidget:
+        """The window itself: the parent of the controllers' dialogs and QObjects."""
+        return self
+
+    def statusBar(self) -> QStatusBar:  # noqa: N802 - Qt's name
+        """Qt's status bar of the window (Qt makes it on first use: never None)."""
+        sb = super().statusBar()
+        assert sb is not None
+        return sb
+
+    def menuBar(self) -> QMenuBar:  # noqa: N802 - Qt's name
+        """Qt's menu bar of the window (Qt makes it on first use: never None)."""
+        mb = super().menuBar()
+        assert mb is not None
+        return mb
+
+    def set_blinded(self, mode: BlindedMode | None) -> None:
+        """Enter (or leave, None) a blinded reading-centre session (ui/blinded.py): the title
+        shows the case's label, and the actions that show identities are off."""
+        self.blinded = mode
+        self._update_title()
+        self._update_actions()
+
     @property
     def doc(self) -> Document | None:
         """The open document (the host's), or None."""
@@ -275,7 +372,7 @@ class MainWindow(QMainWindow):
     def open_file(self, path: str | os.PathLike) -> bool:
         return self.opening.open_file(path)
 
-    def open_folder(self, paths, open_first: bool = True) -> bool:
+    def open_folder(self, paths: Sequence[str | os.PathLike[str]], open_first: bool = True) -> bool:
         return self.opening.open_folder(paths, open_first)
 
     def open_dropped(self, paths: list[str]) -> bool:
@@ -544,7 +641,7 @@ class MainWindow(QMainWindow):
             b, t = self._docks_before
             self.browser_dock.setVisible(b)
             self.table_dock.setVisible(t)
-        if on:
+        if on and self.doc is not None:     # (on: a film is open)
             self.stack.setCurrentIndex(1)
             self.doc.set_mode(Mode.COMPARE)
             self.compare_view.set_context(self.workspace, self.doc)
@@ -559,7 +656,7 @@ class MainWindow(QMainWindow):
         if event.kind in ("spacing", "reset"):
             self._update_banner()
         self._update_geometry_label()
-        if not self.doc.dragging:
+        if self.doc is not None and not self.doc.dragging:
             self._update_actions()
 
     def _doc_error(self, message: str) -> None:
@@ -586,6 +683,10 @@ class MainWindow(QMainWindow):
     def _selection_changed(self, level) -> None:
         self.layer.select_level(level)
         self.table.select_level(level)
+
+    def _say_autosaved(self, _path: str) -> None:
+        if not self.statusBar().currentMessage():
+            self.statusBar().showMessage("Autosaved", 1500)
 
     def _say_saved(self, path: str) -> None:
         """'Saved: <path>' in the status bar, the path shortened in the middle (the file

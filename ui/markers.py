@@ -113,10 +113,11 @@ class HandleItem(QGraphicsItem):
         r = self.radius + 5
         return QRectF(-r, -r, 2 * r, 2 * r)
 
-    def paint(self, painter: QPainter, option, widget=None) -> None:
+    def paint(self, painter: QPainter | None, option, widget=None) -> None:
+        assert painter is not None      # (Qt always paints with one)
         r = self.radius
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        if self.proposed:
+        if self.proposal is not None and self.proposal.pending:      # self.proposed
             low = self.proposal.low_confidence
             color = colors.LOW_CONFIDENCE if low else colors.PROPOSED
             r += 1.5                      # a little larger than a placed point, no centre dot
@@ -157,7 +158,9 @@ class HandleItem(QGraphicsItem):
             self.layer.levelClicked.emit(self.level)
             event.accept()
             return
-        self.scene().clearSelection()
+        scene = self.scene()
+        if scene is not None:
+            scene.clearSelection()
         self.setSelected(True)
         self._offset = self.pos() - event.scenePos()
         self._dragging = True
@@ -198,7 +201,7 @@ class VertebraItems:
         self.selected = False
         self.error = False
         self.pending = False
-        self._state = None
+        self._state: tuple | None = None
 
     def remove(self) -> None:
         sc = self.layer.scene
@@ -350,7 +353,7 @@ class MarkerLayer(QObject):
         if self.reading is None:
             return
         summary = self.summary_fn() if self.summary_fn else None
-        errors = self.errors_fn() if self.errors_fn else {}
+        errors: dict[Level, str] = self.errors_fn() if self.errors_fn else {}
         hs = sorted(h for h in (vertebra_height_px(v.points) for v in self.reading)
                     if h is not None)
         self.typical_height = hs[len(hs) // 2] if hs else None

@@ -53,7 +53,7 @@ class Opening(QObject):
 
     def __init__(self, host: DocumentHost, browser: Browser,
                  guide_direction: Callable[[], Direction], window: Shell) -> None:
-        super().__init__(window)
+        super().__init__(window.widget())
         self.host = host
         self.browser = browser
         self.guide_direction = guide_direction
@@ -86,7 +86,7 @@ class Opening(QObject):
     def open_file_dialog(self) -> None:
         settings = self.w.settings
         start = self.start_folder()
-        path, _ = QFileDialog.getOpenFileName(self.w, "Open radiograph", start,
+        path, _ = QFileDialog.getOpenFileName(self.w.widget(), "Open radiograph", start,
                                               "DICOM files (*.dcm *.DCM *.dicom *);;All files (*)")
         if path:
             settings.setValue("last_dir", str(Path(path).parent))
@@ -95,7 +95,7 @@ class Opening(QObject):
     def open_folder_dialog(self) -> None:
         settings = self.w.settings
         start = self.start_folder()
-        path = QFileDialog.getExistingDirectory(self.w, "Open folder of radiographs", start)
+        path = QFileDialog.getExistingDirectory(self.w.widget(), "Open folder of radiographs", start)
         if path:
             settings.setValue("last_dir", path)
             self.open_folder([path])
@@ -113,7 +113,7 @@ class Opening(QObject):
         try:
             rg = load_radiograph(path)
         except VfaError as exc:
-            dialogs.show_error(self.w, exc, "Cannot open film")
+            dialogs.show_error(self.w.widget(), exc, "Cannot open film")
             return False
         return self._show_radiograph(rg)
 
@@ -155,21 +155,21 @@ class Opening(QObject):
         except VfaError:
             auto = None
         if auto is not None and auto.exists():
-            ans = dialogs.ask_recover(self.w, [self._describe_autosave(auto)])
+            ans = dialogs.ask_recover(self.w.widget(), [self._describe_autosave(auto)])
             if ans == dialogs.RECOVER:
                 try:
                     return ws.recover(auto), True
                 except VfaError as exc:
-                    dialogs.show_error(self.w, f"The autosave could not be read: {exc}. It was "
-                                               f"kept at {auto}.")
+                    dialogs.show_error(self.w.widget(), f"The autosave could not be read: {exc}. It was "
+                                                        f"kept at {auto}.")
             elif ans == dialogs.DISCARD:
                 auto.unlink(missing_ok=True)
         try:
             saved = ws.load(fresh.sop_instance_uid, reader=me)
         except VfaError as exc:
-            dialogs.show_error(self.w, f"The saved reading of this film could not be read: "
-                                       f"{exc}\nThe film opens without it; the file is left "
-                                       "untouched until you save.")
+            dialogs.show_error(self.w.widget(), f"The saved reading of this film could not be read: "
+                                                f"{exc}\nThe film opens without it; the file is left "
+                                                "untouched until you save.")
             saved = None
         if saved is None and fresh.age_at_study() is None and fresh.patient_id:
             # age entered once per patient: carried from another visit (docs/clinical-method.md)
@@ -186,7 +186,7 @@ class Opening(QObject):
         """Scan files/folders for films (progress, cancel), list them in the browser, show
         the files that are not films, and open the first film."""
         paths = [Path(p) for p in paths]
-        dlg = QProgressDialog("Looking for radiographs…", "Cancel", 0, 0, self.w)
+        dlg = QProgressDialog("Looking for radiographs…", "Cancel", 0, 0, self.w.widget())
         dlg.setWindowTitle("Open folder")
         dlg.setWindowModality(Qt.WindowModality.WindowModal)
         dlg.setMinimumDuration(400)
@@ -211,13 +211,13 @@ class Opening(QObject):
             result.problems.extend(ws.register_films(films))
             self.browser.refresh()
         if result.problems:
-            self.problems_dialog = dialogs.ProblemsDialog(self.w, result.problems, len(films))
+            self.problems_dialog = dialogs.ProblemsDialog(self.w.widget(), result.problems, len(films))
             self.problems_dialog.show()
         msg = f"{len(films)} film(s) found" + (" (scan cancelled)" if result.cancelled else "")
         self._status(msg, 6000)
         if not films:
             if not result.cancelled:
-                dialogs.show_error(self.w, "No radiographs were found in "
+                dialogs.show_error(self.w.widget(), "No radiographs were found in "
                                    + ", ".join(str(p) for p in paths), "Open folder")
             return False
         if open_first:
@@ -243,7 +243,8 @@ class Opening(QObject):
         rec = self.recent_files()
         if not rec:
             a = menu.addAction("(none)")
-            a.setEnabled(False)
+            if a is not None:
+                a.setEnabled(False)
         for p in rec:
             menu.addAction(p, lambda p=p: self.open_file(p))
 
@@ -277,7 +278,7 @@ class Opening(QObject):
         pending = ws.pending_recoveries(default_reader())  # never another reader's work
         if not pending:
             return False
-        ans = dialogs.ask_recover(self.w, [self._describe_autosave(p) for p in pending])
+        ans = dialogs.ask_recover(self.w.widget(), [self._describe_autosave(p) for p in pending])
         if ans == dialogs.DISCARD:
             for p in pending:
                 p.unlink(missing_ok=True)
@@ -288,8 +289,8 @@ class Opening(QObject):
         try:
             reading = ws.recover(newest)
         except VfaError as exc:
-            dialogs.show_error(self.w, f"The autosave {newest.name} could not be read: {exc}. "
-                                       "It was kept in the workspace's autosave folder.")
+            dialogs.show_error(self.w.widget(), f"The autosave {newest.name} could not be read: {exc}. "
+                                                "It was kept in the workspace's autosave folder.")
             return False
         found = resolve_image_path(reading)  # relative to the reading file (or older forms)
         paths = [str(found) if found else reading.image_path]
@@ -299,10 +300,10 @@ class Opening(QObject):
                 paths.append(rec.path)
         except VfaError:
             pass
-        for p in paths:
-            if p and Path(p).is_file():
+        for film_path in paths:
+            if film_path and Path(film_path).is_file():
                 try:
-                    rg = load_radiograph(p)
+                    rg = load_radiograph(film_path)
                 except VfaError:
                     continue
                 if not self.w.maybe_keep_changes():
@@ -314,9 +315,9 @@ class Opening(QObject):
         try:
             path = ws.save(reading)
         except VfaError as exc:
-            dialogs.show_error(self.w, f"The recovered reading could not be saved: {exc}")
+            dialogs.show_error(self.w.widget(), f"The recovered reading could not be saved: {exc}")
             return False
-        dialogs.show_error(self.w, f"The film of the recovered reading could not be found; the "
-                                   f"reading was saved in the workspace ({path}).", "Recovered")
+        dialogs.show_error(self.w.widget(), f"The film of the recovered reading could not be found; the "
+                                            f"reading was saved in the workspace ({path}).", "Recovered")
         self.browser.refresh()
         return False

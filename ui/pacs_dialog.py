@@ -145,17 +145,19 @@ class PacsDialog(QDialog):
         self.search_button = QPushButton("Search")
         self.search_button.setDefault(True)
         self.search_button.clicked.connect(self.search)
-        for edit in (self.patient_id, self.patient_name):
-            edit.returnPressed.connect(self.search)
+        for line_edit in (self.patient_id, self.patient_name):
+            line_edit.returnPressed.connect(self.search)
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        vh, hh = self.table.verticalHeader(), self.table.horizontalHeader()
+        assert vh is not None and hh is not None      # (PyQt6's stubs: Optional)
+        vh.setVisible(False)
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh.setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.cellDoubleClicked.connect(lambda *_: self.retrieve())
 
@@ -231,7 +233,8 @@ class PacsDialog(QDialog):
         self.cancel_button.setVisible(self.busy)
 
     def selected_studies(self) -> list[pacs.StudyMatch]:
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        sel = self.table.selectionModel()
+        rows = sorted({i.row() for i in sel.selectedRows()}) if sel is not None else []
         return [self._matches[r] for r in rows if r < len(self._matches)]
 
     def _start(self, fn, on_success) -> None:

@@ -36,6 +36,7 @@ class ClinicalDialog(QDialog):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(["Date", "Kind", "Value", "Detail"])
         hh = self.table.horizontalHeader()
+        assert hh is not None     # (PyQt6's stubs: Optional; a table always has its header)
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
@@ -98,7 +99,8 @@ class ClinicalDialog(QDialog):
 
     def events(self) -> tuple[list[ClinicalEvent], list[str]]:
         """The rows as events, and one message per bad row (numbered as shown, from 1)."""
-        out, problems = [], []
+        out: list[ClinicalEvent] = []
+        problems: list[str] = []
         for r in range(self.table.rowCount()):
             date, kind, value, detail = self._cells(r)
             ev, bad = validate_event(self.patient_id, date, kind, value, detail)
@@ -108,10 +110,11 @@ class ClinicalDialog(QDialog):
                     it.setBackground(QColor(255, 255, 255))
             if bad:
                 problems.append(f"row {r + 1}: " + "; ".join(f"{c}: expected {w}" for c, w in bad))
-                for c, _ in bad:
-                    if c in COLUMNS and c != "kind":
-                        self.table.item(r, COLUMNS.index(c)).setBackground(BAD)
-            else:
+                for col, _ in bad:
+                    bad_item = self.table.item(r, COLUMNS.index(col)) if col in COLUMNS and col != "kind" else None
+                    if bad_item is not None:
+                        bad_item.setBackground(BAD)
+            elif ev is not None:
                 out.append(ev)
         return out, problems
 

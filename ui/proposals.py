@@ -108,7 +108,7 @@ class Proposer(QObject):
     """The proposal actions of one main window (the window owns the QActions)."""
 
     def __init__(self, host: "DocumentHost", window: "Shell") -> None:
-        super().__init__(window)
+        super().__init__(window.widget())
         self.host = host
         self.w = window
         self.span: SpanState | None = None
@@ -150,7 +150,7 @@ class Proposer(QObject):
             msg += f". {note}"
         self._status(msg, 12000)
         if warnings:
-            dialogs.show_warning(self.w, "Check the proposals:\n\n" + "\n".join(
+            dialogs.show_warning(self.w.widget(), "Check the proposals:\n\n" + "\n".join(
                 f"• {w}" for w in warnings), "Proposed points")
 
     @property
@@ -172,7 +172,7 @@ class Proposer(QObject):
     def _fail(self, exc: BaseException, title: str) -> None:
         text = describe_error(exc)
         self._status(f"⚠ {text}", 10000)
-        dialogs.show_error(self.w, text, title)
+        dialogs.show_error(self.w.widget(), text, title)
 
     # ------------------------------------------------------------------ one click
     def click(self, x: float, y: float) -> bool:
@@ -215,7 +215,7 @@ class Proposer(QObject):
         self.cancel()
         g = self.doc.guide.level
         first = g if g is not None and g != Level.L4 else Level.T4
-        levels = dialogs.ask_span_levels(self.w, first, Level.L4)
+        levels = dialogs.ask_span_levels(self.w.widget(), first, Level.L4)
         if not levels:
             return False
         a, b = levels
@@ -242,6 +242,7 @@ class Proposer(QObject):
 
     def _span_click(self, x: float, y: float) -> bool:
         sp = self.span
+        assert sp is not None     # (click() checked)
         sp.clicks.append((x, y))
         if len(sp.clicks) < 2:
             self.w.show_guide_text(sp.text)
@@ -255,7 +256,7 @@ class Proposer(QObject):
             with busy_cursor():
                 film = doc.film_image()
             facing = self.facing()
-            res = run_busy(self.w, f"Proposing {la}–{lb}…",
+            res = run_busy(self.w.widget(), f"Proposing {la}–{lb}…",
                            lambda: propose_span(film, (la, ca), (lb, cb), facing=facing))
         except VfaError as exc:
             self._fail(exc, "Propose spine")
@@ -297,7 +298,7 @@ class Proposer(QObject):
             return False
         others = [r for r in others if any(v.complete for v in r)]
         if not others:
-            dialogs.show_error(self.w, "There is no other saved reading of this patient with "
+            dialogs.show_error(self.w.widget(), "There is no other saved reading of this patient with "
                                "complete vertebrae to carry forward. Save the reading of an "
                                "earlier visit first.", title)
             return False
@@ -310,17 +311,18 @@ class Proposer(QObject):
             items.append(f"{when} — reader {r.reader or 'unknown'} — {n} vertebrae")
             if cur is not None and r.study_date is not None and r.study_date < cur:
                 default = i          # the latest visit before this one
-        idx = dialogs.ask_item(self.w, title, "Carry the points of which visit onto this film?",
+        idx = dialogs.ask_item(self.w.widget(), title, "Carry the points of which visit onto this film?",
                                items, default)
         if idx is None:
             return False
         earlier = others[idx]
         when = earlier.study_date.isoformat() if earlier.study_date else "undated visit"
         from vfa.outputs.report_pdf import film_for
-        rec = self.w.workspace.index.image(earlier.sop_instance_uid)
+        ws = self.w.workspace     # (not None: the earlier readings are its)
+        rec = ws.index.image(earlier.sop_instance_uid) if ws is not None else None
         path = film_for(earlier, None, rec.path if rec else None)
         if path is None:
-            dialogs.show_error(self.w, f"The film of the {when} visit was not found "
+            dialogs.show_error(self.w.widget(), f"The film of the {when} visit was not found "
                                f"({earlier.image_path or 'no path recorded'}): open it once so "
                                "that the workspace knows where it is.", title)
             return False
@@ -334,6 +336,7 @@ class Proposer(QObject):
     def _carry_click(self, x: float, y: float) -> bool:
         """The anchor click: carry the earlier reading, pinned at (anchor level, click)."""
         st, doc = self.carry, self.doc
+        assert st is not None     # (click() checked)
         self.carry = None
         self.w.show_guide_text(None)
         from vfa.reading.autoplace.carry import carry_forward
@@ -346,7 +349,7 @@ class Proposer(QObject):
             def work():
                 earlier_film = film_from_radiograph(load_radiograph(st.film_path))
                 return carry_forward(st.earlier, earlier_film, film, anchor=(st.anchor, (x, y)))
-            res = run_busy(self.w, f"Carrying forward the {st.when} reading…", work)
+            res = run_busy(self.w.widget(), f"Carrying forward the {st.when} reading…", work)
         except VfaError as exc:
             self._fail(exc, "Carry forward")
             return False

@@ -14,6 +14,8 @@ from vfa.method.qualitative import (ABQ_CYCLE, DOWNGRADE_CYCLE, ENDPLATE_CYCLE, 
                              next_in)
 
 if TYPE_CHECKING:  # pragma: no cover
+    from vfa.method.levels import Level
+
     from .host import DocumentHost
 
 CYCLES = {"abq": ABQ_CYCLE, "endplate_depression": ENDPLATE_CYCLE,
@@ -51,7 +53,7 @@ class QualitativeKeys(QObject):
         self.status = status
         self.parent_widget = parent
 
-    def _level(self):
+    def _level(self) -> Level | None:
         doc = self.host.doc
         if doc is None:
             return None
@@ -61,7 +63,7 @@ class QualitativeKeys(QObject):
         """Next value of ``key`` on the selected level; returns True when it changed."""
         doc = self.host.doc
         lv = self._level()
-        if lv is None:
+        if doc is None or lv is None:
             self.status("Select a level first (a table row or a point)", 4000)
             return False
         v = doc.reading.get(lv)

@@ -85,17 +85,19 @@ class GradingTable(QWidget):
         # The level names also label the rows, shown only while the table is scrolled
         # sideways (e.g. with the Observations column): a row never loses its level.
         self.table.setVerticalHeaderLabels([lv.value for lv in LEVELS])
-        self.table.verticalHeader().hide()
-        self.table.horizontalScrollBar().valueChanged.connect(
-            lambda v: self.table.verticalHeader().setVisible(v > 0))
+        vh, sb = self.table.verticalHeader(), self.table.horizontalScrollBar()
+        assert vh is not None and sb is not None      # (PyQt6's stubs: Optional; a table has them)
+        vh.hide()
+        sb.valueChanged.connect(lambda v: vh.setVisible(v > 0))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                                    | QAbstractItemView.EditTrigger.EditKeyPressed
                                    | QAbstractItemView.EditTrigger.AnyKeyPressed)
         self.table.setAlternatingRowColors(False)
-        self.table.verticalHeader().setDefaultSectionSize(26)
+        vh.setDefaultSectionSize(26)
         hh = self.table.horizontalHeader()
+        assert hh is not None
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
         widths = WIDTHS
@@ -113,7 +115,9 @@ class GradingTable(QWidget):
                 C_OBS: "the reader's observations, never used by the grade: ABQ call (key B), "
                        "endplate depression (D), downgrade reason / normal variant (V)"}
         for c, tip in tips.items():
-            self.table.horizontalHeaderItem(c).setToolTip(tip)
+            head = self.table.horizontalHeaderItem(c)
+            if head is not None:
+                head.setToolTip(tip)
         lay.addWidget(self.table, 1)
 
         self.grade_boxes: list[QComboBox] = []
@@ -133,8 +137,10 @@ class GradingTable(QWidget):
                 if c in (C_HA, C_HM, C_HP, C_WEDGE, C_BICON, C_CRUSH):
                     it.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, c, it)
-            self.table.item(row, C_LEVEL).setText(lv.value)
-            self.table.item(row, C_LEVEL).setFont(bold)
+            level_item = self.table.item(row, C_LEVEL)
+            assert level_item is not None     # (just set)
+            level_item.setText(lv.value)
+            level_item.setFont(bold)
             g = QComboBox()
             g.addItems(["auto"] + [("0.5" if x == 0.5 else str(int(x))) for x in READER_GRADES])
             g.activated.connect(lambda i, lv=lv: self._grade_chosen(lv, i))
@@ -225,7 +231,7 @@ class GradingTable(QWidget):
                                    or s.age_source == "entered by the reader")
         self.age_button.setText("Enter age…" if s.paediatric is None else "Age…")
         if errors:
-            detail += " ⚠ Check the points of " + ", ".join(str(l) for l in errors) + "."
+            detail += " ⚠ Check the points of " + ", ".join(str(lv) for lv in errors) + "."
         pending_levels = [v.level for v in reading if v.pending_proposals]
         self._show_pending(reading, pending_levels)
         self.detail_label.setText(detail)
@@ -349,7 +355,8 @@ class GradingTable(QWidget):
             self.pending_label.setText("")
             self.pending_label.setToolTip("")   # stays, empty: the table never moves
             return
-        snapped, proposed = [], []
+        snapped: list[Level] = []
+        proposed: list[Level] = []
         for lv in pending_levels:
             v = reading.get(lv)
             methods = {v.proposals[sl].method for sl in v.pending_proposals}
@@ -380,6 +387,7 @@ class GradingTable(QWidget):
 
     def _set(self, row: int, col: int, text: str, tooltip: str | None = None) -> None:
         it = self.table.item(row, col)
+        assert it is not None     # (every cell has its item, made with the table)
         if it.text() != text:
             it.setText(text)
         if tooltip is not None and it.toolTip() != tooltip:
@@ -427,7 +435,9 @@ class GradingTable(QWidget):
                 self.table.clearSelection()
             else:
                 self.table.selectRow(level.index)
-        self.table.viewport().update()
+        vp = self.table.viewport()
+        if vp is not None:
+            vp.update()
 
     def row_texts(self, level: Level | str) -> dict[str, str]:
         """The row of a level as {column: text} (tests, screenshots)."""
@@ -435,5 +445,6 @@ class GradingTable(QWidget):
         out = {}
         for c, name in enumerate(COLUMNS):
             w = self.table.cellWidget(row, c)
-            out[name] = w.currentText() if isinstance(w, QComboBox) else self.table.item(row, c).text()
+            it = self.table.item(row, c)
+            out[name] = w.currentText() if isinstance(w, QComboBox) else it.text() if it is not None else ""
         return out

@@ -78,6 +78,7 @@ def run_busy(parent: QWidget | None, label: str, fn: Callable[[], Any]) -> Any:
     t0 = time.monotonic()
     blocker = _InputBlocker()
     app = QApplication.instance()
+    assert app is not None        # (a dialog is shown: the application exists)
     app.installEventFilter(blocker)
     try:
         with busy_cursor():

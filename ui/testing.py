@@ -36,13 +36,13 @@ def make_dataset(rows: int = 640, cols: int = 512, *, patient_id: str = "TEST001
                  window: tuple[float, float] | None = (2000.0, 3000.0),
                  photometric: str = "MONOCHROME2", seed: int = 0, pixels: np.ndarray | None = None):
     from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
     sop_class = "1.2.840.10008.5.1.4.1.1.1.1"  # Digital X-Ray Image Storage - For Presentation
     sop_uid = sop_uid or generate_uid()
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = sop_uid
+    meta.MediaStorageSOPClassUID = UID(sop_class)
+    meta.MediaStorageSOPInstanceUID = UID(sop_uid)
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = Dataset()
     ds.file_meta = meta

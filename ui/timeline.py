@@ -25,9 +25,10 @@ from vfa.method.levels import LEVELS, Level
 from .colors import GRADE_COLORS, NOT_EVALUABLE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from PyQt6.QtWidgets import QMainWindow
-
     from vfa.study.cohort import PatientView
+    from vfa.study.timeline import PatientCourse
+
+    from .shell import Shell
 
 GRADE0 = QColor(205, 238, 210)       # grade 0 pale: fractures stand out
 NEW_FRAME = QColor(200, 0, 160)      # new or worsened since the previous visit
@@ -64,6 +65,12 @@ class TimelineGrid(QWidget):
         self.setMinimumHeight(self._height())
 
     # ------------------------------------------------------------------ data
+    @property
+    def course(self) -> PatientCourse:
+        """The course of the view shown (the grid draws only with a view)."""
+        assert self.view is not None
+        return self.view.course
+
     def set_view(self, view: "PatientView | None") -> None:
         self.view = view
         self._cells = {}
@@ -85,11 +92,11 @@ class TimelineGrid(QWidget):
     # ------------------------------------------------------------------ geometry
     def _axis(self) -> tuple[float, float, float]:
         """(lo, hi, step) in months from baseline, covering visits, infusions and BMD."""
-        c = self.view.course
+        c = self.course
         ms = [c.months(v.date) for v in c.visits]
         ctx = c.clinical
         if ctx is not None:
-            ms += [c.months(e.date) for e in ctx.infusions] + [c.months(d) for d, _, _ in ctx.bmd_z]
+            ms += [c.months(e.date) for e in ctx.infusions if e.date] + [c.months(d) for d, _, _ in ctx.bmd_z]
         lo, hi = min(min(ms), 0.0), max(max(ms), 1.0)
         step = 3 if hi - lo <= 24 else 6 if hi - lo <= 60 else 12
         lo = math.floor(lo / step + 0.1) * step if lo < 0 else 0.0
@@ -102,7 +109,7 @@ class TimelineGrid(QWidget):
         return x0 + (months - lo) / ((hi - lo) or 1.0) * max(1.0, x1 - x0)
 
     def _cell_w(self, lo: float, hi: float) -> float:
-        c = self.view.course
+        c = self.course
         ms = [c.months(v.date) for v in c.visits]
         w = float(self.CELL_W)
         if len(ms) > 1:
@@ -124,7 +131,7 @@ class TimelineGrid(QWidget):
             return
         lo, hi, _ = self._axis()
         cw = self._cell_w(lo, hi)
-        c = self.view.course
+        c = self.course
         for v in c.visits:
             cx = self._x(c.months(v.date), lo, hi, cw)
             for i, lv in enumerate(LEVELS):
@@ -146,7 +153,7 @@ class TimelineGrid(QWidget):
                        "No saved reading of this patient yet: save a reading to see the timeline.")
             return
         self._layout()
-        c = self.view.course
+        c = self.course
         lo, hi, step = self._axis()
         cw = self._cell_w(lo, hi)
         f = QFont(self.font())
@@ -172,7 +179,7 @@ class TimelineGrid(QWidget):
         for (vi, lv), r in self._cells.items():
             cell = c.cell(lv, vi)
             if cell.state == "graded":
-                fill = GRADE0 if cell.grade == 0 else QColor(GRADE_COLORS.get(cell.grade, GRADE0))
+                fill = GRADE0 if cell.grade in (0, None) else QColor(GRADE_COLORS.get(cell.grade, GRADE0))
             elif cell.state == "not_evaluable":
                 fill = QColor(NOT_EVALUABLE)
             else:
@@ -214,7 +221,7 @@ class TimelineGrid(QWidget):
                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
 
     def _sdi_band(self, p, y, lo, hi, cw, f, bold) -> None:
-        c = self.view.course
+        c = self.course
         n = len(c.common_levels)
         self._band_label(p, y, self.SDI_H, f"SDI\n({n} lv)", SDI_COLOR, f)
         vals = [v.sdi_all_visits for v in c.visits]
@@ -236,7 +243,7 @@ class TimelineGrid(QWidget):
             p.drawText(QRectF(pt.x() + 5, pt.y() - 16, 40, 14), Qt.AlignmentFlag.AlignLeft, str(s))
 
     def _bmd_band(self, p, y, lo, hi, cw, f, bold) -> None:
-        c = self.view.course
+        c = self.course
         self._band_label(p, y, self.BMD_H, "BMD Z", BMD_COLOR, f)
         ctx = c.clinical
         pts = [] if ctx is None else [(d, z) for d, z, _ in ctx.bmd_z]
@@ -270,12 +277,14 @@ class TimelineGrid(QWidget):
                        f"{z:+.1f}".replace("-", "−"))
 
     def _infusion_band(self, p, y, lo, hi, cw, f) -> None:
-        c = self.view.course
+        c = self.course
         self._band_label(p, y, self.INF_H, "infusion", INFUSION_COLOR, f)
         ctx = c.clinical
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(INFUSION_COLOR)
         for e in ([] if ctx is None else ctx.infusions):
+            if e.date is None:    # (infusions are dated)
+                continue
             x = self._x(c.months(e.date), lo, hi, cw)
             s = 5.5
             p.drawPolygon(QPolygonF([QPointF(x - s, y + self.INF_H - 4), QPointF(x + s, y + self.INF_H - 4),
@@ -325,7 +334,7 @@ class TimelineGrid(QWidget):
         QToolTip.showText(event.globalPosition().toPoint(), self.describe(*hit), self)
 
     def describe(self, visit: int, level: Level) -> str:
-        c = self.view.course
+        c = self.course
         v = c.visits[visit]
         cell = c.cell(level, visit)
         if cell.state == "not_evaluable":
@@ -357,9 +366,9 @@ class TimelinePanel(QWidget):
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.grid = TimelineGrid()
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(self.grid)
+        self.scroll_area = QScrollArea()        # (not "scroll": QWidget.scroll())
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setWidget(self.grid)
         self.legend = QLabel(
             "Cells: final grade (pale green 0, yellow 1, orange 2, red 3, grey NE not evaluable, "
             "white not read); <b>N</b> new, <b>W</b> worse since the previous visit (magenta frame); "
@@ -376,7 +385,7 @@ class TimelinePanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 4)
         lay.addWidget(self.header)
-        lay.addWidget(self.scroll, 1)
+        lay.addWidget(self.scroll_area, 1)
         lay.addWidget(self.legend)
         lay.addLayout(buttons)
         self.clinical_button.clicked.connect(self.clinicalRequested)
@@ -439,38 +448,41 @@ def _esc(s: str) -> str:
 class TimelineController:
     """The Patient menu: the timeline dock and the clinical-context panel."""
 
-    def __init__(self, w: "QMainWindow") -> None:
+    def __init__(self, w: Shell) -> None:
         """``w``: the main window (its ``host`` — the open document, followed here —
         ``workspace``, ``open_file``, ``select_level``, status bar, docks and menu bar); not
         imported here, so that no ui module depends on it."""
         self.w = w
         self.host = w.host
         self.panel = TimelinePanel()
-        self.dock = QDockWidget("Patient timeline", w)
+        self.dock = QDockWidget("Patient timeline", w.widget())
         self.dock.setObjectName("TimelineDock")
         self.dock.setWidget(self.panel)
         w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.dock.hide()
-        self.action = self.dock.toggleViewAction()
+        action = self.dock.toggleViewAction()
+        assert action is not None     # (PyQt6's stubs: Optional; a dock always has it)
+        self.action = action
         self.action.setText("Patient &timeline")
         self.action.setShortcut(QKeySequence("Ctrl+T"))
         self.action.setToolTip("The patient's course over the saved visits: grades by level and "
                                "visit, SDI, BMD Z-scores and infusions")
-        self.clinical_action = QAction("&Clinical context…", w)
+        self.clinical_action = QAction("&Clinical context…", w.widget())
         self.clinical_action.setToolTip("Diagnosis, drugs, bisphosphonate infusions, BMD "
                                         "Z-scores and notes of the patient in view")
         self.clinical_action.triggered.connect(self.edit_clinical)
         menu = w.menuBar().addMenu("Pa&tient")
+        assert menu is not None
         menu.addAction(self.action)
         menu.addAction(self.clinical_action)
         self.menu = menu
         self.panel.openRequested.connect(self.open_cell)
         self.panel.clinicalRequested.connect(self.edit_clinical)
         self.panel.refresh_button.clicked.connect(self.refresh)
-        self.dock.visibilityChanged.connect(lambda on: on and self.refresh())
+        self.dock.visibilityChanged.connect(lambda on: self.refresh() if on else None)
         self.host.documentChanged.connect(lambda _doc: self._later())   # another film
         self.host.saved.connect(lambda _path: self._later())           # a visit saved
-        self._timer = QTimer(w)
+        self._timer = QTimer(w.widget())
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.refresh)
@@ -516,12 +528,12 @@ class TimelineController:
             self.w.statusBar().showMessage("Open a film of the patient first", 4000)
             return
         from .patient_panel import ClinicalDialog
-        dlg = ClinicalDialog(ws, pid, self.w)
+        dlg = ClinicalDialog(ws, pid, self.w.widget())
         if dlg.exec():
             self.refresh()
 
 
-def install(w: "QMainWindow") -> TimelineController:
+def install(w: Shell) -> TimelineController:
     """Add the Patient menu (timeline dock, clinical context) to the main window."""
     return TimelineController(w)
 

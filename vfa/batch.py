@@ -125,15 +125,15 @@ def plan(action: str, paths: Sequence[str | os.PathLike[str]], out_dir: str | os
         from vfa.films.scan import scan_paths
         if not paths:
             from vfa.storage.workspace import Workspace
-            ws = Workspace(workspace)
+            source = Workspace(workspace)
             try:
-                paths = sorted({im.path for p in ws.patients() for v in ws.visits(p.patient_id)
+                paths = sorted({im.path for p in source.patients() for v in source.visits(p.patient_id)
                                 for im in v.images if im.path})
             finally:
-                ws.close()
+                source.close()
         res = scan_paths(paths, with_identity=action == "propose")
         notes += [(str(p), why) for p, why in res.problems]
-        ws = None
+        ws: Workspace | None = None
         if action == "propose":
             from vfa.storage.workspace import Workspace
             ws = Workspace(workspace)
@@ -176,7 +176,7 @@ def run_job(job: Job) -> tuple[int, str]:
             code = main(list(job.argv))
         except SystemExit as exc:  # argparse: bad extra options
             code = exc.code if isinstance(exc.code, int) else 2
-    lines = [l for l in err.getvalue().splitlines() if l.strip()]
+    lines = [line for line in err.getvalue().splitlines() if line.strip()]
     message = ""
     if code != 0:
         message = lines[-1] if lines else f"exit status {code}"

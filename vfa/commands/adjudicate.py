@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     from vfa.storage.workspace import default_reader
     from vfa.commands._common import print_json
 
-    file_adj, by_film = (None, {})
+    file_adj: str | None = None
+    by_film: dict[str, list[Decision]] = {}
     if args.decisions:
         file_adj, by_film = load_decisions(args.decisions)
     adjudicator = args.adjudicator or file_adj or default_reader()

@@ -12,6 +12,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from vfa.reading.reading import Reading
+    from vfa.study.clinical import ClinicalContext
 
 NAME = "cohort"
 HELP = "case-series table of study outcomes over patients and visits (text, JSON, PDF, CSV)"
@@ -47,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else None
     if out is not None and out.suffix.lower() not in (".pdf", ".csv"):
         raise CohortError(f"{out}: the output must end in .pdf (case-series page) or .csv")
-    readings, clinical, sexes = [], {}, {}
+    readings: list[Reading] = []
+    clinical: dict[str, ClinicalContext] = {}
+    sexes: dict[str, str | None] = {}
     if args.workspace:
         readings, clinical, sexes = workspace_inputs(args.workspace)
     if args.inputs:

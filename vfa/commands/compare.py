@@ -62,13 +62,13 @@ def run(args: argparse.Namespace) -> int:
         if ch.level.value in pend_b or ch.level.value in pend_f:
             mark += " PROPOSED, unconfirmed"
         fit = {True: "yes", False: "no", None: "n/a"}[ch.fit_rule]
-        change = ch.change.value
+        change_text = ch.change.value
         if ch.tentative_change is not None:
-            change += f" ({ch.tentative_change.value}?)"
+            change_text += f" ({ch.tentative_change.value}?)"
         pp = ch.ratio_change_pp or {}
         print(f"{ch.level.value:<6}{grade_mark(ch.baseline_grade, ch.baseline_confirmed):>6}"
               f"{grade_mark(ch.followup_grade, ch.followup_confirmed):>8}  "
-              f"{change:<22}{fmt(ch.max_loss.loss_pct if ch.max_loss else None, 1):>11} "
+              f"{change_text:<22}{fmt(ch.max_loss.loss_pct if ch.max_loss else None, 1):>11} "
               f"{(ch.max_loss.height if ch.max_loss else '–'):<7}{fmt(ch.loss_mm, 1):>8}  {fit:<5}"
               f"{signed(pp.get('wedge')):>7}{signed(pp.get('biconcave')):>7}"
               f"{signed(pp.get('crush')):>7}  {ch.reshaping or ''}{mark}")

@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
     if not s.calibrated:
         print("WARNING: film uncalibrated: heights in pixels, millimetre rules off")
     print(age_line(s))
-    head = f"{'level':<6}{'Ha':>8}{'Hm':>8}{'Hp':>8}  {'wedge':>6}{'bicon':>7}{'crush':>7}{'%':>7}  {'sugg':<13}{'final':<13}status"
+    head = (f"{'level':<6}{'Ha':>8}{'Hm':>8}{'Hp':>8}  {'wedge':>6}{'bicon':>7}{'crush':>7}{'%':>7}  "
+            f"{'sugg':<13}{'final':<13}status")
     print(f"heights in {u}")
     print(head)
     print("-" * len(head))

@@ -138,10 +138,11 @@ def run(args: argparse.Namespace) -> int:
         if args.anchor:
             anchor = _click(*args.anchor)
             _check_inside(rg, *anchor)
-        res = carry_forward(earlier, film_from_radiograph(earlier_rg), film, facing=facing, anchor=anchor)
-        proposals = res.proposals
-        warnings = list(res.warnings)
-        how = f"carried forward from {earlier.study_date or earlier_path.name} (match {res.registration_score:.2f})"
+        carried = carry_forward(earlier, film_from_radiograph(earlier_rg), film, facing=facing, anchor=anchor)
+        proposals = carried.proposals
+        warnings = list(carried.warnings)
+        how = (f"carried forward from {earlier.study_date or earlier_path.name} "
+               f"(match {carried.registration_score:.2f})")
     reading = proposed_reading(rg, proposals, reader=args.reader or default_reader())
     save_reading(reading, out)
     dt = time.perf_counter() - t0

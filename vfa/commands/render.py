@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     rg = load_radiograph(args.file)
     settings = default_settings(rg)
     if args.window is not None:
-        settings = settings.with_window(Window(*args.window, "command line"))
+        centre, width = args.window
+        settings = settings.with_window(Window(centre, width, "command line"))
     elif args.auto:
         settings = settings.with_window(rg.auto_window())
     if args.invert:

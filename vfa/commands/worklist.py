@@ -96,8 +96,8 @@ def _assign(args, ws) -> int:  # type: ignore[no-untyped-def]
             path = str(Path(f.path).resolve())
             ws.register_identity(r, path, f.modality or None, f.view_position or None)
             films.append(f.sop_instance_uid)
-        for path, why in res.problems:
-            print(f"vfa worklist: skipped {path}: {why}", file=sys.stderr)
+        for bad, why in res.problems:
+            print(f"vfa worklist: skipped {bad}: {why}", file=sys.stderr)
     if args.all:
         films += [im.sop_instance_uid for im in ws.index.all_images()]
     for pid in args.patient:

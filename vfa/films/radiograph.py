@@ -957,7 +957,7 @@ def _parse_lut(item: Dataset, little: bool, signed_input: bool, what: str,
         if isinstance(raw, (bytes, bytearray, memoryview)):
             buf = bytes(raw)
             if bits <= 8 and len(buf) in (n_entries, n_entries + 1):
-                data = np.frombuffer(buf, dtype=np.uint8)[:n_entries]
+                data: np.ndarray = np.frombuffer(buf, dtype=np.uint8)[:n_entries]
             else:
                 data = np.frombuffer(buf[: 2 * (len(buf) // 2)], dtype="<u2" if little else ">u2")
                 data = data[:n_entries].astype(np.uint16)

@@ -19,7 +19,8 @@ from pydicom.errors import InvalidDicomError
 _NON_IMAGE_SOP_PREFIXES = ("1.2.840.10008.5.1.4.1.1.88.", "1.2.840.10008.5.1.4.1.1.11.",
                            "1.2.840.10008.1.3.10")
 #: Files with these extensions are never opened while walking a folder (docs: `vfa scan`).
-_SKIP_SUFFIXES = {".toml", ".cfg", ".log", ".html", ".xml", ".yaml", ".yml", ".tmp", ".json", ".txt", ".md", ".png", ".jpg", ".jpeg", ".pdf", ".csv", ".sqlite", ".py"}
+_SKIP_SUFFIXES = {".toml", ".cfg", ".log", ".html", ".xml", ".yaml", ".yml", ".tmp", ".json", ".txt", ".md",
+                  ".png", ".jpg", ".jpeg", ".pdf", ".csv", ".sqlite", ".py"}
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,8 @@ def _entry(path: Path, ds: "pydicom.Dataset", with_identity: bool = False) -> Fi
 
 def _dicomdir_files(dicomdir: Path) -> list[Path]:
     try:
-        fs = pydicom.fileset.FileSet(pydicom.dcmread(dicomdir))
+        from pydicom.fileset import FileSet
+        fs = FileSet(pydicom.dcmread(dicomdir))
     except Exception:  # noqa: BLE001 - a broken DICOMDIR: fall back to walking the folder
         return []
     return [Path(inst.path) for inst in fs]

@@ -58,7 +58,7 @@ def _distribution(rg: Radiograph) -> tuple[np.ndarray, np.ndarray, float]:
     else:
         values, counts = np.unique(sample, return_counts=True)
         values = values.astype(np.int64)
-    body = counts.astype(np.float64)
+    body: np.ndarray = counts.astype(np.float64)
     if rg.pixel_padding is not None:
         p0, p1 = sorted(rg.pixel_padding)
         body[(values >= p0) & (values <= p1)] = 0

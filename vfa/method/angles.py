@@ -113,7 +113,7 @@ def spine_angle(reading: "Reading", name: str) -> SpineAngle | None:
     """The angle ``name`` ("kyphosis" or "lordosis_l1_l4") of a reading, or None when fewer
     than two levels of its range are usable."""
     top, bottom, sign = REGIONS[name]
-    span = [Level(l) for l in _range(top, bottom)]
+    span = [Level(lv) for lv in _range(top, bottom)]
     usable = [lv for lv in span if _usable(reading, lv)]
     if len(usable) < 2:
         return None
@@ -216,5 +216,5 @@ def _signed(deg: float) -> str:
     return "0.0°" if text in ("+0.0°", "-0.0°") else text
 
 
-__all__ = ["SpineAngle", "change", "describe_change", "spine_angle", "kyphosis", "lordosis_l1_l4", "angles_dict", "describe",
-           "REGIONS"]
+__all__ = ["SpineAngle", "change", "describe_change", "spine_angle", "kyphosis", "lordosis_l1_l4", "angles_dict",
+           "describe", "REGIONS"]

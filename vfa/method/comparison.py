@@ -8,6 +8,7 @@ paediatric and the millimetre rule is off for children.
 
 from __future__ import annotations
 
+import datetime as _dt
 import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -127,7 +128,7 @@ class HeightScale:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"factor": self.factor, "levels": [l.value for l in self.levels], "reason": self.reason}
+        return {"factor": self.factor, "levels": [lv.value for lv in self.levels], "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -190,18 +191,18 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         return {
             "changes": [c.to_dict() for c in self.changes],
-            "incident": [l.value for l in self.incident],
-            "worsened": [l.value for l in self.worsened],
-            "improved": [l.value for l in self.improved],
-            "uncertain": [l.value for l in self.uncertain],
-            "reshaped": [l.value for l in self.reshaped],
+            "incident": [lv.value for lv in self.incident],
+            "worsened": [lv.value for lv in self.worsened],
+            "improved": [lv.value for lv in self.improved],
+            "uncertain": [lv.value for lv in self.uncertain],
+            "reshaped": [lv.value for lv in self.reshaped],
             "sdi_baseline": self.baseline.sdi,
             "sdi_followup": self.followup.sdi,
             "sdi_baseline_common": self.sdi_baseline_common,
             "sdi_followup_common": self.sdi_followup_common,
             "common_levels": len(self.common_levels),
-            "unconfirmed_baseline": [l.value for l in self.baseline.unconfirmed],
-            "unconfirmed_followup": [l.value for l in self.followup.unconfirmed],
+            "unconfirmed_baseline": [lv.value for lv in self.baseline.unconfirmed],
+            "unconfirmed_followup": [lv.value for lv in self.followup.unconfirmed],
             "not_evaluable_baseline": self.baseline.not_evaluable,
             "not_evaluable_followup": self.followup.not_evaluable,
             "mm_rule_applicable": self.mm_rule_applicable,
@@ -355,7 +356,7 @@ def height_trend(readings: list["Reading"], settings: MethodSettings | None = No
     baseline's scale is left out, and ``note`` says so. Plots of heights over time use this,
     so that a change of calibration never looks like height loss.
     """
-    ordered = sorted((r for r in readings if r.study_date is not None), key=lambda r: r.study_date)
+    ordered = sorted((r for r in readings if r.study_date is not None), key=lambda r: r.study_date or _dt.date.min)
     if not ordered:
         return HeightTrend((), "px", None)
     base = ordered[0]
@@ -397,7 +398,7 @@ def ratio_trend(readings: list["Reading"], settings: MethodSettings | None = Non
 
     Ratios are unit-free: no rescaling between films, and a child's growth does not show as
     height loss (docs/clinical-method.md, "Trends"). Crush is None where not assessable."""
-    ordered = sorted((r for r in readings if r.study_date is not None), key=lambda r: r.study_date)
+    ordered = sorted((r for r in readings if r.study_date is not None), key=lambda r: r.study_date or _dt.date.min)
     out = []
     for r in ordered:
         s = summarize(r, settings)

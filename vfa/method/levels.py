@@ -27,8 +27,8 @@ class Level(str, enum.Enum):
     L3 = "L3"
     L4 = "L4"
 
-    @property
-    def index(self) -> int:
+    @property  # shadows str.index on purpose: the level's position, not a substring search
+    def index(self) -> int:  # type: ignore[override]
         """0 for T4 ... 12 for L4."""
         return _LEVEL_INDEX[self]
 
@@ -55,7 +55,7 @@ class Level(str, enum.Enum):
         return self.value
 
     @classmethod
-    def parse(cls, value: "Level | str") -> "Level":
+    def parse(cls, value: "Level | str | None") -> "Level":   # None: ValueError
         if isinstance(value, Level):
             return value
         try:
@@ -63,7 +63,7 @@ class Level(str, enum.Enum):
         except ValueError:
             raise ValueError(
                 f"unknown vertebral level {value!r}: expected one of "
-                f"{', '.join(l.value for l in LEVELS)}"
+                f"{', '.join(lv.value for lv in LEVELS)}"
             ) from None
 
 

@@ -199,7 +199,7 @@ def write_agreement_pdf(rep: AgreementReport, out: str | os.PathLike[str]) -> Pa
         story.append(Paragraph(_e(n), st["small"]))
 
     story.append(Paragraph("Confusion matrix of final grades (rows: A, columns: B)", st["h3"]))
-    cm = [[f"A \\ B"] + [str(g) for g in GRADES] + ["total"]]
+    cm = [["A \\ B"] + [str(g) for g in GRADES] + ["total"]]
     for i, g in enumerate(GRADES):
         cm.append([str(g)] + [str(c) for c in rep.confusion_grade[i]] + [str(sum(rep.confusion_grade[i]))])
     cm.append(["total"] + [str(sum(r[j] for r in rep.confusion_grade)) for j in range(len(GRADES))]

@@ -71,7 +71,7 @@ def _table(cohort: Cohort, st: dict, width: float) -> Table:
     for d in cohort.patient_dicts():
         rs = "; ".join(t.replace(" reshaped", "").replace(" ratio", "")
                        for t in d["reshaping_text"]) or ", ".join(
-            f"{l} {k}" for l, k in d["reshaping"].items())
+            f"{lv} {k}" for lv, k in d["reshaping"].items())
         age = _f(d["age_at_baseline"]) if d["age_at_baseline"] is not None else "age unknown"
         tr = d["treatment"] or "–"
         if d["glucocorticoids"]:
@@ -155,7 +155,7 @@ def _strip(cohort: Cohort, p: PatientOutcome, width: float) -> Drawing:
     d = Drawing(width, height)
     dates = [v.date for v in c.visits]
     if ctx is not None:
-        dates += [e.date for e in ctx.infusions] + [dt for dt, _, _ in ctx.bmd_z]
+        dates += [e.date for e in ctx.infusions if e.date is not None] + [dt for dt, _, _ in ctx.bmd_z]
     lo = min(c.months(x) for x in dates)
     hi = max(c.months(x) for x in dates)
     lo, hi = min(lo, 0.0), max(hi, 1.0)
@@ -193,14 +193,14 @@ def _strip(cohort: Cohort, p: PatientOutcome, width: float) -> Drawing:
             cell = c.cell(lv, v.index)
             cx = X(c.months(v.date))
             if cell.state == "graded":
-                fill = GRADE_FILL.get(cell.grade, colors.white)
+                fill = GRADE_FILL.get(cell.grade, colors.white) if cell.grade is not None else colors.white
             elif cell.state == "not_evaluable":
                 fill = NE_FILL
             else:
                 fill = colors.white
             d.add(Rect(cx - cell_w / 2, y, cell_w, ROW_H, fillColor=fill,
                        strokeColor=colors.Color(.55, .55, .55), strokeWidth=0.3))
-            if cell.state == "graded":
+            if cell.state == "graded" and cell.grade is not None:
                 g = "0.5" if cell.grade == 0.5 else str(int(cell.grade))
                 txt = g + (" " + cell.mark if cell.mark else "") + ("" if cell.confirmed else "?")
                 emph = bool(cell.mark)
@@ -239,6 +239,8 @@ def _strip(cohort: Cohort, p: PatientOutcome, width: float) -> Drawing:
                           fillColor=BMD, strokeColor=None))
             d.add(String(x + 1.5 * mm, yy, _z(z), fontName=bold, fontSize=6.2, fillColor=BMD))
         for e in ctx.infusions:
+            if e.date is None:    # (infusions are dated)
+                continue
             x = X(c.months(e.date))
             yy = y_ev + 1.0 * mm
             s = 1.2 * mm

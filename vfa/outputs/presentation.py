@@ -34,7 +34,7 @@ from pydicom.filebase import DicomBytesIO
 from vfa import __version__
 from vfa.atomic import atomic_write_bytes
 from vfa.errors import ExportError
-from vfa.method.levels import Level, PointSlot, Status
+from vfa.method.levels import PointSlot, Status
 
 if TYPE_CHECKING:  # pragma: no cover
     from vfa.films.radiograph import Radiograph, Window
@@ -152,11 +152,11 @@ def build_gsps(reading: "Reading", film: Dataset, *, window: "Window | None" = N
     for order, (name, (desc, rgb)) in enumerate(LAYERS.items(), 1):
         if name not in objects:
             continue
-        layer = hd.pr.GraphicLayer(name, order, description=desc,
-                                   display_color=hd.color.CIELabColor.from_rgb(*rgb))
-        layers.append(layer)
+        gl = hd.pr.GraphicLayer(name, order, description=desc,
+                                display_color=hd.color.CIELabColor.from_rgb(*rgb))
+        layers.append(gl)
         g, t = objects[name]
-        annotations.append(hd.pr.GraphicAnnotation(referenced_images=[film], graphic_layer=layer,
+        annotations.append(hd.pr.GraphicAnnotation(referenced_images=[film], graphic_layer=gl,
                                                    graphic_objects=g or None,
                                                    text_objects=t or None))
     voi = None

@@ -461,8 +461,8 @@ def _trend_section(visits: list[_Visit], st: dict[str, ParagraphStyle], width: f
     for name in RATIO_NAMES:
         series = []
         for lv in LEVELS:
-            pts = [(float((tv.study_date - x0).days), tv.ratios[lv][name])
-                   for tv in trend if lv in tv.ratios and tv.ratios[lv][name] is not None]
+            pts = [(float((tv.study_date - x0).days), y) for tv in trend if lv in tv.ratios
+                   for y in [tv.ratios[lv][name]] if y is not None]
             if len(pts) >= 2:
                 series.append((lv.value, pts))
         if series:
@@ -613,7 +613,8 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
             f"<b>Reader</b>: {_e(r.reader or 'unknown')}",
             f"<b>Age at study</b>: {_e(_age(r))}",
             f"<b>Spacing source</b>: {_e(r.spacing.description)}",
-            f"<b>Heights in</b> {'millimetres' if s.calibrated else 'PIXELS (uncalibrated film: millimetre rules off)'}",
+            "<b>Heights in</b> "
+            + ('millimetres' if s.calibrated else 'PIXELS (uncalibrated film: millimetre rules off)'),
         ]
         lines += _angle_lines(r, visits[0].reading if v.comparison is not None else None)
         if v.comparison is not None:

@@ -32,7 +32,7 @@ import datetime as _dt
 import math
 import os
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -479,11 +479,12 @@ def _vertebra_group(reading: Reading, r: LevelResult, film: Dataset,
             quals.append(_qual(name, TYPE_CODES[t]))
     if r.graded:
         quals.append(_qual(GRADE_CONFIRMED, YES if r.confirmed else NO))
-    for name, table, val in ((ENDPLATE_DEPRESSION, ENDPLATE_CODES, v.endplate_depression),
-                             (ABQ, ABQ_CODES, v.abq), (DOWNGRADE_REASON, DOWNGRADE_CODES,
-                                                       v.downgrade_reason)):
-        if val is not None:
-            quals.append(_qual(name, table[val]))
+    tables: tuple[tuple[Any, Mapping[Any, Code], Any], ...] = (
+        (ENDPLATE_DEPRESSION, ENDPLATE_CODES, v.endplate_depression), (ABQ, ABQ_CODES, v.abq),
+        (DOWNGRADE_REASON, DOWNGRADE_CODES, v.downgrade_reason))
+    for name, table, call in tables:
+        if call is not None:
+            quals.append(_qual(name, table[call]))
 
     group = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=r.level.value),
@@ -512,7 +513,7 @@ def _vertebra_group(reading: Reading, r: LevelResult, film: Dataset,
                 name=SLOT_CODES[slot], graphic_type=hd.sr.GraphicTypeValues.POINT,
                 graphic_data=np.array([v.points[slot]], dtype=float),
                 relationship_type=hd.sr.RelationshipTypeValues.CONTAINS)
-            item.ContentSequence = [_source_region(film)]
+            item.ContentSequence = [_source_region(film)]  # type: ignore[assignment]  # pydicom accepts a list
             content.append(item)
     return group
 
@@ -592,7 +593,7 @@ def build_sr(reading: Reading, film: Dataset, time_point: str | None = None,
     )
     sr = _document(film, report[0], hd.UID(), hd.UID(), series_number, instance_number,
                    revalidate=revalidate)
-    sr.SoftwareVersions = [f"vfa {__version__}", METHOD_VERSION]
+    sr.SoftwareVersions = [f"vfa {__version__}", METHOD_VERSION]  # type: ignore[assignment]  # multi-valued LO
     # Reasons, notes and names may hold any character: declare UTF-8 (values are str here,
     # pydicom encodes them on writing).
     sr.SpecificCharacterSet = "ISO_IR 192"
@@ -790,7 +791,7 @@ def read_sr_dataset(path: str | os.PathLike[str]) -> Dataset:
 def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
     """Rebuild a reading from a VFA SR dataset (validated with highdicom)."""
     cls = str(ds.get("SOPClassUID", ""))
-    hd_classes = {
+    hd_classes: dict[str, Any] = {
         "1.2.840.10008.5.1.4.1.1.88.22": hd.sr.EnhancedSR,
         "1.2.840.10008.5.1.4.1.1.88.33": hd.sr.ComprehensiveSR,
         "1.2.840.10008.5.1.4.1.1.88.34": hd.sr.Comprehensive3DSR,

@@ -17,7 +17,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
 
 from vfa import __version__
 from vfa.method import age as _age
@@ -141,20 +141,23 @@ class ReadingEvent:
     slot: PointSlot | None = None
 
 
-class EventEmitter:
-    """A minimal callback list (the model knows nothing of Qt signals)."""
+E = TypeVar("E")
+
+
+class EventEmitter(Generic[E]):
+    """A minimal callback list (the model knows nothing of Qt signals); ``E``: the event type."""
 
     def __init__(self) -> None:
-        self._callbacks: list[Callable[[ReadingEvent], None]] = []
+        self._callbacks: list[Callable[[E], None]] = []
         self._blocked = 0
 
-    def connect(self, callback: Callable[[ReadingEvent], None]) -> None:
+    def connect(self, callback: Callable[[E], None]) -> None:
         self._callbacks.append(callback)
 
-    def disconnect(self, callback: Callable[[ReadingEvent], None]) -> None:
+    def disconnect(self, callback: Callable[[E], None]) -> None:
         self._callbacks.remove(callback)
 
-    def emit(self, event: ReadingEvent) -> None:
+    def emit(self, event: E) -> None:
         if self._blocked:
             return
         for cb in list(self._callbacks):
@@ -180,6 +183,9 @@ class Reading:
     #: The workspace index version this reading was loaded or last saved at (None: new, or
     #: not from a workspace); not part of the file. vfa.storage.workspace checks it on save.
     index_version: int | None = None
+    #: The file this reading was loaded from or last saved to (set by load/save; not in the file):
+    #: where a relative image_path is resolved from.
+    source_path: Path | None = None
 
     def __init__(self, *, patient_id: str = "", study_date: _dt.date | None = None,
                  study_instance_uid: str = "", sop_instance_uid: str = "",
@@ -206,7 +212,7 @@ class Reading:
         self.settings = settings or MethodSettings()
         self.vertebrae: dict[Level, VertebraReading] = {}
         self.extra: dict[str, Any] = {}
-        self.events = EventEmitter()
+        self.events: EventEmitter[ReadingEvent] = EventEmitter()
 
     # ------------------------------------------------------------------ construction
     @classmethod

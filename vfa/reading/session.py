@@ -95,7 +95,7 @@ class ReadingSession:
         self.workspace = workspace
         self.history = History(reading)
         self.guide = Guide(reading, start, direction)
-        self.events = EventEmitter()
+        self.events: EventEmitter[SessionEvent] = EventEmitter()
         self.tool = Tool.PLACE
         self.mode = Mode.READING
         self.selected_level: Level | None = None
@@ -105,7 +105,7 @@ class ReadingSession:
         self._errors: dict[Level, str] | None = None
         self._modified = False
         self._drag: tuple[Level, PointSlot] | None = None
-        self._drag_start = None
+        self._drag_start: tuple[float, float] | None = None
         self._autosave_warned = False
         self._film_image = None
         reading.events.connect(self._on_reading)

@@ -170,7 +170,7 @@ class Workspace:
         path = self.reading_path(reading)
         self.register_identity(reading)
         s = summarize(reading)
-        grades = [r.grade for r in s.results if r.graded]
+        grades = [r.grade for r in s.results if r.graded and r.grade is not None]
         rec = ReadingRecord(
             reading.sop_instance_uid, reading.reader, str(path.relative_to(self.root)),
             _dt.datetime.now(), s.sdi, s.fractured, s.not_evaluable, s.graded,
@@ -323,6 +323,7 @@ class Workspace:
             n = sum(len((v.get("points") or {})) for v in data.get("vertebrae", []))
             if blinded:
                 return f"a reading with {n} points, autosaved {data.get('saved_at', '?')}"
-            return f"film of {data.get('study_date') or 'unknown date'}, {n} points, autosaved {data.get('saved_at', '?')}"
+            return (f"film of {data.get('study_date') or 'unknown date'}, {n} points, "
+                    f"autosaved {data.get('saved_at', '?')}")
         except (OSError, ValueError):
             return f"{Path(path).name} (unreadable)"

@@ -146,7 +146,7 @@ def select_readings(readings: Iterable["Reading"], reader: str | None = None,
 # Per patient
 # --------------------------------------------------------------------------------------
 def _levels(levels: Iterable[Level]) -> list[str]:
-    return [l.value for l in sorted(levels, key=lambda l: l.index)]
+    return [lv.value for lv in sorted(levels, key=lambda lv: lv.index)]
 
 
 def _r1(x: float | None) -> float | None:
@@ -218,9 +218,9 @@ class PatientOutcome:
             "worsened_levels": _levels(o.worsened) if o else [],
             "reshaped": len(o.reshaped) if o else None,
             "reshaped_levels": _levels(o.reshaped) if o else [],
-            "reshaping": {l.value: k for l, k in o.reshaped.items()} if o else {},
-            "reshaping_text": [o.reshaping_text[l] for l in o.reshaped] if o else [],
-            "reshaping_gain_pp": {l.value: g for l, g in o.reshaping_gain_pp.items()} if o else {},
+            "reshaping": {lv.value: k for lv, k in o.reshaped.items()} if o else {},
+            "reshaping_text": [o.reshaping_text[lv] for lv in o.reshaped] if o else [],
+            "reshaping_gain_pp": {lv.value: g for lv, g in o.reshaping_gain_pp.items()} if o else {},
             "uncertain_levels": _levels(o.uncertain) if o else [],
             "not_comparable_levels": _levels(o.not_comparable) if o else [],
             "sdi_last": c.last.summary.sdi if o else None,
@@ -372,7 +372,7 @@ def build_cohort(readings: Sequence["Reading"],
         pts.append(PatientOutcome(course, sex, clinical.get(pid), cs))
     without = sorted(set(clinical) - set(sel.by_patient))
     if without:
-        notes.append(f"clinical context without readings (not in the table): "
+        notes.append("clinical context without readings (not in the table): "
                      + (f"{len(without)} patient(s)" if deidentify else ', '.join(without)))
     if deidentify:
         pts.sort(key=lambda p: (p.course.baseline.date, p.patient_id))
@@ -582,7 +582,7 @@ def text_lines(cohort: Cohort) -> list[str]:
             f"{'unconf':>7}  {'BMD Z 0→last':<14}")
     out += [head, "-" * len(head)]
     for d in cohort.patient_dicts():
-        rs = ",".join(f"{l}{'' if k == 'complete' else '(p)'}" for l, k in d["reshaping"].items())
+        rs = ",".join(f"{lv}{'' if k == 'complete' else '(p)'}" for lv, k in d["reshaping"].items())
         bmd = f"{_t(d['bmd_z_baseline'])}→{_t(d['bmd_z_last'])}"
         out.append(
             f"{d['patient_id'][:13]:<14}{_t(d['sex']):<4}{_t(d['age_at_baseline']):>5} "
@@ -618,5 +618,5 @@ def text_lines(cohort: Cohort) -> list[str]:
 
 
 __all__ = ["CONSENSUS", "CohortSettings", "Selection", "select_readings", "PatientOutcome",
-           "Cohort", "build_cohort", "PatientView", "patient_view", "workspace_inputs", "csv_cell", "CSV_COLUMNS", "csv_rows",
-           "csv_text", "write_csv", "text_lines", "clinical_csv_text"]
+           "Cohort", "build_cohort", "PatientView", "patient_view", "workspace_inputs", "csv_cell", "CSV_COLUMNS",
+           "csv_rows", "csv_text", "write_csv", "text_lines", "clinical_csv_text"]

@@ -97,14 +97,14 @@ class Interval:
         return {
             "from": self.start.isoformat(), "to": self.end.isoformat(),
             "months": round(self.months, 1),
-            "incident_levels": [l.value for l in self.incident],
-            "worsened_levels": [l.value for l in self.worsened],
-            "reshaped_levels": [l.value for l in self.reshaped],
-            "reshaping": {l.value: k for l, k in self.reshaped.items()},
-            "reshaping_text": [self.reshaping_text[l] for l in self.reshaped if l in self.reshaping_text],
-            "reshaping_gain_pp": {l.value: g for l, g in self.reshaping_gain_pp.items()},
-            "uncertain_levels": [l.value for l in self.uncertain],
-            "not_comparable_levels": [l.value for l in self.not_comparable],
+            "incident_levels": [lv.value for lv in self.incident],
+            "worsened_levels": [lv.value for lv in self.worsened],
+            "reshaped_levels": [lv.value for lv in self.reshaped],
+            "reshaping": {lv.value: k for lv, k in self.reshaped.items()},
+            "reshaping_text": [self.reshaping_text[lv] for lv in self.reshaped if lv in self.reshaping_text],
+            "reshaping_gain_pp": {lv.value: g for lv, g in self.reshaping_gain_pp.items()},
+            "uncertain_levels": [lv.value for lv in self.uncertain],
+            "not_comparable_levels": [lv.value for lv in self.not_comparable],
             "sdi_from_common": self.sdi_start_common, "sdi_to_common": self.sdi_end_common,
             "common_levels": self.common_levels,
         }
@@ -179,8 +179,8 @@ class PatientCourse:
 def _interval(a: CourseVisit, b: CourseVisit, settings: MethodSettings) -> Interval:
     c = compare(a.reading, b.reading, settings)
     rs = [lc for lc in c.changes if reshaping_of(lc)]
-    reshaped = {lc.level: lc.reshaping for lc in rs}
-    texts = {lc.level: lc.reshaping_text() for lc in rs}
+    reshaped = {lc.level: lc.reshaping or "" for lc in rs}   # never None: rs are the reshaped levels
+    texts = {lc.level: lc.reshaping_text() or "" for lc in rs}   # never None: rs are the reshaped levels
     gains = {lc.level: {k: (None if v is None else round(v, 1) + 0.0)
                         for k, v in (lc.ratio_change_pp or {}).items()} for lc in rs}
     s0, s1, n = sdi_common(c)
@@ -239,7 +239,7 @@ def changes_in(steps: Iterable[Interval], attr: str) -> list[Level]:
         for lv in getattr(s, attr):
             if lv not in out:
                 out.append(lv)
-    return sorted(out, key=lambda l: l.index)
+    return sorted(out, key=lambda lv: lv.index)
 
 
 __all__ = ["DAYS_PER_MONTH", "months_between", "level_confirmed", "sdi_common", "reshaping_of",

@@ -34,7 +34,7 @@ import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, cast
 
 import cv2
 import numpy as np
@@ -129,6 +129,11 @@ class FilmSpec:
     treatment_lines: int = 0            # bisphosphonate "bone-in-bone" lines inside bodies
     aortic_calcification: bool = False
     marker: bool = True                 # lead side marker ('L' or 'R') in a corner
+
+    @property
+    def deformed(self) -> Mapping[Level, Deformity]:
+        """``deformities`` as ``__post_init__`` leaves them: keyed by :class:`Level`."""
+        return cast("Mapping[Level, Deformity]", self.deformities)
 
     def __post_init__(self) -> None:
         if self.rows < 64 or self.cols < 64:
@@ -264,7 +269,7 @@ def _build_bodies(spec: FilmSpec) -> list[_Body]:
         bodies.append(_Body(name, _DEPTH[i] * kd * (1.0 + 0.015 * rng.uniform(-1, 1)), Hp,
                             w * Hp, conc, conc))
     # wedge and biconcave first (Hp unchanged), then crush (needs the neighbours' Hp)
-    for lv, d in spec.deformities.items():
+    for lv, d in spec.deformed.items():
         b = bodies[_FIRST + lv.index]
         b.deformity = d
         if d.kind == "wedge":
@@ -282,7 +287,7 @@ def _build_bodies(spec: FilmSpec) -> list[_Body]:
                     hi = c
             if abs(_hm(b) - target) > 1e-6:
                 raise ValueError(f"{lv}: biconcave reduction {d.reduction} is not reachable")
-    for lv, d in spec.deformities.items():
+    for lv, d in spec.deformed.items():
         if d.kind != "crush":
             continue
         b = bodies[_FIRST + lv.index]
@@ -379,7 +384,7 @@ def _outline(b: _Body, radius: float, n_side: int = 48, n_arc: int = 10) -> np.n
         phi = math.acos(cosphi)
         bout = d1 - d2
         bout /= np.linalg.norm(bout)
-        r = min(radius, 0.25 * min(np.linalg.norm(Pk - prev), np.linalg.norm(nxt - Pk)))
+        r = min(radius, 0.25 * min(float(np.linalg.norm(Pk - prev)), float(np.linalg.norm(nxt - Pk))))
         delta = r * (1 / math.sin(phi / 2) - 1)
         V.append(Pk + delta * bout)
         L_t.append(r / math.tan(phi / 2))
@@ -397,7 +402,7 @@ def _outline(b: _Body, radius: float, n_side: int = 48, n_arc: int = 10) -> np.n
         if mids[k] is not None:
             amp = float(np.dot(mids[k] - (a + e) / 2, nin))
         else:
-            amp = float(wall_bow[k])
+            amp = float(wall_bow[k] or 0.0)   # mids[k] is None: the wall's bow is set
         # arc at corner k (start of this side)
         phi, r, bout = phis[k]
         Vk = V[k]
@@ -516,7 +521,7 @@ def make_film(spec: FilmSpec) -> SyntheticFilm:
     for lv in LEVELS:
         i = _FIRST + lv.index
         loc = _local_points(bodies[i])
-        points[lv] = {s: tuple(float(v) for v in F.to_image(g(i, *loc[s]))) for s in POINT_ORDER}
+        points[lv] = {s: (float(xy[0]), float(xy[1])) for s in POINT_ORDER for xy in [F.to_image(g(i, *loc[s]))]}
 
     # ---- smooth fields on a coarse grid (soft tissue, lungs, heart, diaphragm)
     f = 4
@@ -652,7 +657,7 @@ def make_film(spec: FilmSpec) -> SyntheticFilm:
             cv2.fillPoly(post, [_cv_pts(F.to_image(pts))], val, lineType=cv2.LINE_8, shift=4)
     # facet joints: thin dark gaps between the pillars
     post = _blur(post, 1.0 / mmpx)
-    pn = rng.standard_normal((-(-rows // 4), -(-cols // 4))).astype(np.float32)
+    pn: np.ndarray = rng.standard_normal((-(-rows // 4), -(-cols // 4))).astype(np.float32)
     pn = cv2.GaussianBlur(pn, (0, 0), 1.0)
     pn = cv2.resize(pn / (pn.std() + 1e-6), (cols, rows), interpolation=cv2.INTER_LINEAR)
     post *= 1.0 + 0.15 * pn
@@ -790,11 +795,11 @@ def _new_dataset(sop_class: str, sop_uid: str, *, spec: FilmSpec, study_date: _d
     """The file meta and the header both phantom writers share (identity, dates, UIDs,
     equipment, orientation); each writer adds its modality's own attributes."""
     from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID
+    from pydicom.uid import UID, ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID
 
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = sop_uid
+    meta.MediaStorageSOPClassUID = UID(sop_class)
+    meta.MediaStorageSOPInstanceUID = UID(sop_uid)
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
     meta.ImplementationVersionName = "VFA_PHANTOM_1"
@@ -1011,7 +1016,7 @@ def reference_reading(film: SyntheticFilm, dataset: Any = None, *, image_path: s
 def film_summary(spec: FilmSpec) -> str:
     """One line describing the deformities of ``spec`` ("T7 wedge 32 % (grade 2), ...")."""
     parts = [f"{lv} {d.kind} {d.percent:g} % (grade {d.grade})"
-             for lv, d in sorted(spec.deformities.items(), key=lambda kv: kv[0].index)]
+             for lv, d in sorted(spec.deformed.items(), key=lambda kv: kv[0].index)]
     return ", ".join(parts) if parts else "no deformity"
 
 
@@ -1048,7 +1053,7 @@ def dxa_image(film: SyntheticFilm, bits: int = 8) -> np.ndarray:
     x = np.clip((img - lo) / (hi - lo), 0.0, 1.0) ** 1.4      # soft tissue darker, bone bright
     x = _blur(x, 1.2)
     rng = np.random.default_rng([film.spec.seed, 31])
-    band = 1.0 + 0.025 * rng.standard_normal(x.shape[0])[:, None]  # scan-line banding
+    band = 1.0 + 0.025 * rng.standard_normal((x.shape[0], 1))  # scan-line banding
     x = np.clip(x * band + 0.01 * rng.standard_normal(x.shape), 0.0, 1.0)
     top = 255 if bits == 8 else 65535
     return np.rint(x * top).astype(np.uint8 if bits == 8 else np.uint16)

@@ -112,14 +112,14 @@ W, B, C = "wedge", "biconcave", "crush"
 
 
 def _child(growth: float, **kw: Any) -> FilmSpec:
-    base = dict(rows=1500, cols=1000, pixel_mm=0.2, age_group="child", anatomy_seed=1101,
+    base: dict[str, Any] = dict(rows=1500, cols=1000, pixel_mm=0.2, age_group="child", anatomy_seed=1101,
                 bone_density=0.8, growth=growth)
     base.update(kw)
     return FilmSpec(**base)
 
 
 def _adult(**kw: Any) -> FilmSpec:
-    base = dict(rows=2000, cols=1300, pixel_mm=0.25, age_group="adult", anatomy_seed=2201,
+    base: dict[str, Any] = dict(rows=2000, cols=1300, pixel_mm=0.25, age_group="adult", anatomy_seed=2201,
                 bone_density=0.72, aortic_calcification=True)
     base.update(kw)
     return FilmSpec(**base)
@@ -314,7 +314,7 @@ def build(out: str | Path = "sample_dicoms", samples: Sequence[SampleFilm] = SAM
             "study_instance_uid": study_uid, "sop_instance_uid": str(ds.SOPInstanceUID),
             "deformities": {lv.value: {"kind": d.kind, "reduction": d.reduction,
                                        "percent": d.percent, "grade": d.grade}
-                            for lv, d in sorted(f.spec.deformities.items(), key=lambda kv: kv[0].index)},
+                            for lv, d in sorted(f.spec.deformed.items(), key=lambda kv: kv[0].index)},
             "expected_grades": f.expected_grades(),
             "variant": f.variant, "story": f.story,
         }

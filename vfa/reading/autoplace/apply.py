@@ -22,7 +22,7 @@ def apply_to_reading(reading: Reading, proposals: Mapping[Level | str, Mapping[P
     return done
 
 
-def proposed_reading(radiograph: Any, proposals: Mapping[Level | str, Mapping[PointSlot | str, Proposal]],
+def proposed_reading(radiograph: Any, proposals: Mapping[Any, Mapping[Any, Proposal]],   # Level/PointSlot or names
                      reader: str | None = None) -> Reading:
     """A new reading of ``radiograph`` (:meth:`Reading.for_radiograph`) holding ``proposals``."""
     r = Reading.for_radiograph(radiograph, reader=reader)

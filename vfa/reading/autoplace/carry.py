@@ -170,7 +170,8 @@ def _local(old: FilmImage, new: FilmImage, M: np.ndarray, pts: np.ndarray,
     W = np.array([[1, 0, loc[0]], [0, 1, loc[1]]], np.float32)   # patch -> region
     score = float(mx)
     try:
-        cc, W2 = cv2.findTransformECC(tmpl, region, W.copy(), cv2.MOTION_AFFINE,
+        # cv2's stubs have no overload for "no mask (None)" with a filter size; OpenCV accepts it
+        cc, W2 = cv2.findTransformECC(tmpl, region, W.copy(), cv2.MOTION_AFFINE,  # type: ignore[call-overload]
                                       (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-4), None, 3)
         if abs(np.linalg.det(W2[:, :2].astype(float)) - 1) < 0.3:
             W, score = W2, float(cc)
@@ -221,8 +222,10 @@ def _fit_levels(film: FilmImage, levels: list[Any], old_idx: dict[Level, np.ndar
         pts = {s: P[i] for i, s in enumerate(POINT_SLOTS)}
         c_old = P.mean(axis=0)
         c_new = _affine_at(Ml, c_old)
-        up_old = (pts[S.SUPERIOR_ANTERIOR] + pts[S.SUPERIOR_POSTERIOR]) - (pts[S.INFERIOR_ANTERIOR] + pts[S.INFERIOR_POSTERIOR])
-        ant_old = (pts[S.SUPERIOR_ANTERIOR] + pts[S.INFERIOR_ANTERIOR]) - (pts[S.SUPERIOR_POSTERIOR] + pts[S.INFERIOR_POSTERIOR])
+        up_old = ((pts[S.SUPERIOR_ANTERIOR] + pts[S.SUPERIOR_POSTERIOR])
+                  - (pts[S.INFERIOR_ANTERIOR] + pts[S.INFERIOR_POSTERIOR]))
+        ant_old = ((pts[S.SUPERIOR_ANTERIOR] + pts[S.INFERIOR_ANTERIOR])
+                   - (pts[S.SUPERIOR_POSTERIOR] + pts[S.INFERIOR_POSTERIOR]))
         up_new = Ml[:, :2] @ up_old
         ant_new = Ml[:, :2] @ ant_old
         size = float(np.max(np.hypot(*(P - c_old).T))) * math.sqrt(abs(np.linalg.det(Ml[:, :2])))
@@ -313,7 +316,8 @@ def _old_frame(P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float
     a body from its six points (POINT_SLOTS order)."""
     pts = {s: P[i] for i, s in enumerate(POINT_SLOTS)}
     up = (pts[S.SUPERIOR_ANTERIOR] + pts[S.SUPERIOR_POSTERIOR]) - (pts[S.INFERIOR_ANTERIOR] + pts[S.INFERIOR_POSTERIOR])
-    ant = (pts[S.SUPERIOR_ANTERIOR] + pts[S.INFERIOR_ANTERIOR]) - (pts[S.SUPERIOR_POSTERIOR] + pts[S.INFERIOR_POSTERIOR])
+    ant = ((pts[S.SUPERIOR_ANTERIOR] + pts[S.INFERIOR_ANTERIOR])
+           - (pts[S.SUPERIOR_POSTERIOR] + pts[S.INFERIOR_POSTERIOR]))
     h, d = float(np.hypot(*up)) / 4, float(np.hypot(*ant)) / 4
     return P.mean(axis=0), up / (4 * h), ant / (4 * d), h, d
 

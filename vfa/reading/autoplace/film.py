@@ -54,7 +54,7 @@ class FilmImage:
             raise AutoplaceError("the film is blank (a single value): nothing to place points on")
         bone = (a - lo) / (hi - lo)
         calibrated = mm_per_px is not None and mm_per_px > 0
-        if not calibrated:
+        if mm_per_px is None or not calibrated:
             mm_per_px = UNCALIBRATED_FIELD_MM / max(a.shape)
         return cls(bone.astype(np.float32), float(mm_per_px), calibrated)
 

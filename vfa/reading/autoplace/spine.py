@@ -13,6 +13,7 @@ whole spine (sum of the per-body evidence) unless given.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,7 +58,7 @@ def _track(film: FilmImage, first: VertebraFit, n: int, down: bool, pitch: float
     """Fits of the n-1 bodies after ``first`` plus the seed-only check for the n-th (as a
     fit, or None when it could not be fitted)."""
     out: list[VertebraFit | None] = []
-    cur = first
+    cur: VertebraFit | None = first
     prev_c = None
     for _ in range(n):
         if cur is None:
@@ -176,7 +177,7 @@ def propose_span(film: FilmImage, a: tuple[Level | str, tuple[float, float]],
     return SpanResult(dict(sorted(fits.items(), key=lambda kv: kv[0].index)), facing_used, confirmed, warnings)
 
 
-def propose_clicks(film: FilmImage, clicks: list[tuple[Level | str, tuple[float, float]]], *,
+def propose_clicks(film: FilmImage, clicks: Sequence[tuple[Level | str, tuple[float, float]]], *,
                    facing: str | None = None) -> tuple[dict[Level, VertebraFit], str | None, list[str]]:
     """One click per vertebra for several vertebrae at once (``(level, (x, y))`` each, DICOM
     image coordinates). With two or more clicks the superior direction of each body is

@@ -363,7 +363,8 @@ def _fit_sides(film: FilmImage, box: _Box, half_window: float, K: int = 21, marg
         try:
             coef, inl, rms = robust_poly(t, edge, strength, deg, floor=max(0.35, film.px(0.08)))
         except AutoplaceError:
-            raise AutoplaceError("no vertebral body found at the click (no clear edge on one of its sides): click inside a body") from None
+            raise AutoplaceError("no vertebral body found at the click (no clear edge on one of its sides): "
+                                 "click inside a body") from None
         box.samples[name] = (t, edge, strength, inl)
         box.coef[name] = coef
         box.sides[name] = _Side(coef, float(inl.mean()), rms,
@@ -702,7 +703,8 @@ def propose_vertebra(film: FilmImage, click: tuple[float, float], *, facing: str
             warnings.simplefilter("ignore")
             return _propose(film, c, facing, up_hint, size_px)
     except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, FloatingPointError) as exc:
-        raise AutoplaceError(f"no vertebral body outline could be fitted at the click ({exc.__class__.__name__})") from None
+        raise AutoplaceError("no vertebral body outline could be fitted at the click "
+                             f"({exc.__class__.__name__})") from None
 
 
 def _propose(film: FilmImage, c: np.ndarray, facing: str | None, up_hint, size_px) -> VertebraFit:
