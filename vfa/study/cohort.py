@@ -548,10 +548,11 @@ CSV_COLUMNS = [
     "patient_id", "sex", "age_at_baseline", "paediatric", "visits", "first_visit", "last_visit",
     "months_followup", "readers", "prevalent_fractures", "prevalent_levels", "sdi_baseline",
     "incident_fractures", "incident_levels", "worsened", "worsened_levels", "reshaped",
-    "reshaped_levels", "uncertain_levels", "not_comparable_levels", "sdi_last",
+    "reshaped_levels", "improved_levels", "uncertain_levels", "within_noise_levels",
+    "not_comparable_levels", "sdi_last",
     "sdi_baseline_common", "sdi_last_common", "common_levels", "unconfirmed",
     "incident_levels_any_interval", "bmd_z_baseline", "bmd_z_baseline_date", "bmd_z_last",
-    "bmd_z_last_date", "diagnosis", "treatment", "glucocorticoids", "other_drugs",
+    "bmd_z_last_date", "bmd_z_baseline_rule", "diagnosis", "treatment", "glucocorticoids", "other_drugs",
     "method_version",
 ]
 
@@ -562,7 +563,8 @@ def csv_rows(cohort: Cohort) -> list[dict[str, str]]:
         d["first_visit"], d["last_visit"] = d["visit_dates"][0], d["visit_dates"][-1]
         d["readers"] = ";".join(dict.fromkeys(d["readers"]))
         for k in ("prevalent_levels", "incident_levels", "worsened_levels", "reshaped_levels",
-                  "uncertain_levels", "not_comparable_levels", "incident_levels_any_interval"):
+                  "improved_levels", "uncertain_levels", "within_noise_levels",
+                  "not_comparable_levels", "incident_levels_any_interval"):
             d[k] = ";".join(d[k])
         d["method_version"] = METHOD_VERSION
         out.append({k: csv_cell(d.get(k)) for k in CSV_COLUMNS})
