@@ -127,8 +127,10 @@ def test_every_figure_of_the_cohort(cohort_readings, clinical):
     # T12 unconfirmed at the last visit; T4 at 6 months is not behind the baseline->last figures
     assert a["unconfirmed"] == 1 and a["unconfirmed_levels"] == {"2025-01-10": ["T12"]}
     assert a["incident_levels_any_interval"] == ["T9"]
-    # nearest BMD Z to 2024-01-10 is 2024-01-03; to 2025-01-10 it is 2025-01-20
+    # before treatment: the last BMD Z on or before the first dose (2024-01-17) is 2024-01-03;
+    # the last: nearest 2025-01-10 is 2025-01-20
     assert (a["bmd_z_baseline"], a["bmd_z_baseline_date"]) == (-3.1, "2024-01-03")
+    assert a["bmd_z_baseline_rule"].startswith("last on or before the first bisphosphonate dose")
     assert (a["bmd_z_last"], a["bmd_z_last_date"]) == (-2.0, "2025-01-20")
     assert a["diagnosis"] == "juvenile dermatomyositis"
     assert a["treatment"] == "zoledronic acid 0.05 mg/kg: 2024-01-17, 2024-07-17"
@@ -163,7 +165,8 @@ def test_every_figure_of_the_cohort(cohort_readings, clinical):
     assert ad["unconfirmed"] == 0 and ad["diagnosis"] == "postmenopausal osteoporosis"
 
     one = pts["ADULT-B"]
-    assert (one["visits"], one["months_followup"], one["sex"]) == (1, 0.0, None)
+    # a single visit has no follow-up: months null, never 0 (domain §8)
+    assert (one["visits"], one["months_followup"], one["sex"]) == (1, None, None)
     for k in ("incident_fractures", "worsened", "reshaped", "sdi_last_common"):
         assert one[k] is None, k                               # not applicable, not 0
     assert one["intervals"] == []
@@ -449,3 +452,56 @@ def test_a_change_within_noise_on_unconfirmed_grades_is_uncertain_not_incident()
         r.set_reader_grade("T10", summarize(r).results[Level.T10.index].suggested_grade)
     d = build_cohort(rs).to_dict()["patients"][0]
     assert (d["incident_levels"], d["uncertain_levels"], d["unconfirmed"]) == (["T10"], [], 0)
+
+
+def test_bmd_before_treatment_is_never_after_the_first_dose():
+    """Domain §8: the baseline BMD Z is the last measurement on or before the first
+    bisphosphonate dose, even when one taken after the dose is nearer the first visit (the
+    v2 rule took the nearest, so the gain on treatment shrank); with no dose recorded, the
+    nearest the first visit within 183 days, the earlier on a tie."""
+    rs = [_read({}, pid="CHILD-Z", date=D(2024, 3, 1), birth=CHILD_BIRTH, sex="F"),
+          _read({}, pid="CHILD-Z", date=D(2025, 3, 1), birth=CHILD_BIRTH, sex="F")]
+    events, problems = parse_csv_text(
+        "patient_id,date,kind,value,detail\n"
+        "CHILD-Z,2023-11-20,bmd_z,-3.6,lumbar spine\n"      # 102 days before the first visit
+        "CHILD-Z,2024-02-20,bisphosphonate,pamidronate,1 mg/kg/day x 3 days\n"
+        "CHILD-Z,2024-03-02,bmd_z,-3.0,lumbar spine\n"      # 1 day after the visit, AFTER the dose
+        "CHILD-Z,2025-03-01,bmd_z,-2.1,lumbar spine\n")
+    assert problems == []
+    ctx = group_by_patient(events)
+    d = build_cohort(rs, clinical=ctx).to_dict()["patients"][0]
+    assert (d["bmd_z_baseline"], d["bmd_z_baseline_date"]) == (-3.6, "2023-11-20")
+    assert (d["bmd_z_last"], d["bmd_z_last_date"]) == (-2.1, "2025-03-01")
+    # the dose keeps its text beside the number parsed from it
+    inf = d["infusions"][0]
+    assert (inf["dose_mg_per_kg"], inf["dose_text"]) == (1.0, "1 mg/kg/day x 3 days")
+    assert "pamidronate 1 mg/kg/day x 3 days: 2024-02-20" in d["treatment"]
+    # no dose recorded: nearest the first visit, earlier preferred on a tie, within 183 days
+    events2 = [e for e in events if e.kind != "bisphosphonate"]
+    d2 = build_cohort(rs, clinical=group_by_patient(events2)).to_dict()["patients"][0]
+    assert (d2["bmd_z_baseline"], d2["bmd_z_baseline_date"]) == (-3.0, "2024-03-02")
+    assert d2["bmd_z_baseline_rule"].startswith("nearest the first visit")
+    tie, _ = parse_csv_text("patient_id,date,kind,value,detail\n"
+                            "CHILD-Z,2024-02-29,bmd_z,-3.3,\nCHILD-Z,2024-03-02,bmd_z,-3.0,\n")
+    d3 = build_cohort(rs, clinical=group_by_patient(tie)).to_dict()["patients"][0]
+    assert d3["bmd_z_baseline_date"] == "2024-02-29"
+
+
+def test_every_interval_lists_every_kind_of_change():
+    """Domain §8: an interval with only an improved or an uncertain level is not "no change";
+    "no change" is said only when incident, worsened, improved, reshaped, uncertain and
+    within-noise are all empty."""
+    from vfa.study.cohort import text_lines
+    adult_birth = D(1950, 1, 1)
+    rs = [_read({"T8": (70, 100, 100)}, pid="ADULT-I", date=D(2023, 1, 10), birth=adult_birth, sex="F"),
+          _read({"T8": (100, 100, 100)}, pid="ADULT-I", date=D(2023, 7, 10), birth=adult_birth, sex="F"),
+          _read({"T8": (100, 100, 100)}, pid="ADULT-I", date=D(2024, 1, 10), birth=adult_birth, sex="F")]
+    c = build_cohort(rs)
+    d = c.to_dict()["patients"][0]
+    first, second = d["intervals"]
+    assert first["improved_levels"] == ["T8"] and first["no_change"] is False
+    assert second["improved_levels"] == [] and second["no_change"] is True
+    assert d["improved_levels"] == ["T8"]
+    lines = [ln for ln in text_lines(c) if "→" in ln and "mo)" in ln]
+    assert "improved T8" in lines[0] and "no change" not in lines[0]
+    assert "no change" in lines[1]

@@ -404,7 +404,8 @@ class TimelinePanel(QWidget):
         age = (f"{d['age_at_baseline']:.1f} y at baseline" if d["age_at_baseline"] is not None
                else "age unknown")
         bits = [f"<b>{_esc(d['patient_id'])}</b> — {_esc(d['sex'] or '?')}, {age}",
-                f"{d['visits']} visit(s) over {d['months_followup']:.1f} months"]
+                (f"{d['visits']} visits over {d['months_followup']:.1f} months"
+                 if d["months_followup"] is not None else "1 visit (no follow-up yet)")]
         if d["diagnosis"]:
             bits.append(_esc(d["diagnosis"]))
         lines = [" · ".join(bits)]

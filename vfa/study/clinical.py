@@ -74,13 +74,26 @@ class ClinicalEvent:
         m = _DOSE.search(self.detail or "")
         return float(m.group(1)) if m else None
 
+    @property
+    def dose_text(self) -> str | None:
+        """The dose as the user wrote it: from the mg/kg number to the end of its phrase
+        (``1 mg/kg/day x 3 days``), else None."""
+        m = _DOSE.search(self.detail or "")
+        if not m:
+            return None
+        rest = (self.detail or "")[m.start():]
+        return re.split(r"[;,](?![^()]*\))", rest, maxsplit=1)[0].strip()
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"date": self.date.isoformat() if self.date else None,
                              "kind": self.kind, "value": self.value, "detail": self.detail or ""}
         if self.kind == "bmd_z":
             d["z"] = self.number
         if self.kind == "bisphosphonate":
+            # The number parsed from the text, and the text as the user wrote it ("1 mg/kg/day x
+            # 3 days" is not a single 1 mg/kg dose): both are kept (domain §8).
             d["dose_mg_per_kg"] = self.dose_mg_per_kg
+            d["dose_text"] = self.dose_text
         return d
 
     def key(self) -> tuple[Any, ...]:
@@ -236,6 +249,16 @@ class ClinicalContext:
     def bmd_z(self) -> list[tuple[_dt.date, float, str]]:
         return [(e.date, e.number, e.detail) for e in self.of("bmd_z")
                 if e.date is not None and e.number is not None]  # type: ignore[misc]
+
+    def first_infusion_date(self) -> _dt.date | None:
+        """The date of the first recorded bisphosphonate dose, or None."""
+        dates = [e.date for e in self.infusions if e.date is not None]
+        return min(dates) if dates else None
+
+    def bmd_z_on_or_before(self, day: _dt.date) -> tuple[_dt.date, float] | None:
+        """The last BMD Z-score measured on or before ``day`` (any distance), or None."""
+        before = [(d, z) for d, z, _ in self.bmd_z if d <= day]
+        return max(before, key=lambda t: t[0]) if before else None
 
     def bmd_z_nearest(self, on: _dt.date | None, max_days: int | None = None
                       ) -> tuple[_dt.date, float] | None:

@@ -175,8 +175,12 @@ class PatientOutcome:
         return self.course.overall is not None
 
     @property
-    def months_followup(self) -> float:
-        return _r1(self.course.months(self.course.last.date)) or 0.0
+    def months_followup(self) -> float | None:
+        """Months from the first to the last visit; None for a single visit (no follow-up,
+        domain §8: never 0)."""
+        if not self.followed:
+            return None
+        return _r1(self.course.months(self.course.last.date))
 
     @property
     def prevalent_levels(self) -> list[str]:
@@ -193,10 +197,23 @@ class PatientOutcome:
             return None
         return self.clinical.bmd_z_nearest(d, self.cohort_settings.bmd_max_days)
 
+    def bmd_before_treatment(self) -> tuple[tuple[_dt.date, float] | None, str]:
+        """BMD Z "before treatment" (domain §8) and how it was chosen: the last measurement on
+        or before the first bisphosphonate dose; with no recorded dose, the one nearest the first
+        visit (earlier preferred) within ``bmd_max_days``."""
+        if self.clinical is None:
+            return None, "no clinical context"
+        first_dose = self.clinical.first_infusion_date()
+        if first_dose is not None:
+            found = self.clinical.bmd_z_on_or_before(first_dose)
+            return found, f"last on or before the first bisphosphonate dose ({first_dose.isoformat()})"
+        return (self._bmd(self.course.baseline.date),
+                f"nearest the first visit within {self.cohort_settings.bmd_max_days} days (no dose recorded)")
+
     def to_dict(self) -> dict[str, Any]:
         c = self.course
         o = c.overall
-        b0 = self._bmd(c.baseline.date)
+        b0, b0_rule = self.bmd_before_treatment()
         b1 = self._bmd(c.last.date) if self.followed else None
         ctx = self.clinical.to_dict() if self.clinical is not None else {}
         d: dict[str, Any] = {
@@ -221,7 +238,9 @@ class PatientOutcome:
             "reshaping": {lv.value: k for lv, k in o.reshaped.items()} if o else {},
             "reshaping_text": [o.reshaping_text[lv] for lv in o.reshaped] if o else [],
             "reshaping_gain_pp": {lv.value: g for lv, g in o.reshaping_gain_pp.items()} if o else {},
+            "improved_levels": _levels(o.improved) if o else [],
             "uncertain_levels": _levels(o.uncertain) if o else [],
+            "within_noise_levels": _levels(o.within_noise) if o else [],
             "not_comparable_levels": _levels(o.not_comparable) if o else [],
             "sdi_last": c.last.summary.sdi if o else None,
             "sdi_baseline_common": o.sdi_start_common if o else None,
@@ -232,6 +251,7 @@ class PatientOutcome:
             "incident_levels_any_interval": _levels(changes_in(c.steps, "incident")),
             "bmd_z_baseline": b0[1] if b0 else None,
             "bmd_z_baseline_date": b0[0].isoformat() if b0 else None,
+            "bmd_z_baseline_rule": b0_rule,
             "bmd_z_last": b1[1] if b1 else None,
             "bmd_z_last_date": b1[0].isoformat() if b1 else None,
             "diagnosis": ctx.get("diagnosis"),
@@ -528,10 +548,11 @@ CSV_COLUMNS = [
     "patient_id", "sex", "age_at_baseline", "paediatric", "visits", "first_visit", "last_visit",
     "months_followup", "readers", "prevalent_fractures", "prevalent_levels", "sdi_baseline",
     "incident_fractures", "incident_levels", "worsened", "worsened_levels", "reshaped",
-    "reshaped_levels", "uncertain_levels", "not_comparable_levels", "sdi_last",
+    "reshaped_levels", "improved_levels", "uncertain_levels", "within_noise_levels",
+    "not_comparable_levels", "sdi_last",
     "sdi_baseline_common", "sdi_last_common", "common_levels", "unconfirmed",
     "incident_levels_any_interval", "bmd_z_baseline", "bmd_z_baseline_date", "bmd_z_last",
-    "bmd_z_last_date", "diagnosis", "treatment", "glucocorticoids", "other_drugs",
+    "bmd_z_last_date", "bmd_z_baseline_rule", "diagnosis", "treatment", "glucocorticoids", "other_drugs",
     "method_version",
 ]
 
@@ -542,7 +563,8 @@ def csv_rows(cohort: Cohort) -> list[dict[str, str]]:
         d["first_visit"], d["last_visit"] = d["visit_dates"][0], d["visit_dates"][-1]
         d["readers"] = ";".join(dict.fromkeys(d["readers"]))
         for k in ("prevalent_levels", "incident_levels", "worsened_levels", "reshaped_levels",
-                  "uncertain_levels", "not_comparable_levels", "incident_levels_any_interval"):
+                  "improved_levels", "uncertain_levels", "within_noise_levels",
+                  "not_comparable_levels", "incident_levels_any_interval"):
             d[k] = ";".join(d[k])
         d["method_version"] = METHOD_VERSION
         out.append({k: csv_cell(d.get(k)) for k in CSV_COLUMNS})
@@ -575,6 +597,15 @@ def _lv(levels: list[str], n: Any) -> str:
     return f"{n}" + (f" ({','.join(levels)})" if levels else "")
 
 
+def interval_bits(s: dict[str, Any]) -> list[str]:
+    """The words for every kind of change of one interval (``Interval.to_dict()``), in the
+    order of :attr:`vfa.study.timeline.Interval.CHANGE_KINDS`; empty when there was none."""
+    words = (("incident_levels", "new"), ("worsened_levels", "worse"), ("improved_levels", "improved"),
+             ("reshaped_levels", "reshaped"), ("uncertain_levels", "uncertain"),
+             ("within_noise_levels", "within noise"))
+    return [f"{w} {','.join(s[k])}" for k, w in words if s.get(k)]
+
+
 def text_lines(cohort: Cohort) -> list[str]:
     out = [f"Readings used: {cohort.selection.description()}"]
     head = (f"{'patient':<14}{'sex':<4}{'age':>5} {'visits':>6}{'months':>7}  {'prevalent':<18}"
@@ -593,11 +624,9 @@ def text_lines(cohort: Cohort) -> list[str]:
             f"{(_t(d['reshaped']) + (f' ({rs})' if rs else '')):<14}"
             f"{_t(d['sdi_last_common']):>8}{d['unconfirmed']:>7}  {bmd:<14}")
         for s in d["intervals"] if len(d["intervals"]) > 1 else []:
-            bits = [f"new {','.join(s['incident_levels'])}" if s["incident_levels"] else "",
-                    f"worse {','.join(s['worsened_levels'])}" if s["worsened_levels"] else "",
-                    f"reshaped {','.join(s['reshaped_levels'])}" if s["reshaped_levels"] else ""]
+            bits = interval_bits(s)
             out.append(f"    {s['from']} → {s['to']} ({s['months']:.1f} mo): "
-                       f"{'; '.join(b for b in bits if b) or 'no change'}; "
+                       f"{'; '.join(b for b in bits if b) or ('no change' if s['no_change'] else '')}; "
                        f"SDI {s['sdi_from_common']}→{s['sdi_to_common']} on {s['common_levels']} levels")
         if d["diagnosis"] or d["treatment"]:
             out.append(f"    {d['diagnosis'] or ''}{' — ' if d['diagnosis'] and d['treatment'] else ''}"
@@ -618,5 +647,5 @@ def text_lines(cohort: Cohort) -> list[str]:
 
 
 __all__ = ["CONSENSUS", "CohortSettings", "Selection", "select_readings", "PatientOutcome",
-           "Cohort", "build_cohort", "PatientView", "patient_view", "workspace_inputs", "csv_cell", "CSV_COLUMNS",
-           "csv_rows", "csv_text", "write_csv", "text_lines", "clinical_csv_text"]
+           "Cohort", "build_cohort", "interval_bits", "PatientView", "patient_view", "workspace_inputs",
+           "csv_cell", "CSV_COLUMNS", "csv_rows", "csv_text", "write_csv", "text_lines", "clinical_csv_text"]

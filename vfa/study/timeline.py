@@ -66,6 +66,11 @@ def uncertain_levels(c: Comparison) -> list[Level]:
     return list(c.uncertain)
 
 
+def within_noise_levels(c: Comparison) -> list[Level]:
+    """Confirmed changes within measurement noise (domain §4; none before method v3)."""
+    return [lc.level for lc in c.changes if getattr(lc, "within_noise", False)]
+
+
 # --------------------------------------------------------------------------------------
 # The course
 # --------------------------------------------------------------------------------------
@@ -88,10 +93,23 @@ class Interval:
     #: the ratio changes in percentage points (wedge, biconcave, crush).
     reshaping_text: dict[Level, str] = field(default_factory=dict)
     reshaping_gain_pp: dict[Level, dict[str, float | None]] = field(default_factory=dict)
+    #: Lower grade at the end (in children possibly reshaping, listed in ``reshaped`` too).
+    improved: tuple[Level, ...] = ()
+    #: Confirmed changes smaller than the least significant change (domain §4): they stay as
+    #: graded and are listed, so a study can report them both ways.
+    within_noise: tuple[Level, ...] = ()
 
     @property
     def months(self) -> float:
         return months_between(self.start, self.end)
+
+    #: Every kind of change an interval lists (domain §8), in the order they are reported.
+    CHANGE_KINDS = ("incident", "worsened", "improved", "reshaped", "uncertain", "within_noise")
+
+    @property
+    def no_change(self) -> bool:
+        """True only when every kind of change is empty (then, and only then, "no change")."""
+        return not any(getattr(self, k) for k in self.CHANGE_KINDS)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,7 +121,10 @@ class Interval:
             "reshaping": {lv.value: k for lv, k in self.reshaped.items()},
             "reshaping_text": [self.reshaping_text[lv] for lv in self.reshaped if lv in self.reshaping_text],
             "reshaping_gain_pp": {lv.value: g for lv, g in self.reshaping_gain_pp.items()},
+            "improved_levels": [lv.value for lv in self.improved],
             "uncertain_levels": [lv.value for lv in self.uncertain],
+            "within_noise_levels": [lv.value for lv in self.within_noise],
+            "no_change": self.no_change,
             "not_comparable_levels": [lv.value for lv in self.not_comparable],
             "sdi_from_common": self.sdi_start_common, "sdi_to_common": self.sdi_end_common,
             "common_levels": self.common_levels,
@@ -187,7 +208,7 @@ def _interval(a: CourseVisit, b: CourseVisit, settings: MethodSettings) -> Inter
     return Interval(a.date, b.date, c, tuple(c.incident), tuple(c.worsened), reshaped,
                     tuple(uncertain_levels(c)),
                     tuple(lc.level for lc in c.changes if lc.change.value == "not_comparable"),
-                    s0, s1, n, texts, gains)
+                    s0, s1, n, texts, gains, tuple(c.improved), tuple(within_noise_levels(c)))
 
 
 def patient_course(readings: Sequence["Reading"], settings: MethodSettings | None = None,
@@ -233,7 +254,7 @@ def patient_course(readings: Sequence["Reading"], settings: MethodSettings | Non
 
 
 def changes_in(steps: Iterable[Interval], attr: str) -> list[Level]:
-    """Levels with ``attr`` ('incident', 'worsened', 'reshaped') in any of the intervals."""
+    """Levels with ``attr`` (one of :attr:`Interval.CHANGE_KINDS`) in any of the intervals."""
     out: list[Level] = []
     for s in steps:
         for lv in getattr(s, attr):
@@ -243,5 +264,5 @@ def changes_in(steps: Iterable[Interval], attr: str) -> list[Level]:
 
 
 __all__ = ["DAYS_PER_MONTH", "months_between", "level_confirmed", "sdi_common", "reshaping_of",
-           "uncertain_levels", "Interval", "TimelineCell", "CourseVisit", "PatientCourse",
+           "uncertain_levels", "within_noise_levels", "Interval", "TimelineCell", "CourseVisit", "PatientCourse",
            "patient_course", "changes_in"]
