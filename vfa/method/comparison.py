@@ -180,14 +180,14 @@ class Comparison:
 
     @property
     def sd_pct(self) -> float:
-        return self._noise.sd_pct
+        return self.measurement_noise.sd_pct
 
     @property
     def lsc_pct(self) -> float:
-        return self._noise.lsc_pct
+        return self.measurement_noise.lsc_pct
 
     @property
-    def _noise(self) -> Noise:
+    def measurement_noise(self) -> Noise:
         return self.noise or noise_for(self.settings)
 
     @property
@@ -255,9 +255,9 @@ class Comparison:
             "worsened": [l.value for l in self.worsened],
             "improved": [l.value for l in self.improved],
             "uncertain": [l.value for l in self.uncertain],
-            "reshaped": [l.value for l in self.reshaped] if self.reshaping_assessed else None,
+            "reshaped": [lv.value for lv in self.reshaped] if self.reshaping_assessed else None,
             "reshaping_assessed": self.reshaping_assessed,
-            "within_noise": [l.value for l in self.within_noise],
+            "within_noise": [lv.value for lv in self.within_noise],
             "sdi_baseline": self.baseline.sdi,
             "sdi_followup": self.followup.sdi,
             "sdi_baseline_common": self.sdi_baseline_common,
@@ -273,7 +273,7 @@ class Comparison:
             "age_years_baseline": self.baseline.to_dict()["age_years"],
             "age_years_followup": self.followup.to_dict()["age_years"],
             "height_scale": self.height_scale.to_dict() if self.height_scale else None,
-            **self._noise.to_dict(),
+            **self.measurement_noise.to_dict(),
             "settings": self.settings.to_dict(),
         }
 
@@ -291,14 +291,15 @@ def _comparable_grade(r: LevelResult) -> Grade | None:
 
 def compare(baseline: "Reading", followup: "Reading",
             settings: MethodSettings | None = None,
-            precision: PrecisionStudy | None = None) -> Comparison:
+            precision: PrecisionStudy | None = None, noise: Noise | None = None) -> Comparison:
     """Compare a follow-up reading with its baseline, level by level T4..L4.
 
     ``precision``: the reader's saved precision study (``vfa precision --save``); its RMS-SD
     of the reduction is ``sd_pct`` when it covers at least 10 films, else the setting
-    ``precision_sd_pct`` is (domain.md §4)."""
+    ``precision_sd_pct`` is (domain.md §4). ``noise``: the noise to use as it is (e.g. from
+    :func:`vfa.storage.precision_studies.noise_for_readers`); it wins over ``precision``."""
     settings = settings or followup.settings
-    noise = noise_for(settings, precision)
+    noise = noise or noise_for(settings, precision)
     lsc_pct = noise.lsc_pct
     s0 = summarize(baseline, settings, noise)
     s1 = summarize(followup, settings, noise)
