@@ -336,7 +336,7 @@ def test_summary_paediatric_flag_and_settings():
     r.birth_date, r.study_date = dt.date(2010, 5, 1), dt.date(2024, 5, 1)
     d = summarize(r).to_dict()
     assert d["paediatric"] is True and d["suggestion_advisory"] is True
-    assert d["settings"]["method_version"] == "vfa-six-point/2"
+    assert d["settings"]["method_version"] == "vfa-six-point/3"
     r.birth_date = None
     assert summarize(r).paediatric is None
 

@@ -202,8 +202,15 @@ def _median(values: list[float]) -> float:
 def reference_neighbours(lv: Level) -> list[Level]:
     """The six other levels nearest to ``lv`` by index distance, ties upper level first
     (T4: T5-T10; T5: T4, T6-T10; T10: T7-T9, T11-L1)."""
+    return list(_NEIGHBOURS[lv])
+
+
+def _nearest(lv: Level) -> tuple[Level, ...]:
     others = sorted((x for x in LEVELS if x is not lv), key=lambda x: (abs(x.index - lv.index), x.index))
-    return sorted(others[:REFERENCE_NEIGHBOURS], key=lambda x: x.index)
+    return tuple(sorted(others[:REFERENCE_NEIGHBOURS], key=lambda x: x.index))
+
+
+_NEIGHBOURS: dict[Level, tuple[Level, ...]] = {lv: _nearest(lv) for lv in LEVELS}
 
 
 def candidate(h: Heights, reader_grade: Grade | None, settings: MethodSettings) -> bool:
@@ -254,15 +261,21 @@ def reference_line(lv: Level, hps: dict[Level, float], candidates: set[Level],
     ``candidates`` may serve (domain.md §2): Theil-Sen start line over the candidates among the
     six nearest levels, exclusion of those ``reference_exclusion_pct`` or more below it,
     least-squares line through the rest, its value at ``lv``."""
-    cands = [n for n in reference_neighbours(lv) if n in candidates and n in hps]
+    cands = [n for n in _NEIGHBOURS[lv] if n in candidates and n in hps]
     if len(cands) < REFERENCE_MIN_CANDIDATES:
         return ReferenceLine(lv, tuple(cands), (), (), reason=NO_REFERENCE)
     xs = [n.index for n in cands]
     a0, b0 = _theil_sen(xs, [hps[n] for n in cands])
     kept, excluded = [], []
+    limit = settings.reference_exclusion_pct
     for n in cands:
         line = a0 + b0 * n.index
-        short = line <= 0 or grading.round_percent(100.0 * (line - hps[n]) / line) >= settings.reference_exclusion_pct
+        if line <= 0:
+            short = True
+        else:
+            below = 100.0 * (line - hps[n]) / line
+            # compared at one decimal, like every percent (rounding only near the bound)
+            short = (grading.round_percent(below) if abs(below - limit) < 0.2 else below) >= limit
         (excluded if short else kept).append(n)
     if len(kept) < REFERENCE_MIN_KEPT:
         return ReferenceLine(lv, tuple(cands), tuple(kept), tuple(excluded), reason=NO_REFERENCE)
