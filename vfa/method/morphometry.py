@@ -266,7 +266,8 @@ def reference_line(lv: Level, hps: dict[Level, float], candidates: set[Level],
         return ReferenceLine(lv, tuple(cands), (), (), reason=NO_REFERENCE)
     xs = [n.index for n in cands]
     a0, b0 = _theil_sen(xs, [hps[n] for n in cands])
-    kept, excluded = [], []
+    kept: list[Level] = []
+    excluded: list[Level] = []
     limit = settings.reference_exclusion_pct
     for n in cands:
         line = a0 + b0 * n.index

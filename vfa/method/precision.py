@@ -214,10 +214,10 @@ def precision(readings: Iterable["Reading"], allow_proposed: bool = False) -> Pr
     per_height: dict[str, Stats] = {k: Stats() for k in (*HEIGHTS, "reduction")}
     per_level: dict[Level, dict[str, Stats]] = {}
     by_grade: dict[str, dict[str, Stats]] = {}
-    for v in verts:
-        _group(per_height, v)
-        _group(per_level.setdefault(v.level, {}), v)
-        _group(by_grade.setdefault("fractured" if v.fractured else "normal", {}), v)
+    for vt in verts:
+        _group(per_height, vt)
+        _group(per_level.setdefault(vt.level, {}), vt)
+        _group(by_grade.setdefault("fractured" if vt.fractured else "normal", {}), vt)
     per_level = {lv: per_level[lv] for lv in LEVELS if lv in per_level}
     design = kinds.pop() if len(kinds) == 1 else "mixed"
     return PrecisionResult(pairs, per_height, per_level, by_grade, design, len(verts), skipped)
