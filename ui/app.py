@@ -1,6 +1,7 @@
 """Entry point: ``vfa-viewer [PATH] [--workspace DIR] [--reading-list FILE] [--adjudicate]``.
 
-PATH is a DICOM file (opened) or a folder / DICOMDIR (scanned recursively: the browser lists
+PATH is a DICOM file (opened), a reading file (vfa-reading JSON or DICOM SR: the film it
+names opens with its marks) or a folder / DICOMDIR (scanned recursively: the browser lists
 its films and the first one opens). At start the viewer offers to recover readings autosaved
 by a session that did not close normally.
 """
@@ -14,7 +15,7 @@ import sys
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vfa-viewer",
                                 description="Grade vertebral fractures on lateral spine radiographs.")
-    p.add_argument("path", nargs="?", help="a DICOM file, a folder of films or a DICOMDIR")
+    p.add_argument("path", nargs="?", help="a DICOM file, a reading (JSON or SR), a folder of films or a DICOMDIR")
     p.add_argument("--workspace", help="workspace folder (default: $VFA_WORKSPACE or the user "
                                        "data folder)")
     p.add_argument("--reading-list", metavar="FILE",
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     from .mainwindow import MainWindow
 
     win = MainWindow(args.workspace)
+    from .crash import install as install_crash_hook
+    install_crash_hook(win)          # an exception in a slot never aborts the viewer
     win.show()
 
     def start() -> None:

@@ -45,6 +45,7 @@ from .document import Document
 from .exports import Exports
 from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE, TOOL_PROPOSE, FilmView
 from .host import DocumentHost
+from .keyboard import GradingKeys, cheat_sheet
 from .kyphosis import KyphosisLines
 from .markers import MarkerLayer
 from .measure import MeasureLines
@@ -146,6 +147,8 @@ class MainWindow(QMainWindow):
         # View ▸ Kyphosis lines; B / D / V: the reader's observations
         self.kyphosis = KyphosisLines(self.view, self.host, self.settings, self)
         self.qualitative = QualitativeKeys(self.host, status=sb.showMessage, parent=self)
+        # 0 Q 1 2 3, Alt+W/B/C: grade and type of the selected level (ui/keyboard.py)
+        self.grading_keys = GradingKeys(self.host, status=sb.showMessage, parent=self)
         self.pacs_configured = self.exports.pacs_settings() is not None
         actions.make_actions(self)
         actions.make_menus(self)
@@ -313,7 +316,13 @@ class MainWindow(QMainWindow):
         self.show_compare(False)             # the reading page (the window's)
         doc.set_tool(self.view.tool)         # the tool stays what the toolbar shows
         if recovered:
-            doc.mark_recovered()
+            saved = None
+            if self.workspace is not None and doc.reading.sop_instance_uid:
+                try:
+                    saved = self.workspace.load(doc.reading.sop_instance_uid, doc.reading.reader)
+                except VfaError:
+                    saved = None
+            doc.mark_recovered(saved)
         self.host.set(doc)
 
     # ================================================================== saving
@@ -347,6 +356,8 @@ class MainWindow(QMainWindow):
         if not self.maybe_keep_changes():
             event.ignore()
             return
+        if self.doc is not None and not self.doc.modified:
+            self.doc.discard()       # no autosave outlives a clean close
         self.host.close()
         if self.workspace is not None:
             self.workspace.close()
@@ -522,6 +533,10 @@ class MainWindow(QMainWindow):
         else:
             self.guide_bar.next_label.setText(ReadingSession.tool_hint(tool))
         self.view.setFocus()
+
+    def show_cheat_sheet(self) -> None:
+        """F1: every key in one table (ui/keyboard.py)."""
+        cheat_sheet(self)
 
     # ================================================================== comparison
     def toggle_compare(self) -> None:

@@ -25,7 +25,7 @@ from vfa.method.levels import Level
 from vfa.films.radiograph import Radiograph, load_radiograph
 from vfa.reading.reading import Reading, resolve_image_path
 from vfa.films.scan import scan_paths
-from vfa.reading.session import describe_autosave
+from vfa.reading.session import describe_autosave, recovery_state
 from vfa.storage.workspace import default_reader
 
 from . import dialogs
@@ -154,6 +154,8 @@ class Opening(QObject):
             auto = ws.autosave_path(fresh)
         except VfaError:
             auto = None
+        if auto is not None and auto.exists() and not recovery_state(ws, auto)[0]:
+            auto.unlink(missing_ok=True)      # nothing the saved reading does not hold
         if auto is not None and auto.exists():
             ans = dialogs.ask_recover(self.w, [self._describe_autosave(auto)])
             if ans == dialogs.RECOVER:
@@ -263,10 +265,14 @@ class Opening(QObject):
 
     # ------------------------------------------------------------------ recovery
     def _describe_autosave(self, path) -> str:  # noqa: ANN001
-        """The recovery question's line: no patient, film or date in a blinded session."""
-        if getattr(self.w, "blinded", None) is not None and self.w.workspace is not None:
-            return self.w.workspace.describe_recovery(path, blinded=True)
-        return describe_autosave(path)
+        """The recovery question's line, with what differs from the saved reading: no
+        patient, film or date in a blinded session."""
+        ws = self.w.workspace
+        differs = recovery_state(ws, path)[1] if ws is not None else ""
+        tail = f" — {differs}" if differs else ""
+        if getattr(self.w, "blinded", None) is not None and ws is not None:
+            return ws.describe_recovery(path, blinded=True) + tail
+        return describe_autosave(path) + tail
 
     def check_recoveries(self) -> bool:
         """At start: offer the autosaves of a session that did not close cleanly.
@@ -274,7 +280,12 @@ class Opening(QObject):
         ws = self.w.workspace
         if ws is None:
             return False
-        pending = ws.pending_recoveries(default_reader())  # never another reader's work
+        pending = []
+        for p in ws.pending_recoveries(default_reader()):  # never another reader's work
+            if recovery_state(ws, p)[0]:
+                pending.append(p)
+            else:   # equal to the saved reading (e.g. the edit was undone): nothing to offer
+                p.unlink(missing_ok=True)
         if not pending:
             return False
         ans = dialogs.ask_recover(self.w, [self._describe_autosave(p) for p in pending])
