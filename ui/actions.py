@@ -48,6 +48,10 @@ ACTIONS: tuple[Act, ...] = (
     Act("a_open_folder", "Open &folder…", lambda w: w.opening.open_folder_dialog(),
         "Ctrl+Shift+O", tip="Scan a folder (and its subfolders or DICOMDIR) for films",
         short="Folder"),
+    Act("a_open_reading", "Open &reading…", lambda w: w.opening.open_reading_dialog(),
+        tip="Open a finished reading (JSON or DICOM SR): its film opens with its marks"),
+    Act("a_import_readings", "&Import readings…", lambda w: w.opening.import_readings_dialog(),
+        tip="Register reading files (JSON or SR) and their films into the workspace"),
     Act("a_open_pacs", "Open from &PACS…", lambda w: w.exports.open_from_pacs(), "Ctrl+Shift+P",
         tip="Search the PACS (DICOMweb), retrieve studies into the cache and open their films"),
     Act("a_save", "&Save reading", lambda w: w.save(), K.Save, short="Save"),
@@ -173,7 +177,7 @@ ACTIONS: tuple[Act, ...] = (
 
 TOOLS = ("a_tool_place", "a_tool_measure", "a_tool_cal", "a_tool_propose")
 
-FILE_MENU = ("a_open", "a_open_folder", "a_open_pacs")     # then Open recent, Save, Export, Quit
+FILE_MENU = ("a_open", "a_open_folder", "a_open_reading", "a_import_readings", "a_open_pacs")     # then Open recent, Save, Export, Quit
 EXPORT_MENU = ("a_export_sr", "a_store_sr", None, "a_export_gsps", "a_store_gsps",
                "a_export_capture", None, "a_export_pdf", "a_deidentify", None,
                "a_export_csv", "a_export_csv_all")

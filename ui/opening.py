@@ -66,11 +66,78 @@ class Opening(QObject):
 
     # ------------------------------------------------------------------ films
     def open_path(self, path: str | os.PathLike, open_first: bool = True) -> bool:
-        """A file opens as a film; a folder is scanned (its first film opens)."""
+        """A file opens as a film, a reading file (JSON or SR) as its film with its marks; a
+        folder is scanned (its first film opens)."""
         p = Path(path)
         if p.is_dir() or p.name.upper() == "DICOMDIR":
             return self.open_folder([p], open_first=open_first)
+        from vfa.importing import is_reading_file
+        if p.is_file() and is_reading_file(p):
+            return self.open_reading(p)
         return self.open_file(p)
+
+    # ------------------------------------------------------------------ reading files
+    def open_reading_dialog(self) -> None:
+        start = self.start_folder()
+        path, _ = QFileDialog.getOpenFileName(
+            self.w, "Open reading", start,
+            "Readings (*.json *.dcm *.DCM);;Reading files (*.json);;DICOM SR (*.dcm *.DCM);;"
+            "All files (*)")
+        if path:
+            self.w.settings.setValue("last_dir", str(Path(path).parent))
+            self.open_reading(path)
+
+    def open_reading(self, path: str | os.PathLike) -> bool:
+        """A finished reading (vfa-reading JSON or VFA SR): the film it names opens with its
+        marks (vfa/importing.py finds the film). Refused in a blinded session: a reading file
+        holds another reader's marks and the patient's identity."""
+        from vfa.importing import find_film_of, load_any_reading
+        if getattr(self.w, "blinded", None) is not None:
+            dialogs.show_error(self.w, "Blinded reading: reading files cannot be opened (they hold "
+                                       "another reader's marks); open the cases of your list",
+                               "Blinded reading")
+            return False
+        try:
+            reading = load_any_reading(path)
+            film = find_film_of(reading, self.w.workspace)
+            rg = load_radiograph(film)
+        except VfaError as exc:
+            dialogs.show_error(self.w, exc, "Cannot open reading")
+            return False
+        if not self.w.maybe_keep_changes():
+            return False
+        ok = self._show_radiograph(rg, reading)
+        if ok:
+            self._status(f"Opened the reading {Path(path).name} (reader {reading.reader or '?'}); "
+                         "Ctrl+S saves it into the workspace", 8000)
+        return ok
+
+    def import_readings_dialog(self) -> None:
+        """File ▸ Import readings: reading files (JSON or SR) into the workspace, with films."""
+        ws = self.w.workspace
+        if ws is None:
+            dialogs.show_error(self.w, "No workspace is open: readings cannot be imported",
+                               "Import readings")
+            return
+        paths, _ = QFileDialog.getOpenFileNames(
+            self.w, "Import readings", self.start_folder(),
+            "Readings (*.json *.dcm *.DCM);;All files (*)")
+        if paths:
+            self.import_readings(paths)
+
+    def import_readings(self, paths: list[str]) -> int:
+        from vfa.importing import import_readings
+        ws = self.w.workspace
+        if ws is None:
+            return 0
+        report = import_readings(ws, paths)
+        self.browser.refresh()
+        if report.problems:
+            self.problems_dialog = dialogs.ProblemsDialog(
+                self.w, [(p, why) for p, why in report.problems], len(report.imported))
+            self.problems_dialog.show()
+        self._status(f"{len(report.imported)} reading(s) imported into the workspace", 6000)
+        return len(report.imported)
 
     def start_folder(self) -> str:
         """Where File ▸ Open starts: the open film's folder, else the last folder opened
