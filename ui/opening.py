@@ -25,7 +25,7 @@ from vfa.method.levels import Level
 from vfa.films.radiograph import Radiograph, load_radiograph
 from vfa.reading.reading import Reading, resolve_image_path
 from vfa.films.scan import scan_paths
-from vfa.reading.session import describe_autosave, recovery_state
+from vfa.reading.session import autosave_extent, describe_autosave, recovery_state
 from vfa.storage.workspace import default_reader
 
 from . import dialogs
@@ -337,8 +337,9 @@ class Opening(QObject):
         ws = self.w.workspace
         differs = recovery_state(ws, path)[1] if ws is not None else ""
         tail = f" — {differs}" if differs else ""
-        if getattr(self.w, "blinded", None) is not None and ws is not None:
-            return ws.describe_recovery(path, blinded=True) + tail
+        blinded = getattr(self.w, "blinded", None)
+        if blinded is not None:      # the blinding policy's words (vfa/reading/blinding.py)
+            return blinded.session.recovery_text(*autosave_extent(path), differs)
         return describe_autosave(path) + tail
 
     def check_recoveries(self) -> bool:

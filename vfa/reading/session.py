@@ -636,6 +636,21 @@ def level_ranges(levels) -> str:
                      for r in runs)
 
 
+def autosave_extent(path) -> tuple[int, str]:
+    """(points, levels 'T4–T7, T9') of the work in an autosave; (0, '') when unreadable.
+    Nothing identifying: what a blinded reader's recovery question may show."""
+    import json
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        verts = data.get("vertebrae") or []
+        levels = [v.get("level") for v in verts if v.get("points") or v.get("status") not in
+                  (None, "evaluable")]
+        n = sum(len(v.get("points") or {}) for v in verts)
+        return n, level_ranges([lv for lv in levels if lv]) if levels else ""
+    except (OSError, ValueError, AttributeError):
+        return 0, ""
+
+
 def describe_autosave(path, now=None) -> str:
     """One line identifying the work in an autosave, for the reader deciding whether to
     recover it: patient, film, levels with points, and when it was written (local time).
