@@ -224,3 +224,62 @@ def test_f1_shows_every_key(make_window, qtbot):
     assert rows["Grade 2"] == "2" and rows["Type wedge"] == "Alt+W"
     assert rows["Confirm grade of the level"] == "Y"
     dlg.close()
+
+
+# ------------------------------------------------------------------ layout
+def test_choosing_a_visible_row_does_not_move_the_film(make_window, film, qtbot):
+    w = make_window()
+    w.open_file(film)
+    for i in range(5):                                     # T4 to T8
+        for x, y in body_points(i):
+            click_image(w.view, x, y)
+    w.view.fit()
+    centre = w.view.map_view_to_image(w.view.viewport().rect().center())
+    t = w.table.table
+    rect = t.visualRect(t.model().index(LEVELS.index(Level.T5), 0))
+    QTest.mouseClick(t.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     rect.center())
+    assert w.doc.selected_level is Level.T5
+    again = w.view.map_view_to_image(w.view.viewport().rect().center())
+    assert abs(again.x() - centre.x()) < 0.5 and abs(again.y() - centre.y()) < 0.5
+    # zoomed in, a level out of sight is brought to the centre
+    w.view.set_zoom(6.0)
+    w.view.center_on_image(*body_points(0)[0])
+    rect = t.visualRect(t.model().index(LEVELS.index(Level.T4) + 4, 0))     # T8 (block 4)
+    QTest.mouseClick(t.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     rect.center())
+    c = w.layer.level_center(Level.T8)
+    assert w._on_screen(c)
+
+
+def test_grade_column_shows_the_mark(make_window, film, qtbot):
+    w = make_window()
+    w.open_file(film)
+    for x, y in body_points(0, wedge_px=14):
+        click_image(w.view, x, y)
+    g = w.table.grade_boxes[0]
+    assert g.currentText().endswith("?")
+    fm = g.fontMetrics()
+    assert fm.horizontalAdvance(g.currentText()) + 24 <= w.table.table.columnWidth(8)
+
+
+def test_timeline_docks_beside_the_film_and_tabs_stay(make_window, film, qtbot):
+    w = make_window()
+    w.open_file(film)
+    assert w.dockWidgetArea(w.timeline.dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert w.save()
+    qtbot.waitUntil(lambda: w.front_dock() is w.table_dock)               # Grading in front
+    w.show_compare(True)
+    assert w.stack.currentIndex() == 1
+    w.show_compare(False)
+    qtbot.waitUntil(lambda: w.front_dock() is w.table_dock)               # ... still in front
+    assert w.browser_dock.toggleViewAction().isChecked()                  # Patients kept, behind
+
+
+def test_first_start_fills_the_available_screen(qtbot, tmp_path, monkeypatch):
+    from ui.mainwindow import MainWindow
+    monkeypatch.setenv("VFA_SETTINGS", str(tmp_path / "viewer.ini"))
+    w = MainWindow(tmp_path / "ws")
+    qtbot.addWidget(w)
+    avail = w.screen().availableGeometry()
+    assert w.width() == min(avail.width(), 2560) and w.height() == min(avail.height(), 1600)

@@ -26,8 +26,8 @@ import os
 from pathlib import Path
 
 from PyQt6.QtCore import QSettings, QSignalBlocker, Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QStackedWidget, QVBoxLayout,
-                             QWidget)
+from PyQt6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QStackedWidget,
+                             QVBoxLayout, QWidget)
 
 from vfa.errors import VfaError
 from vfa.reading.guide import Direction
@@ -158,7 +158,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._wire()
         self.setAcceptDrops(True)
-        self.resize(1600, 1000)
+        self._first_size()
         self._update_title()
         self._update_actions()
         from . import adjudication, blinded
@@ -166,6 +166,18 @@ class MainWindow(QMainWindow):
         blinded.start(self)      # a workspace in reading-centre mode starts blinded
 
     # ================================================================== construction
+    def _first_size(self) -> None:
+        """The window fills the screen's available area (a film needs all the height it can
+        get); on a screen larger than 2560 × 1600 it opens at that size, centred."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            self.resize(1600, 1000)
+            return
+        avail = screen.availableGeometry()
+        w, h = min(avail.width(), 2560), min(avail.height(), 1600)
+        self.resize(w, h)
+        self.move(avail.x() + (avail.width() - w) // 2, avail.y() + (avail.height() - h) // 2)
+
     def _connect(self) -> None:
         v = self.view
         v.cursorMoved.connect(self._cursor_moved)
@@ -513,8 +525,21 @@ class MainWindow(QMainWindow):
         self._selection_changed(level)
         if centre and level is not None:
             c = self.layer.level_center(level)
-            if c is not None:
-                self.view.center_on_image(c.x(), c.y())
+            if c is not None and not self._on_screen(c):
+                self.view.center_on_image(c.x(), c.y())   # only when it is out of sight
+
+    def front_dock(self) -> QDockWidget | None:
+        """The side panel whose tab is in front (the others of its tab group are off screen)."""
+        return next((d for d in (self.table_dock, self.browser_dock, self.timeline.dock)
+                     if d.isVisible() and not d.visibleRegion().isEmpty()), None)
+
+    def _on_screen(self, p) -> bool:  # noqa: ANN001
+        """Is image point ``p`` well inside the film view (a tenth of the view from its edges)?
+        A fitted film is never re-centred to show a level it already shows (issue 21)."""
+        vp = self.view.viewport().rect()
+        q = self.view.mapFromScene(p)
+        mx, my = vp.width() // 10, vp.height() // 10
+        return vp.adjusted(mx, my, -mx, -my).contains(q)
 
     # ------------------------------------------------------------------ tools
     def set_tool(self, tool: str) -> None:
@@ -551,14 +576,20 @@ class MainWindow(QMainWindow):
         with QSignalBlocker(self.a_compare):
             self.a_compare.setChecked(on)
         if on and self.stack.currentIndex() == 0:
-            # the two films need the room: docks hide while comparing
-            self._docks_before = (self.browser_dock.isVisible(), self.table_dock.isVisible())
+            # the two films need the room: docks hide while comparing; which were open and
+            # which tab was in front come back after (the Patients tab does not jump forward)
+            docks = (self.browser_dock, self.table_dock)
+            self._docks_before = tuple(d.toggleViewAction().isChecked() for d in docks)
+            self._front_dock = self.front_dock()
             self.browser_dock.hide()
             self.table_dock.hide()
         elif not on and self.stack.currentIndex() == 1:
             b, t = self._docks_before
             self.browser_dock.setVisible(b)
             self.table_dock.setVisible(t)
+            front = getattr(self, "_front_dock", None)
+            if front is not None and front.toggleViewAction().isChecked():
+                front.raise_()
         if on:
             self.stack.setCurrentIndex(1)
             self.doc.set_mode(Mode.COMPARE)
