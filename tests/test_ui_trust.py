@@ -283,3 +283,52 @@ def test_first_start_fills_the_available_screen(qtbot, tmp_path, monkeypatch):
     qtbot.addWidget(w)
     avail = w.screen().availableGeometry()
     assert w.width() == min(avail.width(), 2560) and w.height() == min(avail.height(), 1600)
+
+
+# ------------------------------------------------------------------ start-up
+def test_the_first_film_is_painted_before_the_workspace_opens(qtbot, monkeypatch, tmp_path, film):
+    """``vfa-viewer FILM``: the film is in view before the workspace (SQLAlchemy, index)
+    opens; then the saved reading of the film comes with it."""
+    from ui import app as ui_app
+    from ui.mainwindow import MainWindow
+    from vfa.storage import workspace as wsmod
+    monkeypatch.setenv("VFA_SETTINGS", str(tmp_path / "viewer.ini"))
+    monkeypatch.setenv("VFA_LOG_DIR", str(tmp_path / "logs"))
+    ws_dir = tmp_path / "ws"
+    # a saved reading of the film in the workspace
+    from vfa.films.radiograph import load_radiograph
+    from vfa.reading.reading import Reading
+    ws = wsmod.Workspace(ws_dir)
+    r = Reading.for_radiograph(load_radiograph(film), reader="test-reader")
+    r.set_reader_grade("T9", 2)
+    ws.save(r)
+    ws.close()
+    order = []
+    real_init = wsmod.Workspace.__init__
+
+    def init(self, *a, **k):
+        win = next((x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow)), None)
+        order.append(("workspace", win is not None and win.view.radiograph is not None))
+        real_init(self, *a, **k)
+
+    monkeypatch.setattr(wsmod.Workspace, "__init__", init)
+    seen = {}
+
+    def fake_exec(self=None):
+        win = next(x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow))
+        qtbot.addWidget(win)
+        qtbot.waitUntil(lambda: win.doc is not None, timeout=10000)
+        seen["grade"] = win.doc.reading.get("T9").reader_grade
+        seen["browser"] = win.browser.workspace is not None
+        win.close()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", fake_exec)
+    import sys
+    hook = sys.excepthook
+    try:
+        assert ui_app.main([str(film), "--workspace", str(ws_dir)]) == 0
+    finally:
+        sys.excepthook = hook
+    assert order == [("workspace", True)]          # opened once, with the film already in view
+    assert seen == {"grade": 2, "browser": True}

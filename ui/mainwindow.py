@@ -70,15 +70,19 @@ def app_settings() -> QSettings:
 class MainWindow(QMainWindow):
     filmOpened = pyqtSignal(str)
 
-    def __init__(self, workspace: Workspace | str | os.PathLike | None = None) -> None:
+    def __init__(self, workspace: Workspace | str | os.PathLike | None = None, *,
+                 open_workspace: bool = True) -> None:
+        """``open_workspace=False``: the workspace (and SQLAlchemy with its index) opens only
+        when :meth:`attach_workspace` is called — ``vfa-viewer FILM`` paints the film first
+        (docs/performance.md)."""
         super().__init__()
         self.setWindowTitle("VFA[*]")
         self.settings = app_settings()
         self.workspace: Workspace | None = None
-        try:
-            self.workspace = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-        except VfaError as exc:  # the film can still be read; saving then says why it can't
-            QTimer.singleShot(0, lambda e=exc: dialogs.show_error(self, e))
+        self._workspace_arg = workspace
+        self._workspace_attached = False
+        if open_workspace:
+            self._open_workspace()
         self.host = DocumentHost(self)    # the open document; see _wire for who follows it
         self.blinded = None          # ui.blinded.BlindedMode in reading-centre mode
         self._docks_before = (True, True)           # dock visibility before comparing
@@ -106,7 +110,8 @@ class MainWindow(QMainWindow):
         # docks
         self.browser = Browser()
         self.browser.setMinimumWidth(170)
-        self.browser.set_workspace(self.workspace)
+        if self._workspace_attached:
+            self.browser.set_workspace(self.workspace)
         self.browser_dock = QDockWidget("Patients", self)
         self.browser_dock.setObjectName("BrowserDock")
         self.browser_dock.setWidget(self.browser)
@@ -161,9 +166,38 @@ class MainWindow(QMainWindow):
         self._first_size()
         self._update_title()
         self._update_actions()
-        from . import adjudication, blinded
+        from . import adjudication
         adjudication.add_menu(self)
+        if self._workspace_attached:
+            self._workspace_opened()
+
+    def _open_workspace(self) -> None:
+        ws = self._workspace_arg
+        self._workspace_attached = True
+        try:
+            self.workspace = ws if isinstance(ws, Workspace) else Workspace(ws)
+        except VfaError as exc:  # the film can still be read; saving then says why it can't
+            QTimer.singleShot(0, lambda e=exc: dialogs.show_error(self, e))
+
+    def _workspace_opened(self) -> None:
+        from . import blinded
         blinded.start(self)      # a workspace in reading-centre mode starts blinded
+
+    def attach_workspace(self) -> None:
+        """Open the workspace given at construction (``open_workspace=False``): the patient
+        list fills, a reading-centre workspace turns the window blinded. Once."""
+        if self._workspace_attached:
+            return
+        self._open_workspace()
+        self.browser.set_workspace(self.workspace)
+        self._workspace_opened()
+        self._update_actions()
+
+    def show_film_first(self, radiograph) -> None:  # noqa: ANN001
+        """Paint ``radiograph`` before anything else is loaded (start-up): the view only,
+        without a document; :meth:`Opening.show_radiograph` makes it a document after the
+        workspace is attached."""
+        self.view.set_film(radiograph)
 
     # ================================================================== construction
     def _first_size(self) -> None:
@@ -324,6 +358,7 @@ class MainWindow(QMainWindow):
         document and every widget and controller that follows the host (:meth:`_wire`)
         shows the new one."""
         if self.blinded is not None and not self.blinded.accept(doc):
+            self._show_film(self.doc)        # nothing of the refused film stays in view
             return
         self.show_compare(False)             # the reading page (the window's)
         doc.set_tool(self.view.tool)         # the tool stays what the toolbar shows
