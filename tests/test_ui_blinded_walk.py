@@ -140,7 +140,7 @@ def _leaks(texts):
                                                   + r"(?![a-z])", str(t))})
 
 
-def test_blinded_walk_every_action_and_dock(qtbot, blinded_window, asked, no_modal):
+def test_blinded_walk_every_action_and_dock(qtbot, blinded_window, asked, no_modal):  # noqa: F811
     w, films = blinded_window
     lst = w.blinded.panel.list
     _click_row(qtbot, lst, 0, double=True)
@@ -192,7 +192,7 @@ def test_blinded_walk_every_action_and_dock(qtbot, blinded_window, asked, no_mod
                for s, (allowed, _why) in POLICY.items())
 
 
-def test_blinded_crash_recovery_text_is_neutral(qtbot, blinded_window, asked, make_window):
+def test_blinded_crash_recovery_text_is_neutral(qtbot, blinded_window, asked, make_window):  # noqa: F811
     w, films = blinded_window
     _click_row(qtbot, w.blinded.panel.list, 0, double=True)
     qtbot.waitUntil(lambda: w.doc is not None)

@@ -4,7 +4,6 @@ clicks that go where they should, grading from the keyboard, the layout that kee
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 

@@ -177,7 +177,8 @@ ACTIONS: tuple[Act, ...] = (
 
 TOOLS = ("a_tool_place", "a_tool_measure", "a_tool_cal", "a_tool_propose")
 
-FILE_MENU = ("a_open", "a_open_folder", "a_open_reading", "a_import_readings", "a_open_pacs")     # then Open recent, Save, Export, Quit
+# then Open recent, Save, Export, Quit
+FILE_MENU = ("a_open", "a_open_folder", "a_open_reading", "a_import_readings", "a_open_pacs")
 EXPORT_MENU = ("a_export_sr", "a_store_sr", None, "a_export_gsps", "a_store_gsps",
                "a_export_capture", None, "a_export_pdf", "a_deidentify", None,
                "a_export_csv", "a_export_csv_all")

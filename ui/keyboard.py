@@ -95,13 +95,16 @@ def cheat_sheet(parent: QWidget) -> QDialog:
     lay = QVBoxLayout(dlg)
     table = QTableWidget(len(rows), 2, dlg)
     table.setHorizontalHeaderLabels(["Key", "Does"])
-    table.verticalHeader().setVisible(False)
+    vh, hh = table.verticalHeader(), table.horizontalHeader()
+    if vh is not None:
+        vh.setVisible(False)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     for i, (k, t) in enumerate(rows):
         table.setItem(i, 0, QTableWidgetItem(k))
         table.setItem(i, 1, QTableWidgetItem(t))
     table.resizeColumnsToContents()
-    table.horizontalHeader().setStretchLastSection(True)
+    if hh is not None:
+        hh.setStretchLastSection(True)
     lay.addWidget(table)
     box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
     box.rejected.connect(dlg.close)
