@@ -66,18 +66,36 @@ def test_undone_edit_is_not_offered_after_a_normal_quit(make_window, film, qtbot
 
 
 def test_rejected_proposals_are_not_offered(make_window, film, qtbot, asked):
+    """Proposals made, autosaved, then rejected: the autosave goes; a quit offers nothing."""
+    from vfa.method.levels import POINT_SLOTS
+    from vfa.reading.proposal import Proposal
     w1 = make_window()
     w1.open_file(film)
     assert w1.save()                        # a saved (empty) reading
     auto = w1.workspace.autosave_path(w1.doc.reading)
-    click_image(w1.view, *body_points(0)[0])
+    pts = dict(zip(POINT_SLOTS, body_points(0)))
+    proposals = {Level.T4: {s: Proposal(x, y, 0.9, "one-click") for s, (x, y) in pts.items()}}
+    assert w1.doc.propose(proposals, "propose T4")
+    assert w1.doc.pending_levels() == [Level.T4]
     w1.doc.autosave()
     assert auto.exists()
-    # a crash-like leftover equal to the saved reading is dropped, never offered
-    w1.doc.undo()
+    assert w1.doc.reject_proposals()
+    assert not auto.exists() and not w1.doc.modified
+    w1.close()
+    w2 = make_window()
+    assert not w2.check_recoveries()
+    assert asked["recover"] == []
+
+
+def test_an_autosave_equal_to_the_saved_reading_is_dropped(make_window, film, qtbot, asked):
+    """A leftover autosave (e.g. of a killed session) that equals the saved reading."""
+    w1 = make_window()
+    w1.open_file(film)
+    click_image(w1.view, *body_points(0)[0])
+    assert w1.save()
+    auto = w1.workspace.autosave_path(w1.doc.reading)
     from vfa.reading.reading import save_reading
     save_reading(w1.doc.reading, auto)
-    w1.doc.history.mark_saved()
     w1.hide()
     w2 = make_window()
     assert not w2.check_recoveries()

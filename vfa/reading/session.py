@@ -175,7 +175,10 @@ class ReadingSession:
         self._emit("reading", event)
         self._update_modified()
         if self.workspace is not None and not self.dragging:
-            self._emit("autosave_now" if event.kind in _AUTOSAVE_NOW else "autosave_due")
+            # back to the saved reading (proposals rejected, edit reverted): the autosave goes
+            # at once; a level's result in one key is written at once
+            now = event.kind in _AUTOSAVE_NOW or not self.history.modified
+            self._emit("autosave_now" if now else "autosave_due")
 
     def _update_modified(self) -> None:
         m = self.history.modified
