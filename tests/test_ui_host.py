@@ -32,7 +32,7 @@ def test_the_host_relays_the_current_document_and_closes_the_previous(qtbot, tmp
     try:
         host.set(a)
         assert shown == [a] and host.doc is a
-        a.set_status(Level.T4, Status.NOT_EVALUABLE, "overlap")
+        a.set_note(Level.T4, "overlap")
         assert len(changed) == 1 and modified == [True]
         assert a.autosave_timer.isActive()            # an edit asks for an autosave
 

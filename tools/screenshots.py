@@ -15,6 +15,8 @@ readings, imported into a temporary workspace (the user's workspace is never tou
 * ``timeline.png``       Patient ▸ Patient timeline of child01 with the sample clinical context;
 * ``cohort-page-1.png``, ``cohort-page-2.png``  the case-series PDF of the samples (needs
   pdftoppm);
+* ``keyboard.png``       Help ▸ Keyboard (F1): every key of the viewer;
+* ``timeline-beside.png`` the whole window with the timeline docked beside the film;
 * ``kyphosis-lines.png`` child01's baseline with View ▸ Kyphosis lines on and the reader's
   observations (ABQ, endplate depression, downgrade reason) in the grading table.
 """
@@ -181,10 +183,19 @@ def main(argv: list[str] | None = None) -> int:
     w.open_file(samples / "child01" / "2025-03-11" / "lateral.dcm")
     w.timeline.action.trigger()
     settle()
-    w.resizeDocks([w.timeline.dock], [660], Qt.Orientation.Vertical)
+    # the timeline is a tab beside the film (issue 21): given the width the grid needs
+    w.resizeDocks([w.timeline.dock], [760], Qt.Orientation.Horizontal)
     settle()
     w.timeline.dock.grab().save(str(out / "timeline.png"))
     print("wrote", out / "timeline.png")
+    w.grab().save(str(out / "timeline-beside.png"))
+    print("wrote", out / "timeline-beside.png")
+    sheet = w.show_cheat_sheet() or next(x for x in app.topLevelWidgets()
+                                         if x.objectName() == "CheatSheet")
+    settle()
+    sheet.grab().save(str(out / "keyboard.png"))
+    print("wrote", out / "keyboard.png")
+    sheet.close()
     w.doc.history.mark_saved()
 
     # 6b. kyphosis lines and the reader's observations: child01's baseline

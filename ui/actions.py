@@ -19,6 +19,8 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
 from PyQt6.QtWidgets import QMenu, QMenuBar, QToolBar
 
+from vfa.method.levels import DeformityType
+
 from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE, TOOL_PROPOSE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,6 +48,10 @@ ACTIONS: tuple[Act, ...] = (
     Act("a_open_folder", "Open &folder…", lambda w: w.opening.open_folder_dialog(),
         "Ctrl+Shift+O", tip="Scan a folder (and its subfolders or DICOMDIR) for films",
         short="Folder"),
+    Act("a_open_reading", "Open &reading…", lambda w: w.opening.open_reading_dialog(),
+        tip="Open a finished reading (JSON or DICOM SR): its film opens with its marks"),
+    Act("a_import_readings", "&Import readings…", lambda w: w.opening.import_readings_dialog(),
+        tip="Register reading files (JSON or SR) and their films into the workspace"),
     Act("a_open_pacs", "Open from &PACS…", lambda w: w.exports.open_from_pacs(), "Ctrl+Shift+P",
         tip="Search the PACS (DICOMweb), retrieve studies into the cache and open their films"),
     Act("a_save", "&Save reading", lambda w: w.save(), K.Save, short="Save"),
@@ -83,7 +89,7 @@ ACTIONS: tuple[Act, ...] = (
     Act("a_relabel", "Relabel levels…", lambda w: w.relabel_dialog()),
     Act("a_ne", "Mark level not evaluable…", lambda w: w.mark_not_evaluable(), "N"),
     Act("a_skip", "Skip level", lambda w: w.skip_level(), "S"),
-    Act("a_confirm_level", "Confirm grade of the level", lambda w: w.confirm_level(),
+    Act("a_confirm_level", "Confirm grade of the level", lambda w: w.confirm_level(), "Y",
         tip="The selected level's grade stands as shown (Enter in the grading table)"),
     Act("a_confirm_all", "Confirm all graded levels", lambda w: w.confirm_all(),
         tip="Every graded level's grade stands as shown (levels with proposed points excepted)"),
@@ -98,19 +104,37 @@ ACTIONS: tuple[Act, ...] = (
         lambda w: w.qualitative.cycle("downgrade_reason"), "V",
         tip="Normal variant behind a lower grade: physiological wedging, Scheuermann, Schmorl "
             "node, unossified ring apophysis, Cupid's bow, parallax, other"),
-    Act("a_prev_level", "Previous level", lambda w: w.step_level(-1), "["),
-    Act("a_next_level", "Next level", lambda w: w.step_level(+1), "]"),
+    Act("a_prev_level", "Previous level", lambda w: w.step_level(-1), ["[", "PgUp"]),
+    Act("a_next_level", "Next level", lambda w: w.step_level(+1), ["]", "PgDown"]),
+    # Grading keys (ui/keyboard.py): on the selected level, one undo step, autosaved at once
+    Act("a_grade_0", "Grade 0", lambda w: w.grading_keys.grade(0), "0",
+        tip="The selected level's grade: 0 (normal); confirms it"),
+    Act("a_grade_half", "Grade ½ (questionable)", lambda w: w.grading_keys.grade(0.5), "Q",
+        tip="The selected level's grade: ½ (borderline, questionable); confirms it"),
+    Act("a_grade_1", "Grade 1", lambda w: w.grading_keys.grade(1), "1",
+        tip="The selected level's grade: 1 (mild, 20-25 %); confirms it"),
+    Act("a_grade_2", "Grade 2", lambda w: w.grading_keys.grade(2), "2",
+        tip="The selected level's grade: 2 (moderate, 25-40 %); confirms it"),
+    Act("a_grade_3", "Grade 3", lambda w: w.grading_keys.grade(3), "3",
+        tip="The selected level's grade: 3 (severe, over 40 %); confirms it"),
+    Act("a_type_wedge", "Type wedge", lambda w: w.grading_keys.type(DeformityType.WEDGE), "Alt+W",
+        tip="The selected level's type: wedge (again: back to the suggested type)"),
+    Act("a_type_biconcave", "Type biconcave",
+        lambda w: w.grading_keys.type(DeformityType.BICONCAVE), "Alt+B",
+        tip="The selected level's type: biconcave (again: back to the suggested type)"),
+    Act("a_type_crush", "Type crush", lambda w: w.grading_keys.type(DeformityType.CRUSH), "Alt+C",
+        tip="The selected level's type: crush (again: back to the suggested type)"),
     # View
     Act("a_fit", "&Fit film", lambda w: w.view.fit(), "F", short="Fit"),
-    Act("a_1to1", "1:1 pixels", lambda w: w.view.one_to_one(), "1", short="1:1"),
-    Act("a_zoom_in", "Zoom in", lambda w: w.view.zoom_by(1.25), K.ZoomIn),
-    Act("a_zoom_out", "Zoom out", lambda w: w.view.zoom_by(0.8), K.ZoomOut),
+    Act("a_1to1", "1:1 pixels", lambda w: w.view.one_to_one(), "Ctrl+1", short="1:1"),
+    Act("a_zoom_in", "Zoom in", lambda w: w.view.zoom_by(1.25), [K.ZoomIn, "+", "="]),
+    Act("a_zoom_out", "Zoom out", lambda w: w.view.zoom_by(0.8), [K.ZoomOut, "-"]),
     Act("a_rotate", "Rotate 90°", lambda w: w.view.rotate90(), "R", short="Rotate"),
     Act("a_flip", "Flip horizontally", lambda w: w.view.flip_horizontal(), "H", short="Flip"),
     Act("a_invert", "Invert", lambda w: w.display.toggle_invert(), "I", checkable=True),
     Act("a_auto", "Automatic window", lambda w: w.display.auto_window(), "A"),
     Act("a_window", "Window numeric…", lambda w: w.display.window_dialog(), "W"),
-    Act("a_reset", "Reset view", lambda w: w.view.reset_view(), "0", short="Reset"),
+    Act("a_reset", "Reset view", lambda w: w.view.reset_view(), "Ctrl+0", short="Reset"),
     Act("a_panels", "Side panels", lambda w: w.set_panels_visible(w.a_panels.isChecked()),
         "F9", True, "Show or collapse the grading table and the patient list: the film "
         "takes the whole window"),
@@ -145,13 +169,16 @@ ACTIONS: tuple[Act, ...] = (
         "Ctrl+Return", tip="Accept the proposed points of the selected level"),
     Act("a_reject_level", "Reject proposals of the level", lambda w: w.proposer.reject_level(),
         "X", tip="Remove the proposed points of the selected level"),
+    Act("a_keys", "&Keyboard…", lambda w: w.show_cheat_sheet(), "F1",
+        tip="Every key of the viewer in one table"),
     Act("a_reject_all", "Reject all proposals", lambda w: w.proposer.reject_all(),
         "Ctrl+Shift+X", tip="Remove every proposed point not yet accepted"),
 )
 
 TOOLS = ("a_tool_place", "a_tool_measure", "a_tool_cal", "a_tool_propose")
 
-FILE_MENU = ("a_open", "a_open_folder", "a_open_pacs")     # then Open recent, Save, Export, Quit
+# then Open recent, Save, Export, Quit
+FILE_MENU = ("a_open", "a_open_folder", "a_open_reading", "a_import_readings", "a_open_pacs")
 EXPORT_MENU = ("a_export_sr", "a_store_sr", None, "a_export_gsps", "a_store_gsps",
                "a_export_capture", None, "a_export_pdf", "a_deidentify", None,
                "a_export_csv", "a_export_csv_all")
@@ -159,6 +186,9 @@ EDIT_MENU = ("a_undo", "a_redo", None, "a_del_point", "a_del_vertebra", "a_relab
              "a_ne", "a_skip", "a_prev_level", "a_next_level", None,
              "a_confirm_level", "a_confirm_all", "a_age", None,
              "a_abq", "a_endplate", "a_downgrade")
+GRADE_MENU = ("a_grade_0", "a_grade_half", "a_grade_1", "a_grade_2", "a_grade_3", None,
+              "a_type_wedge", "a_type_biconcave", "a_type_crush", None, "a_confirm_level",
+              "a_prev_level", "a_next_level", "a_ne")
 PROPOSE_MENU = ("a_tool_propose", "a_propose_span", "a_carry", None, "a_snap", None,
                 "a_accept_all", "a_accept_level", None, "a_reject_level", "a_reject_all")
 VIEW_MENU = ("a_fit", "a_1to1", "a_zoom_in", "a_zoom_out", None, "a_rotate", "a_flip", None,
@@ -239,6 +269,7 @@ def make_menus(w: Shell) -> None:
     m.addSeparator()
     m.addAction(w.a_quit)
     _add(w, _menu(mb, "&Edit"), EDIT_MENU)
+    _add(w, _menu(mb, "&Grade"), GRADE_MENU)
     w.propose_menu = _menu(mb, "&Propose")
     _add(w, w.propose_menu, PROPOSE_MENU)
     m = _menu(mb, "&View")
@@ -250,6 +281,7 @@ def make_menus(w: Shell) -> None:
     m.addAction(w.table_dock.toggleViewAction())
     m = _menu(mb, "&Tools")
     _add(w, m, (*TOOLS, None, "a_pacs_settings"))
+    _add(w, _menu(mb, "&Help"), ("a_keys",))
 
 
 def make_toolbar(w: Shell) -> None:
@@ -279,7 +311,8 @@ def update_actions(w: Shell) -> None:
     for a in (w.a_save, w.a_compare, w.a_del_point, w.a_del_vertebra, w.a_relabel, w.a_ne,
               w.a_skip, w.a_export_sr, w.a_export_pdf, w.a_export_csv, w.a_confirm_level,
               w.a_confirm_all, w.a_age, w.a_export_gsps, w.a_export_capture, w.a_abq,
-              w.a_endplate, w.a_downgrade):
+              w.a_endplate, w.a_downgrade, w.a_grade_0, w.a_grade_half, w.a_grade_1,
+              w.a_grade_2, w.a_grade_3, w.a_type_wedge, w.a_type_biconcave, w.a_type_crush):
         a.setEnabled(has)
     w.a_export_csv_all.setEnabled(w.workspace is not None)
     for a in (w.a_tool_propose, w.a_propose_span, w.a_carry):

@@ -21,7 +21,7 @@ from PyQt6.QtGui import QBrush, QColor, QFont
 from PyQt6.QtWidgets import (QDockWidget, QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
                              QWidget)
 
-from vfa.reading.blinding import BlindedSession, BlindingError, session_for
+from vfa.reading.blinding import BlindedSession, BlindingError, Surface, session_for
 from vfa.errors import VfaError
 from vfa.storage.workspace import default_reader
 
@@ -32,9 +32,21 @@ if TYPE_CHECKING:  # pragma: no cover
     from .shell import Shell
 
 ROLE_SOP = Qt.ItemDataRole.UserRole + 1
-#: Actions that would show identities or other visits (or send them away) in a blinded session.
-BLOCKED_ACTIONS = ("a_open_pacs", "a_open_folder", "a_export_sr", "a_store_sr", "a_export_pdf",
-                   "a_export_csv", "a_export_csv_all", "a_carry")
+#: The window's actions and the surface of the blinding policy each one opens
+#: (vfa.reading.blinding.POLICY decides; this only says which action is which surface).
+ACTION_SURFACES = {
+    "a_open": Surface.OPEN_FILE, "a_open_pacs": Surface.PACS, "a_open_folder": Surface.OPEN_FOLDER,
+    "a_open_reading": Surface.OPEN_READING, "a_import_readings": Surface.IMPORT_READINGS,
+    "a_export_sr": Surface.EXPORT_SR, "a_store_sr": Surface.STORE_SR,
+    "a_export_gsps": Surface.EXPORT_GSPS, "a_store_gsps": Surface.STORE_GSPS,
+    "a_export_capture": Surface.EXPORT_CAPTURE, "a_export_pdf": Surface.EXPORT_PDF,
+    "a_deidentify": Surface.EXPORT_PDF, "a_export_csv": Surface.EXPORT_CSV,
+    "a_export_csv_all": Surface.EXPORT_CSV, "a_carry": Surface.CARRY_FORWARD,
+    "a_adjudicate": Surface.ADJUDICATION,
+}
+#: Actions a blinded session turns off (kept for callers of the former name).
+BLOCKED_ACTIONS = tuple(name for name, surface in ACTION_SURFACES.items()
+                        if not BlindedSession.allows(surface))
 
 
 class ReadingListPanel(QWidget):
@@ -122,14 +134,31 @@ class BlindedMode:
         return ok
 
     def update_actions(self) -> None:
-        for name in BLOCKED_ACTIONS:
+        """Every surface the policy turns off is off (vfa/reading/blinding.py)."""
+        s = self.session
+        for name, surface in ACTION_SURFACES.items():
             a = getattr(self.w, name, None)
-            if a is not None:
+            if a is not None and not s.allows(surface):
                 a.setEnabled(False)
-                a.setToolTip("Not available in blinded reading")
+                a.setToolTip(s.why_not(surface))
+                a.setStatusTip(s.why_not(surface))
         menu = getattr(self.w, "recent_menu", None)   # file names can name the patient
-        if menu is not None:
+        if menu is not None and not s.allows(Surface.RECENT_FILES):
             menu.setEnabled(False)
+        tl = getattr(self.w, "timeline", None)
+        if tl is not None:
+            for surface, action in ((Surface.TIMELINE, tl.action),
+                                    (Surface.CLINICAL, tl.clinical_action)):
+                if not s.allows(surface):
+                    action.setEnabled(False)
+                    action.setToolTip(s.why_not(surface))
+            if not s.allows(Surface.TIMELINE):
+                tl.dock.hide()
+        if not s.allows(Surface.PATIENT_LIST):
+            self.w.browser_dock.hide()
+            toggle = self.w.browser_dock.toggleViewAction()
+            if toggle is not None:
+                toggle.setEnabled(False)
 
     def saved(self) -> None:
         self.refresh()
@@ -141,7 +170,7 @@ class BlindedMode:
         cur = doc.reading.sop_instance_uid if doc else None
         self.panel.show_session(self.session, cur)
         s = self.session
-        self.status.setText(f"Blinded: {s.reader}, {s.reading_list.done}/{len(s.items)} read")
+        self.status.setText(s.status_text())
 
     def _activated(self, row: QListWidgetItem | None) -> None:
         if row is not None:

@@ -5,11 +5,16 @@ The editing state and every edit live in the session (plain Python, tested witho
 the Qt way, and runs the autosave timer the session asks for (``autosave_due``). Any other
 attribute is the session's (``doc.reading``, ``doc.guide``, ``doc.place(x, y)``, ...).
 
-Autosave: a change (re)starts a single-shot timer; when it fires the reading is written with
-:meth:`vfa.reading.session.ReadingSession.autosave`. A crash therefore loses at most the delay.
+Autosave: a change (re)starts a single-shot timer of :data:`AUTOSAVE_DELAY_S`, but never
+beyond :data:`AUTOSAVE_MAX_WAIT_S` after the first change not yet written (a reader clicking
+steadily is autosaved too); a grade, type, confirmation or undo is written at once
+(``autosave_now``). When the timer fires the reading is written with
+:meth:`vfa.reading.session.ReadingSession.autosave`. A crash therefore loses at most 2 s.
 """
 
 from __future__ import annotations
+
+import time
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
@@ -17,9 +22,10 @@ from vfa.reading.guide import Direction
 from vfa.method.levels import Level
 from vfa.films.radiograph import Radiograph
 from vfa.reading.reading import Reading
-from vfa.reading.session import AUTOSAVE_DELAY_S, ReadingSession, SessionEvent
+from vfa.reading.session import AUTOSAVE_DELAY_S, AUTOSAVE_MAX_WAIT_S, ReadingSession, SessionEvent
 
 AUTOSAVE_DELAY_MS = int(AUTOSAVE_DELAY_S * 1000)
+AUTOSAVE_MAX_WAIT_MS = int(AUTOSAVE_MAX_WAIT_S * 1000)
 
 
 class Document(QObject):
@@ -47,6 +53,7 @@ class Document(QObject):
         self.autosave_timer.setSingleShot(True)
         self.autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
         self.autosave_timer.timeout.connect(self.autosave)
+        self._due_since: float | None = None      # monotonic time of the first unwritten change
         self._signals = {"reading": self.changed, "modified": self.modifiedChanged,
                          "guide": self.guideChanged, "error": self.error,
                          "saved": self.saved, "autosaved": self.autosaved,
@@ -64,11 +71,18 @@ class Document(QObject):
     def _on_event(self, event: SessionEvent) -> None:
         kind = event.kind
         if kind == "autosave_due":
-            self.autosave_timer.start()
+            now = time.monotonic()
+            if self._due_since is None:
+                self._due_since = now
+            left_ms = AUTOSAVE_MAX_WAIT_MS - int((now - self._due_since) * 1000)
+            self.autosave_timer.start(max(0, min(AUTOSAVE_DELAY_MS, left_ms)))
+        elif kind == "autosave_now":
+            self.autosave()
         elif kind == "history":
             self.historyChanged.emit()
         elif kind == "saved":
             self.autosave_timer.stop()
+            self._due_since = None
             self.saved.emit(event.data)
         else:
             sig = self._signals.get(kind)
@@ -76,6 +90,8 @@ class Document(QObject):
                 sig.emit(event.data)
 
     def autosave(self) -> str | None:
+        self.autosave_timer.stop()
+        self._due_since = None
         return self.session.autosave()
 
     def discard(self) -> None:

@@ -35,6 +35,14 @@ MIN_ZOOM = 0.01
 MAX_ZOOM = 32.0
 #: Wheel: zoom factor per notch (120 eighths of a degree).
 WHEEL_STEP = 1.2
+#: Arrow keys pan by this share of the viewport (Shift: the larger one).
+PAN_STEP = 0.1
+PAN_STEP_FAR = 0.5
+PAN_KEYS = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0),
+            Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
+#: The focus is visible: a blue outline around the panel that has it.
+FOCUS_STYLE = ("QGraphicsView { border: 2px solid transparent; } "
+               "QGraphicsView:focus { border: 2px solid #3d8fe0; }")
 
 #: The tools (vfa.reading.session.Tool; kept under these names for the ui modules).
 TOOL_PLACE = Tool.PLACE
@@ -226,6 +234,7 @@ class FilmView(QGraphicsView):
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
         self.viewport().setCursor(Qt.CursorShape.CrossCursor)
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self.setStyleSheet(FOCUS_STYLE)
 
         self.radiograph: Radiograph | None = None
         self.renderer: display.Renderer | None = None
@@ -564,7 +573,23 @@ class FilmView(QGraphicsView):
             self.escapePressed.emit()
             event.accept()
             return
+        step = PAN_KEYS.get(Qt.Key(event.key())) if self.radiograph is not None else None
+        if step is not None:
+            far = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            self.pan_by(step[0], step[1], PAN_STEP_FAR if far else PAN_STEP)
+            event.accept()
+            return
         super().keyPressEvent(event)
+
+    def pan_by(self, dx: int, dy: int, share: float = 0.1) -> None:
+        """Arrow keys: move the film by ``share`` of the viewport (the film goes the way the
+        arrow points, as when dragging it)."""
+        vp = self.viewport()
+        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+        h.setValue(h.value() - round(dx * share * vp.width()))
+        v.setValue(v.value() - round(dy * share * vp.height()))
+        self._fitted = False
+        self.viewChanged.emit()
 
     def keyReleaseEvent(self, event) -> None:  # noqa: N802
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QSettings, QSignalBlocker, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup
-from PyQt6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMenu, QMenuBar, QStackedWidget,
-                             QStatusBar, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QMenuBar,
+                             QStackedWidget, QStatusBar, QVBoxLayout, QWidget)
 
 from vfa.errors import VfaError
 from vfa.reading.guide import Direction
@@ -49,6 +49,7 @@ from .document import Document
 from .exports import Exports
 from .film_view import TOOL_CALIBRATE, TOOL_MEASURE, TOOL_PLACE, TOOL_PROPOSE, FilmView
 from .host import DocumentHost
+from .keyboard import GradingKeys, cheat_sheet
 from .kyphosis import KyphosisLines
 from .markers import MarkerLayer
 from .measure import MeasureLines
@@ -141,20 +142,36 @@ class MainWindow(QMainWindow):
     a_accept_all: QAction
     a_adjudicate: QAction
     a_next_case: QAction
+    a_open_reading: QAction
+    a_import_readings: QAction
+    a_grade_0: QAction
+    a_grade_half: QAction
+    a_grade_1: QAction
+    a_grade_2: QAction
+    a_grade_3: QAction
+    a_type_wedge: QAction
+    a_type_biconcave: QAction
+    a_type_crush: QAction
+    a_keys: QAction
 
-    def __init__(self, workspace: Workspace | str | os.PathLike | None = None) -> None:
+    def __init__(self, workspace: Workspace | str | os.PathLike | None = None, *,
+                 open_workspace: bool = True) -> None:
+        """``open_workspace=False``: the workspace (and SQLAlchemy with its index) opens only
+        when :meth:`attach_workspace` is called — ``vfa-viewer FILM`` paints the film first
+        (docs/performance.md)."""
         super().__init__()
         self.setWindowTitle("VFA[*]")
         self.settings = app_settings()
         self.workspace: Workspace | None = None
-        try:
-            self.workspace = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-        except VfaError as exc:  # the film can still be read; saving then says why it can't
-            QTimer.singleShot(0, lambda e=exc: dialogs.show_error(self, e))
+        self._workspace_arg = workspace
+        self._workspace_attached = False
+        if open_workspace:
+            self._open_workspace()
         self.host = DocumentHost(self)    # the open document; see _wire for who follows it
         self.blinded: BlindedMode | None = None     # in reading-centre mode (set_blinded)
         self.adjudication_view: QWidget | None = None   # the open adjudication window
         self._docks_before = (True, True)           # dock visibility before comparing
+        self._front_dock: QDockWidget | None = None  # the side tab in front before comparing
 
         # central: reading page and comparison page
         self.view = FilmView()
@@ -179,7 +196,8 @@ class MainWindow(QMainWindow):
         # docks
         self.browser = Browser()
         self.browser.setMinimumWidth(170)
-        self.browser.set_workspace(self.workspace)
+        if self._workspace_attached:
+            self.browser.set_workspace(self.workspace)
         self.browser_dock = QDockWidget("Patients", self)
         self.browser_dock.setObjectName("BrowserDock")
         self.browser_dock.setWidget(self.browser)
@@ -220,6 +238,8 @@ class MainWindow(QMainWindow):
         # View ▸ Kyphosis lines; B / D / V: the reader's observations
         self.kyphosis = KyphosisLines(self.view, self.host, self.settings, self)
         self.qualitative = QualitativeKeys(self.host, status=sb.showMessage, parent=self)
+        # 0 Q 1 2 3, Alt+W/B/C: grade and type of the selected level (ui/keyboard.py)
+        self.grading_keys = GradingKeys(self.host, status=sb.showMessage, parent=self)
         self.pacs_configured = self.exports.pacs_settings() is not None
         actions.make_actions(self)
         actions.make_menus(self)
@@ -229,14 +249,55 @@ class MainWindow(QMainWindow):
         self._connect()
         self._wire()
         self.setAcceptDrops(True)
-        self.resize(1600, 1000)
+        self._first_size()
         self._update_title()
         self._update_actions()
-        from . import adjudication, blinded
+        from . import adjudication
         self.a_adjudicate, self.a_next_case = adjudication.add_menu(self)
+        if self._workspace_attached:
+            self._workspace_opened()
+
+    def _open_workspace(self) -> None:
+        ws = self._workspace_arg
+        self._workspace_attached = True
+        try:
+            self.workspace = ws if isinstance(ws, Workspace) else Workspace(ws)
+        except VfaError as exc:  # the film can still be read; saving then says why it can't
+            QTimer.singleShot(0, lambda e=exc: dialogs.show_error(self, e))
+
+    def _workspace_opened(self) -> None:
+        from . import blinded
         blinded.start(self)      # a workspace in reading-centre mode starts blinded
 
+    def attach_workspace(self) -> None:
+        """Open the workspace given at construction (``open_workspace=False``): the patient
+        list fills, a reading-centre workspace turns the window blinded. Once."""
+        if self._workspace_attached:
+            return
+        self._open_workspace()
+        self.browser.set_workspace(self.workspace)
+        self._workspace_opened()
+        self._update_actions()
+
+    def show_film_first(self, radiograph) -> None:  # noqa: ANN001
+        """Paint ``radiograph`` before anything else is loaded (start-up): the view only,
+        without a document; :meth:`Opening.show_radiograph` makes it a document after the
+        workspace is attached."""
+        self.view.set_film(radiograph)
+
     # ================================================================== construction
+    def _first_size(self) -> None:
+        """The window fills the screen's available area (a film needs all the height it can
+        get); on a screen larger than 2560 × 1600 it opens at that size, centred."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            self.resize(1600, 1000)
+            return
+        avail = screen.availableGeometry()
+        w, h = min(avail.width(), 2560), min(avail.height(), 1600)
+        self.resize(w, h)
+        self.move(avail.x() + (avail.width() - w) // 2, avail.y() + (avail.height() - h) // 2)
+
     def _connect(self) -> None:
         v = self.view
         v.cursorMoved.connect(self._cursor_moved)
@@ -406,11 +467,18 @@ class MainWindow(QMainWindow):
         document and every widget and controller that follows the host (:meth:`_wire`)
         shows the new one."""
         if self.blinded is not None and not self.blinded.accept(doc):
+            self._show_film(self.doc)        # nothing of the refused film stays in view
             return
         self.show_compare(False)             # the reading page (the window's)
         doc.set_tool(self.view.tool)         # the tool stays what the toolbar shows
         if recovered:
-            doc.mark_recovered()
+            saved = None
+            if self.workspace is not None and doc.reading.sop_instance_uid:
+                try:
+                    saved = self.workspace.load(doc.reading.sop_instance_uid, doc.reading.reader)
+                except VfaError:
+                    saved = None
+            doc.mark_recovered(saved)
         self.host.set(doc)
 
     # ================================================================== saving
@@ -444,6 +512,8 @@ class MainWindow(QMainWindow):
         if not self.maybe_keep_changes():
             event.ignore()
             return
+        if self.doc is not None and not self.doc.modified:
+            self.doc.discard()       # no autosave outlives a clean close
         self.host.close()
         if self.workspace is not None:
             self.workspace.close()
@@ -599,8 +669,21 @@ class MainWindow(QMainWindow):
         self._selection_changed(level)
         if centre and level is not None:
             c = self.layer.level_center(level)
-            if c is not None:
-                self.view.center_on_image(c.x(), c.y())
+            if c is not None and not self._on_screen(c):
+                self.view.center_on_image(c.x(), c.y())   # only when it is out of sight
+
+    def front_dock(self) -> QDockWidget | None:
+        """The side panel whose tab is in front (the others of its tab group are off screen)."""
+        return next((d for d in (self.table_dock, self.browser_dock, self.timeline.dock)
+                     if d.isVisible() and not d.visibleRegion().isEmpty()), None)
+
+    def _on_screen(self, p) -> bool:  # noqa: ANN001
+        """Is image point ``p`` well inside the film view (a tenth of the view from its edges)?
+        A fitted film is never re-centred to show a level it already shows (issue 21)."""
+        vp = self.view.viewport().rect()
+        q = self.view.mapFromScene(p)
+        mx, my = vp.width() // 10, vp.height() // 10
+        return vp.adjusted(mx, my, -mx, -my).contains(q)
 
     # ------------------------------------------------------------------ tools
     def set_tool(self, tool: str) -> None:
@@ -620,6 +703,10 @@ class MainWindow(QMainWindow):
             self.guide_bar.next_label.setText(ReadingSession.tool_hint(tool))
         self.view.setFocus()
 
+    def show_cheat_sheet(self) -> None:
+        """F1: every key in one table (ui/keyboard.py)."""
+        cheat_sheet(self)
+
     # ================================================================== comparison
     def toggle_compare(self) -> None:
         self.show_compare(self.stack.currentIndex() == 0)
@@ -633,14 +720,21 @@ class MainWindow(QMainWindow):
         with QSignalBlocker(self.a_compare):
             self.a_compare.setChecked(on)
         if on and self.stack.currentIndex() == 0:
-            # the two films need the room: docks hide while comparing
-            self._docks_before = (self.browser_dock.isVisible(), self.table_dock.isVisible())
+            # the two films need the room: docks hide while comparing; which were open and
+            # which tab was in front come back after (the Patients tab does not jump forward)
+            docks = (self.browser_dock, self.table_dock)
+            shown = [a.isChecked() for d in docks if (a := d.toggleViewAction()) is not None]
+            self._docks_before = (shown[0], shown[1])
+            self._front_dock = self.front_dock()
             self.browser_dock.hide()
             self.table_dock.hide()
         elif not on and self.stack.currentIndex() == 1:
             b, t = self._docks_before
             self.browser_dock.setVisible(b)
             self.table_dock.setVisible(t)
+            front = self._front_dock
+            if front is not None and front.toggleViewAction().isChecked():
+                front.raise_()
         if on and self.doc is not None:     # (on: a film is open)
             self.stack.setCurrentIndex(1)
             self.doc.set_mode(Mode.COMPARE)

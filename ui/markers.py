@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 from PyQt6.QtCore import QObject, QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QPainter, QPen, QTransform
+from PyQt6.QtGui import QColor, QPainter, QPainterPath, QPen, QTransform
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
 from vfa.reading.proposal import Proposal
@@ -112,6 +112,19 @@ class HandleItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:  # noqa: N802
         r = self.radius + 5
         return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def hit_radius(self) -> float:
+        """The ring as drawn (its outline included), in screen px: what a click must hit to
+        grab the handle. It scales with zoom as the ring does (:func:`handle_radius`)."""
+        return self.radius + (1.5 if self.proposed else 0.0) + 1.75
+
+    def shape(self) -> QPainterPath:
+        """The hit area is the drawn ring, not the bounding square: a guided click just
+        beside a neighbour's corner places its point instead of grabbing the neighbour."""
+        path = QPainterPath()
+        r = self.hit_radius()
+        path.addEllipse(QPointF(), r, r)
+        return path
 
     def paint(self, painter: QPainter | None, option, widget=None) -> None:
         assert painter is not None      # (Qt always paints with one)

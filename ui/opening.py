@@ -25,7 +25,7 @@ from vfa.method.levels import Level
 from vfa.films.radiograph import Radiograph, load_radiograph
 from vfa.reading.reading import Reading, resolve_image_path
 from vfa.films.scan import scan_paths
-from vfa.reading.session import describe_autosave
+from vfa.reading.session import autosave_extent, describe_autosave, recovery_state
 from vfa.storage.workspace import default_reader
 
 from . import dialogs
@@ -66,11 +66,78 @@ class Opening(QObject):
 
     # ------------------------------------------------------------------ films
     def open_path(self, path: str | os.PathLike, open_first: bool = True) -> bool:
-        """A file opens as a film; a folder is scanned (its first film opens)."""
+        """A file opens as a film, a reading file (JSON or SR) as its film with its marks; a
+        folder is scanned (its first film opens)."""
         p = Path(path)
         if p.is_dir() or p.name.upper() == "DICOMDIR":
             return self.open_folder([p], open_first=open_first)
+        from vfa.importing import is_reading_file
+        if p.is_file() and is_reading_file(p):
+            return self.open_reading(p)
         return self.open_file(p)
+
+    # ------------------------------------------------------------------ reading files
+    def open_reading_dialog(self) -> None:
+        start = self.start_folder()
+        path, _ = QFileDialog.getOpenFileName(
+            self.w.widget(), "Open reading", start,
+            "Readings (*.json *.dcm *.DCM);;Reading files (*.json);;DICOM SR (*.dcm *.DCM);;"
+            "All files (*)")
+        if path:
+            self.w.settings.setValue("last_dir", str(Path(path).parent))
+            self.open_reading(path)
+
+    def open_reading(self, path: str | os.PathLike) -> bool:
+        """A finished reading (vfa-reading JSON or VFA SR): the film it names opens with its
+        marks (vfa/importing.py finds the film). Refused in a blinded session: a reading file
+        holds another reader's marks and the patient's identity."""
+        from vfa.importing import find_film_of, load_any_reading
+        if self.w.blinded is not None:
+            dialogs.show_error(self.w.widget(), "Blinded reading: reading files cannot be opened (they hold "
+                                       "another reader's marks); open the cases of your list",
+                               "Blinded reading")
+            return False
+        try:
+            reading = load_any_reading(path)
+            film = find_film_of(reading, self.w.workspace)
+            rg = load_radiograph(film)
+        except VfaError as exc:
+            dialogs.show_error(self.w.widget(), exc, "Cannot open reading")
+            return False
+        if not self.w.maybe_keep_changes():
+            return False
+        ok = self._show_radiograph(rg, reading)
+        if ok:
+            self._status(f"Opened the reading {Path(path).name} (reader {reading.reader or '?'}); "
+                         "Ctrl+S saves it into the workspace", 8000)
+        return ok
+
+    def import_readings_dialog(self) -> None:
+        """File ▸ Import readings: reading files (JSON or SR) into the workspace, with films."""
+        ws = self.w.workspace
+        if ws is None:
+            dialogs.show_error(self.w.widget(), "No workspace is open: readings cannot be imported",
+                               "Import readings")
+            return
+        paths, _ = QFileDialog.getOpenFileNames(
+            self.w.widget(), "Import readings", self.start_folder(),
+            "Readings (*.json *.dcm *.DCM);;All files (*)")
+        if paths:
+            self.import_readings(paths)
+
+    def import_readings(self, paths: list[str]) -> int:
+        from vfa.importing import import_readings
+        ws = self.w.workspace
+        if ws is None:
+            return 0
+        report = import_readings(ws, paths)
+        self.browser.refresh()
+        if report.problems:
+            self.problems_dialog = dialogs.ProblemsDialog(
+                self.w.widget(), [(p, why) for p, why in report.problems], len(report.imported))
+            self.problems_dialog.show()
+        self._status(f"{len(report.imported)} reading(s) imported into the workspace", 6000)
+        return len(report.imported)
 
     def start_folder(self) -> str:
         """Where File ▸ Open starts: the open film's folder, else the last folder opened
@@ -117,6 +184,12 @@ class Opening(QObject):
             return False
         return self._show_radiograph(rg)
 
+    def show_radiograph(self, rg: Radiograph) -> bool:
+        """Open a film already loaded (the start-up's first paint) with its reading."""
+        if not self.w.maybe_keep_changes():
+            return False
+        return self._show_radiograph(rg)
+
     def _show_radiograph(self, rg: Radiograph, reading: Reading | None = None,
                          recovered: bool = False) -> bool:
         ws = self.w.workspace
@@ -154,6 +227,8 @@ class Opening(QObject):
             auto = ws.autosave_path(fresh)
         except VfaError:
             auto = None
+        if auto is not None and auto.exists() and not recovery_state(ws, auto)[0]:
+            auto.unlink(missing_ok=True)      # nothing the saved reading does not hold
         if auto is not None and auto.exists():
             ans = dialogs.ask_recover(self.w.widget(), [self._describe_autosave(auto)])
             if ans == dialogs.RECOVER:
@@ -264,10 +339,15 @@ class Opening(QObject):
 
     # ------------------------------------------------------------------ recovery
     def _describe_autosave(self, path) -> str:  # noqa: ANN001
-        """The recovery question's line: no patient, film or date in a blinded session."""
-        if getattr(self.w, "blinded", None) is not None and self.w.workspace is not None:
-            return self.w.workspace.describe_recovery(path, blinded=True)
-        return describe_autosave(path)
+        """The recovery question's line, with what differs from the saved reading: no
+        patient, film or date in a blinded session."""
+        ws = self.w.workspace
+        differs = recovery_state(ws, path)[1] if ws is not None else ""
+        tail = f" — {differs}" if differs else ""
+        blinded = getattr(self.w, "blinded", None)
+        if blinded is not None:      # the blinding policy's words (vfa/reading/blinding.py)
+            return blinded.session.recovery_text(*autosave_extent(path), differs)
+        return describe_autosave(path) + tail
 
     def check_recoveries(self) -> bool:
         """At start: offer the autosaves of a session that did not close cleanly.
@@ -275,7 +355,12 @@ class Opening(QObject):
         ws = self.w.workspace
         if ws is None:
             return False
-        pending = ws.pending_recoveries(default_reader())  # never another reader's work
+        pending = []
+        for p in ws.pending_recoveries(default_reader()):  # never another reader's work
+            if recovery_state(ws, p)[0]:
+                pending.append(p)
+            else:   # equal to the saved reading (e.g. the edit was undone): nothing to offer
+                p.unlink(missing_ok=True)
         if not pending:
             return False
         ans = dialogs.ask_recover(self.w.widget(), [self._describe_autosave(p) for p in pending])

@@ -58,6 +58,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .exports import Exports
     from .film_view import FilmView
     from .host import DocumentHost
+    from .keyboard import GradingKeys
     from .kyphosis import KyphosisLines
     from .opening import Opening
     from .proposals import Proposer
@@ -153,6 +154,18 @@ class Shell(Protocol):
     a_accept_all: QAction
     a_adjudicate: QAction
     a_next_case: QAction
+    a_open_reading: QAction
+    a_import_readings: QAction
+    a_grade_0: QAction
+    a_grade_half: QAction
+    a_grade_1: QAction
+    a_grade_2: QAction
+    a_grade_3: QAction
+    a_type_wedge: QAction
+    a_type_biconcave: QAction
+    a_type_crush: QAction
+    a_keys: QAction
+    grading_keys: GradingKeys      # keyboard grading of the selected level (ui.keyboard)
 
     # ---- the window as a Qt widget
     def widget(self) -> QWidget: ...        # the window itself: parent of dialogs and controllers
@@ -164,6 +177,10 @@ class Shell(Protocol):
     def addAction(self, action: QAction | None) -> None: ...  # noqa: N802 - Qt's name
 
     def addToolBar(self, toolbar: QToolBar | None) -> None: ...  # noqa: N802 - Qt's name
+
+    def tabifyDockWidget(self, first: QDockWidget | None, second: QDockWidget | None) -> None: ...  # noqa: N802
+
+    def show_cheat_sheet(self) -> None: ...
 
     def addDockWidget(self, area: Qt.DockWidgetArea, dockwidget: QDockWidget | None) -> None: ...  # noqa: N802
 

@@ -30,7 +30,7 @@ C_LEVEL, C_HA, C_HM, C_HP, C_WEDGE, C_BICON, C_CRUSH, C_SUGG, C_GRADE, C_TYPE, C
 TYPES = [t.value for t in DeformityType]
 EVALUABLE_TEXT = "evaluable"
 #: Column widths (px): together about 650 px, so that the film keeps most of the window.
-WIDTHS = [50, 50, 50, 50, 46, 46, 46, 84, 48, 80, 84, 22, 160]
+WIDTHS = [50, 44, 44, 44, 44, 44, 44, 84, 48, 80, 84, 22, 160]
 #: Level cell mark of a level with proposed points not yet accepted (a dashed circle, like
 #: the proposed handles on the film).
 PROPOSED_MARK = "◌"
@@ -156,6 +156,17 @@ class GradingTable(QWidget):
             self.grade_boxes.append(g)
             self.type_boxes.append(t)
             self.status_boxes.append(s)
+        # the grade always shows with its mark ("(0.5) ?", "(2) ✓") in this style and font
+        # (issue 21): the column is as wide as such a combo box needs (the narrow number
+        # columns give the room back)
+        self._widths = list(WIDTHS)
+        for col, sample in ((C_GRADE, f"(0.5) {UNCONFIRMED_MARK}"),):
+            probe = QComboBox()
+            probe.addItem(sample)
+            need = probe.sizeHint().width() + 4
+            if need > self._widths[col]:
+                self._widths[col] = need
+                self.table.setColumnWidth(col, need)
         self.table.installEventFilter(self)
         self.table.itemChanged.connect(self._item_changed)
         self.table.itemSelectionChanged.connect(self._selection_changed)
@@ -168,7 +179,8 @@ class GradingTable(QWidget):
 
     def preferred_width(self) -> int:
         """Width that shows every column without scrolling."""
-        shown = sum(w for c, w in enumerate(WIDTHS) if not self.table.isColumnHidden(c))
+        widths = getattr(self, "_widths", WIDTHS)
+        shown = sum(w for c, w in enumerate(widths) if not self.table.isColumnHidden(c))
         return shown + 2 * self.table.frameWidth() + 28
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API

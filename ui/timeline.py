@@ -459,13 +459,18 @@ class TimelineController:
         self.dock = QDockWidget("Patient timeline", w.widget())
         self.dock.setObjectName("TimelineDock")
         self.dock.setWidget(self.panel)
-        w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        # beside the film, with the grading table and patient list: never over it (issue 21)
+        w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        w.tabifyDockWidget(w.table_dock, self.dock)
+        w.table_dock.raise_()
         self.dock.hide()
         action = self.dock.toggleViewAction()
         assert action is not None     # (PyQt6's stubs: Optional; a dock always has it)
         self.action = action
         self.action.setText("Patient &timeline")
         self.action.setShortcut(QKeySequence("Ctrl+T"))
+        # a tab beside the grading table: shown means brought to the front
+        self.action.triggered.connect(lambda on: self.dock.raise_() if on else None)
         self.action.setToolTip("The patient's course over the saved visits: grades by level and "
                                "visit, SDI, BMD Z-scores and infusions")
         self.clinical_action = QAction("&Clinical context…", w.widget())
@@ -492,6 +497,13 @@ class TimelineController:
         if self.dock.isVisible():
             self._timer.start()
 
+    def _blinded_off(self, surface: str) -> str | None:
+        """Why ``surface`` is off in the window's blinded session (None: not blinded, or on)."""
+        b = getattr(self.w, "blinded", None)
+        if b is None or b.session.allows(surface):
+            return None
+        return b.session.why_not(surface)
+
     def patient_id(self) -> str | None:
         doc = self.host.doc
         return (doc.reading.patient_id or None) if doc is not None else None
@@ -502,6 +514,10 @@ class TimelineController:
         from vfa.storage.workspace import default_reader
         pid = self.patient_id()
         ws = self.w.workspace
+        if self._blinded_off("patient timeline"):      # the blinding policy decides
+            self.panel.set_view(None, None)
+            self.dock.hide()
+            return
         self.clinical_action.setEnabled(bool(pid and ws is not None))
         if not pid or ws is None:
             self.panel.set_view(pid, None)
@@ -523,6 +539,10 @@ class TimelineController:
             self.w.select_level(level, centre=True)
 
     def edit_clinical(self) -> None:
+        why = self._blinded_off("clinical context")
+        if why:
+            self.w.statusBar().showMessage(why, 6000)
+            return
         pid = self.patient_id()
         ws = self.w.workspace
         if not pid or ws is None:

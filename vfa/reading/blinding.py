@@ -12,6 +12,16 @@ recorded, shuffled order. What the viewer may show is decided here:
   saved (:meth:`BlindedSession.may_compare`);
 * films not on the list cannot be opened in the session (:meth:`BlindedSession.item_for`).
 
+**The blinding policy** is one table, :data:`POLICY`: for every surface of the viewer
+(:class:`Surface` — the patient list, the timeline, the clinical context, the recent files,
+PACS, carry-forward, reading files, every export) whether a blinded reader may use it and, if
+not, why. The viewer asks :meth:`BlindedSession.allows` / :meth:`BlindedSession.why_not` for
+each action and dock; it never decides on its own. The texts a blinded reader sees are made
+here too: the window title (:meth:`BlindedSession.title`), the status bar
+(:meth:`BlindedSession.status_text`), the name of the film in questions and dialogs
+(:meth:`BlindedSession.identity_text`) and the crash-recovery line
+(:meth:`BlindedSession.recovery_text`) — none holds a name, ID, date, file name or visit.
+
 A workspace can be put in reading-centre mode for one list (``vfa worklist activate NAME``):
 the setting is the file ``reading-centre.json`` in the workspace folder, and every viewer
 opened on that workspace then starts blinded, for the list part of its reader
@@ -21,6 +31,7 @@ opened on that workspace then starts blinded, for the list part of its reader
 
 from __future__ import annotations
 
+import enum
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +48,61 @@ class BlindingError(VfaError):
     """The blinded session refuses an action (the message says why and what to do)."""
 
 
+class Surface(str, enum.Enum):
+    """What a blinded reader could see or do that may unblind them (see :data:`POLICY`)."""
+
+    PATIENT_LIST = "patient list"          # names, IDs, visits by date
+    TIMELINE = "patient timeline"          # ID, sex, age, dates, other visits' grades
+    CLINICAL = "clinical context"          # diagnosis, drugs, dates
+    RECENT_FILES = "recent files"          # file names can name the patient
+    OPEN_FILE = "open file"                # films off the list
+    OPEN_FOLDER = "open folder"
+    OPEN_READING = "open reading"          # another reader's marks
+    IMPORT_READINGS = "import readings"
+    PACS = "PACS"                          # identities and other visits
+    CARRY_FORWARD = "carry forward"        # another visit's points (tells the visit order)
+    EXPORT_SR = "DICOM SR export"          # every export carries the identity or a dated name
+    STORE_SR = "store SR to PACS"
+    EXPORT_GSPS = "presentation state export"
+    STORE_GSPS = "store presentation state to PACS"
+    EXPORT_CAPTURE = "secondary capture export"
+    EXPORT_PDF = "PDF report"
+    EXPORT_CSV = "CSV export"
+    ADJUDICATION = "adjudication"          # both readers' marks
+    COMPARE = "comparison with other visits"   # only after the reader's own save
+
+
+#: The blinding policy: surface -> (allowed in a blinded session, why not / what to do).
+POLICY: dict[Surface, tuple[bool, str]] = {
+    Surface.PATIENT_LIST: (False, "the patient list shows names, IDs and visit dates; use your "
+                                  "reading list"),
+    Surface.TIMELINE: (False, "the timeline shows the patient's identity, dates and other "
+                              "visits"),
+    Surface.CLINICAL: (False, "the clinical context shows the diagnosis, treatment and dates"),
+    Surface.RECENT_FILES: (False, "file names can name the patient; open cases from your list"),
+    Surface.OPEN_FILE: (False, "a file dialog lists file names that can name patients; open "
+                               "cases from your reading list"),
+    Surface.OPEN_FOLDER: (False, "a folder lists other patients' films; open cases from your "
+                                 "list"),
+    Surface.OPEN_READING: (False, "a reading file holds another reader's marks and the "
+                                  "patient's identity"),
+    Surface.IMPORT_READINGS: (False, "importing readings is the reading-centre manager's task"),
+    Surface.PACS: (False, "the PACS shows identities and other visits"),
+    Surface.CARRY_FORWARD: (False, "carrying points from another visit tells the visit order"),
+    Surface.EXPORT_SR: (False, "exports carry the patient's identity; the reading-centre manager "
+                               "exports after the reading"),
+    Surface.STORE_SR: (False, "exports carry the patient's identity"),
+    Surface.EXPORT_GSPS: (False, "a presentation state carries the patient's identity and a "
+                                 "dated file name"),
+    Surface.STORE_GSPS: (False, "exports carry the patient's identity"),
+    Surface.EXPORT_CAPTURE: (False, "a secondary capture carries the patient's identity"),
+    Surface.EXPORT_PDF: (False, "the report shows the patient's identity and every visit"),
+    Surface.EXPORT_CSV: (False, "the CSV holds identities and dates of every visit"),
+    Surface.ADJUDICATION: (False, "adjudication shows both readers' marks"),
+    Surface.COMPARE: (True, "only after your own reading of the film is saved"),
+}
+
+
 @dataclass
 class BlindedSession:
     reading_list: ReadingList
@@ -48,6 +114,27 @@ class BlindedSession:
     @property
     def items(self) -> list[ListItem]:
         return self.reading_list.items
+
+    # ------------------------------------------------------------------ the policy
+    @staticmethod
+    def allows(surface: Surface | str) -> bool:
+        """May a blinded reader use ``surface`` at all (:data:`POLICY`)?"""
+        return POLICY[Surface(surface)][0]
+
+    @staticmethod
+    def why_not(surface: Surface | str) -> str:
+        """One line for the reader: why ``surface`` is off in blinded reading."""
+        return f"Not available in blinded reading: {POLICY[Surface(surface)][1]}"
+
+    def status_text(self) -> str:
+        """The status bar's permanent text: reader and progress, no identity."""
+        return f"Blinded: {self.reader}, {self.reading_list.done}/{len(self.items)} read"
+
+    @staticmethod
+    def recovery_text(points: int, levels: str = "", differs: str = "") -> str:
+        """The crash-recovery line: how much work, never who, which film or when taken."""
+        what = f"{levels} ({points} points)" if levels else f"{points} points"
+        return "a blinded reading: " + what + (f" — {differs}" if differs else "")
 
     def item_for(self, sop_instance_uid: str) -> ListItem | None:
         return next((i for i in self.items if i.sop_instance_uid == sop_instance_uid), None)

@@ -154,9 +154,11 @@ class History:
         """The reading's current content is what the workspace holds."""
         self._saved_key = _key(self.reading)
 
-    def mark_unsaved(self) -> None:
-        """Force :attr:`modified` (e.g. a recovered autosave that is not yet saved)."""
-        self._saved_key = object()
+    def mark_unsaved(self, saved: Reading | None = None) -> None:
+        """Force :attr:`modified` (e.g. a recovered autosave that is not yet saved). With
+        ``saved`` (the reading the workspace holds), :attr:`modified` compares with it: undoing
+        back to it leaves nothing unsaved."""
+        self._saved_key = _key(saved) if saved is not None else object()
 
     @property
     def modified(self) -> bool:

@@ -11,8 +11,12 @@ widgets observe it (``ui/document.py`` turns the events into Qt signals); script
 drive it directly.
 
 Timers are the caller's business: after each change of the reading the session announces
-``"autosave_due"``; the caller waits a little (:data:`AUTOSAVE_DELAY_S`) and calls
-:meth:`ReadingSession.autosave`.
+``"autosave_due"``; the caller waits a little (:data:`AUTOSAVE_DELAY_S`, but never more than
+:data:`AUTOSAVE_MAX_WAIT_S` after the first change not yet written: steady work is autosaved
+too) and calls :meth:`ReadingSession.autosave`. A grade, type, confirmation or status — one
+key that can be a whole level's result — announces ``"autosave_now"``: the caller writes at
+once. An autosave never outlives the unsaved state: when the reading is back to what the
+workspace holds (undone, saved), :meth:`ReadingSession.autosave` removes the file.
 
 Event kinds (``SessionEvent.kind``; ``data`` in brackets):
 
@@ -22,7 +26,7 @@ Event kinds (``SessionEvent.kind``; ``data`` in brackets):
 * ``selection`` (the selected level or None), ``tool`` (the :class:`Tool`), ``mode``
 * ``display`` (the :class:`~vfa.films.windowing.WindowChoice`)
 * ``error`` (a message for the reader), ``saved`` / ``autosaved`` (the path),
-  ``autosave_due`` (None)
+  ``autosave_due`` (None), ``autosave_now`` (None: write the autosave at once)
 """
 
 from __future__ import annotations
@@ -43,11 +47,16 @@ from vfa.reading.confirmation import BulkConfirmation, confirm_graded
 from vfa.reading.reading import EventEmitter, Reading, ReadingEvent
 from vfa.films.windowing import WindowChoice
 
-__all__ = ["AUTOSAVE_DELAY_S", "Mode", "ReadingSession", "SessionEvent", "Tool",
+__all__ = ["AUTOSAVE_DELAY_S", "AUTOSAVE_MAX_WAIT_S", "Mode", "ReadingSession", "SessionEvent", "Tool",
            "describe_autosave", "level_ranges"]
 
 #: Seconds between the last change and its autosave.
 AUTOSAVE_DELAY_S = 1.5
+#: At most this many seconds between the first unsaved change and its autosave, however
+#: steadily the reader works (the delay above restarts at each change; this does not).
+AUTOSAVE_MAX_WAIT_S = 2.0
+#: Edits that autosave at once (a level's result in one key).
+_AUTOSAVE_NOW = ("grade", "type", "confirm", "status")
 
 
 class Tool(str, enum.Enum):
@@ -166,8 +175,11 @@ class ReadingSession:
         self._errors = None
         self._emit("reading", event)
         self._update_modified()
-        if self.workspace is not None:
-            self._emit("autosave_due")
+        if self.workspace is not None and not self.dragging:
+            # back to the saved reading (proposals rejected, edit reverted): the autosave goes
+            # at once; a level's result in one key is written at once
+            now = event.kind in _AUTOSAVE_NOW or not self.history.modified
+            self._emit("autosave_now" if now else "autosave_due")
 
     def _update_modified(self) -> None:
         m = self.history.modified
@@ -175,9 +187,11 @@ class ReadingSession:
             self._modified = m
             self._emit("modified", m)
 
-    def mark_recovered(self) -> None:
-        """The reading came from an autosave: it differs from what is saved."""
-        self.history.mark_unsaved()
+    def mark_recovered(self, saved: Reading | None = None) -> None:
+        """The reading came from an autosave: it differs from ``saved`` (the reading the
+        workspace holds, None when there is none); undoing back to it leaves nothing unsaved."""
+        self.history.mark_unsaved(saved if saved is not None else Reading.for_radiograph(
+            self.radiograph, reader=self.reading.reader) if self.radiograph is not None else None)
         self._update_modified()
         if self.workspace is not None:
             self._emit("autosave_due")
@@ -334,6 +348,8 @@ class ReadingSession:
         if self.history.commit(label):
             self._update_modified()
             self._emit("history")
+        if self.workspace is not None:
+            self._emit("autosave_due")
 
     def cancel_drag(self) -> None:
         self._drag = None
@@ -543,6 +559,8 @@ class ReadingSession:
         self._update_modified()
         self._guide_moved()
         self._emit("history")
+        if self.workspace is not None:
+            self._emit("autosave_now")   # an undone state must not survive in the autosave
 
     # ------------------------------------------------------------------ display
     def set_display(self, choice: WindowChoice) -> None:
@@ -588,8 +606,13 @@ class ReadingSession:
 
     def autosave(self) -> str | None:
         """Write the unsaved state for crash recovery; None when there is nothing to write
-        (or it failed: said once per session, not after every click)."""
-        if self.workspace is None or not self.history.modified:
+        (or it failed: said once per session, not after every click). When the reading is
+        what the workspace holds (nothing unsaved: undone, or saved) the autosave is removed:
+        a recovery never offers a state the reader undid."""
+        if self.workspace is None:
+            return None
+        if not self.history.modified:
+            self.workspace.discard_autosave(self.reading)
             return None
         try:
             path = self.workspace.autosave(self.reading)
@@ -622,6 +645,21 @@ def level_ranges(levels) -> str:
             runs.append([i])
     return ", ".join(str(LEVELS[r[0]]) if len(r) == 1 else f"{LEVELS[r[0]]}–{LEVELS[r[-1]]}"
                      for r in runs)
+
+
+def autosave_extent(path) -> tuple[int, str]:
+    """(points, levels 'T4–T7, T9') of the work in an autosave; (0, '') when unreadable.
+    Nothing identifying: what a blinded reader's recovery question may show."""
+    import json
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        verts = data.get("vertebrae") or []
+        levels = [v.get("level") for v in verts if v.get("points") or v.get("status") not in
+                  (None, "evaluable")]
+        n = sum(len(v.get("points") or {}) for v in verts)
+        return n, level_ranges([lv for lv in levels if lv]) if levels else ""
+    except (OSError, ValueError, AttributeError):
+        return 0, ""
 
 
 def describe_autosave(path, now=None) -> str:
@@ -662,3 +700,30 @@ def describe_autosave(path, now=None) -> str:
     except ValueError:
         what = f"{n} points"
     return f"{patient} — {film} of {date} — {what} — autosaved {stamp}"
+
+
+def recovery_state(workspace: Any, path: str | Path) -> tuple[bool, str]:
+    """(worth offering, what differs) for the autosave at ``path``: compared with the reading
+    the workspace holds of the same film by the same reader. An autosave equal to it (work
+    undone, or saved by another route) is not worth offering; what differs is named by level
+    ("T7, T9–T10 differ from the saved reading", or "no saved reading yet")."""
+    from vfa.reading.history import _key, changed_levels
+    try:
+        auto = workspace.recover(path)
+    except (VfaError, OSError, ValueError):
+        return True, "unreadable"
+    try:
+        saved = workspace.load(auto.sop_instance_uid, reader=auto.reader) \
+            if auto.sop_instance_uid else None
+    except (VfaError, OSError, ValueError):
+        saved = None
+    if saved is None:
+        if not any(not v.empty for v in auto.vertebrae.values()):
+            return False, "nothing placed"
+        return True, "no saved reading yet"
+    if _key(auto) == _key(saved):
+        return False, "the same as the saved reading"
+    levels = changed_levels(saved, auto)
+    if not levels:
+        return True, "calibration or details differ from the saved reading"
+    return True, f"{level_ranges(levels)} differ from the saved reading"
