@@ -733,7 +733,8 @@ class MainWindow(QMainWindow):
             self.browser_dock.setVisible(b)
             self.table_dock.setVisible(t)
             front = self._front_dock
-            if front is not None and front.toggleViewAction().isChecked():
+            toggle = front.toggleViewAction() if front is not None else None
+            if front is not None and toggle is not None and toggle.isChecked():
                 front.raise_()
         if on and self.doc is not None:     # (on: a film is open)
             self.stack.setCurrentIndex(1)
