@@ -136,9 +136,16 @@ def test_new_settings_are_recorded_and_older_files_load(tmp_path):
     r = make_reading()
     raw = r.to_dict()
     assert raw["settings"]["grade_thresholds_pct"] == [20.0, 25.0, 40.0]
-    assert raw["settings"]["min_change_pct"] == 5.0
-    for k in ("grade_thresholds_pct", "min_change_pct", "reference_hp_deficit_pct"):
+    assert raw["settings"]["precision_sd_pct"] == 3.0
+    assert raw["settings"]["reference_exclusion_pct"] == 15.0
+    assert "min_change_pct" not in raw["settings"] and raw["settings"]["method_version"] == "vfa-six-point/3"
+    for k in ("grade_thresholds_pct", "precision_sd_pct", "reference_exclusion_pct"):
         raw["settings"].pop(k)
+    assert Reading.from_dict(raw).settings == MethodSettings()
+    # a v2 file still loads: min_change_pct (replaced by the LSC, 2.77 x precision_sd_pct)
+    # and reference_hp_deficit_pct (replaced by the reference line) are ignored
+    raw["settings"].update({"min_change_pct": 4.0, "reference_hp_deficit_pct": 20.0,
+                            "method_version": "vfa-six-point/2"})
     assert Reading.from_dict(raw).settings == MethodSettings()
 
 
@@ -225,15 +232,15 @@ def test_grade_says_age_unknown_and_crush_na(tmp_path, capsys):
     p = save_reading(r, tmp_path / "r.json")
     _, out = _run(capsys, "grade", p)
     assert "Age unknown: adult rules apply" in out
-    assert "crush n/a = no reference level" in out
+    assert "crush n/a = too few reference levels" in out
     t8 = next(line for line in out.splitlines() if line.startswith("T8"))
-    assert " n/a " in t8
+    assert " n/a " in t8 and "0? (crush n/a)" in t8
     _, js = _run(capsys, "grade", p, "--json")
     d = json.loads(js)
     assert d["paediatric"] is None and d["age_years"] is None
     t8 = next(x for x in d["vertebrae"] if x["level"] == "T8")
     assert t8["crush"] is None and t8["crush_assessable"] is False
-    assert t8["crush_reason"] == "no reference level"
+    assert t8["crush_reason"] == "too few reference levels"
 
 
 def test_compare_lists_uncertain_reshaping_and_common_sdi(tmp_path, capsys):

@@ -355,7 +355,7 @@ def test_case_series_pdf(tmp_path, cohort_readings, clinical):
                    ):
         assert needle in text, needle
     flat = " ".join(text.split())             # the method paragraph wraps
-    assert "minimum change 5 points" in flat and "grade thresholds 20/25/40 %" in flat
+    assert "measurement SD 3 points" in flat and "grade thresholds 20/25/40 %" in flat
     # the strip of CHILD-A: its three visit dates on the axis, T9 new at 6 months
     import re
     assert "2024-07-10" in text and re.search(r"\b1 ?N\b", text) and re.search(r"\b0 ?R\b", text)

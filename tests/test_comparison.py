@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
 
 from vfa.films.calibration import Spacing, SpacingSource
 from vfa.method.comparison import Change, classify, compare, sdi_series
 from vfa.method.levels import LEVELS, Level
+from vfa.method.morphometry import summarize
+from vfa.method.noise import phi
 from vfa.reading.reading import Reading
 from vfa.method.settings import MethodSettings
 
@@ -398,8 +401,8 @@ KID = dict(birth=dt.date(2012, 6, 1))
 
 @pytest.mark.parametrize("ha0, ha1, expected", [
     (80.1, 79.9, Change.UNCERTAIN),    # 19.9 % -> 20.1 %: 0.2 points
-    (83.0, 78.1, Change.UNCERTAIN),    # 17.0 -> 21.9: 4.9 points, below 5.0
-    (83.0, 78.0, Change.INCIDENT),     # 17.0 -> 22.0: exactly 5.0 points is a change
+    (86.3, 78.1, Change.UNCERTAIN),    # 13.7 -> 21.9: 8.2 points, below the LSC 8.3
+    (86.3, 78.0, Change.INCIDENT),     # 13.7 -> 22.0: exactly 8.3 points is a change
     (79.9, 80.1, Change.UNCERTAIN),    # 20.1 -> 19.9: an "improvement" of 0.2 points
     (74.0, 70.0, Change.UNCERTAIN),    # grade 2 -> 2 ... 26.0 -> 30.0: unchanged grade below
 ])
@@ -419,22 +422,107 @@ def test_uncertain_when_unconfirmed_and_small(ha0, ha1, expected):
         assert not ch.highlighted
 
 
-def test_two_confirmed_grades_always_give_the_table_change():
+def test_two_confirmed_grades_stay_but_are_flagged_within_noise():
     b = reading({"T9": (80.1, 100, 100)}, date=dt.date(2022, 1, 1))
     f = reading({"T9": (79.9, 100, 100)}, date=dt.date(2022, 7, 1))
     b.set_confirmed("T9")
     assert change_at(compare(b, f), "T9").change is Change.UNCERTAIN   # follow-up unconfirmed
     f.set_confirmed("T9")
     c = compare(b, f)
-    assert change_at(c, "T9").change is Change.INCIDENT and c.incident == [Level.T9]
-    assert change_at(c, "T9").baseline_confirmed and change_at(c, "T9").followup_confirmed
+    ch = change_at(c, "T9")
+    assert ch.change is Change.INCIDENT and c.incident == [Level.T9]
+    assert ch.baseline_confirmed and ch.followup_confirmed
+    assert ch.within_noise and c.within_noise == [Level.T9] and c.to_dict()["within_noise"] == ["T9"]
+    assert c.to_dict()["changes"][Level.T9.index]["within_noise"] is True
+    assert ch.describe() == "T9 incident, within measurement noise (change 0.2 points, LSC 8.3)"
 
 
-def test_min_change_is_a_setting():
-    b = reading({"T9": (83.0, 100, 100)}, date=dt.date(2022, 1, 1))
-    f = reading({"T9": (78.0, 100, 100)}, date=dt.date(2022, 7, 1))
-    assert change_at(compare(b, f, MethodSettings(min_change_pct=6.0)), "T9").change is Change.UNCERTAIN
-    assert change_at(compare(b, f, MethodSettings(min_change_pct=0.0)), "T9").change is Change.INCIDENT
+def test_worsened_within_noise_in_words():
+    # domain.md §4 / issue 19: two confirmed grades 24.9 % -> 25.1 % (1 -> 2)
+    b = reading({"L1": (75.1, 100, 100)}, date=dt.date(2022, 1, 1))
+    f = reading({"L1": (74.9, 100, 100)}, date=dt.date(2022, 7, 1))
+    b.set_reader_grade("L1", 1)
+    f.set_reader_grade("L1", 2)
+    ch = change_at(compare(b, f), "L1")
+    assert ch.change is Change.WORSENED and ch.within_noise
+    assert ch.describe() == "L1 worsened 1→2, within measurement noise (change 0.2 points, LSC 8.3)"
+    # far beyond the LSC: no flag, and the probability in words
+    f2 = reading({"L1": (60.0, 100, 100)}, date=dt.date(2022, 7, 1))
+    f2.set_reader_grade("L1", 2)
+    ch = change_at(compare(b, f2), "L1")
+    assert not ch.within_noise and ch.p_change == pytest.approx(phi(15.1 / (math.sqrt(2) * 3.0)))
+    assert ch.describe() == f"L1 worsened 1→2 (P = {ch.p_change:.2f} that it truly worsened)"
+
+
+def test_lsc_boundaries_follow_the_setting_and_a_saved_precision_study():
+    from vfa.method.noise import PrecisionStudy
+    b = reading({"T9": (86.3, 100, 100)}, date=dt.date(2022, 1, 1))   # 13.7 %
+    f = reading({"T9": (78.0, 100, 100)}, date=dt.date(2022, 7, 1))   # 22.0 %: 8.3 points
+    c = compare(b, f)
+    assert (c.sd_pct, c.lsc_pct) == (3.0, 8.3)                          # 2.77 * 3.0 = 8.31 -> 8.3
+    d = c.to_dict()
+    assert (d["sd_pct"], d["sd_source"], d["lsc_pct"]) == (3.0, "setting", 8.3)
+    assert d["precision_study"] is None
+    assert change_at(c, "T9").change is Change.INCIDENT
+    # the setting: SD 4.0 -> LSC 11.1
+    c = compare(b, f, MethodSettings(precision_sd_pct=4.0))
+    assert c.lsc_pct == 11.1 and change_at(c, "T9").change is Change.UNCERTAIN
+    # a precision study of 12 films with an RMS-SD of 2.0 points -> LSC 5.5 (2.77 * 2 = 5.54)
+    study = PrecisionStudy("dr-a", 2.0, 12, 150, "intra-reader", "2026-01-01T00:00:00+00:00")
+    f7 = reading({"T9": (80.0, 100, 100)}, date=dt.date(2022, 7, 1))  # 20.0 %: 6.3 points
+    c = compare(b, f7, precision=study)
+    assert c.to_dict()["sd_source"] == "precision study" and c.lsc_pct == 5.5
+    assert c.to_dict()["precision_study"]["reader"] == "dr-a"
+    assert change_at(c, "T9").change is Change.INCIDENT
+    assert change_at(compare(b, f7), "T9").change is Change.UNCERTAIN   # 6.3 < 8.3 by default
+    b55 = reading({"T9": (85.5, 100, 100)}, date=dt.date(2022, 1, 1))  # 14.5 -> 20.0: 5.5 points
+    b54 = reading({"T9": (85.4, 100, 100)}, date=dt.date(2022, 1, 1))  # 14.6 -> 20.0: 5.4 points
+    assert change_at(compare(b55, f7, precision=study), "T9").change is Change.INCIDENT
+    assert change_at(compare(b54, f7, precision=study), "T9").change is Change.UNCERTAIN
+    # a study of fewer than 10 films is not used (the setting is, and the note says why)
+    small = PrecisionStudy("dr-a", 2.0, 9, 100, "intra-reader", "2026-01-01T00:00:00+00:00")
+    c = compare(b, f7, precision=small)
+    assert c.lsc_pct == 8.3 and c.to_dict()["sd_source"] == "setting"
+    assert "9 films" in c.to_dict()["sd_note"]
+
+
+def test_p_fracture_and_p_change_by_hand():
+    # p_fracture = Φ((percent - 20) / 3): exactly 0.5 at the threshold
+    r0 = reading({"T9": (80.0, 100, 100)}, date=dt.date(2022, 1, 1))
+    x = next(r for r in summarize(r0).results if r.level is Level.T9)
+    assert x.p_fracture == pytest.approx(0.5)
+    assert x.to_dict()["p_fracture"] == 0.5
+    # 26 % -> Φ(2) = 0.97725; a normal level (0 %) -> Φ(-6.67) ~ 1e-11
+    r1 = reading({"T9": (74.0, 100, 100)}, date=dt.date(2022, 7, 1))
+    y = next(r for r in summarize(r1).results if r.level is Level.T9)
+    assert y.p_fracture == pytest.approx(0.9772499, abs=1e-6)
+    assert next(r for r in summarize(r1).results if r.level is Level.T5).p_fracture < 1e-10
+    # p_change = Φ((26 - 20) / (√2 · 3)) = Φ(1.41421) = 0.92135
+    c = compare(r0, r1)
+    ch = change_at(c, "T9")
+    assert ch.p_change == pytest.approx(0.9213504, abs=1e-6)
+    assert ch.change is Change.UNCERTAIN                    # 6.0 points < LSC 8.3, unconfirmed
+    assert change_at(compare(r1, r0), "T9").p_change == pytest.approx(1 - 0.9213504, abs=1e-6)
+    # unchanged levels: 0.5
+    assert change_at(c, "T5").p_change == pytest.approx(0.5)
+
+
+def test_p_change_uses_unrounded_percents():
+    b = reading({"T9": (80.04, 100, 100)}, date=dt.date(2022, 1, 1))   # 19.96 % (shown 20.0)
+    f = reading({"T9": (79.96, 100, 100)}, date=dt.date(2022, 7, 1))   # 20.04 % (shown 20.0)
+    ch = change_at(compare(b, f), "T9")
+    assert ch.percent_change == 0.0
+    assert ch.p_change == pytest.approx(phi(0.08 / (math.sqrt(2) * 3.0)))
+    assert ch.p_change > 0.5
+
+
+def test_single_visit_nothing_to_compare():
+    r = reading({"T9": (70.0, 100, 100)}, date=dt.date(2022, 1, 1))
+    s = summarize(r)
+    assert s.to_dict()["sd_pct"] == 3.0 and s.to_dict()["lsc_pct"] == 8.3
+    # one visit has p_fracture per level, but no p_change and no change at all
+    assert "p_change" not in s.results[Level.T9.index].to_dict()
+    assert "within_noise" not in s.to_dict()
 
 
 def test_complete_reshaping_in_a_child_with_its_gain():
@@ -457,14 +545,20 @@ def test_partial_reshaping_keeps_a_grade_but_reports_the_gain():
     assert ch.change is Change.IMPROVED and ch.reshaping == "partial"
     assert ch.reshaping_text() == "L1 reshaped partially: biconcave ratio +15 points"
     # the same grade with a real gain is partial reshaping too
-    b2 = reading({"L1": (100, 62, 100)}, date=dt.date(2022, 1, 1), **KID)  # 38 %: grade 2
+    b2 = reading({"L1": (100, 61, 100)}, date=dt.date(2022, 1, 1), **KID)  # 39 %: grade 2
     f2 = reading({"L1": (100, 70, 100)}, date=dt.date(2023, 1, 1), **KID)  # 30 %: still 2
     ch = change_at(compare(b2, f2), "L1")
     assert ch.change is Change.UNCHANGED and ch.reshaping == "partial"
     assert change_at(compare(f2, b2), "L1").reshaping is None    # a loss is never reshaping
     ch2 = change_at(compare(reading({"L1": (100, 70, 100)}, date=dt.date(2022, 1, 1), **KID),
                             reading({"L1": (100, 74, 100)}, date=dt.date(2023, 1, 1), **KID)), "L1")
-    assert ch2.change is Change.UNCHANGED and ch2.reshaping is None  # 4 points: below 5
+    assert ch2.change is Change.UNCHANGED and ch2.reshaping is None  # 4 points: below the LSC
+    ch3 = change_at(compare(reading({"L1": (100, 62, 100)}, date=dt.date(2022, 1, 1), **KID),
+                            reading({"L1": (100, 70.3, 100)}, date=dt.date(2023, 1, 1), **KID)), "L1")
+    assert ch3.percent_change == -8.3 and ch3.reshaping == "partial"   # exactly the LSC
+    ch4 = change_at(compare(reading({"L1": (100, 62, 100)}, date=dt.date(2022, 1, 1), **KID),
+                            reading({"L1": (100, 70.2, 100)}, date=dt.date(2023, 1, 1), **KID)), "L1")
+    assert ch4.percent_change == -8.2 and ch4.reshaping is None
 
 
 def test_no_reshaping_in_adults_or_when_age_unknown():

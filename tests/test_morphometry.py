@@ -1,4 +1,4 @@
-"""Heights, ratios and the Hp_ref neighbour rule (domain.md §2)."""
+"""Heights, ratios and the reference line for Hp_ref (domain.md §2)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 
 from vfa.films.calibration import Spacing, SpacingSource
-from vfa.method.levels import LEVELS, DeformityType as T, PointSlot as S, Status
+from vfa.method.levels import LEVELS, DeformityType as T, Level, PointSlot as S, Status
 from vfa.method.morphometry import heights, measure_reading, summarize
 from vfa.reading.reading import Reading
 from vfa.method.settings import MethodSettings
@@ -109,27 +109,125 @@ def test_tilted_vertebra_same_heights():
     assert (h.ha, h.hm, h.hp) == pytest.approx((80.0, 90.0, 100.0))
 
 
-# ------------------------------------------------------------------ neighbour rule
-def test_crush_with_both_neighbours():
-    r = reading_with({"T7": (100.0, 100.0, 80.0), "T8": (60.0, 60.0, 60.0),
-                      "T9": (100.0, 100.0, 100.0)}, default=(50.0, 50.0, 50.0),
-                     levels=LEVELS)
-    # T7 hp 80 (its wedge 100/80 > 1: reduction negative, qualifies); T9 hp 100
+# ------------------------------------------------------------------ the reference line (v3)
+def linear(short=(), factor=0.7, scale=5.0, levels=LEVELS):
+    """Domain §2's worked spine: Hp rising one unit per level from 14 at T4 (times ``scale``
+    px), everything else normal (Ha = Hm = Hp); the ``short`` levels uniformly short."""
+    hs = {}
+    for lv in levels:
+        h = scale * (14 + lv.index) * (factor if lv.value in short else 1.0)
+        hs[lv.value] = (h, h, h)
+    return reading_with(hs, levels=levels)
+
+
+def test_neighbours_are_the_six_nearest_levels_ties_upper_first():
+    from vfa.method.morphometry import reference_neighbours
+    names = lambda lv: [x.value for x in reference_neighbours(lv)]  # noqa: E731
+    assert names(Level.T4) == ["T5", "T6", "T7", "T8", "T9", "T10"]
+    assert names(Level.T5) == ["T4", "T6", "T7", "T8", "T9", "T10"]
+    assert names(Level.T10) == ["T7", "T8", "T9", "T11", "T12", "L1"]
+    assert names(Level.L4) == ["T10", "T11", "T12", "L1", "L2", "L3"]
+
+
+def test_crush_against_the_line_of_a_sloping_spine():
+    # Hp 5 * (14 + i): T8 (i = 4) at 60 % of its expected 90 px
+    r = linear(short=("T8",), factor=0.6)
     x = res(r, "T8")
     assert x.hp_ref == pytest.approx(90.0)
-    assert x.crush == pytest.approx(60.0 / 90.0)
-    assert x.percents[T.CRUSH] == 33.3
-    assert x.percent == 33.3 and x.suggested_type is T.CRUSH and x.suggested_grade == 2
-    assert x.wedge == pytest.approx(1.0) and x.biconcave == pytest.approx(1.0)
-
-
-def test_crush_with_one_neighbour_when_other_not_annotated():
-    r = reading_with({"T7": (100.0, 100.0, 100.0), "T8": (60.0, 60.0, 60.0)},
-                     levels=LEVELS[:5])  # T4..T8 only; T9 absent
-    x = res(r, "T8")
-    assert x.hp_ref == pytest.approx(100.0)
     assert x.crush == pytest.approx(0.6)
     assert x.percent == 40.0 and x.suggested_grade == 3 and x.suggested_type is T.CRUSH
+    assert [lv.value for lv in x.reference_levels] == ["T5", "T6", "T7", "T9", "T10", "T11"]
+    assert x.wedge == pytest.approx(1.0) and x.biconcave == pytest.approx(1.0)
+    # the normal levels measure 0.0 % against the same line
+    assert all(res(r, lv.value).percent == 0.0 for lv in LEVELS if lv is not Level.T8)
+
+
+@pytest.mark.parametrize("short", [("T11", "T12"), ("T10", "T11", "T12"), ("T4", "T5"), ("L3", "L4")])
+def test_worked_examples_runs_and_ends_do_not_hide_each_other(short):
+    # domain.md §2: each of the short vertebrae 30.0 % (grade 2 crush); the rest grade 0
+    r = linear(short=short)
+    s = summarize(r)
+    for x in s.results:
+        if x.level.value in short:
+            assert x.percent == 30.0 and x.suggested_grade == 2 and x.suggested_type is T.CRUSH, x.level
+            assert x.crush_assessable and x.crush == pytest.approx(0.7)
+        else:
+            assert x.suggested_grade == 0, (x.level, x.percent)
+    assert s.sdi == 2 * len(short)
+
+
+def test_a_run_of_four_can_still_hide_members():
+    # domain.md §2's limit: T9-T12 all 30 % short; T9 16.1 % and T12 18.9 % come out grade 0
+    r = linear(short=("T9", "T10", "T11", "T12"))
+    got = {lv: res(r, lv).percent for lv in ("T9", "T10", "T11", "T12")}
+    assert got["T9"] == 16.1 and got["T12"] == 18.9
+    assert got["T11"] == 30.0 and got["T10"] == 20.2
+    assert res(r, "T9").suggested_grade == 0 and res(r, "T12").suggested_grade == 0
+
+
+def test_theil_sen_start_exclusion_at_15_percent_and_least_squares():
+    # flat 100 px at T5, T6, T7, T9, T10 and T11 at 86: the start line (median slope 0,
+    # median of six intercepts = mean of the two middle = 100) keeps T11 (14 % below);
+    # the least-squares line through the six has its mean index at T8 (4), so Hp_ref is the
+    # mean Hp (5 * 100 + 86) / 6 = 97.667
+    levels = LEVELS[1:8]   # T5..T11
+    r = reading_with({"T8": (70.0, 70.0, 70.0), "T11": (86.0, 86.0, 86.0)}, levels=levels)
+    x = res(r, "T8")
+    assert x.hp_ref == pytest.approx(586.0 / 6)
+    assert x.crush == pytest.approx(70.0 * 6 / 586.0) and x.percent == 28.3
+    # 15.0 % below the start line: excluded (the bound belongs to the exclusion)
+    r = reading_with({"T8": (70.0, 70.0, 70.0), "T11": (85.0, 85.0, 85.0)}, levels=levels)
+    x = res(r, "T8")
+    assert x.hp_ref == pytest.approx(100.0) and Level.T11 not in x.reference_levels
+    # 14.9 % below: kept
+    r = reading_with({"T8": (70.0, 70.0, 70.0), "T11": (85.1, 85.1, 85.1)}, levels=levels)
+    assert res(r, "T8").hp_ref == pytest.approx((500.0 + 85.1) / 6)
+    # the exclusion is a setting
+    r = reading_with({"T8": (70.0, 70.0, 70.0), "T11": (86.0, 86.0, 86.0)}, levels=levels)
+    assert res(r, "T8", MethodSettings(reference_exclusion_pct=10.0)).hp_ref == pytest.approx(100.0)
+
+
+def test_theil_sen_medians_by_hand():
+    from vfa.method.morphometry import _theil_sen
+    # slopes of (0,10), (1,12), (3,13): 2, 1, 0.5 -> median 1; intercepts 10, 11, 10 -> 10
+    assert _theil_sen([0, 1, 3], [10.0, 12.0, 13.0]) == pytest.approx((10.0, 1.0))
+    # four points: six slopes 1, 0.5, 7/3, 0, 3, 6 -> mean of the two middle (1, 7/3) = 5/3;
+    # intercepts 0, -2/3, -7/3, 2 -> mean of the two middle (-2/3, 0) = -1/3
+    assert _theil_sen([0, 1, 2, 3], [0.0, 1.0, 1.0, 7.0]) == pytest.approx((-1 / 3, 5 / 3))
+
+
+def test_three_candidates_are_not_enough():
+    # T7, T9, T10 around T8: three candidates -> not assessable, the reason said
+    r = reading_with({"T8": (60.0, 60.0, 60.0)}, levels=LEVELS[3:7])   # T7..T10
+    x = res(r, "T8")
+    assert x.hp_ref is None and x.crush is None and not x.crush_assessable
+    assert x.crush_reason == "too few reference levels"
+    assert x.to_dict()["crush_assessable"] is False and x.to_dict()["crush"] is None
+    assert T.CRUSH not in x.percents                    # never a confident 0 %
+    assert x.percent == 0.0 and x.suggested_grade == 0 and x.suggested_type is None
+    assert x.crush_na and x.grade_label() == "0? (crush n/a)"
+    # a fourth candidate (T6) makes it assessable
+    r = reading_with({"T8": (60.0, 60.0, 60.0)}, levels=LEVELS[2:7])   # T6..T10
+    x = res(r, "T8")
+    assert x.crush_assessable and x.hp_ref == pytest.approx(100.0) and x.percent == 40.0
+    assert not x.crush_na and x.grade_label() == "3?"
+
+
+def test_fewer_than_three_kept_or_none_within_two_levels():
+    from vfa.method.morphometry import reference_line
+    # T5 100, T6 60, T7 80, T9 140 around T8: slopes -40, -10, 10, 20, 26.7, 30 -> 15;
+    # intercepts 85, 30, 35, 65 -> 50; the start line is 80 at T6 (60 is 25 % below) and 95
+    # at T7 (80 is 15.8 % below): both excluded, two remain -> not assessable
+    hps = {Level.T5: 100.0, Level.T6: 60.0, Level.T7: 80.0, Level.T9: 140.0, Level.T8: 50.0}
+    line = reference_line(Level.T8, hps, {Level.T5, Level.T6, Level.T7, Level.T9})
+    assert len(line.candidates) == 4 and line.excluded == (Level.T6, Level.T7)
+    assert not line.assessable and line.reason == "too few reference levels"
+    # T4 with T5 and T6 graded by the reader: four candidates T7-T10, none within two levels
+    r = linear(short=("T4",))
+    r.set_reader_grade("T5", 1)
+    r.set_reader_grade("T6", 2)
+    x = res(r, "T4")
+    assert not x.crush_assessable and x.crush_reason == "too few reference levels"
 
 
 def test_no_neighbour_means_crush_undefined():
@@ -137,33 +235,20 @@ def test_no_neighbour_means_crush_undefined():
     r.set_points("T8", body(60, 60, 60, bottom=300))
     x = res(r, "T8")
     assert x.hp_ref is None and x.crush is None
-    assert not x.crush_assessable and x.crush_reason == "no reference level"
-    assert x.to_dict()["crush_assessable"] is False and x.to_dict()["crush"] is None
-    assert T.CRUSH not in x.percents
-    assert x.percent == 0.0 and x.suggested_grade == 0 and x.suggested_type is None
+    assert not x.crush_assessable and x.crush_reason == "too few reference levels"
+    assert summarize(r).to_dict()["crush_na"] == ["T8"]
 
 
-def test_incomplete_neighbour_excluded():
+def test_incomplete_and_not_evaluable_neighbours_excluded():
     r = reading_with({"T8": (60.0, 60.0, 60.0), "T9": (100.0, 100.0, 100.0)},
                      default=(70.0, 70.0, 70.0))
     r.remove_point("T9", "inferior_middle")  # T9 has 5 points: not annotated
-    x = res(r, "T8")
-    assert x.hp_ref == pytest.approx(70.0)  # T7 only
+    assert res(r, "T8").hp_ref == pytest.approx(70.0)
     assert res(r, "T9").heights is None and res(r, "T9").annotated is False
-
-
-def test_not_evaluable_neighbour_excluded():
     r = reading_with({"T8": (60.0, 60.0, 60.0), "T9": (100.0, 100.0, 100.0)},
                      default=(70.0, 70.0, 70.0))
     r.set_status("T9", "not_evaluable", "rotated/oblique")
-    x = res(r, "T8")
-    assert x.hp_ref == pytest.approx(70.0)     # T7 above, T10 (two below) under T9
-    for lv in ("T6", "T7", "T10"):
-        r.set_status(lv, "not_evaluable", "not visible")
-    x = res(r, "T8")
-    assert x.hp_ref is None and x.crush is None
-    assert x.crush_assessable is False and x.crush_reason == "no reference level"
-    assert T.CRUSH not in x.percents           # never a confident 0 %
+    assert res(r, "T8").hp_ref == pytest.approx(70.0)
 
 
 @pytest.mark.parametrize("neighbour, included", [
@@ -175,82 +260,45 @@ def test_not_evaluable_neighbour_excluded():
     ((50.0, 100.0, 100.0), False),    # severe wedge
 ])
 def test_deformed_neighbour_excluded(neighbour, included):
-    r = reading_with({"T8": (60.0, 60.0, 60.0), "T9": neighbour}, default=(110.0, 110.0, 110.0),
-                     levels=LEVELS[:6])  # T4..T9
+    # T8's neighbours T5, T6, T7, T9, T10, T11 (mean index 4 = T8): Hp_ref is their mean Hp
+    r = reading_with({"T8": (60.0, 60.0, 60.0), "T9": neighbour}, default=(110.0, 110.0, 110.0))
     x = res(r, "T8")
-    expected = (110.0 + 100.0) / 2 if included else 110.0
+    expected = (5 * 110.0 + 100.0) / 6 if included else 110.0
     assert x.hp_ref == pytest.approx(expected)
 
 
-def test_crushed_neighbour_is_skipped_for_the_next_level():
-    # T9 is 50 % short against the median of T7..T10: not a reference level, so T8 looks
-    # past it to T10 (two levels below)
-    r = reading_with({"T8": (100.0, 100.0, 100.0), "T9": (50.0, 50.0, 50.0),
-                      "T10": (100.0, 100.0, 100.0)}, levels=LEVELS[:7])
-    assert res(r, "T9").suggested_type is T.CRUSH and res(r, "T9").suggested_grade == 3
-    assert res(r, "T9").reference is False
-    assert res(r, "T8").hp_ref == pytest.approx(100.0)
-
-
-def test_adjacent_crushed_vertebrae_do_not_hide_each_other():
-    # domain.md §2: T11 and T12 both uniformly 30 % short, T9, T10, L1, L2 normal
-    r = reading_with({"T11": (70.0, 70.0, 70.0), "T12": (70.0, 70.0, 70.0)})
-    for lv in ("T11", "T12"):
-        x = res(r, lv)
-        assert x.hp_ref == pytest.approx(100.0)   # from T10 and L1
-        assert x.crush == pytest.approx(0.7) and x.crush_assessable
-        assert x.percent == 30.0 and x.suggested_grade == 2 and x.suggested_type is T.CRUSH
-    s = summarize(r)
-    assert s.sdi == 4 and s.fractured == 2
-
-
-def test_reader_graded_neighbour_is_not_a_reference():
-    # T9 looks normal, but the reader graded it 2 (e.g. a fracture the points miss): T8 must
-    # not measure itself against it; a borderline 0.5 stays a reference level
-    r = reading_with({"T8": (80.0, 80.0, 80.0), "T9": (100.0, 100.0, 100.0),
-                      "T10": (90.0, 90.0, 90.0)}, default=(90.0, 90.0, 90.0))
-    assert res(r, "T8").hp_ref == pytest.approx((90.0 + 100.0) / 2)
+def test_reader_graded_neighbour_is_not_a_candidate():
+    # T9 looks normal, but the reader graded it 2: T8 must not measure itself against it; a
+    # borderline 0.5 stays a candidate
+    r = reading_with({"T8": (80.0, 80.0, 80.0), "T9": (104.0, 104.0, 104.0)})
+    assert res(r, "T8").hp_ref == pytest.approx((500.0 + 104.0) / 6)
     r.set_reader_grade("T9", 2)
     assert res(r, "T9").reference is False
-    assert res(r, "T8").hp_ref == pytest.approx(90.0)  # T7 above, T10 below
+    assert res(r, "T8").hp_ref == pytest.approx(100.0)
     r.set_reader_grade("T9", 0.5)
-    assert res(r, "T8").hp_ref == pytest.approx((90.0 + 100.0) / 2)
-
-
-def test_median_hp_limit_is_a_setting():
-    r = reading_with({"T11": (70.0, 70.0, 70.0), "T12": (70.0, 70.0, 70.0)})
-    loose = MethodSettings(reference_hp_deficit_pct=35.0)  # 30 % short still counts
-    assert res(r, "T11", loose).hp_ref == pytest.approx((100.0 + 70.0) / 2)
+    assert res(r, "T8").hp_ref == pytest.approx((500.0 + 104.0) / 6)
 
 
 def test_neighbour_threshold_is_a_setting():
-    r = reading_with({"T8": (60.0, 60.0, 60.0), "T9": (85.0, 100.0, 100.0)},
-                     default=(70.0, 70.0, 70.0), levels=LEVELS[:6])
-    assert res(r, "T8").hp_ref == pytest.approx(85.0)   # 15 % < 20 %: both neighbours
+    r = reading_with({"T8": (60.0, 60.0, 60.0), "T9": (85.0, 100.0, 106.0)})
+    assert res(r, "T8").hp_ref == pytest.approx((500.0 + 106.0) / 6)   # wedge 19.8 % < 20 %
     strict = MethodSettings(neighbour_max_reduction_pct=15.0)
-    assert res(r, "T8", strict).hp_ref == pytest.approx(70.0)
+    assert res(r, "T8", strict).hp_ref == pytest.approx(100.0)
 
 
-def test_t4_and_l4_have_one_neighbour():
-    r = reading_with({"T4": (60.0, 60.0, 60.0), "T5": (90.0, 90.0, 90.0),
-                      "L3": (95.0, 95.0, 95.0), "L4": (60.0, 60.0, 60.0)})
-    t4, l4 = res(r, "T4"), res(r, "L4")
-    assert t4.hp_ref == pytest.approx(90.0)
-    assert t4.crush == pytest.approx(60.0 / 90.0)
-    assert l4.hp_ref == pytest.approx(95.0)
-    assert l4.crush == pytest.approx(60.0 / 95.0)
-
-
-def test_reference_levels_within_two_levels_only():
-    r = Reading(patient_id="P")
-    r.set_points("T8", body(60, 60, 60, bottom=300))
-    r.set_points("T10", body(100, 100, 100, bottom=600))
-    assert res(r, "T8").hp_ref == pytest.approx(100.0)   # two below: used
-    r.remove_vertebra("T10")
-    r.set_points("T11", body(100, 100, 100, bottom=750))
-    x = res(r, "T8")
-    assert x.hp_ref is None and not x.crush_assessable   # three below: too far
-    assert x.crush_reason == "no reference level"
+def test_normal_spines_with_3_percent_noise_never_reach_a_20_percent_crush():
+    # domain.md §2: 3 % random error on every Hp of 2,000 normal spines (fixed seed)
+    import numpy as np
+    from vfa.method.morphometry import reference_line
+    rng = np.random.default_rng(20261207)
+    worst = 0.0
+    for _ in range(2000):
+        hps = {lv: (14 + lv.index) * (1 + 0.03 * float(rng.standard_normal())) for lv in LEVELS}
+        for lv in LEVELS:
+            line = reference_line(lv, hps, set(LEVELS))
+            assert line.assessable
+            worst = max(worst, 100.0 * (1.0 - hps[lv] / line.hp_ref))
+    assert 10.0 < worst < 20.0
 
 
 # ------------------------------------------------------------------ results per level
@@ -288,7 +336,7 @@ def test_summary_paediatric_flag_and_settings():
     r.birth_date, r.study_date = dt.date(2010, 5, 1), dt.date(2024, 5, 1)
     d = summarize(r).to_dict()
     assert d["paediatric"] is True and d["suggestion_advisory"] is True
-    assert d["settings"]["method_version"] == "vfa-six-point/2"
+    assert d["settings"]["method_version"] == "vfa-six-point/3"
     r.birth_date = None
     assert summarize(r).paediatric is None
 
@@ -330,13 +378,54 @@ def test_confirmation_of_suggested_and_reader_grades():
 
 
 def test_confirm_all_graded_levels():
-    r = reading_with({"T8": (70.0, 100.0, 100.0)}, levels=LEVELS[:8])
+    from vfa.reading.confirmation import confirm_graded
+    r = reading_with({"T8": (70.0, 100.0, 100.0)})
     s = summarize(r)
-    assert len(s.unconfirmed) == 8 and s.to_dict()["unconfirmed"][0] == "T4"
-    done = r.confirm_graded()
-    assert len(done) == 8
+    assert len(s.unconfirmed) == 13 and s.to_dict()["unconfirmed"][0] == "T4"
+    res_ = confirm_graded(r)
+    assert len(res_.confirmed) == 13 and res_.skipped == []
+    assert res_.summary() == "Confirmed 13 levels"
     assert summarize(r).unconfirmed == []
-    assert r.confirm_graded() == []
+    assert confirm_graded(r).confirmed == []
+
+
+def test_bulk_confirmation_skips_crush_na_pending_and_low_confidence_levels():
+    from vfa.reading.autoplace.proposal import Proposal
+    from vfa.reading.confirmation import SKIP_CRUSH_NA, SKIP_LOW_CONFIDENCE, SKIP_PENDING, confirm_graded
+    r = reading_with({}, levels=LEVELS[:8])            # T4..T11
+    r.set_reader_grade("T4", 0)                        # already confirmed: neither confirmed nor skipped
+    x, y = r.get("T6").points[S.SUPERIOR_ANTERIOR]
+    r.propose("T6", {"superior_anterior": Proposal(x, y, 0.8, "refine")}, replace_placed=True)
+    x, y = r.get("T7").points[S.SUPERIOR_ANTERIOR]
+    r.propose("T7", {"superior_anterior": Proposal(x, y, 0.3, "refine")}, replace_placed=True)
+    r.accept_proposal("T7")                            # accepted as it stood, low confidence
+    x, y = r.get("T8").points[S.SUPERIOR_ANTERIOR]
+    r.propose("T8", {"superior_anterior": Proposal(x, y, 0.3, "refine")}, replace_placed=True)
+    r.set_point("T8", "superior_anterior", (x, y + 0.5))   # moved by the reader: the reader's point
+    # levels whose crush cannot be assessed: T11 (three candidates among its six nearest:
+    # T8, T9, T10) and L3 alone, far below the rest
+    r.set_points("L3", body(100, 100, 100, bottom=150.0 + 11 * 150.0))
+    assert res(r, "L3").crush_na and res(r, "T11").crush_na and not res(r, "T10").crush_na
+    out = confirm_graded(r)
+    skipped = {lv.value: why for lv, why in out.skipped}
+    assert skipped == {"T6": SKIP_PENDING, "T7": SKIP_LOW_CONFIDENCE, "T11": SKIP_CRUSH_NA,
+                       "L3": SKIP_CRUSH_NA}
+    assert [lv.value for lv in out.confirmed] == ["T5", "T8", "T9", "T10"]
+    assert out.summary() == ("Confirmed 4 levels; skipped 4: 1 proposed points not yet accepted (T6), "
+                             "1 low-confidence proposal (T7), 2 crush n/a (too few reference levels) "
+                             "(T11, L3) — confirm those one by one")
+    assert not res(r, "L3").confirmed and not res(r, "T7").confirmed
+    r.set_confirmed("L3", True)                        # one by one: allowed
+    assert res(r, "L3").confirmed
+
+
+def test_the_reading_model_does_not_import_the_morphometry():
+    import ast
+    from pathlib import Path
+    src = Path(__file__).resolve().parents[1] / "vfa" / "reading" / "reading.py"
+    mods = {n.module for n in ast.walk(ast.parse(src.read_text(encoding="utf-8")))
+            if isinstance(n, ast.ImportFrom)}
+    assert "vfa.method.morphometry" not in mods
 
 
 def test_pending_proposal_keeps_the_level_unconfirmed():
@@ -347,6 +436,7 @@ def test_pending_proposal_keeps_the_level_unconfirmed():
     x, y = r.get("T8").points[S.SUPERIOR_ANTERIOR]
     r.propose("T8", {"superior_anterior": Proposal(x, y - 1.0, 0.8, "refine")}, replace_placed=True)
     assert res(r, "T8").grade == 0 and not res(r, "T8").confirmed
-    assert "T8" not in [lv.value for lv in r.confirm_graded()]
+    from vfa.reading.confirmation import confirm_graded
+    assert "T8" not in [lv.value for lv in confirm_graded(r).confirmed]
     r.accept_proposal("T8")
     assert res(r, "T8").confirmed

@@ -101,8 +101,8 @@ def test_crush_reduces_posterior_height_against_neighbours(fractured):
     _, film = fractured
     res = {r.level: r for r in summarize(reference_reading(film)).results}
     t12 = res[Level.T12]
-    # L1 (biconcave 25 %) is not a reference level: Hp_ref is T11 with L2 (two below)
-    assert t12.hp_ref == pytest.approx((res[Level.T11].heights.hp + res[Level.L2].heights.hp) / 2)
+    # L1 (biconcave 25 %) and L3 (wedge 22 %) are no candidates: the line goes through T9-T11 and L2
+    assert [lv.value for lv in t12.reference_levels] == ["T9", "T10", "T11", "L2"]
     assert t12.crush == pytest.approx(0.65, abs=1e-9)
     assert t12.wedge > 0.85 and t12.biconcave > 0.8
 

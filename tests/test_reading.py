@@ -83,7 +83,7 @@ def test_round_trip_through_a_real_file(tmp_path):
     assert raw["pixel_spacing_mm"] == [0.15, 0.14]
     assert raw["spacing_source"] == "pixel_spacing"
     assert raw["spacing_detail"] == "calibration type GEOMETRY"
-    assert raw["settings"]["method_version"] == "vfa-six-point/2"
+    assert raw["settings"]["method_version"] == "vfa-six-point/3"
     assert [v["level"] for v in raw["vertebrae"]] == ["T12", "L1", "L3", "L4"]
 
 

@@ -77,7 +77,7 @@ def test_report_cli_follow_up(tmp_path, visits):
     # spacing source and method version on every page (footer)
     for page in pages:
         assert "Spacing source" in page and "Pixel Spacing (calibrated)" in page
-        assert "vfa-six-point/2" in page
+        assert "vfa-six-point/3" in page
 
 
 def test_report_renders_with_pdftoppm(tmp_path, visits):

@@ -443,14 +443,14 @@ def test_fast_construction_is_the_full_highdicom_construction(tmp_path, monkeypa
 
 def test_confirmed_flag_and_settings_travel_in_the_sr(tmp_path):
     r, film = _film_and_reading(tmp_path)
-    r.settings = r.settings.with_(grade_thresholds_pct=(18.0, 25.0, 40.0), min_change_pct=4.0)
+    r.settings = r.settings.with_(grade_thresholds_pct=(18.0, 25.0, 40.0), precision_sd_pct=4.0)
     ds = pydicom.dcmread(sr.export_sr(r, tmp_path / "out.dcm", image=film))
     c = _codes(ds)
     assert ("99VFA", "SQ-CONFIRMED") in c and ("SCT", "373066001") in c and ("SCT", "373067005") in c
     back = sr.import_sr(tmp_path / "out.dcm")
     assert back.get("L1").confirmed and back.get("T12").confirmed and not back.get("L2").confirmed
     assert back.settings.grade_thresholds_pct == (18.0, 25.0, 40.0)
-    assert back.settings.min_change_pct == 4.0
+    assert back.settings.precision_sd_pct == 4.0
 
 
 @pytest.mark.parametrize("attrs", [

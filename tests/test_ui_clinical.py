@@ -14,7 +14,8 @@ from vfa.method.levels import Level  # noqa: E402
 
 
 def place(w, levels_wedges):
-    for i, wedge in enumerate(levels_wedges):
+    start = len([v for v in w.doc.reading if v.complete]) if w.doc is not None else 0
+    for i, wedge in enumerate(levels_wedges, start):
         for x, y in body_points(i, wedge_px=wedge):
             click_image(w.view, x, y)
 
@@ -35,13 +36,24 @@ def test_enter_on_a_row_confirms_and_confirm_all_is_one_undo_step(window, tmp_pa
     assert "unconfirmed 2" in t.summary_label.text()
     w.a_undo.trigger()
     assert not w.doc.reading.get("T5").confirmed
-    # Confirm all graded levels: one step, undone at once
+    # Confirm all graded levels: one step, undone at once; with three levels read, no
+    # crush is assessable (too few reference levels): all are skipped, and the bar says why
     w.a_confirm_all.trigger()
-    assert all(w.doc.reading.get(lv).confirmed for lv in ("T4", "T5", "T6"))
-    assert "unconfirmed" not in t.summary_label.text()
+    assert not any(w.doc.reading.get(lv).confirmed for lv in ("T4", "T5", "T6"))
+    assert w.statusBar().currentMessage() == (
+        "Confirmed 0 levels; skipped 3: 3 crush n/a (too few reference levels) (T4, T5, T6) — "
+        "confirm those one by one")
+    place(w, [0, 0, 0])                                     # T7, T8, T9
+    w.a_confirm_all.trigger()
+    done = ("T4", "T5", "T6", "T7")
+    assert all(w.doc.reading.get(lv).confirmed for lv in done)
+    # T8's and T9's six nearest hold three candidates each (T5, graded 2, is none)
+    assert not w.doc.reading.get("T8").confirmed and not w.doc.reading.get("T9").confirmed
+    assert "skipped 2: 2 crush n/a (too few reference levels) (T8, T9)" in w.statusBar().currentMessage()
+    assert "unconfirmed 2" in t.summary_label.text()
     assert "confirm all graded levels" in w.a_undo.text()
     w.a_undo.trigger()
-    assert not any(w.doc.reading.get(lv).confirmed for lv in ("T4", "T5", "T6"))
+    assert not any(w.doc.reading.get(lv).confirmed for lv in done)
     # a reader grade confirms by itself
     w.doc.set_grade(Level.T6, 1)
     assert w.doc.summary().results[Level.T6.index].confirmed

@@ -57,8 +57,9 @@ def footnote(comp: Comparison) -> str:
     elif comp.paediatric is None:
         out.append("Age unknown: adult rules apply.")
     if comp.uncertain:
-        out.append(f"Uncertain: a grade changed with less than {st.min_change_pct:g} points of "
-                   "measured change behind an unconfirmed grade (? in the table).")
+        out.append(f"Uncertain: a grade changed with less than the least significant change "
+                   f"({comp.lsc_pct:.1f} points) of measured change behind an unconfirmed grade "
+                   "(? in the table).")
     return " ".join(out)
 
 

@@ -542,9 +542,9 @@ class MainWindow(QMainWindow):
     def confirm_all(self) -> None:
         if self.doc is None:
             return
-        done = self.doc.confirm_all()
+        res = self.doc.confirm_all()
         self.statusBar().showMessage(
-            f"Confirmed {len(done)} graded level(s)" if done else "Nothing to confirm", 4000)
+            res.summary() if (res.confirmed or res.skipped) else "Nothing to confirm", 8000)
 
     def enter_age(self) -> None:
         """The reader gives the patient's age at this study (films without birth date and

@@ -7,4 +7,4 @@ the clinical rules are those of ``shared/docs/domain.md`` (``../shared/docs/doma
 __version__ = "0.1.0"
 #: Version of the measurement method (rules of docs/domain.md as implemented here);
 #: printed on every report and stored with every result.
-METHOD_VERSION = "vfa-six-point/2"
+METHOD_VERSION = "vfa-six-point/3"

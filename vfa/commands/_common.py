@@ -86,3 +86,19 @@ def unconfirmed_note(levels: list[str], which: str = "") -> str:
     return (f"UNCONFIRMED: {', '.join(levels)}{which} hold proposed points that no reader "
             "accepted: their heights and grades are the proposal's, not a reader's (accept or "
             "move the points in the viewer)")
+
+
+def add_workspace_for_precision(p: "argparse.ArgumentParser") -> None:
+    """``--workspace DIR``: where the reader's saved precision study is looked up."""
+    p.add_argument("--workspace", metavar="DIR",
+                   help="workspace whose saved precision study of the reader gives the "
+                        "measurement SD (default: $VFA_WORKSPACE or the user's workspace; "
+                        "none saved: the setting precision_sd_pct)")
+
+
+def precision_workspace(args: argparse.Namespace) -> str:
+    """The workspace folder to look a precision study up in (nothing is created)."""
+    if getattr(args, "workspace", None):
+        return str(args.workspace)
+    from vfa.storage.workspace import default_workspace_dir
+    return str(default_workspace_dir())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from vfa.commands._common import fmt, pending_levels, print_json, unconfirmed_note
+from vfa.commands._common import (add_workspace_for_precision, fmt, pending_levels, print_json,
+                                  precision_workspace, unconfirmed_note)
 
 NAME = "grade"
 HELP = "heights, ratios, suggested and final Genant grade of each level of a reading"
@@ -13,6 +14,7 @@ HELP = "heights, ratios, suggested and final Genant grade of each level of a rea
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("reading", metavar="READING.json")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_workspace_for_precision(p)
 
 
 def crush_text(r) -> str:
@@ -40,7 +42,9 @@ def legend(s) -> str:
     text = (f"? = suggested grade not confirmed by the reader ({n} level{'s' if n != 1 else ''}"
             f"{which})" if n else "all grades confirmed by the reader")
     if any(r.heights is not None and not r.crush_assessable for r in s.results):
-        text += "; crush n/a = no reference level within two levels"
+        text += ("; crush n/a = too few reference levels for the reference line: the grade "
+                 "rests on wedge and biconcave")
+    text += "; P fx = probability that the level is truly at or above 20 %"
     return text
 
 
@@ -48,8 +52,10 @@ def run(args: argparse.Namespace) -> int:
     from vfa.method.morphometry import summarize
     from vfa.reading.reading import load_reading
 
+    from vfa.storage.precision_studies import noise_for_readers
     reading = load_reading(args.reading)
-    s = summarize(reading)
+    noise = noise_for_readers(precision_workspace(args), reading.settings, reading.reader)
+    s = summarize(reading, noise=noise)
     from vfa.method.angles import angles_dict, describe, kyphosis, lordosis_l1_l4
     from vfa.method.qualitative import KEYS as QUALITATIVE_KEYS, short_text
     pending = pending_levels(reading)
@@ -82,8 +88,8 @@ def run(args: argparse.Namespace) -> int:
     if not s.calibrated:
         print("WARNING: film uncalibrated: heights in pixels, millimetre rules off")
     print(age_line(s))
-    head = (f"{'level':<6}{'Ha':>8}{'Hm':>8}{'Hp':>8}  {'wedge':>6}{'bicon':>7}{'crush':>7}{'%':>7}  "
-            f"{'sugg':<13}{'final':<13}status")
+    head = (f"{'level':<6}{'Ha':>8}{'Hm':>8}{'Hp':>8}  {'wedge':>6}{'bicon':>7}{'crush':>7}{'%':>7}"
+            f"{'P fx':>6}  {'sugg':<13}{'final':<25}status")
     print(f"heights in {u}")
     print(head)
     print("-" * len(head))
@@ -91,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
         h = r.heights
         sug = "" if r.suggested_grade is None else f"{r.suggested_grade} {r.suggested_type or ''}".strip()
         fin = "" if r.grade is None else f"{r.grade_text()} {r.type or ''}".strip()
+        if r.grade is not None and r.crush_na:
+            fin += " (crush n/a)"
         status = r.status.value + (f" ({r.reason})" if r.reason else "")
         if not r.annotated and r.grade is None and r.status.value == "evaluable":
             status = "not annotated"
@@ -98,13 +106,15 @@ def run(args: argparse.Namespace) -> int:
             status += " PROPOSED, unconfirmed"
         print(f"{r.level.value:<6}{fmt(h.ha if h else None, 1):>8}{fmt(h.hm if h else None, 1):>8}"
               f"{fmt(h.hp if h else None, 1):>8}  {fmt(r.wedge):>6}{fmt(r.biconcave):>7}"
-              f"{crush_text(r):>7}{fmt(r.percent, 1):>7}  {sug:<13}{fin:<13}{status}")
+              f"{crush_text(r):>7}{fmt(r.percent, 1):>7}{fmt(r.p_fracture, 2):>6}  {sug:<13}{fin:<25}{status}")
     qual = [(v.level.value, short_text(v)) for v in reading if v.has_qualitative]
     if qual:
         print("reader's qualitative observations (not used by the grade):")
         for lv, text in qual:
             print(f"  {lv:<5} {text}")
     print(f"SDI {s.sdi}   fractured levels {s.fractured}   not evaluable {s.not_evaluable}")
+    if s.noise is not None:
+        print(f"Measurement noise: {s.noise.describe()}")
     print(describe(kyphosis(reading), "Kyphosis"))
     print(describe(lordosis_l1_l4(reading), "Lordosis"))
     print(legend(s))

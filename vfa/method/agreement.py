@@ -12,7 +12,9 @@ suggestion). On those units:
   (non-null) standard error of Fleiss, Cohen & Everitt (Psychol Bull 1969;72:323), clipped to
   [-1, 1]. When the expected agreement is 1 (both readers used one and the same category for
   every unit) kappa is undefined and reported as such (value None with a reason), never as 0
-  or 1;
+  or 1. When the standard error is 0 (one reader used one category for every unit, or a
+  single unit) or there are fewer than two units, the interval is not estimable:
+  ``ci_low``/``ci_high`` are None and ``ci_reason`` says why, never a zero-width interval;
 * the same per level (T4 ... L4) and per patient ("any fracture" over the patient's units);
 * Bland & Altman (Lancet 1986) mean difference (reader A minus reader B) and 95 % limits of
   agreement of Ha, Hm, Hp in mm (both readings calibrated) and of the wedge, biconcave and
@@ -50,6 +52,9 @@ class Kappa:
     observed: float | None      # observed (weighted) agreement, 0..1
     expected: float | None      # expected (weighted) agreement by chance, 0..1
     reason: str | None = None
+    #: Why the confidence interval is not estimable (``ci_low``/``ci_high`` None) while the
+    #: kappa itself is defined: a standard error of 0, or fewer than two units (domain.md §7).
+    ci_reason: str | None = None
 
     @property
     def defined(self) -> bool:
@@ -58,14 +63,26 @@ class Kappa:
     def to_dict(self) -> dict[str, Any]:
         return {"value": self.value, "ci_low": self.ci_low, "ci_high": self.ci_high,
                 "se": self.se, "n": self.n, "observed": self.observed,
-                "expected": self.expected, "undefined_reason": self.reason}
+                "expected": self.expected, "undefined_reason": self.reason,
+                "ci_reason": self.ci_reason}
+
+    def ci_text(self, digits: int = 2) -> str:
+        """"0.41 to 0.87", or "not estimable (<reason>)"."""
+        if self.ci_low is None or self.ci_high is None:
+            return f"not estimable ({self.ci_reason})" if self.ci_reason else "not estimable"
+        return f"{self.ci_low:.{digits}f} to {self.ci_high:.{digits}f}"
 
     def text(self, digits: int = 2) -> str:
         if self.value is None:
             return f"undefined ({self.reason})"
         if self.ci_low is None or self.ci_high is None:
-            return f"{self.value:.{digits}f}"
+            return f"{self.value:.{digits}f} (CI {self.ci_text(digits)})"
         return f"{self.value:.{digits}f} ({self.ci_low:.{digits}f} to {self.ci_high:.{digits}f})"
+
+
+#: Reasons for a confidence interval that cannot be estimated (domain.md §7).
+CI_SE_ZERO = "standard error 0"
+CI_FEW_UNITS = "fewer than two units rated by both readers"
 
 
 def kappa(a: Sequence[int], b: Sequence[int], categories: Sequence[int],
@@ -114,6 +131,13 @@ def kappa(a: Sequence[int], b: Sequence[int], categories: Sequence[int],
             for i in range(k) for j in range(k))
     var = (s - (kap - pe * (1.0 - kap)) ** 2) / (n * (1.0 - pe) ** 2)
     se = math.sqrt(max(var, 0.0))
+    if n < 2:
+        return Kappa(kap, None, None, se, n, po, pe, ci_reason=CI_FEW_UNITS)
+    if se < 1e-12:
+        why = (": one reader used a single category for every unit"
+               if sum(1 for x in row if x > 0) == 1 or sum(1 for x in col if x > 0) == 1
+               else ": perfect agreement" if kap >= 1.0 - 1e-12 else "")
+        return Kappa(kap, None, None, 0.0, n, po, pe, ci_reason=CI_SE_ZERO + why)
     return Kappa(kap, max(-1.0, kap - Z95 * se), min(1.0, kap + Z95 * se), se, n, po, pe)
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from vfa.method.grading import round_percent, sdi
 from vfa.method.levels import Grade, Level
 from vfa.method.morphometry import LevelResult, ReadingSummary, summarize
+from vfa.method.noise import Noise, PrecisionStudy, noise_for, p_change
 from vfa.method.settings import MethodSettings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,8 +29,9 @@ class Change(str, enum.Enum):
     IMPROVED = "improved"
     UNCHANGED = "unchanged"
     NOT_COMPARABLE = "not_comparable"
-    #: A grade change behind which the measurement moved less than ``min_change_pct`` while
-    #: at least one of the two grades is unconfirmed: the reader decides (domain.md §4).
+    #: A grade change behind which the measurement moved less than the least significant
+    #: change (``lsc_pct``) while at least one of the two grades is unconfirmed: the reader
+    #: decides (domain.md §4).
     UNCERTAIN = "uncertain"
 
     def __str__(self) -> str:
@@ -80,10 +82,43 @@ class LevelChange:
     tentative_change: Change | None = None
     baseline_confirmed: bool = True
     followup_confirmed: bool = True
+    #: Probability that the level truly got worse, Φ((p1 - p0) / (√2 sd_pct)), from the
+    #: unrounded percents; None when either visit has no measurement (domain.md §4).
+    p_change: float | None = None
+    #: A change between two confirmed grades with a measured change below ``lsc_pct``: it
+    #: stands as the reader graded it, flagged and listed (domain.md §4).
+    within_noise: bool = False
+    #: The least significant change the level was judged with (percentage points).
+    lsc_pct: float | None = None
 
     @property
     def highlighted(self) -> bool:
         return self.change in (Change.INCIDENT, Change.WORSENED)
+
+    def describe(self) -> str | None:
+        """The words a clinician reads for a change, with its probability or its noise:
+        "T9 incident (P = 0.99 that it truly worsened)", "L1 worsened 1→2, within measurement
+        noise (change 0.2 points, LSC 8.3)", "T9 uncertain (incident?): change 0.2 points,
+        below the LSC 8.3 …". None for unchanged and not comparable levels."""
+        lv = self.level.value
+        if self.change in (Change.UNCHANGED, Change.NOT_COMPARABLE):
+            return None
+        grades = f"{_g(self.baseline_grade)}→{_g(self.followup_grade)}"
+        delta = (f"change {abs(self.percent_change):.1f} points" if self.percent_change is not None
+                 else "no measured change")
+        lsc_text = f"LSC {self.lsc_pct:.1f}" if self.lsc_pct is not None else "LSC n/a"
+        if self.change is Change.UNCERTAIN:
+            tent = self.tentative_change.value if self.tentative_change else "change"
+            return (f"{lv} uncertain ({tent}? {grades}): {delta}, below the {lsc_text}, and a grade "
+                    "is unconfirmed: the reader decides")
+        what = f"{lv} {self.change.value}" + ("" if self.change is Change.INCIDENT else f" {grades}")
+        if self.within_noise:
+            return f"{what}, within measurement noise ({delta}, {lsc_text})"
+        if self.p_change is not None:
+            if self.change is Change.IMPROVED:
+                return f"{what} (P = {1.0 - self.p_change:.2f} that it truly improved)"
+            return f"{what} (P = {self.p_change:.2f} that it truly worsened)"
+        return what
 
     def reshaping_text(self) -> str | None:
         """"L1 reshaped completely: biconcave ratio +14 points" — the words a clinician reads."""
@@ -115,6 +150,8 @@ class LevelChange:
             "tentative_change": self.tentative_change.value if self.tentative_change else None,
             "baseline_confirmed": self.baseline_confirmed,
             "followup_confirmed": self.followup_confirmed,
+            "p_change": round(self.p_change, 4) if self.p_change is not None else None,
+            "within_noise": self.within_noise,
             "losses": {h.height: {"loss": h.loss, "loss_pct": h.loss_pct} for h in self.losses},
         }
 
@@ -140,6 +177,30 @@ class Comparison:
     mm_rule_note: str | None
     settings: MethodSettings
     height_scale: HeightScale | None = None
+    noise: Noise | None = None
+
+    @property
+    def sd_pct(self) -> float:
+        return self.measurement_noise.sd_pct
+
+    @property
+    def lsc_pct(self) -> float:
+        return self.measurement_noise.lsc_pct
+
+    @property
+    def measurement_noise(self) -> Noise:
+        return self.noise or noise_for(self.settings)
+
+    @property
+    def within_noise(self) -> list[Level]:
+        """Changes between two confirmed grades smaller than the LSC (listed, not removed)."""
+        return [c.level for c in self.changes if c.within_noise]
+
+    @property
+    def reshaping_assessed(self) -> bool:
+        """Reshaping is looked for only when the age is known (domain.md §4): with the age
+        unknown at both visits it is "not assessed", never none."""
+        return self.paediatric is not None
 
     def levels_with(self, change: Change) -> list[Level]:
         return [c.level for c in self.changes if c.change is change]
@@ -195,7 +256,9 @@ class Comparison:
             "worsened": [lv.value for lv in self.worsened],
             "improved": [lv.value for lv in self.improved],
             "uncertain": [lv.value for lv in self.uncertain],
-            "reshaped": [lv.value for lv in self.reshaped],
+            "reshaped": [lv.value for lv in self.reshaped] if self.reshaping_assessed else None,
+            "reshaping_assessed": self.reshaping_assessed,
+            "within_noise": [lv.value for lv in self.within_noise],
             "sdi_baseline": self.baseline.sdi,
             "sdi_followup": self.followup.sdi,
             "sdi_baseline_common": self.sdi_baseline_common,
@@ -211,8 +274,15 @@ class Comparison:
             "age_years_baseline": self.baseline.to_dict()["age_years"],
             "age_years_followup": self.followup.to_dict()["age_years"],
             "height_scale": self.height_scale.to_dict() if self.height_scale else None,
+            **self.measurement_noise.to_dict(),
             "settings": self.settings.to_dict(),
         }
+
+
+def _g(g: Grade | None) -> str:
+    if g is None:
+        return "–"
+    return "0.5" if g == 0.5 else str(int(g))
 
 
 def _comparable_grade(r: LevelResult) -> Grade | None:
@@ -221,11 +291,19 @@ def _comparable_grade(r: LevelResult) -> Grade | None:
 
 
 def compare(baseline: "Reading", followup: "Reading",
-            settings: MethodSettings | None = None) -> Comparison:
-    """Compare a follow-up reading with its baseline, level by level T4..L4."""
+            settings: MethodSettings | None = None,
+            precision: PrecisionStudy | None = None, noise: Noise | None = None) -> Comparison:
+    """Compare a follow-up reading with its baseline, level by level T4..L4.
+
+    ``precision``: the reader's saved precision study (``vfa precision --save``); its RMS-SD
+    of the reduction is ``sd_pct`` when it covers at least 10 films, else the setting
+    ``precision_sd_pct`` is (domain.md §4). ``noise``: the noise to use as it is (e.g. from
+    :func:`vfa.storage.precision_studies.noise_for_readers`); it wins over ``precision``."""
     settings = settings or followup.settings
-    s0 = summarize(baseline, settings)
-    s1 = summarize(followup, settings)
+    noise = noise or noise_for(settings, precision)
+    lsc_pct = noise.lsc_pct
+    s0 = summarize(baseline, settings, noise)
+    s1 = summarize(followup, settings, noise)
     both_cal = baseline.spacing.calibrated and followup.spacing.calibrated
     paed = bool(s0.paediatric or s1.paediatric)
     if not both_cal:
@@ -280,24 +358,29 @@ def compare(baseline: "Reading", followup: "Reading",
                      "height loss cannot be computed")
         else:
             fnote = None
-        pchange = ratio_pp = reshaping = tentative = None
+        pchange = ratio_pp = reshaping = tentative = prob = None
+        noisy = False
         if ch is not Change.NOT_COMPARABLE:
             if r0.percent is not None and r1.percent is not None:
                 pchange = round_percent(r1.percent - r0.percent) + 0.0  # no -0.0
+            if r0.percent_exact is not None and r1.percent_exact is not None:
+                prob = p_change(r0.percent_exact, r1.percent_exact, noise.sd_pct)
             ratio_pp = _ratio_change_pp(r0, r1)
-            if (ch in (Change.INCIDENT, Change.WORSENED, Change.IMPROVED)
-                    and not (r0.confirmed and r1.confirmed) and pchange is not None
-                    and abs(pchange) < settings.min_change_pct):
-                ch, tentative = Change.UNCERTAIN, ch
+            if (ch in (Change.INCIDENT, Change.WORSENED, Change.IMPROVED) and pchange is not None
+                    and abs(pchange) < lsc_pct):
+                if r0.confirmed and r1.confirmed:
+                    noisy = True
+                else:
+                    ch, tentative = Change.UNCERTAIN, ch
             a = settings.compare_borderline_as if g0 == 0.5 else g0
             b = settings.compare_borderline_as if g1 == 0.5 else g1
             if (paed and a is not None and a >= 1 and pchange is not None
-                    and -pchange >= settings.min_change_pct):
+                    and -pchange >= lsc_pct):
                 reshaping = "complete" if b == 0 else "partial"
         changes.append(LevelChange(r0.level, g0, g1, ch, tuple(losses), max_loss, loss_mm, fit,
                                    fnote, reshaping, ratio_pp, pchange, tentative,
-                                   r0.confirmed, r1.confirmed))
-    return Comparison(tuple(changes), s0, s1, mm_ok, note, settings, scale)
+                                   r0.confirmed, r1.confirmed, prob, noisy, lsc_pct))
+    return Comparison(tuple(changes), s0, s1, mm_ok, note, settings, scale, noise)
 
 
 def _ratio_change_pp(r0: LevelResult, r1: LevelResult) -> dict[str, float | None] | None:

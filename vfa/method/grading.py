@@ -27,6 +27,10 @@ def round_percent(value: float) -> float:
     """
     if not math.isfinite(value):
         return value  # inf/nan stay what they are (Decimal cannot quantize them)
+    scaled = abs(value) * 10.0
+    if abs(scaled - math.floor(scaled) - 0.5) > 1e-6 and scaled < 1e12:
+        # not near a half: plain rounding gives the same (q / 10 is correctly rounded)
+        return math.copysign(math.floor(scaled + 0.5), value) / 10.0
     noise_free = Decimal(f"{value:.9f}")
     return float(noise_free.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 

@@ -1,8 +1,9 @@
 """Heights, ratios and per-level measurements of a reading (domain.md §2).
 
 :func:`measure_reading` is the single entry point: it returns one :class:`LevelResult` per
-level T4-L4 with heights, ratios (crush with the neighbour rule), the suggested grade and
-type, and the final grade and type after the reader's override.
+level T4-L4 with heights, ratios (crush against the reference line of the patient's own
+spine), the suggested grade and type, the final grade and type after the reader's override,
+and the probability ``p_fracture`` that the level is truly at or above the grade-1 threshold.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from vfa.method import grading
 from vfa.errors import GeometryError
 from vfa.method.geometry import check_six_points, distance
 from vfa.method.levels import LEVELS, DeformityType, Grade, Level, PointSlot, Status
+from vfa.method import noise as noise_mod
+from vfa.method.noise import Noise, noise_for
 from vfa.method.settings import DEFAULT_SETTINGS, MethodSettings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,12 +87,20 @@ class LevelResult:
     #: The final grade is the reader's: a reader grade, or the suggestion confirmed as it
     #: stands, and no unaccepted proposed point on the level (domain.md §3).
     confirmed: bool = False
-    #: Hp_ref found among the reference levels within two levels (domain.md §2); when False,
-    #: ``crush`` is None and ``crush_reason`` says why.
+    #: Hp_ref from the reference line (domain.md §2); when False, ``crush`` is None and
+    #: ``crush_reason`` says why ("too few reference levels").
     crush_assessable: bool = False
     crush_reason: str | None = None
-    #: This level qualifies as a reference level for its neighbours' Hp_ref.
+    #: This level may serve on its neighbours' reference lines (not graded 1-3 by the
+    #: reader, own wedge and biconcave reductions below the limit).
     reference: bool = False
+    #: The levels the least-squares reference line went through (after the exclusion).
+    reference_levels: tuple[Level, ...] = ()
+    #: The largest reduction in percent, unrounded (for the probabilities of domain.md §4).
+    percent_exact: float | None = None
+    #: Probability that the true reduction is at or above the grade-1 threshold,
+    #: Φ((percent - t1) / sd_pct) (domain.md §4).
+    p_fracture: float | None = None
 
     @property
     def evaluable(self) -> bool:
@@ -114,6 +125,17 @@ class LevelResult:
             return ""
         g = "0.5" if self.grade == 0.5 else str(int(self.grade))
         return g + ("?" if self.unconfirmed else "")
+
+    @property
+    def crush_na(self) -> bool:
+        """A measured level whose crush could not be assessed: its suggestion rests on wedge
+        and biconcave alone, and every output says "crush n/a" beside the grade."""
+        return self.heights is not None and not self.crush_assessable
+
+    def grade_label(self) -> str:
+        """The final grade with "crush n/a" beside it when the crush was not assessable."""
+        text = self.grade_text()
+        return f"{text} (crush n/a)" if text and self.crush_na else text
 
     def to_dict(self) -> dict[str, Any]:
         """The ``vfa grade --json`` row."""
@@ -143,6 +165,8 @@ class LevelResult:
             "confirmed": self.confirmed,
             "crush_assessable": self.crush_assessable,
             "crush_reason": self.crush_reason,
+            "reference_levels": [x.value for x in self.reference_levels],
+            "p_fracture": round(self.p_fracture, 4) if self.p_fracture is not None else None,
         }
 
 
@@ -156,53 +180,125 @@ def _below_threshold(h: Heights, settings: MethodSettings) -> bool:
     return pw < limit and pb < limit
 
 
-#: How far (levels, each side) Hp_ref and the median-Hp check look (domain.md §2).
+#: How many neighbours of a level are looked at for its reference line (domain.md §2).
+REFERENCE_NEIGHBOURS = 6
+#: Fewest candidates for a reference line (with three, one short vertebra among them cannot
+#: be told from a slope), fewest left after the exclusion, and the reach within which one of
+#: those must lie (domain.md §2).
+REFERENCE_MIN_CANDIDATES = 4
+REFERENCE_MIN_KEPT = 3
 REFERENCE_REACH = 2
 
-NO_REFERENCE = "no reference level"
+NO_REFERENCE = "too few reference levels"
 
 
 def _median(values: list[float]) -> float:
+    """Median; of an even count, the mean of the two middle values."""
     v = sorted(values)
     n = len(v)
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
-def _neighbours(lv: Level, step: int) -> list[Level]:
-    """Up to REFERENCE_REACH levels above (step -1) or below (+1), nearest first."""
-    out = []
-    cur: Level | None = lv
-    for _ in range(REFERENCE_REACH):
-        cur = cur.shifted(step) if cur is not None else None
-        if cur is None:
-            break
-        out.append(cur)
-    return out
+def reference_neighbours(lv: Level) -> list[Level]:
+    """The six other levels nearest to ``lv`` by index distance, ties upper level first
+    (T4: T5-T10; T5: T4, T6-T10; T10: T7-T9, T11-L1)."""
+    return list(_NEIGHBOURS[lv])
 
 
-def reference_levels(hs: dict[Level, Heights], reader_grades: dict[Level, Grade | None],
-                     settings: MethodSettings) -> set[Level]:
-    """Levels that may give Hp_ref (domain.md §2): measured (evaluable, six points), not
-    graded 1-3 by the reader, wedge and biconcave reductions below the limit, and Hp less
-    than ``reference_hp_deficit_pct`` below the median Hp of the measured levels within two
-    levels (itself included) — so that two adjacent crushed vertebrae cannot hide each other."""
-    refs = set()
-    for lv, h in hs.items():
-        g = reader_grades.get(lv)
-        if g is not None and g >= 1:
-            continue
-        if not _below_threshold(h, settings):
-            continue
-        window = [hs[n].hp for n in (*_neighbours(lv, -1), lv, *_neighbours(lv, +1)) if n in hs]
-        med = _median(window)
-        if med > 0 and grading.percent_from_ratio(h.hp / med) >= settings.reference_hp_deficit_pct:
-            continue
-        refs.add(lv)
-    return refs
+def _nearest(lv: Level) -> tuple[Level, ...]:
+    others = sorted((x for x in LEVELS if x is not lv), key=lambda x: (abs(x.index - lv.index), x.index))
+    return tuple(sorted(others[:REFERENCE_NEIGHBOURS], key=lambda x: x.index))
 
 
-def measure_reading(reading: "Reading", settings: MethodSettings | None = None) -> list[LevelResult]:
-    """One :class:`LevelResult` per level T4..L4 (unannotated levels included, empty)."""
+_NEIGHBOURS: dict[Level, tuple[Level, ...]] = {lv: _nearest(lv) for lv in LEVELS}
+
+
+def candidate(h: Heights, reader_grade: Grade | None, settings: MethodSettings) -> bool:
+    """May this measured level serve on a neighbour's reference line: not graded 1-3 by the
+    reader (0.5 does not exclude) and its own wedge and biconcave reductions below the limit."""
+    if reader_grade is not None and reader_grade >= 1:
+        return False
+    return _below_threshold(h, settings)
+
+
+@dataclass(frozen=True)
+class ReferenceLine:
+    """The reference line of one level (domain.md §2)."""
+
+    level: Level
+    candidates: tuple[Level, ...]     # step 2
+    kept: tuple[Level, ...]           # after the exclusion of step 4
+    excluded: tuple[Level, ...]
+    slope: float | None = None        # of the least-squares line (Hp per level)
+    intercept: float | None = None    # its value at T4 (index 0)
+    hp_ref: float | None = None       # its value at the level, when assessable
+    reason: str | None = None         # why the crush is not assessable
+
+    @property
+    def assessable(self) -> bool:
+        return self.hp_ref is not None
+
+
+def _theil_sen(xs: list[int], ys: list[float]) -> tuple[float, float]:
+    slopes = [(ys[j] - ys[i]) / (xs[j] - xs[i])
+              for i in range(len(xs)) for j in range(i + 1, len(xs))]
+    b0 = _median(slopes)
+    a0 = _median([y - b0 * x for x, y in zip(xs, ys)])
+    return a0, b0
+
+
+def _least_squares(xs: list[int], ys: list[float]) -> tuple[float, float]:
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    return my - b * mx, b
+
+
+def reference_line(lv: Level, hps: dict[Level, float], candidates: set[Level],
+                   settings: MethodSettings = DEFAULT_SETTINGS) -> ReferenceLine:
+    """Hp_ref of ``lv`` from the posterior heights ``hps`` of the measured levels, of which
+    ``candidates`` may serve (domain.md §2): Theil-Sen start line over the candidates among the
+    six nearest levels, exclusion of those ``reference_exclusion_pct`` or more below it,
+    least-squares line through the rest, its value at ``lv``."""
+    cands = [n for n in _NEIGHBOURS[lv] if n in candidates and n in hps]
+    if len(cands) < REFERENCE_MIN_CANDIDATES:
+        return ReferenceLine(lv, tuple(cands), (), (), reason=NO_REFERENCE)
+    xs = [n.index for n in cands]
+    a0, b0 = _theil_sen(xs, [hps[n] for n in cands])
+    kept: list[Level] = []
+    excluded: list[Level] = []
+    limit = settings.reference_exclusion_pct
+    for n in cands:
+        line = a0 + b0 * n.index
+        if line <= 0:
+            short = True
+        else:
+            below = 100.0 * (line - hps[n]) / line
+            # compared at one decimal, like every percent (rounding only near the bound)
+            short = (grading.round_percent(below) if abs(below - limit) < 0.2 else below) >= limit
+        (excluded if short else kept).append(n)
+    if len(kept) < REFERENCE_MIN_KEPT:
+        return ReferenceLine(lv, tuple(cands), tuple(kept), tuple(excluded), reason=NO_REFERENCE)
+    a, b = _least_squares([n.index for n in kept], [hps[n] for n in kept])
+    hp_ref = a + b * lv.index
+    if not any(abs(n.index - lv.index) <= REFERENCE_REACH for n in kept) or hp_ref <= 0:
+        return ReferenceLine(lv, tuple(cands), tuple(kept), tuple(excluded), b, a, reason=NO_REFERENCE)
+    return ReferenceLine(lv, tuple(cands), tuple(kept), tuple(excluded), b, a, hp_ref)
+
+
+def reference_lines(hs: dict[Level, Heights], reader_grades: dict[Level, Grade | None],
+                    settings: MethodSettings) -> dict[Level, ReferenceLine]:
+    """The reference line of every measured level."""
+    cands = {lv for lv, h in hs.items() if candidate(h, reader_grades.get(lv), settings)}
+    hps = {lv: h.hp for lv, h in hs.items()}
+    return {lv: reference_line(lv, hps, cands, settings) for lv in hs}
+
+
+def measure_reading(reading: "Reading", settings: MethodSettings | None = None,
+                    noise: "Noise | None" = None) -> list[LevelResult]:
+    """One :class:`LevelResult` per level T4..L4 (unannotated levels included, empty).
+    ``noise``: the reader's measurement noise for ``p_fracture`` (default: the setting)."""
     settings = settings or reading.settings or DEFAULT_SETTINGS
     sp = reading.spacing
     unit = sp.unit
@@ -218,8 +314,10 @@ def measure_reading(reading: "Reading", settings: MethodSettings | None = None) 
                 continue
             hs[lv] = heights(v.points, sp.row_mm, sp.col_mm)
 
-    refs = reference_levels(
-        hs, {lv: v.reader_grade for lv, v in reading.vertebrae.items()}, settings)
+    grades = {lv: v.reader_grade for lv, v in reading.vertebrae.items()}
+    lines = reference_lines(hs, grades, settings)
+    sd = (noise or noise_for(settings)).sd_pct
+    t1 = settings.grade_thresholds_pct[0]
     results: list[LevelResult] = []
     for lv in LEVELS:
         v = reading.vertebrae.get(lv)
@@ -236,25 +334,24 @@ def measure_reading(reading: "Reading", settings: MethodSettings | None = None) 
         h = hs.get(lv)
         kw: dict[str, Any] = {}
         if h is not None and h.hp > 0:
-            sides = []
-            for step in (-1, +1):  # nearest reference level above, then below
-                near = next((n for n in _neighbours(lv, step) if n in refs), None)
-                if near is not None:
-                    sides.append(hs[near].hp)
-            hp_ref = sum(sides) / len(sides) if sides else None
+            line = lines[lv]
+            hp_ref = line.hp_ref
             ratios = {
                 DeformityType.WEDGE: h.ha / h.hp,
                 DeformityType.BICONCAVE: h.hm / h.hp,
                 DeformityType.CRUSH: (h.hp / hp_ref) if hp_ref else None,
             }
             percent, sgrade, stype, percents = grading.suggest(ratios, settings.grade_thresholds_pct)
+            exact = max((1.0 - r) * 100.0 for r in ratios.values() if r is not None)
             kw = dict(heights=h, wedge=ratios[DeformityType.WEDGE],
                       biconcave=ratios[DeformityType.BICONCAVE],
                       crush=ratios[DeformityType.CRUSH], hp_ref=hp_ref, percents=percents,
                       percent=percent, suggested_grade=sgrade, suggested_type=stype,
                       crush_assessable=hp_ref is not None,
-                      crush_reason=None if hp_ref is not None else NO_REFERENCE,
-                      reference=lv in refs)
+                      crush_reason=None if hp_ref is not None else line.reason,
+                      reference=candidate(h, grades.get(lv), settings),
+                      reference_levels=line.kept, percent_exact=exact,
+                      p_fracture=noise_mod.p_fracture(exact, t1, sd))
         elif lv in errors:
             kw = dict(crush_reason="impossible geometry")
         elif not v.complete:
@@ -286,6 +383,12 @@ class ReadingSummary:
     settings: MethodSettings
     age_years: float | None = None
     age_source: str | None = None
+    noise: Noise | None = None
+
+    @property
+    def crush_na(self) -> list[Level]:
+        """Measured levels whose crush could not be assessed (their grade says "crush n/a")."""
+        return [r.level for r in self.results if r.crush_na]
 
     @property
     def unconfirmed(self) -> list[Level]:
@@ -312,13 +415,19 @@ class ReadingSummary:
             "age_source": self.age_source,
             "suggestion_advisory": bool(self.paediatric),
             "unconfirmed": [lv.value for lv in self.unconfirmed],
+            "crush_na": [lv.value for lv in self.crush_na],
+            **(self.noise or noise_for(self.settings)).to_dict(),
             "settings": self.settings.to_dict(),
         }
 
 
-def summarize(reading: "Reading", settings: MethodSettings | None = None) -> ReadingSummary:
+def summarize(reading: "Reading", settings: MethodSettings | None = None,
+              noise: Noise | None = None) -> ReadingSummary:
+    """``noise``: the reader's measurement noise (a saved precision study) for ``p_fracture``;
+    default: the setting ``precision_sd_pct``."""
     settings = settings or reading.settings or DEFAULT_SETTINGS
-    results = measure_reading(reading, settings)
+    noise = noise or noise_for(settings)
+    results = measure_reading(reading, settings, noise)
     evaluable_grades = [r.grade for r in results if r.graded]
     return ReadingSummary(
         results=tuple(results),
@@ -332,4 +441,5 @@ def summarize(reading: "Reading", settings: MethodSettings | None = None) -> Rea
         settings=settings,
         age_years=reading.age_and_source()[0],
         age_source=reading.age_and_source()[1],
+        noise=noise,
     )

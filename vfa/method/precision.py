@@ -27,12 +27,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from vfa.errors import VfaError
 from vfa.method.levels import LEVELS, Level
 from vfa.method.morphometry import measure_reading
-from vfa.reading.reading import Reading
+from vfa.method.noise import MIN_STUDY_FILMS, PrecisionStudy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from vfa.reading.reading import Reading
 
 HEIGHTS = ("ha", "hm", "hp")
 
@@ -107,9 +110,45 @@ class PrecisionResult:
     vertebrae: int
     skipped: list[str]
 
+    @property
+    def films(self) -> int:
+        """Films read more than once with at least one vertebra measured in every reading."""
+        return sum(1 for p in self.pairs if p["levels"])
+
+    @property
+    def reduction_sd_pct(self) -> float | None:
+        """The RMS-SD of the reduction over all vertebrae (percentage points): a reader's
+        ``sd_pct`` (domain.md §4, §9) when the study is saved for the reader."""
+        st = self.per_height.get("reduction")
+        return st.rms_sd if st is not None else None
+
+    @property
+    def reduction_sd_per_level(self) -> dict[str, float | None]:
+        return {lv.value: st["reduction"].rms_sd for lv, st in self.per_level.items()}
+
+    @property
+    def usable_as_study(self) -> bool:
+        """At least 10 films read twice and a reduction SD above 0 (domain.md §9)."""
+        sd = self.reduction_sd_pct
+        return self.films >= MIN_STUDY_FILMS and sd is not None and sd > 0
+
+    def study(self, reader: str, saved: str) -> PrecisionStudy:
+        """This result as a reader's precision study (check :attr:`usable_as_study` first)."""
+        sd = self.reduction_sd_pct
+        if sd is None or sd <= 0:
+            raise PrecisionError("the reduction did not vary between the readings (RMS-SD 0): "
+                                 "these are copies, not repeated readings; nothing to save")
+        return PrecisionStudy(reader, sd, self.films, self.vertebrae, self.design, saved,
+                              self.reduction_sd_per_level)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "design": self.design,
+            "films": self.films,
+            "reduction_sd_pct": self.reduction_sd_pct,
+            "reduction_sd_per_level": self.reduction_sd_per_level,
+            "usable_as_study": self.usable_as_study,
+            "min_study_films": MIN_STUDY_FILMS,
             "pairs": self.pairs,
             "vertebrae": self.vertebrae,
             "per_height": {k: s.to_dict() for k, s in self.per_height.items()},
@@ -123,12 +162,12 @@ class PrecisionResult:
         }
 
 
-def precision(readings: Iterable[Reading], allow_proposed: bool = False) -> PrecisionResult:
+def precision(readings: Iterable["Reading"], allow_proposed: bool = False) -> PrecisionResult:
     """Precision over every film read more than once. Raises PrecisionError when none is.
 
     ``allow_proposed``: count levels whose proposed points nobody accepted (to measure the
     proposals themselves against a reader's reading of the same film)."""
-    by_sop: dict[str, list[Reading]] = {}
+    by_sop: dict[str, list["Reading"]] = {}
     for r in readings:
         if not r.sop_instance_uid:
             continue

@@ -15,8 +15,8 @@ from vfa import METHOD_VERSION
 
 @dataclass(frozen=True)
 class MethodSettings:
-    #: A neighbour counts for Hp_ref only if its wedge and biconcave reductions are both
-    #: below this percentage (domain.md §2).
+    #: A neighbour is a candidate for the reference line (Hp_ref) only if its wedge and
+    #: biconcave reductions are both below this percentage (domain.md §2).
     neighbour_max_reduction_pct: float = 20.0
     #: How a reader grade of 0.5 (borderline) counts when comparing visits (domain.md §4).
     compare_borderline_as: float = 0
@@ -41,13 +41,13 @@ class MethodSettings:
     #: Lower bounds (percent reduction) of suggested Genant grades 1, 2 and 3; each bound
     #: belongs to the higher grade (domain.md §3).
     grade_thresholds_pct: tuple[float, float, float] = (20.0, 25.0, 40.0)
-    #: A change of a level's reduction smaller than this (percentage points) cannot make an
-    #: outcome on its own: with an unconfirmed grade the change is "uncertain"; reshaping
-    #: needs a fall of at least this much (domain.md §4).
-    min_change_pct: float = 5.0
-    #: A level is a reference level for Hp_ref only if its Hp is less than this percentage
-    #: below the median Hp of the evaluable levels within two levels of it (domain.md §2).
-    reference_hp_deficit_pct: float = 20.0
+    #: Candidates of the reference line whose Hp is this percentage or more below the
+    #: robust (Theil-Sen) start line are left out of the least-squares fit (domain.md §2).
+    reference_exclusion_pct: float = 15.0
+    #: Standard deviation of a level's reduction between repeated readings (percentage
+    #: points), used when the reader has no precision study saved in the workspace
+    #: (domain.md §4, §9). The least significant change is 2.77 times it.
+    precision_sd_pct: float = 3.0
 
     @property
     def method_version(self) -> str:
@@ -61,7 +61,9 @@ class MethodSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> "MethodSettings":
-        """Settings from a dict; unknown keys (e.g. ``method_version``) are ignored."""
+        """Settings from a dict; unknown keys (e.g. ``method_version``, or v2's
+        ``min_change_pct`` and ``reference_hp_deficit_pct``, replaced in v3 by ``lsc_pct`` and
+        ``reference_exclusion_pct``) are ignored."""
         if not data:
             return cls()
         names = {f.name for f in fields(cls)}
@@ -97,10 +99,15 @@ class MethodSettings:
             raise ValueError(f"setting 'grade_thresholds_pct' must be three ascending percentages "
                              f"between 0 and 100 (grades 1, 2, 3), not {list(t)!r}")
         object.__setattr__(self, "grade_thresholds_pct", tuple(float(x) for x in t))
-        for k in ("min_change_pct", "reference_hp_deficit_pct"):
+        for k in ("reference_exclusion_pct",):
             x = getattr(self, k)
-            if not (isinstance(x, (int, float)) and math.isfinite(x) and x >= 0):
-                raise ValueError(f"setting {k!r} must be a number of 0 or more, not {x!r}")
+            if not (isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+                    and 0 < x < 100):
+                raise ValueError(f"setting {k!r} must be a percentage between 0 and 100, not {x!r}")
+        x = self.precision_sd_pct
+        if not (isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0):
+            raise ValueError(f"setting 'precision_sd_pct' must be a number above 0 (percentage "
+                             f"points), not {x!r}")
 
     def with_(self, **changes: Any) -> "MethodSettings":
         return replace(self, **changes)

@@ -39,6 +39,8 @@ def _pct(v: float | None) -> str:
 def _k(k: Kappa) -> str:
     if k.value is None:
         return "undefined" if k.n else "–"
+    if k.ci_low is None or k.ci_high is None:
+        return f"{_f(k.value)} (CI not estimable)"
     return f"{_f(k.value)} ({_f(k.ci_low)} to {_f(k.ci_high)})"
 
 

@@ -274,7 +274,7 @@ def _method_text(cohort: Cohort) -> str:
         "worsened (grade rises) and reshaped levels compare the last visit with baseline; the "
         "strip marks the changes between consecutive visits (N new, W worsened, R/r reshaped "
         "completely/partially, ~ uncertain). Reshaping (children): a level graded ≥ 1 at baseline "
-        "whose reduction fell by at least the minimum change. SDI last*: the last visit's SDI over "
+        "whose reduction fell by at least the least significant change (2.77 × the measurement SD). SDI last*: the last visit's SDI over "
         "the levels evaluable at both baseline and last visit (a level unreadable at follow-up "
         "never lowers it); the strip's SDI row uses the levels read at every visit. A grade with "
         "“?” is unconfirmed (a measurement suggestion no reader gave or confirmed); “Unconf.” "

@@ -201,8 +201,9 @@ def _settings_text(s: MethodSettings) -> str:
             f"{s.compare_borderline_as:g}, FIT rule {s.fit_loss_pct:g} % and {s.fit_loss_mm:g} mm, "
             f"paediatric under {s.paediatric_age_years:g} y, mm rule in children "
             f"{'on' if s.mm_rule_in_children else 'off'}, grade thresholds "
-            f"{'/'.join(f'{x:g}' for x in s.grade_thresholds_pct)} %, minimum change "
-            f"{s.min_change_pct:g} points, reference-level Hp limit {s.reference_hp_deficit_pct:g} %")
+            f"{'/'.join(f'{x:g}' for x in s.grade_thresholds_pct)} %, measurement SD "
+            f"{s.precision_sd_pct:g} points (unless a precision study), reference-line exclusion "
+            f"{s.reference_exclusion_pct:g} %")
 
 
 # --------------------------------------------------------------------------------------
@@ -657,7 +658,7 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
         story.append(KeepTogether([_p("Per-level measurements", st["h3"]),
                                    _level_table(s, st, width, r),
                                    _p("? = suggested grade not confirmed by the reader; crush n/a = "
-                                      "no reference level within two levels.", st["small"])]))
+                                      "too few reference levels for the reference line.", st["small"])]))
         if v.comparison is not None:
             c = v.comparison
             head = [_p(f"Change versus baseline ({_e(_date(visits[0].reading.study_date))})", st["h3"])]
@@ -666,8 +667,8 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
             story.append(KeepTogether(head + [_change_table(c, st, width)]))
             story.append(_p("Highlighted rows: INCIDENT (new fracture) or WORSENED. ? = grade not "
                             "confirmed by the reader; UNCERTAIN = a grade change with less than "
-                            f"{c.settings.min_change_pct:g} points of measured change behind an "
-                            "unconfirmed grade (the reader decides). Ratio change = follow-up "
+                            f"the least significant change ({c.lsc_pct:.1f} points) of measured change "
+                            "behind an unconfirmed grade (the reader decides). Ratio change = follow-up "
                             "minus baseline ratio × 100.", st["small"]))
 
     if len(visits) > 1:

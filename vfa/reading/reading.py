@@ -381,21 +381,6 @@ class Reading:
         v.confirmed = bool(confirmed) or v.reader_grade is not None
         self.events.emit(ReadingEvent("confirm", lv))
 
-    def confirm_graded(self, settings: MethodSettings | None = None) -> list[Level]:
-        """Confirm every level that has a final grade and is not yet confirmed; returns the
-        levels confirmed. Levels with unaccepted proposed points are left alone (the reader
-        must accept or reject the points first)."""
-        from vfa.method.morphometry import measure_reading
-        done = []
-        for r in measure_reading(self, settings):
-            v = self.vertebrae.get(r.level)
-            if (v is None or not r.graded or v.confirmed or v.pending_proposals):
-                continue
-            v.confirmed = True
-            done.append(r.level)
-            self.events.emit(ReadingEvent("confirm", r.level))
-        return done
-
     def set_age_years(self, age_years: float | None) -> None:
         """The reader's entry of the patient's age at this study (years), or None."""
         self.age_years = None if age_years is None else _age.valid_age_years(age_years)

@@ -39,6 +39,7 @@ from vfa.reading.history import History
 from vfa.method.levels import DeformityType, Level, PointSlot, Status
 from vfa.method.morphometry import ReadingSummary, summarize
 from vfa.films.radiograph import Radiograph
+from vfa.reading.confirmation import BulkConfirmation, confirm_graded
 from vfa.reading.reading import EventEmitter, Reading, ReadingEvent
 from vfa.films.windowing import WindowChoice
 
@@ -437,11 +438,18 @@ class ReadingSession:
             return True
         return self._edit(f"confirm {level}", self.reading.set_confirmed, level, True)
 
-    def confirm_all(self) -> list[Level]:
-        """Confirm every graded level not yet confirmed (one undo step); returns them."""
-        done: list[Level] = []
-        self._edit("confirm all graded levels", lambda: done.extend(self.reading.confirm_graded()))
-        return done
+    def confirm_all(self) -> BulkConfirmation:
+        """Confirm every graded level not yet confirmed whose suggestion stands on full
+        evidence (one undo step); returns what was confirmed and what was skipped, and why
+        (vfa.reading.confirmation)."""
+        out = BulkConfirmation()
+
+        def run() -> None:
+            res = confirm_graded(self.reading)
+            out.confirmed, out.skipped = res.confirmed, res.skipped
+
+        self._edit("confirm all graded levels", run)
+        return out
 
     def set_age(self, age_years: float | None) -> bool:
         """The reader's entry of the patient's age at this study (years)."""

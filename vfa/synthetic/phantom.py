@@ -19,7 +19,7 @@ dynamic-range compression and edge enhancement of a processed DX image.
 Fractures are given per level as :class:`Deformity` and change the true points so that the
 ratios of domain.md §2 measured on them give the intended percent exactly (``wedge``:
 Ha = (1 - r) Hp; ``biconcave``: Hm = (1 - r) Hp; ``crush``: Hp = (1 - r) Hp_ref with Hp_ref
-from the nearest reference levels within two levels, as vfa.method.morphometry computes it).
+from the reference line of the six nearest levels, as vfa.method.morphometry computes it).
 
 :func:`write_dicom` stores a film as a DX (or, without Imager Pixel Spacing, CR) image and
 :func:`reference_reading` gives the true points as a :class:`vfa.reading.reading.Reading`.
@@ -287,32 +287,28 @@ def _build_bodies(spec: FilmSpec) -> list[_Body]:
                     hi = c
             if abs(_hm(b) - target) > 1e-6:
                 raise ValueError(f"{lv}: biconcave reduction {d.reduction} is not reachable")
-    for lv, d in spec.deformed.items():
-        if d.kind != "crush":
-            continue
-        b = bodies[_FIRST + lv.index]
-        # the nearest reference level within two levels on each side (domain.md §2): not
-        # deformed by wedge/biconcave, and not itself crushed by 20 % or more
-        refs = []
-        for step in (-1, +1):
-            for dist in (1, 2):
-                n = lv.shifted(step * dist)
-                if n is None:
-                    break
-                nb = bodies[_FIRST + n.index]
-                crushed = (n in spec.deformities and spec.deformities[n].kind == "crush"
-                           and spec.deformities[n].reduction >= 0.2)
-                if _qualifies(nb) and not crushed:
-                    refs.append(nb)
-                    break
-        if not refs:
-            raise ValueError(f"{lv}: crush needs a reference level (no wedge/biconcave deformity) "
-                             "within two levels")
-        hp_ref = sum(n.Hp for n in refs) / len(refs)
-        k = (1.0 - d.reduction) * hp_ref / b.Hp
-        b.Hp, b.Ha, b.cs, b.ci = b.Hp * k, b.Ha * k, b.cs * k, b.ci * k
-        b.ant_bow = 0.4
-        b.deformity = d
+    # crush against the reference line of domain.md §2 (the same function the measurement
+    # uses): the line depends on the other levels' Hp, crushed ones included, so the scale of
+    # each crushed body is found by fixed-point iteration until every crush is exact
+    crushes = [(lv, d, bodies[_FIRST + lv.index]) for lv, d in spec.deformed.items() if d.kind == "crush"]
+    if crushes:
+        from vfa.method.morphometry import reference_line
+        cands = {lv for lv in LEVELS if _qualifies(bodies[_FIRST + lv.index])}
+        for _ in range(200):
+            worst = 0.0
+            for lv, d, b in crushes:
+                line = reference_line(lv, {x: bodies[_FIRST + x.index].Hp for x in LEVELS}, cands)
+                if line.hp_ref is None:
+                    raise ValueError(f"{lv}: crush needs a reference line (at least four levels "
+                                     "without wedge/biconcave deformity among its six nearest)")
+                k = (1.0 - d.reduction) * line.hp_ref / b.Hp
+                worst = max(worst, abs(k - 1.0))
+                b.Hp, b.Ha, b.cs, b.ci = b.Hp * k, b.Ha * k, b.cs * k, b.ci * k
+            if worst < 1e-13:
+                break
+        for _, d, b in crushes:
+            b.ant_bow = 0.4
+            b.deformity = d
     return bodies
 
 
@@ -1008,8 +1004,11 @@ def reference_reading(film: SyntheticFilm, dataset: Any = None, *, image_path: s
         "anatomical_pixel_mm": sp.anatomical_pixel_mm, "growth": sp.growth,
     }
     r.check()
-    if confirmed:
-        r.confirm_graded()
+    if confirmed:  # a reference read: every grade confirmed (also where bulk confirmation skips)
+        from vfa.method.morphometry import measure_reading
+        for res in measure_reading(r):
+            if res.graded:
+                r.set_confirmed(res.level, True)
     return r
 
 
