@@ -30,7 +30,7 @@ C_LEVEL, C_HA, C_HM, C_HP, C_WEDGE, C_BICON, C_CRUSH, C_SUGG, C_GRADE, C_TYPE, C
 TYPES = [t.value for t in DeformityType]
 EVALUABLE_TEXT = "evaluable"
 #: Column widths (px): together about 650 px, so that the film keeps most of the window.
-WIDTHS = [50, 50, 50, 50, 46, 46, 46, 84, 48, 80, 84, 22, 160]
+WIDTHS = [50, 50, 50, 50, 46, 46, 46, 128, 48, 80, 84, 22, 160]
 #: Level cell mark of a level with proposed points not yet accepted (a dashed circle, like
 #: the proposed handles on the film).
 PROPOSED_MARK = "◌"
@@ -38,6 +38,15 @@ PROPOSED_MARK = "◌"
 
 def _num(v, fmt: str) -> str:
     return "—" if v is None else format(v, fmt)
+
+
+def p_fracture_tip(r, settings) -> str:
+    """The probability behind a level's grade, for its tooltip (domain.md §4)."""
+    if r.p_fracture is None:
+        return ""
+    t1 = settings.grade_thresholds_pct[0]
+    return (f"P = {r.p_fracture:.2f} that the true reduction is at or above {t1:g} % (grade 1), "
+            f"at a measurement SD of {settings.precision_sd_pct:g} points")
 
 
 #: Mark of a grade the reader has not confirmed (docs/clinical-method.md, "Confirmation").
@@ -274,6 +283,8 @@ class GradingTable(QWidget):
                     # "1 (22.3 %)": the grade, then the reduction it comes from; the type is
                     # in the Type column, "advisory" in the header (*) and the line above
                     sugg = f"{colors.grade_text(r.suggested_grade)} ({r.percent:.1f} %)"
+                    if r.crush_na:
+                        sugg += " crush n/a"
                 elif not r.evaluable:
                     sugg = "not evaluable"
                 elif r.annotated:
@@ -290,7 +301,11 @@ class GradingTable(QWidget):
                     prop_tip = (f"{len(pending)} proposed point(s) not yet accepted (lowest "
                                 f"confidence {low:.2f}{', check carefully' if low < LOW_CONFIDENCE else ''})."
                                 " Enter accepts all proposals; drag a point to correct it.")
-                self._set(row, C_SUGG, sugg, tooltip=err or prop_tip)
+                p_tip = p_fracture_tip(r, reading.settings)
+                na_tip = (f"crush n/a: {r.crush_reason or 'not assessable'}; the suggestion rests on "
+                          "wedge and biconcave alone") if r.crush_na else ""
+                self._set(row, C_SUGG, sugg,
+                          tooltip=err or prop_tip or "\n".join(t for t in (p_tip, na_tip) if t))
                 sugg_item = self.table.item(row, C_SUGG)
                 sugg_item.setForeground(QBrush(QColor(176, 0, 0)) if err else QBrush())
                 self._set(row, C_OBS, observations(reading.get(lv)))
@@ -319,8 +334,9 @@ class GradingTable(QWidget):
                     auto = "auto" if r.suggested_grade is None else f"({r.suggested_grade})"
                     if r.suggested_grade is not None and r.reader_grade is None:
                         auto += f" {UNCONFIRMED_MARK}" if r.unconfirmed else f" {CONFIRMED_MARK}"
-                    g.setToolTip("not confirmed: Enter on the row confirms" if r.unconfirmed
-                                 else ("confirmed" if r.graded else ""))
+                    g.setToolTip("\n".join(t for t in (
+                        "not confirmed: Enter on the row confirms" if r.unconfirmed
+                        else ("confirmed" if r.graded else ""), p_tip, na_tip) if t))
                     if g.itemText(0) != auto:
                         g.setItemText(0, auto)
                     idx = 0
