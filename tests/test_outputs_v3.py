@@ -142,3 +142,63 @@ def test_cohort_and_timeline_carry_within_noise_and_reshaping_not_assessed(tmp_p
     kb, kf = pair(birth=dt.date(2015, 1, 1))
     o2 = patient_course([kb, kf]).overall
     assert o2 is not None and o2.reshaping_assessed and o2.to_dict()["reshaped_levels"] == []
+
+
+# ------------------------------------------------------------------ DICOM SR
+def _items(ds, out=None):
+    """(level or 'T4-L4', concept code value, item) for every item under a measurement group."""
+    out = [] if out is None else out
+    for grp in ds.ContentSequence[-1].ContentSequence:             # Imaging Measurements
+        items = list(grp.ContentSequence)
+        ident = next(str(i.TextValue) for i in items if i.ConceptNameCodeSequence[0].CodeValue == "112039")
+        out += [(ident, i.ConceptNameCodeSequence[0].CodeValue, i) for i in items]
+    return out
+
+
+def _num(item) -> float:
+    return float(item.MeasuredValueSequence[0].NumericValue)
+
+
+def test_sr_carries_probabilities_noise_and_round_trips(tmp_path):
+    import pydicom
+    from cli_runner import run_vfa
+    from vfa.outputs import sr
+    from vfa.reading.reading import load_reading, save_reading
+    b, f = pair()
+    film = tmp_path / "follow.dcm"
+    make_film(film, f, name=NAME)
+    f.image_path = "follow.dcm"
+    bj, fj = save_reading(b, tmp_path / "b.json"), save_reading(f, tmp_path / "f.json")
+    out = tmp_path / "sr.dcm"
+    p = run_vfa("export-sr", fj, "--baseline", bj, "-o", out)
+    assert p.returncode == 0, p.stderr
+    ds = pydicom.dcmread(out)
+    items = _items(ds)
+    got = {(lv, code): it for lv, code, it in items if lv and code in (
+        "P-FRACTURE", "P-CHANGE", "WITHIN-NOISE", "MEAS-SD", "LSC", "MEAS-SD-SOURCE", "CRUSH-NA")}
+    c = compare(b, f)
+    fu = c.followup.results
+    assert _num(got[("T11", "P-FRACTURE")]) == pytest.approx(fu[Level.T11.index].p_fracture, abs=1e-4)
+    assert _num(got[("T9", "P-CHANGE")]) == pytest.approx(c.changes[Level.T9.index].p_change, abs=1e-4)
+    assert got[("L1", "WITHIN-NOISE")].ConceptCodeSequence[0].CodeValue == "373066001"   # SCT Yes
+    assert got[("T9", "WITHIN-NOISE")].ConceptCodeSequence[0].CodeValue == "373067005"   # SCT No
+    assert got[("L1", "CRUSH-NA")].TextValue == "too few reference levels"
+    assert _num(got[("T4-L4", "MEAS-SD")]) == 3.0 and _num(got[("T4-L4", "LSC")]) == 8.3
+    assert "setting precision_sd_pct" in got[("T4-L4", "MEAS-SD-SOURCE")].TextValue
+    assert ("L2", "P-FRACTURE") not in got                        # not read: no probability
+    # without a baseline: P-FRACTURE, no P-CHANGE
+    alone = _items(pydicom.dcmread(sr.export_sr(f, tmp_path / "alone.dcm", image=film)))
+    codes = {code for _lv, code, _ in alone}
+    assert "P-FRACTURE" in codes and "P-CHANGE" not in codes and "WITHIN-NOISE" not in codes
+    # import: the derived values are recomputed from the points, the reading comes back whole
+    back = load_reading(save_reading(sr.import_sr(out), tmp_path / "back.json"))
+    # (points are FL in the SR: equal to 1e-4)
+    assert [r.p_fracture for r in compare(b, back).followup.results] == pytest.approx(
+        [r.p_fracture for r in fu], abs=1e-4)
+    assert compare(b, back).within_noise == [Level.L1]
+    if shutil.which("dciodvfy") is not None:
+        p = subprocess.run(["dciodvfy", str(out)], capture_output=True, timeout=120)
+        text = (p.stdout + p.stderr).decode("utf-8", errors="replace")
+        assert not [line for line in text.splitlines() if line.startswith("Error")], text
+        warnings = [line for line in text.splitlines() if line.startswith("Warning")]
+        assert not [w for w in warnings if "99VFA" not in w and sr.SCHEME_UID not in w], text
