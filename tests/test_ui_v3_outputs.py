@@ -85,3 +85,24 @@ def test_comparison_p_column_and_within_noise(window, tmp_path):
         w.table_dock.raise_()
         w.table.table.selectRow(Level.T5.index)
         w.grab().save(os.path.join(out, "table-v3.png"))
+
+
+def test_timeline_panel_lists_within_noise_and_reshaping_not_assessed(qtbot):
+    import datetime as dt
+
+    from readings_factory import make_reading
+    from ui.timeline import TimelinePanel
+    from vfa.study.cohort import PatientView, build_cohort
+    b = make_reading({"L1": (75.1, 100.0, 100.0)}, date=dt.date(2023, 1, 10), birth=None)
+    f = make_reading({"L1": (74.9, 100.0, 100.0)}, date=dt.date(2024, 1, 12), birth=None)
+    b.set_reader_grade("L1", 1)
+    f.set_reader_grade("L1", 2)
+    outcome = build_cohort([b, f]).patients[0]
+    panel = TimelinePanel()
+    qtbot.addWidget(panel)
+    panel.set_view("P1", PatientView(outcome, "test", [], [None, None]))
+    text = panel.header.text()
+    assert "within noise (L1)" in text and "reshaping not assessed (age unknown)" in text
+    words = panel.grid.describe(1, Level.L1)
+    assert "worse since the previous visit, within measurement noise" in words
+    assert "P = 0.52 that it truly worsened" in words
