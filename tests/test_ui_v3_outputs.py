@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from ui.compare import C_CHANGE, C_P, NOISE_BG  # noqa: E402
-from ui.table import C_SUGG  # noqa: E402
+from ui.table import C_CRUSH, C_SUGG, CRUSH_NA_COLOR  # noqa: E402
 from ui.testing import body_points, click_image, write_film  # noqa: E402
 from vfa.method.levels import Level  # noqa: E402
 
@@ -40,7 +40,10 @@ def test_grading_table_probability_on_hover_and_crush_na(window, tmp_path):
     t5 = s.results[Level.T5.index]
     assert t5.p_fracture is not None and t5.crush_na         # three levels: no reference line
     item = w.table.table.item(Level.T5.index, C_SUGG)
-    assert item.text().endswith(" crush n/a")
+    assert item.text() == f"2 ({t5.percent:.1f} %)"
+    crush = w.table.table.item(Level.T5.index, C_CRUSH)
+    assert crush.text() == "n/a" and crush.toolTip() == "crush n/a: too few reference levels"
+    assert crush.foreground().color().name() == CRUSH_NA_COLOR
     assert f"P = {t5.p_fracture:.2f} that the true reduction is at or above 20 % (grade 1)" in item.toolTip()
     assert "crush n/a: too few reference levels" in item.toolTip()
     combo = w.table.grade_boxes[Level.T5.index]

@@ -30,7 +30,7 @@ C_LEVEL, C_HA, C_HM, C_HP, C_WEDGE, C_BICON, C_CRUSH, C_SUGG, C_GRADE, C_TYPE, C
 TYPES = [t.value for t in DeformityType]
 EVALUABLE_TEXT = "evaluable"
 #: Column widths (px): together about 650 px, so that the film keeps most of the window.
-WIDTHS = [50, 50, 50, 50, 46, 46, 46, 128, 48, 80, 84, 22, 160]
+WIDTHS = [50, 50, 50, 50, 46, 46, 46, 84, 48, 80, 84, 22, 160]
 #: Level cell mark of a level with proposed points not yet accepted (a dashed circle, like
 #: the proposed handles on the film).
 PROPOSED_MARK = "◌"
@@ -47,6 +47,10 @@ def p_fracture_tip(r, settings) -> str:
     t1 = settings.grade_thresholds_pct[0]
     return (f"P = {r.p_fracture:.2f} that the true reduction is at or above {t1:g} % (grade 1), "
             f"at a measurement SD of {settings.precision_sd_pct:g} points")
+
+
+#: Text colour of the Crush cell of a level whose crush could not be assessable ("n/a").
+CRUSH_NA_COLOR = "#8a5a00"
 
 
 #: Mark of a grade the reader has not confirmed (docs/clinical-method.md, "Confirmation").
@@ -274,17 +278,19 @@ class GradingTable(QWidget):
                 self._set(row, C_HP, _num(hs.get("hp"), ".1f"))
                 self._set(row, C_WEDGE, _num(r.wedge, ".2f"))
                 self._set(row, C_BICON, _num(r.biconcave, ".2f"))
+                # "n/a" right beside the suggested grade (the panel has no room for more words
+                # within 43 % of the window): brown, and said in full on hover here and on the grade
                 self._set(row, C_CRUSH, ("n/a" if not r.crush_assessable else _num(r.crush, ".2f"))
                           if r.heights else "—",
-                          tooltip=(r.crush_reason or "") if r.heights and not r.crush_assessable else "")
+                          tooltip=f"crush n/a: {r.crush_reason or 'not assessable'}" if r.crush_na else "")
+                crush_item = self.table.item(row, C_CRUSH)
+                crush_item.setForeground(QBrush(QColor(CRUSH_NA_COLOR)) if r.crush_na else QBrush())
                 if err:
                     sugg = "⚠ check points"
                 elif r.suggested_grade is not None:
                     # "1 (22.3 %)": the grade, then the reduction it comes from; the type is
                     # in the Type column, "advisory" in the header (*) and the line above
                     sugg = f"{colors.grade_text(r.suggested_grade)} ({r.percent:.1f} %)"
-                    if r.crush_na:
-                        sugg += " crush n/a"
                 elif not r.evaluable:
                     sugg = "not evaluable"
                 elif r.annotated:
