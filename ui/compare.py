@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
-from PyQt6.QtGui import QBrush, QFont
+from PyQt6.QtGui import QBrush, QColor, QFont
 from PyQt6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
                              QLabel, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
                              QVBoxLayout, QWidget)
@@ -37,8 +37,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .document import Document
 
-CHANGE_COLUMNS = ["Level", "Baseline", "Follow-up", "Change", "Height loss", "Loss mm", "FIT rule",
+CHANGE_COLUMNS = ["Level", "Baseline", "Follow-up", "Change", "P", "Height loss", "Loss mm", "FIT rule",
                   "Ratio change / reshaping"]
+C_CHANGE, C_P, C_FIT = 3, 4, 7
+#: Shading of a confirmed change smaller than the least significant change (domain.md §4).
+NOISE_BG = QColor(255, 236, 179)
 
 
 def footnote(comp: Comparison) -> str:
@@ -60,7 +63,28 @@ def footnote(comp: Comparison) -> str:
         out.append(f"Uncertain: a grade changed with less than the least significant change "
                    f"({comp.lsc_pct:.1f} points) of measured change behind an unconfirmed grade "
                    "(? in the table).")
+    if comp.within_noise:
+        out.append("Within noise (shaded): "
+                   + "; ".join(ch.describe() or "" for ch in comp.changes if ch.within_noise)
+                   + ". The confirmed grades stand.")
+    if not comp.reshaping_assessed:
+        out.append("Reshaping not assessed: the age is unknown.")
+    out.append(f"P = probability that the level truly got worse; measurement noise "
+               f"{comp.measurement_noise.describe()}.")
     return " ".join(out)
+
+
+def grade_cell(g, confirmed: bool, result) -> str:
+    """A grade of the change table, with "crush n/a" beside it when its crush was not assessable."""
+    text = _grade(g, confirmed)
+    return f"{text} crush n/a" if g is not None and result.crush_na else text
+
+
+def p_text(ch) -> str:
+    """The compact probability column: "P 0.97" that the level truly got worse."""
+    if ch.p_change is None or ch.change.value in ("unchanged", "not_comparable"):
+        return ""
+    return f"P {ch.p_change:.2f}"
 
 
 def _grade(g, confirmed: bool = True) -> str:
@@ -207,7 +231,7 @@ class ComparisonView(QWidget):
         assert hh is not None
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
-        for c, wdt in enumerate([48, 66, 72, 96, 108, 60, 56, 260]):
+        for c, wdt in enumerate([48, 96, 96, 140, 52, 100, 60, 56, 260]):
             self.table.setColumnWidth(c, wdt)
         self.table.setMinimumWidth(600)
         self.table.itemSelectionChanged.connect(self._row_selected)
@@ -223,6 +247,8 @@ class ComparisonView(QWidget):
         lay.addWidget(split, 1)
         self.note = QLabel("")
         self.note.setWordWrap(True)
+        # room for three lines: the FIT rule, changes within noise, the measurement noise
+        self.note.setMinimumHeight(3 * self.note.fontMetrics().lineSpacing() + 4)
         lay.addWidget(self.note)
 
         for side in (self.left, self.right):
@@ -339,7 +365,11 @@ class ComparisonView(QWidget):
     # ------------------------------------------------------------------ numbers
     def _recompute(self) -> None:
         try:
-            comp = compare(self.base, self.follow)
+            # the reader's saved precision study gives the measurement noise (domain.md §4, §9)
+            from vfa.storage.precision_studies import noise_for_readers
+            noise = noise_for_readers(self.workspace.root if self.workspace is not None else None,
+                                      self.follow.settings, self.base.reader, self.follow.reader)
+            comp = compare(self.base, self.follow, noise=noise)
         except (VfaError, ValueError) as exc:
             self.note.setText(str(exc))
             return
@@ -351,9 +381,11 @@ class ComparisonView(QWidget):
                          f"{comp.sdi_followup_common}")
         for name, lvls in (("incident", comp.incident), ("worsened", comp.worsened),
                            ("improved", comp.improved), ("uncertain", comp.uncertain),
-                           ("reshaped", comp.reshaped)):
+                           ("within noise", comp.within_noise), ("reshaped", comp.reshaped)):
             if lvls:
                 parts.append(f"{name}: {', '.join(str(lv) for lv in lvls)}")
+        if not comp.reshaping_assessed:
+            parts.append("reshaping not assessed (age unknown)")
         if not (comp.incident or comp.worsened):
             parts.append("no new or worse fracture")
         if s0.not_evaluable or s1.not_evaluable:
@@ -365,10 +397,12 @@ class ComparisonView(QWidget):
         with QSignalBlocker(self.table):
             for row, ch in enumerate(comp.changes):
                 ml = ch.max_loss
+                i = ch.level.index
                 texts = [
-                    ch.level.value, _grade(ch.baseline_grade, ch.baseline_confirmed),
-                    _grade(ch.followup_grade, ch.followup_confirmed),
-                    ch.change.value.replace("_", " "),
+                    ch.level.value, grade_cell(ch.baseline_grade, ch.baseline_confirmed, s0.results[i]),
+                    grade_cell(ch.followup_grade, ch.followup_confirmed, s1.results[i]),
+                    ch.change.value.replace("_", " ") + (" (noise)" if ch.within_noise else ""),
+                    p_text(ch),
                     f"{round(ml.loss_pct, 1) + 0.0:.1f} % ({ml.height.capitalize()})" if ml else "—",
                     f"{ch.loss_mm:.1f}" if ch.loss_mm is not None else ("n/a" if ml else "—"),
                     {True: "yes", False: "no", None: "n/a"}[ch.fit_rule] if ml else "—",
@@ -381,13 +415,17 @@ class ComparisonView(QWidget):
                         self.table.setItem(row, c, it)
                     it.setText(t)
                     if ch.highlighted:
-                        it.setBackground(QBrush(colors.CHANGE_BG))
+                        it.setBackground(QBrush(NOISE_BG if ch.within_noise else colors.CHANGE_BG))
                         it.setFont(bold)
                     else:
-                        it.setBackground(QBrush())
+                        it.setBackground(QBrush(NOISE_BG) if ch.within_noise else QBrush())
                         it.setFont(QFont())
-                    if ch.fit_note and c == 6:
-                        it.setToolTip(ch.fit_note)
+                    tip = ""
+                    if c in (C_CHANGE, C_P):
+                        tip = ch.describe() or ""
+                    elif c == C_FIT and ch.fit_note:
+                        tip = ch.fit_note
+                    it.setToolTip(tip)
         if not self._level_chosen:
             # the plot shows the level that matters: the first incident (else worsened) one
             first = next(iter(comp.incident or comp.worsened), None)

@@ -40,6 +40,19 @@ def _num(v, fmt: str) -> str:
     return "—" if v is None else format(v, fmt)
 
 
+def p_fracture_tip(r, settings) -> str:
+    """The probability behind a level's grade, for its tooltip (domain.md §4)."""
+    if r.p_fracture is None:
+        return ""
+    t1 = settings.grade_thresholds_pct[0]
+    return (f"P = {r.p_fracture:.2f} that the true reduction is at or above {t1:g} % (grade 1), "
+            f"at a measurement SD of {settings.precision_sd_pct:g} points")
+
+
+#: Text colour of the Crush cell of a level whose crush could not be assessable ("n/a").
+CRUSH_NA_COLOR = "#8a5a00"
+
+
 #: Mark of a grade the reader has not confirmed (docs/clinical-method.md, "Confirmation").
 UNCONFIRMED_MARK = "?"
 CONFIRMED_MARK = "✓"
@@ -277,9 +290,13 @@ class GradingTable(QWidget):
                 self._set(row, C_HP, _num(hs.get("hp"), ".1f"))
                 self._set(row, C_WEDGE, _num(r.wedge, ".2f"))
                 self._set(row, C_BICON, _num(r.biconcave, ".2f"))
+                # "n/a" right beside the suggested grade (the panel has no room for more words
+                # within 43 % of the window): brown, and said in full on hover here and on the grade
                 self._set(row, C_CRUSH, ("n/a" if not r.crush_assessable else _num(r.crush, ".2f"))
                           if r.heights else "—",
-                          tooltip=(r.crush_reason or "") if r.heights and not r.crush_assessable else "")
+                          tooltip=f"crush n/a: {r.crush_reason or 'not assessable'}" if r.crush_na else "")
+                crush_item = self.table.item(row, C_CRUSH)
+                crush_item.setForeground(QBrush(QColor(CRUSH_NA_COLOR)) if r.crush_na else QBrush())
                 if err:
                     sugg = "⚠ check points"
                 elif r.suggested_grade is not None:
@@ -302,7 +319,11 @@ class GradingTable(QWidget):
                     prop_tip = (f"{len(pending)} proposed point(s) not yet accepted (lowest "
                                 f"confidence {low:.2f}{', check carefully' if low < LOW_CONFIDENCE else ''})."
                                 " Enter accepts all proposals; drag a point to correct it.")
-                self._set(row, C_SUGG, sugg, tooltip=err or prop_tip)
+                p_tip = p_fracture_tip(r, reading.settings)
+                na_tip = (f"crush n/a: {r.crush_reason or 'not assessable'}; the suggestion rests on "
+                          "wedge and biconcave alone") if r.crush_na else ""
+                self._set(row, C_SUGG, sugg,
+                          tooltip=err or prop_tip or "\n".join(t for t in (p_tip, na_tip) if t))
                 sugg_item = self.table.item(row, C_SUGG)
                 sugg_item.setForeground(QBrush(QColor(176, 0, 0)) if err else QBrush())
                 self._set(row, C_OBS, observations(reading.get(lv)))
@@ -331,8 +352,9 @@ class GradingTable(QWidget):
                     auto = "auto" if r.suggested_grade is None else f"({r.suggested_grade})"
                     if r.suggested_grade is not None and r.reader_grade is None:
                         auto += f" {UNCONFIRMED_MARK}" if r.unconfirmed else f" {CONFIRMED_MARK}"
-                    g.setToolTip("not confirmed: Enter on the row confirms" if r.unconfirmed
-                                 else ("confirmed" if r.graded else ""))
+                    g.setToolTip("\n".join(t for t in (
+                        "not confirmed: Enter on the row confirms" if r.unconfirmed
+                        else ("confirmed" if r.graded else ""), p_tip, na_tip) if t))
                     if g.itemText(0) != auto:
                         g.setItemText(0, auto)
                     idx = 0

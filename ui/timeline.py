@@ -350,6 +350,10 @@ class TimelineGrid(QWidget):
             step = c.steps[visit - 1] if visit > 0 else None
             change = ((step.reshaping_text.get(level) if step is not None else None)
                       or f"reshaped {'completely' if cell.reshaping == 'complete' else 'partially'}")
+        if change and cell.within_noise:
+            change += ", within measurement noise (confirmed, smaller than the least significant change)"
+        if change and cell.p_change is not None:
+            change += f"; P = {cell.p_change:.2f} that it truly worsened"
         return (f"{level.value}, {v.date.isoformat()} (reader {v.reader or '?'}): {what}"
                 + (f"; {change}" if change else "") + ". Click to open this film at this level.")
 
@@ -416,10 +420,14 @@ class TimelinePanel(QWidget):
                      + (f" ({', '.join(d['incident_levels_any_interval'])})"
                         if d["incident_levels_any_interval"] else ""),
                      f"worse {d['worsened']}",
-                     f"reshaped {d['reshaped']}" + (f" ({', '.join(d['reshaped_levels'])})"
-                                                     if d["reshaped_levels"] else ""),
+                     (f"reshaped {d['reshaped']}" + (f" ({', '.join(d['reshaped_levels'])})"
+                                                      if d["reshaped_levels"] else ""))
+                     if d["reshaping_assessed"] is not False else "reshaping not assessed (age unknown)",
                      f"SDI {d['sdi_baseline_common']} → {d['sdi_last_common']} on "
                      f"{d['common_levels']} levels"]
+            figs += [f"{w} ({', '.join(d[k])})" for k, w in (("within_noise_levels", "within noise"),
+                                                             ("uncertain_levels", "uncertain"))
+                     if d[k]]
         if d["unconfirmed"]:
             figs.append(f"<span style='color:#a05000'>{d['unconfirmed']} unconfirmed grade(s)</span>")
         lines.append("; ".join(figs))

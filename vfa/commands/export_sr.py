@@ -1,4 +1,5 @@
-"""``vfa export-sr READING.json -o OUT.dcm [--image FILM.dcm] [--time-point baseline|follow-up]``.
+"""``vfa export-sr READING.json -o OUT.dcm [--image FILM.dcm] [--time-point baseline|follow-up]
+[--baseline BASELINE.json]``.
 
 Writes the reading as a DICOM Comprehensive SR measurement report (TID 1500) that references
 the film; the layout and the private ``99VFA`` codes are in docs/exports.md.
@@ -23,6 +24,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "file's folder or the current folder)")
     p.add_argument("--time-point", choices=("baseline", "follow-up"),
                    help="time point context recorded in every measurement group")
+    p.add_argument("--baseline", metavar="BASELINE.json",
+                   help="the patient's baseline reading: each vertebra also carries the probability "
+                        "that it truly worsened (P-CHANGE) and whether a confirmed change is within "
+                        "measurement noise (docs/exports.md)")
     add_allow_proposed(p)
 
 
@@ -31,10 +36,11 @@ def run(args: argparse.Namespace) -> int:
     from vfa.outputs.sr import export_sr  # highdicom is imported only when this command runs
 
     reading = load_reading(args.reading)
+    baseline = load_reading(args.baseline) if args.baseline else None
     warnings: list[str] = []
     out = export_sr(reading, args.output, image=args.image, reading_path=args.reading,
                     time_point=args.time_point, allow_proposed=args.allow_proposed,
-                    warnings=warnings)
+                    warnings=warnings, baseline=baseline)
     for w in warnings:
         print(f"vfa export-sr: warning: {w}", file=sys.stderr)
     n = sum(1 for v in reading if not v.empty)

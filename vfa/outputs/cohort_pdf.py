@@ -62,6 +62,14 @@ def _lv(n: Any, levels: list[str]) -> str:
     return f"{n}" + (f" ({', '.join(levels)})" if levels else "")
 
 
+def _noise_note(d: dict[str, Any]) -> str:
+    """Grey lines under the worsened count: confirmed changes within measurement noise and
+    uncertain changes (domain.md §4), so a study can report them both ways."""
+    bits = [f"{w}: {', '.join(d[k])}" for k, w in (("within_noise_levels", "within noise"),
+                                                      ("uncertain_levels", "uncertain")) if d.get(k)]
+    return "".join(f"<br/><font color='#555555'>{_e(b)}</font>" for b in bits)
+
+
 def _table(cohort: Cohort, st: dict, width: float) -> Table:
     cell, cellb = st["cell"], st["cellb"]
     head = ["Patient", "Sex, age (y)", "Diagnosis", "Bisphosphonate (dose; infusions)",
@@ -85,9 +93,10 @@ def _table(cohort: Cohort, st: dict, width: float) -> Table:
             Paragraph(f"{_e(_lv(d['prevalent_fractures'], d['prevalent_levels']))} "
                       f"({d['sdi_baseline']})", cell),
             Paragraph(_e(_lv(d["incident_fractures"], d["incident_levels"])), cell),
-            Paragraph(_e(_lv(d["worsened"], d["worsened_levels"])), cell),
+            Paragraph(_e(_lv(d["worsened"], d["worsened_levels"])) + _noise_note(d), cell),
             Paragraph(_e(f"{d['reshaped']}" + (f" ({rs})" if rs else "")
-                         if d["reshaped"] is not None else "–"), cell),
+                         if d["reshaped"] is not None
+                         else "not assessed (age unknown)" if d["reshaping_assessed"] is False else "–"), cell),
             Paragraph(_e(_f(d["sdi_last_common"])) + (
                 f" <font color='#555555'>({d['common_levels']} lv)</font>"
                 if d["common_levels"] not in (None, len(LEVELS)) else ""), cell),
@@ -126,7 +135,14 @@ def _summary_text(cohort: Cohort) -> str:
                  f"{s['patients_followed']} followed ({s['incident_fractures']} level(s); "
                  f"{s['patients_with_incident_fracture_any_interval']} with a new fracture at any "
                  f"visit), worsened in {s['patients_with_worsened']}, reshaping in "
-                 f"{s['patients_with_reshaping']} ({s['reshaped']} level(s)).")
+                 f"{s['patients_with_reshaping']} ({s['reshaped']} level(s))"
+                 + (f"; reshaping not assessed in {s['patients_reshaping_not_assessed']} (age unknown)"
+                    if s["patients_reshaping_not_assessed"] else "")
+                 + (f"; a confirmed change within measurement noise in {s['patients_with_within_noise']} "
+                    f"({s['within_noise']} level(s), counted as graded)" if s["patients_with_within_noise"] else "")
+                 + (f"; an uncertain change (the reader decides) in {s['patients_with_uncertain']} "
+                    f"({s['uncertain']} level(s))" if s["patients_with_uncertain"] else "")
+                 + ".")
     ch = s["bmd_z_change"]
     if ch["n"]:
         parts.append(f"BMD Z change first → last visit {_span(ch['min'], ch['max'], _z)} "
@@ -275,7 +291,9 @@ def _method_text(cohort: Cohort) -> str:
         "strip marks the changes between consecutive visits (N new, W worsened, R/r reshaped "
         "completely/partially, ~ uncertain). Reshaping (children): a level graded ≥ 1 at baseline "
         "whose reduction fell by at least the least significant change (2.77 × the measurement "
-        "SD). SDI last*: the last visit's SDI over "
+        "SD); not assessed when the age is unknown. Within noise: a change between two confirmed "
+        "grades smaller than the least significant change (it stands as graded). SDI last*: the "
+        "last visit's SDI over "
         "the levels evaluable at both baseline and last visit (a level unreadable at follow-up "
         "never lowers it); the strip's SDI row uses the levels read at every visit. A grade with "
         "“?” is unconfirmed (a measurement suggestion no reader gave or confirmed); “Unconf.” "

@@ -45,6 +45,8 @@ LEVEL_COLUMNS = [
     "confirmed", "crush_assessable", "crush_reason", "age_years", "reshaping",
     "wedge_change_pp", "biconcave_change_pp", "crush_change_pp", "tentative_change",
     "decided_by",
+    # clinical method v3: probabilities and measurement noise (docs/clinical-method.md)
+    "p_fracture", "p_change", "within_noise",
 ]
 
 #: Sagittal angles per visit (vfa/method/angles.py): degrees, and the end levels used.
@@ -61,6 +63,8 @@ SUMMARY_COLUMNS = [
     "uncertain", "uncertain_levels", "reshaped_levels", "sdi_baseline_common",
     "sdi_followup_common",
     *ANGLE_COLUMNS,
+    # clinical method v3: measurement noise of the comparison (docs/clinical-method.md)
+    "within_noise", "within_noise_levels", "sd_pct", "sd_source", "lsc_pct",
 ]
 
 
@@ -107,6 +111,11 @@ def _cell(value: Any) -> str:
     if hasattr(value, "value"):  # enums
         return safe_text(str(value.value))
     return safe_text(str(value))
+
+
+def _p(value: float | None) -> float | None:
+    """A probability as the JSON outputs give it (four decimals)."""
+    return round(value, 4) if value is not None else None
 
 
 def _grade(g: Any) -> str:
@@ -235,6 +244,7 @@ def level_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
                 "crush_reason": res.crush_reason if res.heights is not None else None,
                 "age_years": s.age_years,
                 "decided_by": (vert.extra.get("decided_by") if vert is not None else None),
+                "p_fracture": _p(res.p_fracture),
             })
             for key in QUALITATIVE_KEYS:
                 row[key] = getattr(vert, key, None) if vert is not None else None
@@ -249,6 +259,7 @@ def level_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
                     "loss_mm": ch.loss_mm, "fit_rule": ch.fit_rule,
                     "reshaping": ch.reshaping,
                     "tentative_change": ch.tentative_change.value if ch.tentative_change else None,
+                    "p_change": _p(ch.p_change), "within_noise": ch.within_noise,
                 })
                 for k, val in (ch.ratio_change_pp or {}).items():
                     row[f"{k}_change_pp"] = val
@@ -283,9 +294,13 @@ def summary_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
                 "worsened": len(c.worsened), "worsened_levels": ";".join(map(str, c.worsened)),
                 "improved": len(c.improved), "improved_levels": ";".join(map(str, c.improved)),
                 "uncertain": len(c.uncertain), "uncertain_levels": ";".join(map(str, c.uncertain)),
-                "reshaped_levels": ";".join(map(str, c.reshaped)),
+                "reshaped_levels": (";".join(map(str, c.reshaped)) if c.reshaping_assessed
+                                    else "not assessed"),   # age unknown (domain.md §4)
                 "sdi_baseline_common": c.sdi_baseline_common,
                 "sdi_followup_common": c.sdi_followup_common,
+                "within_noise": len(c.within_noise),
+                "within_noise_levels": ";".join(map(str, c.within_noise)),
+                "sd_pct": c.sd_pct, "sd_source": c.measurement_noise.source, "lsc_pct": c.lsc_pct,
             })
         rows.append({k: _cell(row.get(k)) for k in SUMMARY_COLUMNS})
     return rows

@@ -20,10 +20,10 @@ from typing import Any, Sequence
 
 from vfa import METHOD_VERSION, __version__
 from vfa.atomic import atomic_write_bytes
-from vfa.method.comparison import RATIO_NAMES, Comparison, compare, ratio_trend
+from vfa.method.comparison import RATIO_NAMES, Change, Comparison, compare, ratio_trend
 from vfa.errors import DicomLoadError, ExportError
 from vfa.method.levels import LEVELS, Status
-from vfa.method.morphometry import ReadingSummary, summarize
+from vfa.method.morphometry import LevelResult, ReadingSummary, summarize
 from vfa.reading.reading import Reading, require_no_pending_proposals
 from vfa.method.settings import MethodSettings
 
@@ -43,6 +43,8 @@ from xml.sax.saxutils import escape  # noqa: E402
 IMAGE_PX = 1000
 
 HIGHLIGHT_BG = colors.Color(1.0, 0.85, 0.85)
+#: A confirmed change smaller than the least significant change (domain.md §4).
+NOISE_BG = colors.Color(1.0, 0.95, 0.80)
 NE_BG = colors.Color(0.92, 0.92, 0.92)
 HEAD_BG = colors.Color(0.85, 0.89, 0.95)
 
@@ -151,6 +153,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "small": ParagraphStyle("s", parent=base, fontSize=7.5, leading=9.5),
         "cell": ParagraphStyle("c", parent=base, fontSize=7, leading=8.5),
         "cellb": ParagraphStyle("cb", parent=base, fontName=bold, fontSize=7, leading=8.5),
+        "cellc": ParagraphStyle("cc", parent=base, fontSize=7, leading=8.5, alignment=1),
         "note": ParagraphStyle("n", parent=base, fontSize=8.5, leading=11, borderColor=colors.orange,
                                borderWidth=0.8, borderPadding=4, backColor=colors.Color(1, .96, .88),
                                spaceBefore=6, spaceAfter=6),
@@ -266,7 +269,7 @@ def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: 
     decided = _decided_by(reading) if reading is not None else {}
     unit = summary.unit
     head = ["Level", "Status", f"Ha\n({unit})", f"Hm\n({unit})", f"Hp\n({unit})", "Wedge\nHa/Hp",
-            "Bicon.\nHm/Hp", "Crush\nHp/ref", "Max\nred. %", "Suggested\ngrade, type",
+            "Bicon.\nHm/Hp", "Crush\nHp/ref", "Max\nred. %", "P\nfx", "Suggested\ngrade, type",
             "Final\ngrade, type", "Reason / note"]
     rows: list[list[Any]] = [[_p(_e(h).replace("\n", "<br/>"), st["cellb"]) for h in head]]
     styles: list[tuple] = []
@@ -296,11 +299,13 @@ def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: 
             r.level.value, _p(_e(status), st["cell"]), _f(h.ha if h else None), _f(h.hm if h else None),
             _f(h.hp if h else None), _f(r.wedge, 2), _f(r.biconcave, 2),
             ("n/a" if h is not None and not r.crush_assessable else _f(r.crush, 2)),
-            _f(r.percent), _p(_e(sugg), st["cell"]),
-            _p(_e(_grade_type(r.grade, r.type) + ("?" if r.unconfirmed else "")), st["cell"]),
+            _f(r.percent), _f(r.p_fracture, 2), _p(_e(sugg), st["cell"]),
+            _p(_e(_grade_type(r.grade, r.type) + ("?" if r.unconfirmed else ""))
+               + (" <font color='#8a5a00'>crush n/a</font>" if r.crush_na and r.grade is not None else ""),
+               st["cell"]),
             _p(_e(note or ""), st["cell"]),
         ])
-    fr = [0.055, 0.095, 0.058, 0.058, 0.058, 0.068, 0.068, 0.068, 0.062, 0.135, 0.12, 0.155]
+    fr = [0.055, 0.09, 0.056, 0.056, 0.056, 0.064, 0.064, 0.064, 0.058, 0.045, 0.13, 0.13, 0.132]
     t = Table(rows, colWidths=[width * f for f in fr], repeatRows=1)
     t.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), _fonts()[0]),
@@ -309,7 +314,7 @@ def _level_table(summary: ReadingSummary, st: dict[str, ParagraphStyle], width: 
         ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
         ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("ALIGN", (2, 1), (8, -1), "RIGHT"),
+        ("ALIGN", (2, 1), (9, -1), "RIGHT"),
         ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
         ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
         ("TOPPADDING", (0, 0), (-1, -1), 1.5),
@@ -325,6 +330,19 @@ def _decided_by(r: Reading) -> dict:
             if isinstance(v.extra.get("decided_by"), str) and v.extra["decided_by"]}
 
 
+def _grade_cell(text: str, r: LevelResult, grade: float | None, st: dict[str, ParagraphStyle]) -> Any:
+    """A grade, with "crush n/a" (small, brown) beside it when its crush could not be assessed."""
+    if not (r.crush_na and grade is not None):
+        return text
+    return _p(f"{_e(text)} <font size='6' color='#8a5a00'>crush n/a</font>", st["cellc"])
+
+
+def change_lines(c: Comparison) -> list[str]:
+    """The words a clinician reads for each change (domain.md §4): "T9 incident (P = 0.99 that
+    it truly worsened)", "L1 worsened 1→2, within measurement noise (change 0.2 points, LSC 8.3)"."""
+    return [t for t in (ch.describe() for ch in c.changes) if t]
+
+
 def _change_table(c: Comparison, st: dict[str, ParagraphStyle], width: float) -> Table:
     head = ["Level", "Baseline\ngrade", "Follow-up\ngrade", "Change", "Largest height\nloss %",
             "Ht.", "Loss (mm)", "FIT rule\n(20 % + 4 mm)", "Ratio change, points\nwedge / bicon. / crush",
@@ -338,18 +356,28 @@ def _change_table(c: Comparison, st: dict[str, ParagraphStyle], width: float) ->
         change = ch.change.value.replace("_", " ")
         if ch.tentative_change is not None:
             change += f" ({ch.tentative_change.value}?)"
+        change = _e(change.upper() if ch.highlighted else change)
+        if ch.within_noise:
+            styles.append(("BACKGROUND", (0, i), (-1, i), NOISE_BG))
+            change += "<br/><font color='#8a5a00'>within noise</font>"
+        if ch.p_change is not None and ch.change not in (Change.UNCHANGED, Change.NOT_COMPARABLE):
+            change += f"<br/>P = {ch.p_change:.2f} worse"
         fit = {True: "met", False: "not met", None: "n/a"}[ch.fit_rule]
         pp = ch.ratio_change_pp
         ratio = ("–" if pp is None else " / ".join(
             "–" if pp[k] is None else f"{pp[k]:+.1f}" for k in ("wedge", "biconcave", "crush")))
         rows.append([ch.level.value,
-                     _grade(ch.baseline_grade) + ("" if ch.baseline_confirmed or ch.baseline_grade is None else "?"),
-                     _grade(ch.followup_grade) + ("" if ch.followup_confirmed or ch.followup_grade is None else "?"),
-                     _p(_e(change.upper() if ch.highlighted else change), st["cell"]),
+                     _grade_cell(_grade(ch.baseline_grade)
+                                 + ("" if ch.baseline_confirmed or ch.baseline_grade is None else "?"),
+                                 c.baseline.results[ch.level.index], ch.baseline_grade, st),
+                     _grade_cell(_grade(ch.followup_grade)
+                                 + ("" if ch.followup_confirmed or ch.followup_grade is None else "?"),
+                                 c.followup.results[ch.level.index], ch.followup_grade, st),
+                     _p(change, st["cell"]),
                      _f(ch.max_loss.loss_pct if ch.max_loss else None),
                      {"ha": "Ha", "hm": "Hm", "hp": "Hp"}.get(ch.max_loss.height, "") if ch.max_loss else "–",
                      _f(ch.loss_mm), fit, ratio, ch.reshaping or ""])
-    fr = [0.065, 0.08, 0.085, 0.15, 0.09, 0.065, 0.065, 0.09, 0.21, 0.1]
+    fr = [0.06, 0.095, 0.095, 0.15, 0.085, 0.05, 0.065, 0.085, 0.195, 0.12]
     t = Table(rows, colWidths=[width * f for f in fr], repeatRows=1)
     t.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), _fonts()[0]),
@@ -626,7 +654,9 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
                          f"{c.sdi_followup_common}); incident: "
                          f"{_e(', '.join(map(str, c.incident)) or 'none')}; worsened: "
                          f"{_e(', '.join(map(str, c.worsened)) or 'none')}; uncertain (reader to "
-                         f"decide): {_e(', '.join(map(str, c.uncertain)) or 'none')}")
+                         f"decide): {_e(', '.join(map(str, c.uncertain)) or 'none')}; within "
+                         f"measurement noise: {_e(', '.join(map(str, c.within_noise)) or 'none')}"
+                         + ("" if c.reshaping_assessed else "; reshaping not assessed (age unknown)"))
             for ch in c.changes:
                 if ch.reshaping:
                     lines.append(f"<b>{_e(ch.reshaping_text() or '')}</b>")
@@ -658,18 +688,30 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
         story.append(KeepTogether([_p("Per-level measurements", st["h3"]),
                                    _level_table(s, st, width, r),
                                    _p("? = suggested grade not confirmed by the reader; crush n/a = "
-                                      "too few reference levels for the reference line.", st["small"])]))
+                                      "too few reference levels for the reference line; P fx = "
+                                      "probability that the true reduction is at or above the grade-1 "
+                                      f"threshold (measurement SD {r.settings.precision_sd_pct:g} points).",
+                                      st["small"])]))
         if v.comparison is not None:
             c = v.comparison
             head = [_p(f"Change versus baseline ({_e(_date(visits[0].reading.study_date))})", st["h3"])]
             if c.mm_rule_note:
                 head.append(_p(f"FIT 20 % + 4 mm rule {_e(c.mm_rule_note)}.", st["small"]))
             story.append(KeepTogether(head + [_change_table(c, st, width)]))
+            words = change_lines(c)
+            if words:
+                story.append(_p("<br/>".join(_e(w) for w in words), st["body"]))
             story.append(_p("Highlighted rows: INCIDENT (new fracture) or WORSENED. ? = grade not "
                             "confirmed by the reader; UNCERTAIN = a grade change with less than "
                             f"the least significant change ({c.lsc_pct:.1f} points) of measured change "
-                            "behind an unconfirmed grade (the reader decides). Ratio change = follow-up "
-                            "minus baseline ratio × 100.", st["small"]))
+                            "behind an unconfirmed grade (the reader decides); within noise (shaded) = a "
+                            "change between two confirmed grades smaller than the LSC: it stands as "
+                            "graded. P = probability that the level truly got worse. crush n/a = too few "
+                            "reference levels for the reference line. Ratio change = follow-up "
+                            "minus baseline ratio × 100. Measurement noise: "
+                            f"{_e(c.measurement_noise.describe())}"
+                            + (f" ({_e(c.measurement_noise.note)})" if c.measurement_noise.note else "")
+                            + ".", st["small"]))
 
     if len(visits) > 1:
         story.append(PageBreak())

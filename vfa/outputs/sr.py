@@ -126,6 +126,14 @@ SPACING_DETAIL = _vfa("SPACING-DETAIL", "Pixel spacing detail")
 #: (a reader grade, or the suggestion confirmed as it stands), coded SCT Yes / No.
 GRADE_CONFIRMED = _vfa("SQ-CONFIRMED", "Final Genant grade confirmed by the reader")
 CRUSH_NOT_ASSESSABLE = _vfa("CRUSH-NA", "Reason crush ratio not assessable")
+#: Clinical method v3 (docs/clinical-method.md §4): the probabilities and the measurement
+#: noise they were computed with. Derived values: an import recomputes them from the points.
+P_FRACTURE = _vfa("P-FRACTURE", "Probability of a reduction at or above grade 1")
+P_CHANGE = _vfa("P-CHANGE", "Probability that the vertebra worsened since baseline")
+WITHIN_NOISE = _vfa("WITHIN-NOISE", "Confirmed grade change within measurement noise")
+MEAS_SD = _vfa("MEAS-SD", "Measurement SD of the height reduction")
+LSC = _vfa("LSC", "Least significant change of the height reduction")
+MEAS_SD_SOURCE = _vfa("MEAS-SD-SOURCE", "Source of the measurement SD")
 #: Consensus readings (vfa/study/adjudication.py): who decided the level, "agreement" or the
 #: adjudicator's name (the vertebra's ``decided_by``).
 CONSENSUS_DECIDED_BY = _vfa("DECIDED-BY", "Consensus level decided by")
@@ -213,7 +221,8 @@ PRIVATE_CODES: tuple[Code, ...] = (
     HA, HM, HP, HP_REF, WEDGE_RATIO, BICONCAVE_RATIO, CRUSH_RATIO, REDUCTION_PCT,
     SQ_SUGGESTED, SQ_READER, SQ_FINAL, TYPE_SUGGESTED, TYPE_READER, TYPE_FINAL,
     EVALUABILITY, NE_REASON, SDI, N_FRACTURED, N_NOT_EVALUABLE, N_GRADED, SPACING_SOURCE,
-    SPACING_DETAIL, GRADE_CONFIRMED, CRUSH_NOT_ASSESSABLE,
+    SPACING_DETAIL, GRADE_CONFIRMED, CRUSH_NOT_ASSESSABLE, P_FRACTURE, P_CHANGE, WITHIN_NOISE,
+    MEAS_SD, LSC, MEAS_SD_SOURCE,
     *(c for cs in ANGLE_CODES.values() for c in cs),
     ENDPLATE_DEPRESSION, ABQ, DOWNGRADE_REASON, DOWNGRADE_TEXT, *ENDPLATE_CODES.values(),
     *ABQ_CODES.values(), *DOWNGRADE_CODES.values(), *SLOT_CODES.values(), *GRADE_CODES.values(), *TYPE_CODES.values(),
@@ -557,16 +566,54 @@ def _spine_group(reading: Reading, summary: ReadingSummary, film: Dataset,
     return group
 
 
+def add_method_v3_items(groups: Sequence[hd.sr.MeasurementsAndQualitativeEvaluations],
+                        summary: ReadingSummary, reading: Reading, baseline: Reading | None = None) -> None:
+    """Append the clinical method v3 items (docs/exports.md) to the finished groups: per
+    vertebra NUM 99VFA P-FRACTURE and, against a baseline, NUM P-CHANGE and CODE WITHIN-NOISE
+    (SCT Yes/No); in the spine group NUM MEAS-SD, LSC (percentage points) and TEXT
+    MEAS-SD-SOURCE. Self-contained: the writer calls it once, after building the groups."""
+    from vfa.method.comparison import compare
+    from vfa.method.noise import noise_for
+    comparison = compare(baseline, reading, summary.settings) if baseline is not None else None
+    noise = comparison.measurement_noise if comparison is not None else noise_for(summary.settings)
+    by_level = {r.level.value: r for r in summary.results}
+    changes = {c.level.value: c for c in comparison.changes} if comparison is not None else {}
+
+    def num(name: Code, value: float, unit: Code) -> hd.sr.NumContentItem:
+        return hd.sr.NumContentItem(name=name, value=float(value), unit=unit,
+                                    relationship_type=hd.sr.RelationshipTypeValues.CONTAINS)
+
+    for g in groups:
+        content = g[0].ContentSequence
+        ident = next((str(it.TextValue) for it in content if getattr(it, "ValueType", "") == "TEXT"
+                      and _same(it.ConceptNameCodeSequence[0], codes.DCM.TrackingIdentifier)), None)
+        if ident == SPINE_TRACKING_ID:
+            content.extend([num(MEAS_SD, noise.sd_pct, UNIT_PERCENT), num(LSC, noise.lsc_pct, UNIT_PERCENT),
+                            _text(MEAS_SD_SOURCE, noise.describe())])
+            continue
+        r = by_level.get(ident or "")
+        if r is None:
+            continue
+        if r.p_fracture is not None:
+            content.append(num(P_FRACTURE, round(r.p_fracture, 4), UNIT_ONE))
+        ch = changes.get(r.level.value)
+        if ch is not None and ch.p_change is not None:
+            content.append(num(P_CHANGE, round(ch.p_change, 4), UNIT_ONE))
+            item = hd.sr.CodeContentItem(name=WITHIN_NOISE, value=YES if ch.within_noise else NO,
+                                         relationship_type=hd.sr.RelationshipTypeValues.CONTAINS)
+            content.append(item)
+
+
 def build_sr(reading: Reading, film: Dataset, time_point: str | None = None,
              time_point_order: int | None = None, series_number: int = 990,
              instance_number: int = 1, warnings: list[str] | None = None, *,
-             revalidate: bool = False) -> hd.sr.ComprehensiveSR:
+             revalidate: bool = False, baseline: Reading | None = None) -> hd.sr.ComprehensiveSR:
     """The SR document of ``reading`` on ``film`` (a pydicom header of the source image).
 
     Attributes the film lacks are completed by :func:`complete_film_header`; what had to be
     taken from the reading or generated is appended to ``warnings``. ``revalidate``: let
     highdicom copy and re-parse the finished content tree (slow; the same document, see
-    :func:`_document`)."""
+    :func:`_document`). ``baseline``: the reading to compare with (P-CHANGE, WITHIN-NOISE)."""
     film = complete_film_header(film, reading, warnings)
     if reading.sop_instance_uid and str(film.SOPInstanceUID) != reading.sop_instance_uid:
         raise ExportError(f"the film (SOP Instance UID {film.SOPInstanceUID}) is not the film of "
@@ -579,6 +626,7 @@ def build_sr(reading: Reading, film: Dataset, time_point: str | None = None,
     for v in reading:
         if not v.empty:
             groups.append(_vertebra_group(reading, by_level[v.level], film, tp, settings))
+    add_method_v3_items(groups, summary, reading, baseline)
 
     person = None
     if reading.reader:
@@ -654,7 +702,7 @@ def export_sr(reading: Reading, out: str | os.PathLike[str], *,
               image: str | os.PathLike[str] | None = None,
               reading_path: str | os.PathLike[str] | None = None,
               time_point: str | None = None, allow_proposed: bool = False,
-              warnings: list[str] | None = None) -> Path:
+              warnings: list[str] | None = None, baseline: Reading | None = None) -> Path:
     """Write the SR of ``reading`` to ``out`` (atomically). Returns the path.
 
     Refuses a reading with pending proposed points unless ``allow_proposed``. What the film
@@ -663,7 +711,7 @@ def export_sr(reading: Reading, out: str | os.PathLike[str], *,
         require_no_pending_proposals([reading])
     film_path = find_film(reading, image, reading_path)
     film = read_film_header(film_path, reading)
-    sr = build_sr(reading, film, time_point=time_point, warnings=warnings)
+    sr = build_sr(reading, film, time_point=time_point, warnings=warnings, baseline=baseline)
     buf = DicomBytesIO()
     sr.save_as(buf, enforce_file_format=True)
     return atomic_write_bytes(out, buf.getvalue())

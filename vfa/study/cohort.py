@@ -233,8 +233,9 @@ class PatientOutcome:
             "incident_levels": _levels(o.incident) if o else [],
             "worsened": len(o.worsened) if o else None,
             "worsened_levels": _levels(o.worsened) if o else [],
-            "reshaped": len(o.reshaped) if o else None,
-            "reshaped_levels": _levels(o.reshaped) if o else [],
+            "reshaped": len(o.reshaped) if o and o.reshaping_assessed else None,
+            "reshaped_levels": (_levels(o.reshaped) if o.reshaping_assessed else None) if o else [],
+            "reshaping_assessed": o.reshaping_assessed if o else None,
             "reshaping": {lv.value: k for lv, k in o.reshaped.items()} if o else {},
             "reshaping_text": [o.reshaping_text[lv] for lv in o.reshaped] if o else [],
             "reshaping_gain_pp": {lv.value: g for lv, g in o.reshaping_gain_pp.items()} if o else {},
@@ -331,6 +332,11 @@ class Cohort:
             "patients_with_worsened": sum(1 for r in followed if r["worsened"]),
             "worsened": sum(r["worsened"] or 0 for r in followed),
             "patients_with_reshaping": sum(1 for r in followed if r["reshaped"]),
+            "patients_reshaping_not_assessed": sum(1 for r in followed if r["reshaping_assessed"] is False),
+            "patients_with_within_noise": sum(1 for r in followed if r["within_noise_levels"]),
+            "within_noise": sum(len(r["within_noise_levels"]) for r in followed),
+            "patients_with_uncertain": sum(1 for r in followed if r["uncertain_levels"]),
+            "uncertain": sum(len(r["uncertain_levels"]) for r in followed),
             "reshaped": sum(r["reshaped"] or 0 for r in followed),
             "sdi_last_common": _range(r["sdi_last_common"] for r in followed),
             "unconfirmed": sum(r["unconfirmed"] for r in rows),
@@ -565,7 +571,7 @@ def csv_rows(cohort: Cohort) -> list[dict[str, str]]:
         for k in ("prevalent_levels", "incident_levels", "worsened_levels", "reshaped_levels",
                   "improved_levels", "uncertain_levels", "within_noise_levels",
                   "not_comparable_levels", "incident_levels_any_interval"):
-            d[k] = ";".join(d[k])
+            d[k] = ";".join(d[k]) if d[k] is not None else "not assessed"   # reshaping, age unknown
         d["method_version"] = METHOD_VERSION
         out.append({k: csv_cell(d.get(k)) for k in CSV_COLUMNS})
     return out
@@ -603,7 +609,10 @@ def interval_bits(s: dict[str, Any]) -> list[str]:
     words = (("incident_levels", "new"), ("worsened_levels", "worse"), ("improved_levels", "improved"),
              ("reshaped_levels", "reshaped"), ("uncertain_levels", "uncertain"),
              ("within_noise_levels", "within noise"))
-    return [f"{w} {','.join(s[k])}" for k, w in words if s.get(k)]
+    out = [f"{w} {','.join(s[k])}" for k, w in words if s.get(k)]
+    if s.get("reshaping_assessed") is False:
+        out.append("reshaping not assessed (age unknown)")
+    return out
 
 
 def text_lines(cohort: Cohort) -> list[str]:
@@ -615,18 +624,19 @@ def text_lines(cohort: Cohort) -> list[str]:
     for d in cohort.patient_dicts():
         rs = ",".join(f"{lv}{'' if k == 'complete' else '(p)'}" for lv, k in d["reshaping"].items())
         bmd = f"{_t(d['bmd_z_baseline'])}→{_t(d['bmd_z_last'])}"
+        na = "n/a" if d["reshaping_assessed"] is False else "–"   # reshaping not assessed: age unknown
         out.append(
             f"{d['patient_id'][:13]:<14}{_t(d['sex']):<4}{_t(d['age_at_baseline']):>5} "
             f"{d['visits']:>6}{_t(d['months_followup']):>7}  "
             f"{_lv(d['prevalent_levels'], d['prevalent_fractures']):<18}{d['sdi_baseline']:>5}  "
             f"{_lv(d['incident_levels'], d['incident_fractures']):<14}"
             f"{_lv(d['worsened_levels'], d['worsened']):<12}"
-            f"{(_t(d['reshaped']) + (f' ({rs})' if rs else '')):<14}"
+            f"{(_t(d['reshaped'], na) + (f' ({rs})' if rs else '')):<14}"
             f"{_t(d['sdi_last_common']):>8}{d['unconfirmed']:>7}  {bmd:<14}")
         for s in d["intervals"] if len(d["intervals"]) > 1 else []:
             bits = interval_bits(s)
             out.append(f"    {s['from']} → {s['to']} ({s['months']:.1f} mo): "
-                       f"{'; '.join(b for b in bits if b) or ('no change' if s['no_change'] else '')}; "
+                       f"{'; '.join((['no change'] if s['no_change'] else []) + bits)}; "
                        f"SDI {s['sdi_from_common']}→{s['sdi_to_common']} on {s['common_levels']} levels")
         if d["diagnosis"] or d["treatment"]:
             out.append(f"    {d['diagnosis'] or ''}{' — ' if d['diagnosis'] and d['treatment'] else ''}"
@@ -638,7 +648,14 @@ def text_lines(cohort: Cohort) -> list[str]:
                f"{s['patients_with_prevalent_fracture']} with prevalent fractures "
                f"({s['prevalent_fractures']} levels); {s['patients_with_incident_fracture']} of "
                f"{s['patients_followed']} followed with an incident fracture at the last visit; "
-               f"{s['patients_with_reshaping']} with reshaping; {s['unconfirmed']} unconfirmed grade(s).")
+               f"{s['patients_with_reshaping']} with reshaping"
+               + (f" (not assessed in {s['patients_reshaping_not_assessed']}, age unknown)"
+                  if s["patients_reshaping_not_assessed"] else "")
+               + (f"; {s['patients_with_within_noise']} with a confirmed change within measurement noise "
+                  f"({s['within_noise']} level(s))" if s["patients_with_within_noise"] else "")
+               + (f"; {s['patients_with_uncertain']} with an uncertain change ({s['uncertain']} level(s))"
+                  if s["patients_with_uncertain"] else "")
+               + f"; {s['unconfirmed']} unconfirmed grade(s).")
     out.append("* SDI at the last visit over the levels evaluable at baseline and last visit. "
                "Levels in brackets; (p) partial reshaping.")
     for n in cohort.selection.notes + cohort.notes:

@@ -67,8 +67,8 @@ def uncertain_levels(c: Comparison) -> list[Level]:
 
 
 def within_noise_levels(c: Comparison) -> list[Level]:
-    """Confirmed changes within measurement noise (domain §4; none before method v3)."""
-    return [lc.level for lc in c.changes if getattr(lc, "within_noise", False)]
+    """Confirmed changes within measurement noise (domain §4): listed, never removed."""
+    return list(c.within_noise)
 
 
 # --------------------------------------------------------------------------------------
@@ -98,6 +98,9 @@ class Interval:
     #: Confirmed changes smaller than the least significant change (domain §4): they stay as
     #: graded and are listed, so a study can report them both ways.
     within_noise: tuple[Level, ...] = ()
+    #: Reshaping is looked for only when the age is known (domain §4); otherwise "not assessed"
+    #: (``reshaped_levels`` null in the dict), never "none".
+    reshaping_assessed: bool = True
 
     @property
     def months(self) -> float:
@@ -117,7 +120,8 @@ class Interval:
             "months": round(self.months, 1),
             "incident_levels": [lv.value for lv in self.incident],
             "worsened_levels": [lv.value for lv in self.worsened],
-            "reshaped_levels": [lv.value for lv in self.reshaped],
+            "reshaped_levels": [lv.value for lv in self.reshaped] if self.reshaping_assessed else None,
+            "reshaping_assessed": self.reshaping_assessed,
             "reshaping": {lv.value: k for lv, k in self.reshaped.items()},
             "reshaping_text": [self.reshaping_text[lv] for lv in self.reshaped if lv in self.reshaping_text],
             "reshaping_gain_pp": {lv.value: g for lv, g in self.reshaping_gain_pp.items()},
@@ -140,6 +144,10 @@ class TimelineCell:
     confirmed: bool
     change: str | None = None   # since the previous visit: 'incident' | 'worsened' | 'improved' | 'uncertain'
     reshaping: str | None = None  # 'complete' | 'partial' (children)
+    #: The change stands between two confirmed grades but is smaller than the LSC (domain §4).
+    within_noise: bool = False
+    #: Probability that the level truly got worse since the previous visit (domain §4).
+    p_change: float | None = None
 
     @property
     def mark(self) -> str:
@@ -208,7 +216,8 @@ def _interval(a: CourseVisit, b: CourseVisit, settings: MethodSettings) -> Inter
     return Interval(a.date, b.date, c, tuple(c.incident), tuple(c.worsened), reshaped,
                     tuple(uncertain_levels(c)),
                     tuple(lc.level for lc in c.changes if lc.change.value == "not_comparable"),
-                    s0, s1, n, texts, gains, tuple(c.improved), tuple(within_noise_levels(c)))
+                    s0, s1, n, texts, gains, tuple(c.improved), tuple(within_noise_levels(c)),
+                    c.reshaping_assessed)
 
 
 def patient_course(readings: Sequence["Reading"], settings: MethodSettings | None = None,
@@ -248,7 +257,8 @@ def patient_course(readings: Sequence["Reading"], settings: MethodSettings | Non
             cells[(res.level, v.index)] = TimelineCell(
                 res.level, v.index, state, res.grade if res.graded else None,
                 level_confirmed(res, v.reading) if res.graded else False, ch,
-                step.reshaped.get(res.level) if step else None)
+                step.reshaped.get(res.level) if step else None,
+                bool(lc is not None and lc.within_noise), lc.p_change if lc is not None else None)
     return PatientCourse(ordered[0].patient_id or "", visits, steps, overall, cells, common,
                          settings, clinical=clinical)
 
