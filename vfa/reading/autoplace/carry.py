@@ -34,6 +34,7 @@ import numpy as np
 from vfa.method.geometry import from_index_coords, to_index_coords
 from vfa.method.levels import Level, PointSlot, POINT_SLOTS, Status
 from vfa.reading.autoplace.film import AutoplaceError, FilmImage
+from vfa.reading.autoplace.gates import GATE_CAP, describe, spine_reasons
 from vfa.reading.proposal import Proposal
 from vfa.reading.autoplace.vertebra import VertebraFit, propose_vertebra
 
@@ -524,6 +525,11 @@ def carry_forward(earlier: Any, earlier_film: FilmImage, film: FilmImage, *,
     for v in levels:
         if v.status is Status.NOT_EVALUABLE:
             warnings.append(f"{v.level} was not evaluable on the earlier film ({v.reason})")
+    # plausibility gates (anatomy of each level and of the spine): wrong becomes low confidence
+    gated = spine_reasons({lv: {s: p.xy for s, p in pr.items()} for lv, pr in props.items()}, facing)
+    for lv in sorted(gated, key=lambda lv: lv.index):
+        props[lv] = {s: Proposal(p.x, p.y, min(p.confidence, GATE_CAP), p.method) for s, p in props[lv].items()}
+        warnings.append(describe(lv, gated[lv]))
     # two levels on one body: the carried labels cannot both be right
     done = [lv for lv in fits if fits[lv] is not None]
     for a in done:

@@ -37,6 +37,7 @@ from vfa.method.geometry import from_index_coords, to_index_coords, check_six_po
 from vfa.errors import GeometryError
 from vfa.method.levels import PointSlot
 from vfa.reading.autoplace.film import AutoplaceError, FilmImage, gradient_last, strongest_drop
+from vfa.reading.autoplace.gates import cap, level_reasons
 from vfa.reading.proposal import Proposal
 
 S = PointSlot
@@ -736,6 +737,10 @@ def _propose(film: FilmImage, c: np.ndarray, facing: str | None, up_hint, size_p
     conf = {s: float(np.clip(v * f, 0.0, 1.0)) for s, v in conf.items()}
     ant = box.u * sign
     out = {s: tuple(float(x) for x in from_index_coords((float(p[0]), float(p[1])))) for s, p in pts.items()}
+    gate = level_reasons(out)  # type: ignore[arg-type]
+    if gate:
+        conf = cap(conf)
+        warn += gate
     H = 0.5 * (float(np.hypot(*(pts[S.SUPERIOR_ANTERIOR] - pts[S.INFERIOR_ANTERIOR])))
                + float(np.hypot(*(pts[S.SUPERIOR_POSTERIOR] - pts[S.INFERIOR_POSTERIOR]))))
     D = 0.5 * (float(np.hypot(*(pts[S.SUPERIOR_ANTERIOR] - pts[S.SUPERIOR_POSTERIOR])))
