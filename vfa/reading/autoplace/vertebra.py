@@ -65,8 +65,8 @@ def _median_finite(a: np.ndarray) -> float:
 
 
 def _polyfit(x: np.ndarray, y: np.ndarray, deg: int, w: np.ndarray) -> np.ndarray:
-    """``np.polyfit(x, y, deg, w=w)`` for 1-D float arrays, bit for bit (the same scaled
-    Vandermonde least squares), without its argument checks."""
+    """``np.polyfit(x, y, deg, w=w)`` for 1-D float arrays (the same scaled Vandermonde least
+    squares, equal to rounding), without its argument checks."""
     order = deg + 1
     lhs = _vander(x, order)
     lhs *= w[:, None]
@@ -93,24 +93,48 @@ def _vander(x: np.ndarray, order: int) -> np.ndarray:
     return v
 
 
-try:  # the LAPACK gufunc that np.linalg.lstsq calls (numpy >= 2); else np.linalg.lstsq
-    from numpy.linalg import _umath_linalg
-    _GELSD = getattr(_umath_linalg, "lstsq", None)
-except ImportError:  # pragma: no cover
-    _GELSD = None
-
-
 def _lstsq(a: np.ndarray, b: np.ndarray, rcond: float) -> np.ndarray:
-    """``np.linalg.lstsq(a, b, rcond)[0]`` for float64 ``a`` (m x n, m > n) and ``b`` (m,):
-    the same LAPACK call on the same arrays, without the wrapper's checks. Any non-finite
-    result is recomputed by np.linalg.lstsq itself, so failures behave exactly as there."""
-    if _GELSD is not None:
-        with np.errstate(all="ignore"):
-            x = _GELSD(a, b[:, None], rcond, signature="ddd->ddid")[0]
-        x = x[:, 0]
-        if np.isfinite(x).all():
-            return x.copy()
+    """``np.linalg.lstsq(a, b, rcond)[0]`` for float64 ``a`` (m x n, m > n) and ``b`` (m,).
+
+    For n = 2 and 3 (lines and quadratics, the only fits here; the caller scales the columns
+    to unit norm) the normal equations are solved in closed form (Cramer's rule on the 2 x 2
+    / 3 x 3 Gram matrix): public API only and a few microseconds instead of a LAPACK call
+    with its wrapper. When the Gram matrix is near singular (its determinant, at most 1 for
+    unit columns, below ``_GRAM_MIN``: nearly collinear columns, where squaring the
+    condition number would cost accuracy) or the result is not finite, np.linalg.lstsq
+    solves it, so rank-deficient and failing cases behave exactly as there."""
+    n = a.shape[1]
+    if n in (2, 3):
+        g = (a.T @ a).tolist()
+        r = (a.T @ b).tolist()
+        if n == 2:
+            (p, q), (_, t) = g
+            det = p * t - q * q
+            if det > _GRAM_MIN:
+                x = np.array([(t * r[0] - q * r[1]) / det, (p * r[1] - q * r[0]) / det])
+                if np.isfinite(x).all():
+                    return x
+        else:
+            (a00, a01, a02), (_, a11, a12), (_, _, a22) = g
+            c00 = a11 * a22 - a12 * a12
+            c01 = a02 * a12 - a01 * a22
+            c02 = a01 * a12 - a02 * a11
+            det = a00 * c00 + a01 * c01 + a02 * c02
+            if det > _GRAM_MIN:
+                c11 = a00 * a22 - a02 * a02
+                c12 = a01 * a02 - a00 * a12
+                c22 = a00 * a11 - a01 * a01
+                x = np.array([(c00 * r[0] + c01 * r[1] + c02 * r[2]) / det,
+                              (c01 * r[0] + c11 * r[1] + c12 * r[2]) / det,
+                              (c02 * r[0] + c12 * r[1] + c22 * r[2]) / det])
+                if np.isfinite(x).all():
+                    return x
     return np.linalg.lstsq(a, b, rcond)[0]
+
+
+#: Smallest determinant of the unit-column Gram matrix solved in closed form (below it the
+#: columns are nearly collinear and np.linalg.lstsq takes over).
+_GRAM_MIN = 1e-9
 
 
 def _polyval(coef: np.ndarray, x: np.ndarray) -> np.ndarray:
