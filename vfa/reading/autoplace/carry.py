@@ -113,19 +113,33 @@ def _global(old: FilmImage, new: FilmImage, old_pts: np.ndarray,
         if w < 16 or h < 16:
             raise AutoplaceError("the earlier reading's vertebrae cover too small a region to register")
 
-    def match(scale: float, ang: float) -> tuple[float, np.ndarray | None]:
+    # the coarse search runs at 4 mm per pixel (both hypotheses x 77 poses: a quarter of the
+    # pixels), the fine one at 2 mm
+    half = {id(ho_same): cv2.resize(ho_same, (ho_same.shape[1] // 2, ho_same.shape[0] // 2),
+                                    interpolation=cv2.INTER_AREA)}
+    hn4 = cv2.resize(hn, (hn.shape[1] // 2, hn.shape[0] // 2), interpolation=cv2.INTER_AREA)
+
+    def match(scale: float, ang: float, coarse_level: bool = False) -> tuple[float, np.ndarray | None]:
         s_eff = scale   # old reduced px -> new reduced px (both ~2 mm per pixel)
+        if coarse_level:
+            if id(ho) not in half:
+                half[id(ho)] = half[id(ho_same)][:, ::-1].copy()
+            src, dst, c, ww, hh = half[id(ho)], hn4, (centre + 0.5) / 2 - 0.5, w / 2, h / 2
+        else:
+            src, dst, c, ww, hh = ho, hn, centre, w, h
         # warp the old image about the template centre by (ang, s_eff) so that the
         # template region becomes an upright box of the new film's scale
-        R = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), float(ang), float(s_eff))
-        tw = min(int(w * s_eff), hn.shape[1] - 3)
-        th = min(int(h * s_eff), hn.shape[0] - 3)
-        if tw < 12 or th < 12:
+        R = cv2.getRotationMatrix2D((float(c[0]), float(c[1])), float(ang), float(s_eff))
+        tw = min(int(ww * s_eff), dst.shape[1] - 3)
+        th = min(int(hh * s_eff), dst.shape[0] - 3)
+        if tw < (8 if coarse_level else 12) or th < (8 if coarse_level else 12):
             return -2.0, None
-        R[:, 2] += np.array([tw / 2, th / 2]) - centre
-        tmpl = cv2.warpAffine(ho, R, (tw, th), flags=cv2.INTER_LINEAR)
-        res = cv2.matchTemplate(hn, tmpl, cv2.TM_CCOEFF_NORMED)
+        R[:, 2] += np.array([tw / 2, th / 2]) - c
+        tmpl = cv2.warpAffine(src, R, (tw, th), flags=cv2.INTER_LINEAR)
+        res = cv2.matchTemplate(dst, tmpl, cv2.TM_CCOEFF_NORMED)
         _, mx, _, loc = cv2.minMaxLoc(res)
+        if coarse_level:
+            return float(mx), None
         T = np.array([[1, 0, loc[0] - pad], [0, 1, loc[1] - pad], [0, 0, 1]], float)
         return float(mx), (T @ _to3(R))[:2]   # old reduced -> new reduced
 
@@ -137,16 +151,19 @@ def _global(old: FilmImage, new: FilmImage, old_pts: np.ndarray,
     grid = [(sc, an) for sc in (0.8, 0.87, 0.94, 1.0, 1.07, 1.15, 1.25) for an in range(-10, 11, 2)]
     coarse: dict[bool, float] = {}
     best: tuple[float, float, float, bool] | None = None
+    # the facing at 4 mm per pixel (a quarter of the pixels), then the pose at 2 mm
     for mirror in mirrors:
         use(mirror)
-        scored = [(match(sc, an)[0], sc, an) for sc, an in grid]
-        top = max(scored)
-        coarse[mirror] = top[0]
-        if best is None or top[0] > best[0]:
-            best = (top[0], top[1], top[2], mirror)
-    assert best is not None
-    _, sc0, an0, mirrored = best
+        if len(mirrors) > 1:
+            top = max((match(sc, an, True)[0], sc, an) for sc, an in grid)
+            coarse[mirror] = top[0]
+            if best is None or top[0] > best[0]:
+                best = (top[0], top[1], top[2], mirror)
+    mirrored = mirrors[0] if best is None else best[3]
     use(mirrored)
+    scored = [(match(sc, an)[0], sc, an) for sc, an in grid]
+    _, sc0, an0 = max(scored)
+    coarse.setdefault(mirrored, _)
     fine = [(sc0 * k, an0 + da) for k in (0.97, 0.985, 1.0, 1.015, 1.03) for da in (-1.5, -0.75, 0, 0.75, 1.5)]
     score, Mr = max((match(sc, an) for sc, an in fine), key=lambda t: t[0])
     if Mr is None:

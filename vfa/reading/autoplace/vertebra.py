@@ -145,6 +145,10 @@ def _polyval(coef: np.ndarray, x: np.ndarray) -> np.ndarray:
     return y
 
 
+#: robust_poly stops re-weighting when the fit moves less than this anywhere (pixels).
+ROBUST_TOL_PX = 1e-3
+
+
 def robust_poly(x: np.ndarray, y: np.ndarray, w: np.ndarray, deg: int, floor: float = 0.35,
                 iters: int = 6) -> tuple[np.ndarray, np.ndarray, float]:
     """Weighted polynomial fit with Tukey re-weighting: (coefficients high->low, inlier mask,
@@ -166,7 +170,12 @@ def robust_poly(x: np.ndarray, y: np.ndarray, w: np.ndarray, deg: int, floor: fl
         inl = ok & (tw > 0)
         if inl.sum() < deg + 2:
             break
-        coef = _polyfit(x, yy, deg, np.sqrt(ww))
+        new = _polyfit(x, yy, deg, np.sqrt(ww))
+        # converged: the fitted line moved less than a thousandth of a pixel anywhere
+        done = float(np.max(np.abs(_polyval(new - coef, x)))) < ROBUST_TOL_PX
+        coef = new
+        if done:
+            break
     r = (yy - np.polyval(coef, x))[inl]
     rms = float(np.sqrt(np.mean(r ** 2))) if r.size else float("inf")
     return coef, inl, rms
