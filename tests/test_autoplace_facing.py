@@ -249,3 +249,29 @@ def test_gates_flag_swapped_and_out_of_order_levels(films):
     r = spine_reasons(ex)
     assert Level.T10 in r and Level.T11 in r and any("order" in w for w in r[Level.T10])
     assert GATE_CAP < LOW_CONFIDENCE
+
+
+def test_dxa_sample_t7_t8_right_or_low_with_the_reason():
+    """The DXA-look sample (issue 20, item 5): T7 and T8 within 1.5 mm, or below 0.5 with a
+    reason a reader understands; two clicks per spine (one facing for the spine) gets them right."""
+    import json
+    from pathlib import Path
+    from vfa.reading.reading import load_reading
+    root = Path(__file__).resolve().parents[1]
+    (dxa,) = json.loads((root / "sample_dicoms" / "manifest.json").read_text(encoding="utf-8"))["dxa_films"]
+    ref = load_reading(root / dxa["reference"])
+    F = film_from_radiograph(load_radiograph(root / dxa["dicom"]))
+    mm = ref.spacing.row_mm
+
+    def err(points, lv) -> float:
+        t = ref.get(lv).points
+        return max(float(np.hypot(*(np.subtract(points[s], t[s])))) * mm for s in PointSlot)
+    from vfa.reading.autoplace import propose_vertebra
+    for lv in (Level.T7, Level.T8):
+        fit = propose_vertebra(F, centre(ref.get(lv).points))
+        if err(fit.points, lv) > 1.5:
+            assert fit.overall_confidence < LOW_CONFIDENCE and fit.warnings, (lv, fit.warnings)
+            assert any("anterior" in w for w in fit.warnings), fit.warnings
+    res = propose_span(F, ("T4", centre(ref.get("T4").points)), ("L4", centre(ref.get("L4").points)))
+    for lv in (Level.T7, Level.T8):
+        assert err(res.fits[lv].points, lv) <= 1.5

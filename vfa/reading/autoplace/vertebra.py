@@ -766,7 +766,8 @@ def _propose(film: FilmImage, c: np.ndarray, facing: str | None, up_hint, size_p
         # points, so the confidence follows the evidence (below ~0.05 it is a coin toss)
         f *= 0.35 + 0.65 * abs(score) / 0.25
         if abs(score) < 0.1:
-            warn.append("the facing (anterior side) is uncertain")
+            warn.append("which side is anterior could not be told from this body (anterior and posterior "
+                        "may be swapped): give the facing, click several vertebrae or use two clicks per spine")
     conf = {s: float(np.clip(v * f, 0.0, 1.0)) for s, v in conf.items()}
     ant = box.u * sign
     out = {s: tuple(float(x) for x in from_index_coords((float(p[0]), float(p[1])))) for s, p in pts.items()}
