@@ -151,19 +151,22 @@ def _global(old: FilmImage, new: FilmImage, old_pts: np.ndarray,
     grid = [(sc, an) for sc in (0.8, 0.87, 0.94, 1.0, 1.07, 1.15, 1.25) for an in range(-10, 11, 2)]
     coarse: dict[bool, float] = {}
     best: tuple[float, float, float, bool] | None = None
-    # the facing at 4 mm per pixel (a quarter of the pixels), then the pose at 2 mm
+    # the facing and a first pose at 4 mm per pixel (a quarter of the pixels); then at 2 mm
+    # the poses within one scale step and two angle steps of it, then the fine grid
     for mirror in mirrors:
         use(mirror)
-        if len(mirrors) > 1:
-            top = max((match(sc, an, True)[0], sc, an) for sc, an in grid)
-            coarse[mirror] = top[0]
-            if best is None or top[0] > best[0]:
-                best = (top[0], top[1], top[2], mirror)
-    mirrored = mirrors[0] if best is None else best[3]
+        top = max((match(sc, an, True)[0], sc, an) for sc, an in grid)
+        coarse[mirror] = top[0]
+        if best is None or top[0] > best[0]:
+            best = (top[0], top[1], top[2], mirror)
+    assert best is not None
+    mirrored = best[3]
     use(mirrored)
-    scored = [(match(sc, an)[0], sc, an) for sc, an in grid]
+    scales = sorted({sc for sc, _ in grid})
+    k = scales.index(best[1])
+    near = [(sc, an) for sc, an in grid if sc in scales[max(0, k - 1):k + 2] and abs(an - best[2]) <= 4]
+    scored = [(match(sc, an)[0], sc, an) for sc, an in near]
     _, sc0, an0 = max(scored)
-    coarse.setdefault(mirrored, _)
     fine = [(sc0 * k, an0 + da) for k in (0.97, 0.985, 1.0, 1.015, 1.03) for da in (-1.5, -0.75, 0, 0.75, 1.5)]
     score, Mr = max((match(sc, an) for sc, an in fine), key=lambda t: t[0])
     if Mr is None:
