@@ -94,7 +94,7 @@ def _kyphosis(levels: Mapping[Level, Points]) -> tuple[float, list[Level]] | Non
     r = Reading()
     for lv in thor:
         try:
-            r.set_points(lv, {s: tuple(map(float, levels[lv][s])) for s in PointSlot})
+            r.set_points(lv, {s: (float(levels[lv][s][0]), float(levels[lv][s][1])) for s in PointSlot})
         except (ValueError, KeyError):
             continue
     try:
