@@ -111,10 +111,9 @@ def test_uncalibrated_film_uses_a_size_estimate(left_tilted):
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_fast_numeric_helpers_equal_numpy(seed):
-    """The proposal's hot loops use trimmed copies of np.polyfit/np.polyval/np.median: the
-    same results (the least squares of lines and quadratics in closed form, equal to
-    rounding; the rest bit for bit)."""
+def test_fast_numeric_helpers_equal_numpy_bit_for_bit(seed):
+    """The proposal's hot loops use trimmed copies of np.polyfit/np.polyval/np.median: same
+    operations (public numpy API only), so proposals are unchanged to the last bit."""
     from vfa.reading.autoplace import vertebra as vt
     rng = np.random.default_rng(seed)
     n = int(rng.integers(5, 40))
@@ -123,8 +122,7 @@ def test_fast_numeric_helpers_equal_numpy(seed):
     w = np.sqrt(rng.uniform(0.0, 2.0, n))
     for deg in (1, 2):
         coef = np.polyfit(x, y, deg, w=w)
-        mine = vt._polyfit(x, y, deg, w)
-        assert np.allclose(np.polyval(mine, x), np.polyval(coef, x), rtol=0, atol=1e-9)
+        assert np.array_equal(vt._polyfit(x, y, deg, w), coef)
         assert np.array_equal(vt._polyval(coef, x), np.polyval(coef, x))
         box = vt._Box(np.zeros(2), np.array([1.0, 0.0]), np.array([0.0, 1.0]), 10.0, 8.0)
         box.coef["sup"] = coef
@@ -136,14 +134,9 @@ def test_fast_numeric_helpers_equal_numpy(seed):
     for order in (2, 3):
         lhs = vt._vander(x, order)
         assert np.array_equal(lhs, np.vander(x, order))
-        scaled = lhs / np.sqrt((lhs * lhs).sum(axis=0))
-        assert np.allclose(vt._lstsq(scaled, y, n * vt._EPS), np.linalg.lstsq(scaled, y, n * vt._EPS)[0],
-                           rtol=1e-9, atol=1e-9)
-    # nearly collinear columns and a rank-deficient matrix: np.linalg.lstsq's answer
-    flat = np.column_stack([np.ones(n), np.ones(n) + 1e-9 * np.arange(n)]) / np.sqrt(n)
-    assert np.array_equal(vt._lstsq(flat, y, n * vt._EPS), np.linalg.lstsq(flat, y, n * vt._EPS)[0])
-    same = np.column_stack([np.ones(n), np.ones(n), x]) / np.sqrt(n)
-    assert np.array_equal(vt._lstsq(same, y, n * vt._EPS), np.linalg.lstsq(same, y, n * vt._EPS)[0])
+        assert np.array_equal(vt._lstsq(lhs, y, n * vt._EPS), np.linalg.lstsq(lhs, y, n * vt._EPS)[0])
+    import inspect
+    assert "_umath_linalg" not in inspect.getsource(vt)      # no private numpy module
     from vfa.reading.autoplace.film import gradient_last
     prof = rng.normal(0, 100, (7, n)).astype(np.float32)
     for f in (prof, prof.astype(np.float64), prof[0]):
