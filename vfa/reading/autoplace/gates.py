@@ -28,6 +28,8 @@ Pure numpy; coordinates are DICOM image coordinates (x = column, y = row).
 
 from __future__ import annotations
 
+import math
+import statistics
 from typing import Any, Mapping
 
 import numpy as np
@@ -55,7 +57,8 @@ def _p(points: Points, s: PointSlot) -> np.ndarray:
 
 
 def _heights(points: Points) -> tuple[float, float, float]:
-    d = lambda a, b: float(np.hypot(*(_p(points, a) - _p(points, b))))  # noqa: E731
+    def d(a: PointSlot, b: PointSlot) -> float:
+        return math.hypot(float(points[a][0]) - float(points[b][0]), float(points[a][1]) - float(points[b][1]))
     return (d(S.SUPERIOR_ANTERIOR, S.INFERIOR_ANTERIOR), d(S.SUPERIOR_MIDDLE, S.INFERIOR_MIDDLE),
             d(S.SUPERIOR_POSTERIOR, S.INFERIOR_POSTERIOR))
 
@@ -122,7 +125,7 @@ def spine_reasons(levels: Mapping[Level, Points], facing: str | None = None) -> 
             add(lv, why)
         near = [hmax[o] for o in lv_sorted if 0 < abs(o.index - lv.index) <= 2]
         if len(near) >= 2:
-            ref = float(np.median(near))
+            ref = float(statistics.median(near))
             if ref > 0 and hmax[lv] > TALLER_MAX * ref:
                 add(lv, f"it is {hmax[lv] / ref:.1f} times as tall as its neighbours: the outline may take in a disc "
                         "or the next body")
@@ -136,7 +139,7 @@ def spine_reasons(levels: Mapping[Level, Points], facing: str | None = None) -> 
         pa, pb = levels[a], levels[b]
         down = cen[b] - cen[a]
         dist = float(np.hypot(*down))
-        ha = np.mean([max(_heights(pa)), max(_heights(pb))])
+        ha = (hmax[a] + hmax[b]) / 2
         axis = _p(pa, S.SUPERIOR_MIDDLE) - _p(pa, S.INFERIOR_MIDDLE)   # a's own superior direction
         if dist < 1e-6 or float(np.dot(down, axis)) >= 0:
             why = f"{b} is not below {a} along the spine: the levels are out of order"
