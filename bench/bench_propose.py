@@ -8,7 +8,9 @@ the methods only see the pixel array and the spacing. Variation per film: facing
 tilt -20..+20 deg, adult/child, noise 1.0-1.6, bone density, curvature, ribs over the thoracic
 bodies, 0-3 fractures (wedge / biconcave / crush, grade 1-3), sometimes treatment lines or
 aortic calcification. Follow-ups: same anatomy, new noise, shift up to 4 cm, tilt change up to
-+-6 deg, magnification +-8 %, growth for children, and one NEW fracture.
++-6 deg, magnification +-8 %, growth for children, and one NEW fracture; each follow-up also
+flipped left-right (facing the other way). Prints the silent-error count: levels more than
+2 mm off at confidence >= 0.5 over every proposal mode and film.
 
 Prints each figure beside its target, a per-level breakdown and the worst failures.
 Errors are in millimetres of anatomy (spine plane).
