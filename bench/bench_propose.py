@@ -8,7 +8,9 @@ the methods only see the pixel array and the spacing. Variation per film: facing
 tilt -20..+20 deg, adult/child, noise 1.0-1.6, bone density, curvature, ribs over the thoracic
 bodies, 0-3 fractures (wedge / biconcave / crush, grade 1-3), sometimes treatment lines or
 aortic calcification. Follow-ups: same anatomy, new noise, shift up to 4 cm, tilt change up to
-+-6 deg, magnification +-8 %, growth for children, and one NEW fracture.
++-6 deg, magnification +-8 %, growth for children, and one NEW fracture; each follow-up also
+flipped left-right (facing the other way). Prints the silent-error count: levels more than
+2 mm off at confidence >= 0.5 over every proposal mode and film.
 
 Prints each figure beside its target, a per-level breakdown and the worst failures.
 Errors are in millimetres of anatomy (spine plane).
@@ -108,6 +110,38 @@ def write(film, path: Path, i: int):
     return ds, photometric, mode
 
 
+def mirrored(film):
+    """The film flipped left-right with its true points (a follow-up facing the other way)."""
+    import dataclasses
+    cols = film.image.shape[1]
+    pts = {lv: {s: (cols - p[0], p[1]) for s, p in ps.items()} for lv, ps in film.points.items()}
+    return dataclasses.replace(film, image=np.ascontiguousarray(film.image[:, ::-1]), points=pts)
+
+
+#: A level is a silent error when a point is more than SILENT_MM off at confidence >= 0.5.
+SILENT_MM = 2.0
+
+
+class Silent:
+    """Levels more than SILENT_MM off at confidence >= LOW_CONFIDENCE, per proposal mode."""
+
+    def __init__(self) -> None:
+        self.n: dict[str, int] = {}
+        self.bad: dict[str, list[str]] = {}
+
+    def add(self, mode: str, where: str, points: dict, confidences: dict, truth: dict, mm: float) -> None:
+        from vfa.reading.autoplace import LOW_CONFIDENCE
+        for lv, pts in points.items():
+            self.n[mode] = self.n.get(mode, 0) + 1
+            self.bad.setdefault(mode, [])
+            e = max(errors_mm(pts, truth[lv], mm))
+            if e > SILENT_MM and confidences[lv] >= LOW_CONFIDENCE:
+                self.bad[mode].append(f"{where} {lv}: {e:.1f} mm at confidence {confidences[lv]:.2f}")
+
+    def total(self) -> tuple[int, int]:
+        return sum(len(v) for v in self.bad.values()), sum(self.n.values())
+
+
 def centre(points) -> np.ndarray:
     return np.mean([points[s] for s in PointSlot], axis=0)
 
@@ -175,6 +209,7 @@ def main() -> int:
     span_fail: list[str] = []
     films = []
     prec_readings: list[Reading] = []
+    silent = Silent()
 
     print(f"vfa propose benchmark: {args.films} films ({args.size}x{int(args.size * 0.65)}), "
           f"{args.followups} follow-ups, seeds from {args.seed}")
@@ -212,6 +247,8 @@ def main() -> int:
                 one_err[lv] += [99.0] * 6
                 continue
             one_ms.append((time.perf_counter() - t1) * 1000)
+            silent.add("one click", f"film {i}", {lv: fit.points}, {lv: min(fit.confidence.values())},
+                       film.points, mm)
             e = errors_mm(fit.points, true, mm)
             one_err[lv] += e
             proposed[lv] = fit.points
@@ -233,6 +270,8 @@ def main() -> int:
             F2 = film_from_radiograph(rg2)
             res = propose_span(F2, ("T4", tuple(ct4)), ("L4", tuple(cl4)))
             span_s.append(time.perf_counter() - t1)
+            silent.add("two clicks", f"film {i}", {lv: f.points for lv, f in res.fits.items()},
+                       {lv: min(f.confidence.values()) for lv, f in res.fits.items()}, film.points, mm)
             good = len(res.fits) == 13
             for lv, fit in res.fits.items():
                 true = film.points[lv]
@@ -255,6 +294,12 @@ def main() -> int:
     anch_err: list[float] = []
     anch_new: list[bool] = []
     labels = {"right": 0, "flagged": 0, "silently wrong": 0}
+    mirror_err: list[float] = []
+    mirror_s: list[float] = []
+    mirror_found = 0
+
+    def conf_of(res) -> dict:
+        return {lv: min(p.confidence for p in pr.values()) for lv, pr in res.proposals.items()}
     for i in range(min(args.followups, len(films))):
         spec, film, path, ds = films[i]
         fspec = followup_for(spec, i, args.seed)
@@ -275,6 +320,7 @@ def main() -> int:
         carry_s.append(time.perf_counter() - t1)
         mm = fspec.anatomical_pixel_mm
         pts = {lv: {s: p.xy for s, p in pr.items()} for lv, pr in res.proposals.items()}
+        silent.add("carry-forward", f"follow-up {i}", pts, conf_of(res), ffilm.points, mm)
         off = 0
         for lv, pr in pts.items():
             e = errors_mm(pr, ffilm.points[lv], mm)
@@ -296,6 +342,36 @@ def main() -> int:
         a_click = centre(ffilm.points[Level.L1]) + np.array([1.5, -1.5]) / mm
         res_a = carry_forward(earlier, F0, F1, anchor=("L1", tuple(a_click)))
         pts_a = {lv: {s: p.xy for s, p in pr.items()} for lv, pr in res_a.proposals.items()}
+        silent.add("carry-forward + anchor", f"follow-up {i}", pts_a, conf_of(res_a), ffilm.points, mm)
+        # the same follow-up facing the other way (flipped left-right, as a DICOM file): carry-
+        # forward automatic and with the anchor, and two clicks per spine
+        mfilm = mirrored(ffilm)
+        mpath = tmp / f"follow{i}-mirrored.dcm"
+        write(mfilm, mpath, i + 1)
+        t1 = time.perf_counter()
+        Fm = film_from_radiograph(load_radiograph(mpath))
+        F0m = film_from_radiograph(load_radiograph(path))
+        try:
+            res_m = carry_forward(earlier, F0m, Fm)
+            mirror_s.append(time.perf_counter() - t1)
+            pts_m = {lv: {s: p.xy for s, p in pr.items()} for lv, pr in res_m.proposals.items()}
+            mirror_err.extend(e for lv, pr in pts_m.items() for e in errors_mm(pr, mfilm.points[lv], mm))
+            mirror_found += bool(res_m.mirrored)
+            silent.add("carry-forward, mirrored follow-up", f"follow-up {i}", pts_m, conf_of(res_m), mfilm.points, mm)
+            m_click = centre(mfilm.points[Level.L1]) + np.array([-1.5, -1.5]) / mm
+            res_ma = carry_forward(earlier, F0m, Fm, anchor=("L1", tuple(m_click)))
+            silent.add("carry-forward + anchor, mirrored", f"follow-up {i}",
+                       {lv: {s: p.xy for s, p in pr.items()} for lv, pr in res_ma.proposals.items()},
+                       conf_of(res_ma), mfilm.points, mm)
+        except AutoplaceError as exc:
+            carry_fail.append(f"mirrored follow-up {i}: {exc}")
+        try:
+            rs = propose_span(Fm, ("T4", tuple(centre(mfilm.points[Level.T4]))),
+                              ("L4", tuple(centre(mfilm.points[Level.L4]))))
+            silent.add("two clicks, mirrored follow-up", f"follow-up {i}", {lv: f.points for lv, f in rs.fits.items()},
+                       {lv: min(f.confidence.values()) for lv, f in rs.fits.items()}, mfilm.points, mm)
+        except AutoplaceError as exc:
+            span_fail.append(f"mirrored follow-up {i}: {exc}")
         for lv, pr in pts_a.items():
             anch_err += errors_mm(pr, ffilm.points[lv], mm)
         ga = grades(pts_a, rg1.spacing)
@@ -362,6 +438,24 @@ def main() -> int:
         line("carried labels: right / flagged for an anchor click / silently wrong",
              f"{labels['right']}/{labels['flagged']}/{labels['silently wrong']}", "0 silently wrong",
              labels["silently wrong"] == 0)
+    if mirror_err:
+        print("\nCarry-forward to the same follow-ups flipped left-right (facing the other way)")
+        line("median point error (unmirrored: %.2f mm)" % statistics.median(carry_err),
+             f"{statistics.median(mirror_err):.2f}", "within 0.2 mm of unmirrored",
+             abs(statistics.median(mirror_err) - statistics.median(carry_err)) <= 0.2, " mm")
+        line("follow-ups found to face the other way", f"{mirror_found}/{len(mirror_s)}", "all",
+             mirror_found == len(mirror_s))
+        line("time per mirrored follow-up (median, incl. loading both)", f"{statistics.median(mirror_s):.2f}",
+             "(info)", True, " s")
+    bad, n = silent.total()
+    print(f"\nSilent errors: levels more than {SILENT_MM:g} mm off at confidence >= 0.5 "
+          "(every proposal mode, every film)")
+    for mode, cnt in silent.n.items():
+        print(f"  {mode:<40} {len(silent.bad[mode]):>4} of {cnt:>4} levels")
+    line("silent errors, all modes", f"{bad}/{n}", "0", bad == 0)
+    for mode, lst in silent.bad.items():
+        for b in lst[:10]:
+            print(f"       {mode}: {b}")
     # one line per target in the format every benchmark prints (collected by ./run bench)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import benchlib
@@ -375,6 +469,8 @@ def main() -> int:
                         KEEP_MEDIAN_MM, unit="mm", absolute=True)
         benchlib.target("carry-forward: silently wrong labels (count)", labels["silently wrong"],
                         None, 0, unit="n", absolute=True)
+    benchlib.target("propose: silent errors (levels > 2 mm off at conf >= 0.5)", bad, None, 0, unit="n",
+                    absolute=True, note=f"of {n} levels, every mode and film incl. mirrored follow-ups")
     benchlib.target("propose: time per vertebra (film prepared)", statistics.median(one_ms) / 1e3,
                     base / 1e3, TARGET_VERTEBRA_WORK_MS / 1e3, unit="ms", absolute=True,
                     note="baseline: load_radiograph of the film")

@@ -107,13 +107,13 @@ def test_a_global_alignment_one_or_two_vertebrae_off_is_corrected_or_flagged(shi
     earlier = reference_reading(f0)
     real = carry._global
 
-    def off_by(old, new, pts):
-        M, score = real(old, new, pts)
+    def off_by(old, new, pts, mirrors=(False,)):
+        M, score, mirrored, scores = real(old, new, pts, mirrors)
         c = {lv: np.array(to_index_coords(tuple(_centre(p)))) for lv, p in f0.points.items()}
         step = (c[Level.L1] - c[Level.T12]) if shift > 0 else (c[Level.T11] - c[Level.T12])
         M = M.copy()
         M[:, 2] += M[:, :2] @ (step * abs(shift))
-        return M, score
+        return M, score, mirrored, scores
     monkeypatch.setattr(carry, "_global", off_by)
     res = carry.carry_forward(earlier, F0, F1)
     assert _right_or_flagged(res, f1), res.warnings

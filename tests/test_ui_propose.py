@@ -88,14 +88,18 @@ def test_propose_tool_accept_undo(window, asked, qtbot):
     auto = load_reading(w.doc.autosave(), check_geometry=False)
     assert states(auto, "T9") == {"proposed"}
 
-    # Enter on the film accepts all
+    # Enter on the film (Accept all) leaves a lone level: its crush has no reference level,
+    # so the reader accepts it on its own (Ctrl+Enter)
     key(qtbot, w, Qt.Key.Key_Return)
+    assert states(w.doc.reading, "T9") == {"proposed"}
+    assert "T9 crush not assessable" in w.statusBar().currentMessage()
+    key(qtbot, w, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert states(w.doc.reading, "T9") == {"accepted"}
     assert not w.layer.handle("T9", SA).proposed
     assert w.table.row_texts("T9")["Level"] == "T9"
     assert w.table.pending_label.text() == ""
     assert not w.a_accept_all.isEnabled()
-    assert w.a_undo.text() == "&Undo accept all proposals"
+    assert w.a_undo.text() == "&Undo accept T9"
     # undo -> proposed again; undo -> no points; redo twice -> accepted
     w.a_undo.trigger()
     assert states(w.doc.reading, "T9") == {"proposed"} and w.layer.handle("T9", SA).proposed
@@ -350,3 +354,77 @@ def test_input_is_blocked_while_work_runs(window, asked):
     assert clicked and not any(v.points for v in w.doc.reading)
     click_image(w.view, *c)                                              # and afterwards it works
     assert states(w.doc.reading, "T9") == {"proposed"}
+
+
+# ---------------------------------------------------------------------- facing (issue 20)
+CHILD_BASE_REF = REF / "child01_2024-03-12.json"      # anterior on the left
+
+
+def _span(w, ref) -> None:
+    w.view.fit()
+    w.a_propose_span.trigger()
+    click_image(w.view, *centre(ref, "T4"))
+    click_image(w.view, *centre(ref, "L4"))
+
+
+def _check_spine(w, ref) -> None:
+    from vfa.method.angles import kyphosis
+    r = w.doc.reading
+    assert w.doc.pending_levels() == list(LEVELS)
+    errs = {lv: max(errors_px(r, ref, lv)) for lv in LEVELS}
+    assert max(errs.values()) < 6.0, errs
+    k = kyphosis(r)
+    assert k is not None and k.cobb_deg > 0, k
+
+
+def test_facing_of_a_mirrored_carry_forward_does_not_survive_undo_or_reject(window, asked, qtbot):
+    """The 6-month film faces right, the baseline left: carry-forward mirrors the baseline
+    points and says so; after undo (and after reject) two clicks per spine on the same film
+    decide the facing from this film again: right points, positive kyphosis."""
+    w = window
+    w.workspace.import_reading(CHILD_BASE_REF)
+    ref = truth("child01_2024-09-10")
+    assert w.open_file(CHILD_6M)
+
+    def carry() -> None:
+        w.a_carry.trigger()
+        assert "inside the body of L1" in w.guide_bar.next_label.text()
+        w.view.fit()
+        click_image(w.view, *centre(ref, "L1"))
+        assert asked["errors"] == []
+        said = " ".join(str(x) for x in asked["warnings"])
+        assert "faces the other way" in said, asked["warnings"]
+        _check_spine(w, ref)
+
+    carry()
+    w.a_undo.trigger()
+    assert not any(v.points for v in w.doc.reading) and w.proposer.facing() is None
+    _span(w, ref)
+    _check_spine(w, ref)
+    w.a_undo.trigger()
+    carry()
+    w.a_reject_all.trigger()
+    assert not any(v.points for v in w.doc.reading) and w.proposer.facing() is None
+    _span(w, ref)
+    _check_spine(w, ref)
+
+
+def test_accept_all_in_the_viewer_leaves_the_low_confidence_level(window, asked, qtbot):
+    """Enter accepts every confident level and leaves the one below 0.5 selected, named in
+    the status bar; Ctrl+Enter then accepts it on its own."""
+    from vfa.reading.proposal import Proposal
+    w = window
+    ref = truth("child01_2024-09-10")
+    assert w.open_file(CHILD_6M)
+    props = {lv: {s: Proposal(*ref.get(lv).points[s], 0.3 if lv is Level.T12 else 0.9, "span")
+                  for s in PointSlot} for lv in LEVELS}
+    assert w.doc.propose(props, "propose T4–L4")
+    key(qtbot, w, Qt.Key.Key_Return)
+    assert w.doc.pending_levels() == [Level.T12]
+    assert all(states(w.doc.reading, lv) == {"accepted"} for lv in LEVELS if lv is not Level.T12)
+    msg = w.statusBar().currentMessage()
+    assert "Accepted 12 level(s)" in msg and "T12 low confidence (0.30)" in msg, msg
+    assert w.doc.current_level is Level.T12
+    assert w.a_undo.text() == "&Undo accept all proposals"
+    key(qtbot, w, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert w.doc.pending_levels() == []

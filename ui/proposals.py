@@ -13,9 +13,11 @@
   pins the alignment, which otherwise can land one vertebra off on a periodic spine
   (docs/semi-automatic.md, known failure modes).
 
-Facing: a single click decides the anterior side from the image, which can fail; once the
-film's facing is known — from vertebrae the reader placed or accepted, else from a span or a
-carry-forward on this film — it is passed to every further proposal.
+Facing: every proposal decides the anterior side of THIS film from the image (a carry-forward
+tries the earlier points as they are and mirrored). Only the reader's own points say more:
+once vertebrae the reader placed, accepted or moved show the film's facing, it is passed to
+every further proposal. Nothing else is remembered, so after undo or reject (or a new
+proposal) a wrong facing from an earlier proposal cannot stick to the film.
 * **Snap clicks to edges** (E, checkable, remembered): each guided click of the Place tool
   and each drop of a dragged point goes through :func:`vfa.reading.autoplace.refine.refine_point`.
   When it moved the point, the point is recorded as a pending proposal (method ``refine``)
@@ -23,7 +25,10 @@ carry-forward on this film — it is passed to every further proposal.
   reader put it, as the reader's point. The status bar says which. A point the tool has
   already refined is not refined again when the reader drags it: the drag is the reader's
   correction.
-* **Accept all** (Enter on the film), **Accept level** (Ctrl+Enter), **Reject level** (X),
+* **Accept all** (Enter on the film) takes every level whose proposals are confident (≥ 0.5)
+  and whose crush can be assessed; it leaves the others (the status bar names them and why)
+  for **Accept level** one by one (:func:`vfa.reading.session.bulk_accept_split`).
+* **Accept level** (Ctrl+Enter), **Reject level** (X),
   **Reject all** (Ctrl+Shift+X): :meth:`ui.document.Document.accept_proposals` /
   :meth:`~ui.document.Document.reject_proposals`. Dragging a proposed point marks it *moved*
   (the reading does that in ``set_point``).
@@ -113,8 +118,6 @@ class Proposer(QObject):
         self.w = window
         self.span: SpanState | None = None
         self.carry: CarryState | None = None
-        #: facing found by a span or carry-forward on the open film ({document: facing})
-        self._facing: tuple[object, str] | None = None
         # another film: stop waiting for span / anchor clicks on the previous one
         host.documentChanged.connect(lambda _doc: self.cancel())
 
@@ -159,15 +162,10 @@ class Proposer(QObject):
         return self.span is not None or self.carry is not None
 
     def facing(self) -> str | None:
-        """The film's facing if known (see the module docstring), else None (automatic)."""
-        known = facing_of(self.doc.reading)
-        if known is None and self._facing is not None and self._facing[0] is self.doc:
-            known = self._facing[1]
-        return known
-
-    def _remember_facing(self, facing: str | None) -> None:
-        if facing in ("left", "right"):
-            self._facing = (self.doc, facing)
+        """The film's facing as the reader's own points (placed, accepted or moved) show it,
+        else None (decided from the image by each proposal). Read from the reading every
+        time, so that undo and reject take it back with the points."""
+        return facing_of(self.doc.reading)
 
     def _fail(self, exc: BaseException, title: str) -> None:
         text = describe_error(exc)
@@ -262,7 +260,6 @@ class Proposer(QObject):
             self._fail(exc, "Propose spine")
             return False
         props = {lv: f.proposals("span") for lv, f in res.fits.items()}
-        self._remember_facing(res.facing)
         done = doc.propose(props, f"propose {la}–{lb}")
         if done is None:
             return False
@@ -342,19 +339,19 @@ class Proposer(QObject):
         from vfa.reading.autoplace.carry import carry_forward
         from vfa.reading.autoplace.film import film_from_radiograph
         from vfa.films.radiograph import load_radiograph
+        facing = self.facing()
         try:
             with busy_cursor():
                 film = doc.film_image()
 
             def work():
                 earlier_film = film_from_radiograph(load_radiograph(st.film_path))
-                return carry_forward(st.earlier, earlier_film, film, anchor=(st.anchor, (x, y)))
+                return carry_forward(st.earlier, earlier_film, film, facing=facing,
+                                     anchor=(st.anchor, (x, y)))
             res = run_busy(self.w.widget(), f"Carrying forward the {st.when} reading…", work)
         except VfaError as exc:
             self._fail(exc, "Carry forward")
             return False
-        facing = facing_of(st.earlier)
-        self._remember_facing(facing)
         done = doc.propose(res.proposals, f"carry forward from {st.when}")
         if done is None:
             return False
@@ -484,10 +481,17 @@ class Proposer(QObject):
         if not n:
             self._status("No proposed points to accept", 3000)
             return False
-        ok = self.doc.accept_proposals(None)
-        if ok:
-            self._status(f"Accepted the proposals of {n} level(s)", 5000)
-        return ok
+        take, skipped = self.doc.accept_all_proposals()
+        left = "; ".join(f"{lv} {why}" for lv, why in skipped.items())
+        if skipped:
+            msg = (f"Accepted {len(take)} level(s); left for you to check and accept one by one "
+                   f"(Ctrl+Enter): {left}") if take else \
+                f"Nothing accepted: check these levels and accept them one by one (Ctrl+Enter): {left}"
+            self.w.select_level(next(iter(skipped)), centre=False)
+            self._status(msg, 15000)
+        elif take:
+            self._status(f"Accepted the proposals of {len(take)} level(s)", 5000)
+        return bool(take)
 
     def accept_level(self) -> bool:
         lv = self._level_to_decide()

@@ -47,7 +47,8 @@ from vfa.reading.confirmation import BulkConfirmation, confirm_graded
 from vfa.reading.reading import EventEmitter, Reading, ReadingEvent
 from vfa.films.windowing import WindowChoice
 
-__all__ = ["AUTOSAVE_DELAY_S", "AUTOSAVE_MAX_WAIT_S", "Mode", "ReadingSession", "SessionEvent", "Tool",
+__all__ = ["AUTOSAVE_DELAY_S", "AUTOSAVE_MAX_WAIT_S", "bulk_accept_split", "Mode", "ReadingSession",
+           "SessionEvent", "Tool",
            "describe_autosave", "level_ranges"]
 
 #: Seconds between the last change and its autosave.
@@ -413,6 +414,23 @@ class ReadingSession:
                 self.reading.accept_proposal(lv)
         return self._edit(label, do)
 
+    def bulk_accept_split(self) -> tuple[list[Level], dict[Level, str]]:
+        """What Accept all takes and what it leaves: :func:`bulk_accept_split` on this reading."""
+        return bulk_accept_split(self.reading, self.summary())
+
+    def accept_all_proposals(self) -> tuple[list[Level], dict[Level, str]]:
+        """Accept all: the pending proposals of every level that passes
+        :func:`bulk_accept_split`, as one undo step. Returns (accepted levels, {skipped level:
+        why}); the skipped levels are accepted one by one (:meth:`accept_proposals`)."""
+        take, skipped = self.bulk_accept_split()
+        if take:
+            def do() -> None:
+                for lv in take:
+                    self.reading.accept_proposal(lv)
+            if not self._edit("accept all proposals", do):
+                return [], skipped
+        return take, skipped
+
     def reject_proposals(self, levels: list[Level] | None = None) -> bool:
         """Remove the pending proposed points of ``levels`` (all when None): one undo step.
         Points the reader accepted or moved stay."""
@@ -727,3 +745,32 @@ def recovery_state(workspace: Any, path: str | Path) -> tuple[bool, str]:
     if not levels:
         return True, "calibration or details differ from the saved reading"
     return True, f"{level_ranges(levels)} differ from the saved reading"
+
+
+def bulk_accept_split(reading: Reading, summary: ReadingSummary | None = None
+                      ) -> tuple[list[Level], dict[Level, str]]:
+    """Split the levels with pending proposals into those a bulk "Accept all" may take and
+    those it must leave for the reader to look at and accept one by one (``{level: why}``):
+    a pending point below :data:`vfa.reading.proposal.LOW_CONFIDENCE`, or a complete level
+    whose crush cannot be assessed (no reference level: a crush fracture would go unseen,
+    so the reader judges that level)."""
+    from vfa.reading.proposal import LOW_CONFIDENCE
+    summary = summary if summary is not None else summarize(reading)
+    results = {r.level: r for r in summary.results}
+    take: list[Level] = []
+    skipped: dict[Level, str] = {}
+    for v in reading:
+        pend = [p for p in v.proposals.values() if p.pending]
+        if not pend:
+            continue
+        conf = min(p.confidence for p in pend)
+        res = results.get(v.level)
+        if conf < LOW_CONFIDENCE:
+            skipped[v.level] = f"low confidence ({conf:.2f})"
+        elif (v.complete and v.status is Status.EVALUABLE and res is not None
+              and not getattr(res, "crush_assessable", True)):
+            why = getattr(res, "crush_reason", None)
+            skipped[v.level] = "crush not assessable" + (f" ({why})" if why else "")
+        else:
+            take.append(v.level)
+    return take, skipped

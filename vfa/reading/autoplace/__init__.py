@@ -7,7 +7,7 @@
 * :func:`apply_to_reading` – put the proposals into a :class:`vfa.reading.reading.Reading`.
 
 Every result carries per-point confidences (0..1, :data:`LOW_CONFIDENCE` flags a point).
-Nothing here imports Qt. Image analysis with numpy, OpenCV and scikit-image only; the
+Nothing here imports Qt. Image analysis with numpy and OpenCV only; the
 methods see only the pixel array, the spacing and the clicks / earlier reading.
 The heavy modules are imported lazily, so that :mod:`vfa.reading.reading` can import the
 :class:`Proposal` type cheaply. See docs/semi-automatic.md.

@@ -34,6 +34,7 @@ import numpy as np
 from vfa.method.geometry import from_index_coords, to_index_coords
 from vfa.method.levels import Level, PointSlot, POINT_SLOTS, Status
 from vfa.reading.autoplace.film import AutoplaceError, FilmImage
+from vfa.reading.autoplace.gates import GATE_CAP, describe, spine_reasons
 from vfa.reading.proposal import Proposal
 from vfa.reading.autoplace.vertebra import VertebraFit, propose_vertebra
 
@@ -56,6 +57,11 @@ class CarryResult:
     labels_confirmed: bool = True
     #: Label check: mean context correlation per shift of the labels (0 = as proposed).
     label_scores: dict[int, float] = field(default_factory=dict)
+    #: True when the new film faces the other way from the earlier one (the earlier points
+    #: were mirrored to match it).
+    mirrored: bool = False
+    #: Global alignment score per facing hypothesis tried (False = same, True = mirrored).
+    facing_scores: dict[bool, float] = field(default_factory=dict)
 
 
 def _highpass(img: np.ndarray, sigma: float) -> np.ndarray:
@@ -72,61 +78,115 @@ def _to3(M: np.ndarray) -> np.ndarray:
     return np.vstack([M, [0, 0, 1]])
 
 
-def _global(old: FilmImage, new: FilmImage, old_pts: np.ndarray) -> tuple[np.ndarray, float]:
-    """Affine (2x3) mapping old index coords -> new index coords, and its score."""
+def _global(old: FilmImage, new: FilmImage, old_pts: np.ndarray,
+            mirrors: tuple[bool, ...] = (False,)) -> tuple[np.ndarray, float, bool, dict[bool, float]]:
+    """Affine (2x3) mapping old index coords -> new index coords, its score, whether it
+    mirrors (the new film faces the other way), and the best coarse score per hypothesis
+    tried (``mirrors``: False = same facing, True = the earlier film flipped left-right)."""
     mm = 2.0
     ro, fo = old.reduced(mm)
     rn, fn = new.reduced(mm)
     # band-pass (4-40 mm): bodies and discs, but also ribs, lungs, diaphragm and the back
-    ho = _highpass(cv2.GaussianBlur(ro, (0, 0), 2.0 / mm), 40.0 / mm)
-    hn = _highpass(cv2.GaussianBlur(rn, (0, 0), 2.0 / mm), 40.0 / mm)
+    ho_same = _bandpass_global(old, ro)
+    hn = _bandpass_global(new, rn)
+    W = ro.shape[1]
+    # the earlier film flipped left-right (reduced index coords: x -> W - 1 - x)
+    flip = np.array([[-1.0, 0, W - 1], [0, 1, 0], [0, 0, 1]])
     # the spine may have moved partly off the new film's borders: pad (zero = no structure)
     pad = int(80.0 / mm)
     hn = cv2.copyMakeBorder(hn, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     # template: the spine region with a wide margin (ribs, lungs, diaphragm, back line): the
     # spine alone is periodic and can match one vertebra off
-    P = old_pts * fo
-    lo, hi = P.min(axis=0), P.max(axis=0)
-    marg = 120.0 / mm
-    lo = np.maximum(lo - marg, 4)
-    hi = np.minimum(hi + marg, [ro.shape[1] - 5, ro.shape[0] - 5])
-    centre = (lo + hi) / 2
-    w, h = int(hi[0] - lo[0]), int(hi[1] - lo[1])
-    if w < 16 or h < 16:
-        raise AutoplaceError("the earlier reading's vertebrae cover too small a region to register")
-    def match(scale: float, ang: float) -> tuple[float, np.ndarray | None]:
+    P0 = (old_pts + 0.5) * fo - 0.5
+    ho, centre, w, h = ho_same, np.zeros(2), 0, 0
+
+    def use(mirror: bool) -> None:
+        nonlocal ho, centre, w, h
+        ho = ho_same[:, ::-1].copy() if mirror else ho_same
+        P = np.column_stack([W - 1 - P0[:, 0], P0[:, 1]]) if mirror else P0
+        lo, hi = P.min(axis=0), P.max(axis=0)
+        marg = 120.0 / mm
+        lo = np.maximum(lo - marg, 4)
+        hi = np.minimum(hi + marg, [ro.shape[1] - 5, ro.shape[0] - 5])
+        centre = (lo + hi) / 2
+        w, h = int(hi[0] - lo[0]), int(hi[1] - lo[1])
+        if w < 16 or h < 16:
+            raise AutoplaceError("the earlier reading's vertebrae cover too small a region to register")
+
+    # the coarse search runs at 4 mm per pixel (both hypotheses x 77 poses: a quarter of the
+    # pixels), the fine one at 2 mm
+    half = {id(ho_same): cv2.resize(ho_same, (ho_same.shape[1] // 2, ho_same.shape[0] // 2),
+                                    interpolation=cv2.INTER_AREA)}
+    hn4 = cv2.resize(hn, (hn.shape[1] // 2, hn.shape[0] // 2), interpolation=cv2.INTER_AREA)
+
+    def match(scale: float, ang: float, coarse_level: bool = False) -> tuple[float, np.ndarray | None]:
         s_eff = scale   # old reduced px -> new reduced px (both ~2 mm per pixel)
+        if coarse_level:
+            if id(ho) not in half:
+                half[id(ho)] = half[id(ho_same)][:, ::-1].copy()
+            src, dst, c, ww, hh = half[id(ho)], hn4, (centre + 0.5) / 2 - 0.5, w / 2, h / 2
+        else:
+            src, dst, c, ww, hh = ho, hn, centre, w, h
         # warp the old image about the template centre by (ang, s_eff) so that the
         # template region becomes an upright box of the new film's scale
-        R = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), float(ang), float(s_eff))
-        tw = min(int(w * s_eff), hn.shape[1] - 3)
-        th = min(int(h * s_eff), hn.shape[0] - 3)
-        if tw < 12 or th < 12:
+        R = np.asarray(cv2.getRotationMatrix2D((float(c[0]), float(c[1])), float(ang), float(s_eff)),
+                       dtype=np.float64)
+        tw = min(int(ww * s_eff), dst.shape[1] - 3)
+        th = min(int(hh * s_eff), dst.shape[0] - 3)
+        if tw < (8 if coarse_level else 12) or th < (8 if coarse_level else 12):
             return -2.0, None
-        R[:, 2] += np.array([tw / 2, th / 2]) - centre
-        tmpl = cv2.warpAffine(ho, R, (tw, th), flags=cv2.INTER_LINEAR)
-        res = cv2.matchTemplate(hn, tmpl, cv2.TM_CCOEFF_NORMED)
+        R[:, 2] += np.array([tw / 2, th / 2]) - c
+        tmpl = cv2.warpAffine(src, R, (tw, th), flags=cv2.INTER_LINEAR)
+        res = cv2.matchTemplate(dst, tmpl, cv2.TM_CCOEFF_NORMED)
         _, mx, _, loc = cv2.minMaxLoc(res)
+        if coarse_level:
+            return float(mx), None
         T = np.array([[1, 0, loc[0] - pad], [0, 1, loc[1] - pad], [0, 0, 1]], float)
         return float(mx), (T @ _to3(R))[:2]   # old reduced -> new reduced
 
     # coarse grid of scales (growth, magnification, spacing errors) and rotations, then a
     # fine grid around the best. A similarity only: an affine fitted to a whole spine bends
     # towards a wrong scale when a new fracture has changed the curvature.
+    # Both facings when asked (the new film may face the other way: mirrored, the earlier
+    # film's anatomy matches only when flipped); the better match wins.
     grid = [(sc, an) for sc in (0.8, 0.87, 0.94, 1.0, 1.07, 1.15, 1.25) for an in range(-10, 11, 2)]
-    scored = [(match(sc, an)[0], sc, an) for sc, an in grid]
+    coarse: dict[bool, float] = {}
+    best: tuple[float, float, float, bool] | None = None
+    # the facing and a first pose at 4 mm per pixel (a quarter of the pixels); then at 2 mm
+    # the poses within one scale step and two angle steps of it, then the fine grid
+    for mirror in mirrors:
+        use(mirror)
+        top = max((match(sc, an, True)[0], sc, an) for sc, an in grid)
+        coarse[mirror] = top[0]
+        if best is None or top[0] > best[0]:
+            best = (top[0], top[1], top[2], mirror)
+    assert best is not None
+    mirrored = best[3]
+    use(mirrored)
+    scales = sorted({sc for sc, _ in grid})
+    k = scales.index(best[1])
+    near = [(sc, an) for sc, an in grid if sc in scales[max(0, k - 1):k + 2] and abs(an - best[2]) <= 4]
+    scored = [(match(sc, an)[0], sc, an) for sc, an in near]
     _, sc0, an0 = max(scored)
     fine = [(sc0 * k, an0 + da) for k in (0.97, 0.985, 1.0, 1.015, 1.03) for da in (-1.5, -0.75, 0, 0.75, 1.5)]
     score, Mr = max((match(sc, an) for sc, an in fine), key=lambda t: t[0])
     if Mr is None:
         raise AutoplaceError("the earlier film could not be aligned with the new one")
-    M1 = Mr
+    M1 = _to3(np.asarray(Mr, float)) @ flip if mirrored else _to3(np.asarray(Mr, float))
     fo1, fn1 = fo, fn
     # back to full-resolution index coords (pixel centres): x_red = f (x + 0.5) - 0.5
     def red(f: float) -> np.ndarray:
         return np.array([[f, 0, 0.5 * f - 0.5], [0, f, 0.5 * f - 0.5], [0, 0, 1]])
-    M = np.linalg.inv(red(fn1)) @ _to3(np.asarray(M1, float)) @ red(fo1)
-    return M[:2], float(score)
+    M = np.linalg.inv(red(fn1)) @ M1 @ red(fo1)
+    return M[:2], float(score), mirrored, coarse
+
+
+def _bandpass_global(film: FilmImage, reduced: np.ndarray) -> np.ndarray:
+    """The 2 mm film band-passed for the global alignment (cached per film)."""
+    key = ("carry-global",)
+    if key not in film._cache:
+        film._cache[key] = _highpass(cv2.GaussianBlur(reduced, (0, 0), 1.0), 20.0)
+    return film._cache[key]
 
 
 def _local(old: FilmImage, new: FilmImage, M: np.ndarray, pts: np.ndarray,
@@ -410,7 +470,18 @@ def carry_forward(earlier: Any, earlier_film: FilmImage, film: FilmImage, *,
             raise AutoplaceError(f"{lv} of the earlier reading lies outside the earlier film: "
                                  "is it the reading of that film?")
     allp = np.vstack(list(old_idx.values()))
-    M, score = _global(earlier_film, film, allp)
+    facing = None if facing in (None, "auto") else facing
+    if facing is not None and facing not in ("left", "right"):
+        raise AutoplaceError(f"facing {facing!r}: expected left, right or auto")
+    old_facing = points_facing(old_idx)
+    # The new film's facing is its own: try the earlier film as it is and mirrored (the
+    # patient turned round, or the film hung the other way) unless the reader gave the
+    # facing, which then decides (an explicit facing always wins).
+    if facing is not None and old_facing is not None:
+        mirrors: tuple[bool, ...] = (facing != old_facing,)
+    else:
+        mirrors = (False, True)
+    M, score, mirrored, hyp_scores = _global(earlier_film, film, allp, mirrors)
     order = [v.level for v in sorted(levels, key=lambda v: v.level.index)]
     start: int | None = None
     if anchor is not None:
@@ -422,6 +493,9 @@ def carry_forward(earlier: Any, earlier_film: FilmImage, film: FilmImage, *,
         M[:, 2] += target - _affine_at(M, old_idx[alv].mean(axis=0))
         start = order.index(alv)
     warnings: list[str] = []
+    if mirrored:
+        warnings.append("the new film faces the other way (anterior on the "
+                        f"{'right' if old_facing == 'left' else 'left'}); the earlier points were mirrored")
     if score < 0.3:
         warnings.append(f"the earlier film matches the new one poorly (score {score:.2f}): check every level")
     local = _walk(earlier_film, film, M, old_idx, order, start)
@@ -476,6 +550,11 @@ def carry_forward(earlier: Any, earlier_film: FilmImage, film: FilmImage, *,
     for v in levels:
         if v.status is Status.NOT_EVALUABLE:
             warnings.append(f"{v.level} was not evaluable on the earlier film ({v.reason})")
+    # plausibility gates (anatomy of each level and of the spine): wrong becomes low confidence
+    gated = spine_reasons({lv: {s: p.xy for s, p in pr.items()} for lv, pr in props.items()}, facing)
+    for lv in sorted(gated, key=lambda lv: lv.index):
+        props[lv] = {s: Proposal(p.x, p.y, min(p.confidence, GATE_CAP), p.method) for s, p in props[lv].items()}
+        warnings.append(describe(lv, gated[lv]))
     # two levels on one body: the carried labels cannot both be right
     done = [lv for lv in fits if fits[lv] is not None]
     for a in done:
@@ -487,4 +566,14 @@ def carry_forward(earlier: Any, earlier_film: FilmImage, film: FilmImage, *,
                 for lv in (a, b):
                     props[lv] = {s: Proposal(p.x, p.y, min(p.confidence, 0.2), p.method)
                                  for s, p in props[lv].items()}
-    return CarryResult(props, fits, M, score, warnings, labels_confirmed=confirmed, label_scores=label_scores)
+    return CarryResult(props, fits, M, score, warnings, labels_confirmed=confirmed, label_scores=label_scores,
+                       mirrored=mirrored, facing_scores=hyp_scores)
+
+
+def points_facing(points: dict[Level, np.ndarray]) -> str | None:
+    """'left' / 'right': the side of the film the anterior corners are on in most of the
+    levels (six points each in POINT_SLOTS order), None when undecided."""
+    ia = [POINT_SLOTS.index(S.SUPERIOR_ANTERIOR), POINT_SLOTS.index(S.INFERIOR_ANTERIOR)]
+    ip = [POINT_SLOTS.index(S.SUPERIOR_POSTERIOR), POINT_SLOTS.index(S.INFERIOR_POSTERIOR)]
+    votes = sum(int(np.sign(P[ia, 0].sum() - P[ip, 0].sum())) for P in points.values())
+    return None if votes == 0 else ("right" if votes > 0 else "left")

@@ -20,6 +20,7 @@ import numpy as np
 
 from vfa.method.levels import Level
 from vfa.reading.autoplace.film import AutoplaceError, FilmImage, strongest_drop
+from vfa.reading.autoplace.gates import gate_fits
 from vfa.reading.autoplace.vertebra import VertebraFit, propose_vertebra
 
 
@@ -170,6 +171,7 @@ def propose_span(film: FilmImage, a: tuple[Level | str, tuple[float, float]],
     else:
         facing_used = facing
     warnings += check_neighbour_sizes(fits)
+    warnings += gate_fits(fits, facing)
     if not confirmed:
         for f in fits.values():
             for s in f.confidence:
@@ -213,4 +215,5 @@ def propose_clicks(film: FilmImage, clicks: Sequence[tuple[Level | str, tuple[fl
         used = next(iter(fits.values())).facing
     if len(fits) > 1:
         warnings += check_neighbour_sizes(fits)
+    warnings += gate_fits(fits, facing)
     return fits, used, warnings
