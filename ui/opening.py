@@ -23,7 +23,7 @@ from vfa.errors import VfaError
 from vfa.reading.guide import Direction
 from vfa.method.levels import Level
 from vfa.films.radiograph import Radiograph, load_radiograph
-from vfa.reading.reading import Reading, resolve_image_path
+from vfa.reading.reading import Reading, check_film, resolve_image_path
 from vfa.films.scan import scan_paths
 from vfa.reading.session import describe_autosave
 from vfa.storage.workspace import default_reader
@@ -128,6 +128,12 @@ class Opening(QObject):
         if reading is None:
             reading, recovered = self._reading_for(rg)
             if reading is None:
+                return False
+        else:
+            try:
+                check_film(reading, rg, rg.path)
+            except VfaError as exc:
+                dialogs.show_error(self.w, str(exc))
                 return False
         self.w.set_document(Document(rg, reading, ws, *self._guide_prefs()), recovered)
         if rg.path is not None:
@@ -303,6 +309,7 @@ class Opening(QObject):
             if p and Path(p).is_file():
                 try:
                     rg = load_radiograph(p)
+                    check_film(reading, rg, p)  # another patient's film is never shown under it
                 except VfaError:
                     continue
                 if not self.w.maybe_keep_changes():

@@ -218,6 +218,8 @@ def _film_image(visit: _Visit, deidentify: bool, max_w: float, max_h: float,
         rg = load_radiograph(visit.film)
     except DicomLoadError as exc:
         return None, f"film could not be loaded: {exc}"
+    from vfa.reading.reading import check_film
+    check_film(visit.reading, rg, visit.film)  # refuses another patient's film (never drawn)
     if deidentify and rg.dataset is not None and \
             str(rg.dataset.get("BurnedInAnnotation", "") or "").upper() == "YES":
         return None, "film not shown: its header says it has burned-in annotation (de-identified report)"
