@@ -161,8 +161,26 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(text, style)
 
 
+#: Longest text (characters) of one value drawn in a PDF; longer text (a damaged or hostile
+#: reading's 10 MB patient ID) is cut with "…": reportlab's line breaking of one long word
+#: grows faster than linearly, and no real name, ID or note comes near this.
+MAX_PDF_TEXT = 2000
+
+
 def _e(value: Any) -> str:
-    return escape(str(value))
+    """``value`` as text for a reportlab Paragraph: markup characters escaped (``<img>``,
+    ``<font>``, ``<a href>`` or an unbalanced ``<b>`` from outside are shown, never obeyed) and
+    cut at :data:`MAX_PDF_TEXT` characters. Every outside text reaches a Paragraph through this."""
+    text = str(value)
+    if len(text) > MAX_PDF_TEXT:
+        text = text[:MAX_PDF_TEXT] + "…"
+    return escape(text)
+
+
+def _clip(value: Any, limit: int = 128) -> str:
+    """A name, ID or reader cut at ``limit`` characters (the index keeps 128) for display."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 # --------------------------------------------------------------------------------------
@@ -565,14 +583,14 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
                  ["Age at studies", ", ".join(f"{_date(v.reading.study_date)}: {_age(v.reading)}"
                                               for v in visits)]]
     else:
-        ident = [["Patient name", r0.patient_name or "–"],
-                 ["Patient ID", r0.patient_id or "–"],
+        ident = [["Patient name", _clip(r0.patient_name or "–")],
+                 ["Patient ID", _clip(r0.patient_id or "–")],
                  ["Birth date", r0.birth_date.isoformat() if r0.birth_date else "–"],
-                 ["Sex", r0.patient_sex or "–"],
+                 ["Sex", _clip(r0.patient_sex or "–")],
                  ["Age at studies", ", ".join(f"{_date(v.reading.study_date)}: {_age(v.reading)}"
                                               for v in visits)]]
     ident.append(["Visits", ", ".join(f"{_date(v.reading.study_date)} ({v.label}, reader "
-                                      f"{v.reading.reader or 'unknown'})" for v in visits)])
+                                      f"{_clip(v.reading.reader or 'unknown')})" for v in visits)])
     it = Table([[_p(f"<b>{_e(k)}</b>", st["body"]), _p(_e(v), st["body"])] for k, v in ident],
                colWidths=[35 * mm, width - 35 * mm])
     it.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -612,7 +630,7 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
             f"<b>Fractured levels</b> ({s.fractured}): {_e(', '.join(fractured) or 'none')}",
             f"<b>Graded levels</b>: {s.graded} of {len(LEVELS)}",
             f"<b>Not evaluable</b> ({s.not_evaluable}): {_e('; '.join(ne) or 'none')}",
-            f"<b>Reader</b>: {_e(r.reader or 'unknown')}",
+            f"<b>Reader</b>: {_e(_clip(r.reader or 'unknown'))}",
             f"<b>Age at study</b>: {_e(_age(r))}",
             f"<b>Spacing source</b>: {_e(r.spacing.description)}",
             f"<b>Heights in</b> {'millimetres' if s.calibrated else 'PIXELS (uncalibrated film: millimetre rules off)'}",
