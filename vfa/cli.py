@@ -162,18 +162,20 @@ def bad_input_message(exc: BaseException) -> str | None:
 
 def _raising_module(exc: BaseException) -> str | None:
     """The parsing library (:data:`PARSER_MODULES`) an exception was raised in, if any: the
-    exception's own class (``cv2.error``, ``pydicom.errors.InvalidDicomError``) or the innermost
-    frame of its traceback."""
+    exception's own class (``cv2.error``, ``pydicom.errors.InvalidDicomError``), or a frame of
+    that library deeper in the traceback than our own last frame (highdicom raising through
+    the standard library's ``enum``: still highdicom's refusal of the input). An exception
+    raised in our own code after the library returned is ours: a bug."""
     mod = type(exc).__module__ or ""
     if _is_parser(mod):
         return mod
+    names = []
     tb = exc.__traceback__
-    last = None
     while tb is not None:
-        last = tb
+        names.append(str(tb.tb_frame.f_globals.get("__name__", "") or ""))
         tb = tb.tb_next
-    if last is not None:
-        name = last.tb_frame.f_globals.get("__name__", "") or ""
+    ours = [i for i, n in enumerate(names) if n == "vfa" or n.startswith("vfa.")]
+    for name in names[(ours[-1] + 1) if ours else 0:]:
         if _is_parser(name):
             return name
     return None
