@@ -517,12 +517,22 @@ def test_ten_megabyte_texts_do_not_hang(tmp_path, cmd):
 # ---------------------------------------------------------------------------------------
 # 1. Clinical import: limits, one transaction, linear
 # ---------------------------------------------------------------------------------------
-def _long_record(path: Path, rows: int) -> Path:
+def _long_record(path: Path, rows: int, patients: int = 1) -> Path:
     with path.open("w") as f:
         f.write("patient_id,date,kind,value,detail\n")
         for i in range(rows):
-            f.write(f"VFA-LONG-01,{2000 + i % 200}-01-{1 + i % 28:02d},note,visit note {i},detail {i}\n")
+            pid = "VFA-LONG-01" if patients == 1 else f"VFA-P{i % patients:05d}"
+            f.write(f"{pid},{2000 + i % 200}-01-{1 + i % 28:02d},note,visit note {i},detail {i}\n")
     return path
+
+
+def test_ten_thousand_patients_import_in_one_go(tmp_path):
+    """~16 ms per patient before (one transaction and one look-up per patient): 10,000
+    patients took 161 s; now one transaction for the file (bench/bench_clinical_import.py)."""
+    csv_path = _long_record(tmp_path / "many.csv", 30_000, patients=10_000)
+    p = run_vfa_process("clinical", "import", csv_path, "--workspace", tmp_path / "ws", timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "imported 30000 clinical event(s) for 10000 patient(s)" in p.stderr
 
 
 def test_long_clinical_record_imports_quickly(tmp_path):
@@ -540,7 +550,7 @@ def test_long_clinical_record_imports_quickly(tmp_path):
 
 
 def test_clinical_import_killed_midway_leaves_nothing(tmp_path):
-    csv_path = _long_record(tmp_path / "long.csv", 600_000)
+    csv_path = _long_record(tmp_path / "long.csv", 300_000, patients=20_000)
     ws = tmp_path / "ws"
     from vfa.storage.workspace import Workspace
     Workspace(ws).close()
@@ -553,6 +563,8 @@ def test_clinical_import_killed_midway_leaves_nothing(tmp_path):
             assert p.poll() is None, "the import finished before it could be killed"
             assert time.monotonic() - t0 < 120
             time.sleep(0.002)
+        time.sleep(0.5)  # well inside the inserts (old code: hundreds of patients committed)
+        assert p.poll() is None, "the import finished before it could be killed"
         os.kill(p.pid, signal.SIGKILL)
         p.wait(timeout=30)
     finally:
