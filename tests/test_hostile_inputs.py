@@ -26,7 +26,7 @@ import pytest
 from cli_runner import run_vfa, run_vfa_process
 from conftest import SAMPLES
 from dicom_factory import film as film_array
-from dicom_factory import make_dataset, write, write_film
+from dicom_factory import make_dataset, write_film
 from vfa.cli import bad_input_message
 
 HERE = Path(__file__).resolve().parent
