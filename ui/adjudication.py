@@ -25,6 +25,7 @@ from vfa.study.adjudication import Adjudication, Decision, adjudication_queue
 from vfa.errors import VfaError
 from vfa.method.levels import Level
 from vfa.films.radiograph import load_radiograph
+from vfa.reading.reading import check_film
 from vfa.storage.workspace import default_reader
 
 from . import dialogs
@@ -180,7 +181,10 @@ class AdjudicationView(QWidget):
         path = (img.path if img else None) or adj.a.image_path
         try:
             rg = load_radiograph(path) if path else None
+            if rg is not None:
+                check_film(adj.a, rg, path)
         except VfaError as exc:
+            rg = None
             self.note.setText(f"The film cannot be shown: {exc}")
         levels = {p.level for p in adj.discordant}
         self.left.show_levels(rg, adj.a, levels)

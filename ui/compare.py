@@ -24,7 +24,7 @@ from vfa.errors import VfaError
 from vfa.method.levels import LEVELS, Level
 from vfa.method.morphometry import summarize
 from vfa.films.radiograph import Radiograph, load_radiograph
-from vfa.reading.reading import Reading, resolve_image_path
+from vfa.reading.reading import Reading, check_film, resolve_image_path
 from vfa.films.windowing import WindowChoice
 
 from . import colors
@@ -325,8 +325,10 @@ class ComparisonView(QWidget):
                 continue
             try:
                 rg = load_radiograph(p)
+                check_film(reading, rg, p)  # never another patient's film under these points
                 break
             except VfaError as exc:
+                rg = None
                 err = str(exc)
         if rg is None:
             self.note.setText(f"The film of {reading.study_date} cannot be shown: {err}")

@@ -23,7 +23,7 @@ from vfa.errors import VfaError
 from vfa.reading.guide import Direction
 from vfa.method.levels import Level
 from vfa.films.radiograph import Radiograph, load_radiograph
-from vfa.reading.reading import Reading, resolve_image_path
+from vfa.reading.reading import Reading, check_film, resolve_image_path
 from vfa.films.scan import scan_paths
 from vfa.reading.session import autosave_extent, describe_autosave, recovery_state
 from vfa.storage.workspace import default_reader
@@ -201,6 +201,12 @@ class Opening(QObject):
         if reading is None:
             reading, recovered = self._reading_for(rg)
             if reading is None:
+                return False
+        else:
+            try:
+                check_film(reading, rg, rg.path)
+            except VfaError as exc:
+                dialogs.show_error(self.w.widget(), str(exc))
                 return False
         self.w.set_document(Document(rg, reading, ws, *self._guide_prefs()), recovered)
         if rg.path is not None:
@@ -389,6 +395,7 @@ class Opening(QObject):
             if film_path and Path(film_path).is_file():
                 try:
                     rg = load_radiograph(film_path)
+                    check_film(reading, rg, film_path)  # another patient's film is never shown under it
                 except VfaError:
                     continue
                 if not self.w.maybe_keep_changes():

@@ -51,6 +51,12 @@ class ExportError(VfaError):
     """A report or structured report could not be written or read."""
 
 
+class WrongFilmError(ExportError):
+    """The film opened for a reading is another film (another SOP Instance UID, or another
+    patient or study): refused, both identities named (patient safety). An ExportError, so
+    that every caller of an export that handles those handles this one too."""
+
+
 class PacsError(VfaError):
     """A PACS (DICOMweb) request failed; the message says why and what to check."""
 

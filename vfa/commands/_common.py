@@ -22,8 +22,48 @@ def _default(o: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
+def strict_json(data: Any) -> str:
+    """``data`` as strict JSON (RFC 8259): a non-finite number (NaN, Infinity), which strict
+    parsers refuse, is written as ``null`` and named in the added top-level key
+    ``"non_finite"`` (a list of JSON paths, e.g. ``"$.settings.compare_borderline_as"``) when
+    ``data`` is an object; never as ``NaN``/``Infinity`` (docs/exports.md)."""
+    try:
+        return json.dumps(data, indent=2, default=_default, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        pass
+    paths: list[str] = []
+    clean = _finite(data, "$", paths)
+    if isinstance(clean, dict) and paths:
+        clean = dict(clean, non_finite=paths)
+    return json.dumps(clean, indent=2, default=_default, ensure_ascii=False, allow_nan=False)
+
+
+def _finite(value: Any, path: str, paths: list[str]) -> Any:
+    import math
+    if isinstance(value, dict):
+        return {k: _finite(v, f"{path}.{k}", paths) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v, f"{path}[{i}]", paths) for i, v in enumerate(value)]
+    if isinstance(value, float) or (hasattr(value, "dtype") and hasattr(value, "item")
+                                    and getattr(value, "ndim", 1) == 0):
+        x = value.item() if hasattr(value, "item") else value
+        if isinstance(x, float) and not math.isfinite(x):
+            paths.append(path)
+            return None
+        return x
+    if hasattr(value, "tolist"):
+        return _finite(value.tolist(), path, paths)
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        try:
+            return _finite(_default(value), path, paths)
+        except TypeError:
+            return value
+    return value
+
+
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, default=_default, ensure_ascii=False)
+    """Print ``data`` as strict JSON (:func:`strict_json`)."""
+    sys.stdout.write(strict_json(data))
     sys.stdout.write("\n")
 
 

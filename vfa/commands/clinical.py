@@ -44,8 +44,12 @@ def run(args: argparse.Namespace) -> int:
             events = load_csv(args.csv)
         except ClinicalDataError as exc:
             if exc.problems:
-                for prob in exc.problems:
+                from vfa.study.clinical import MAX_PROBLEMS_SHOWN
+                for prob in exc.problems[:MAX_PROBLEMS_SHOWN]:
                     print(f"{args.csv}: {prob}", file=sys.stderr)
+                if len(exc.problems) > MAX_PROBLEMS_SHOWN:
+                    print(f"{args.csv}: ... and {len(exc.problems) - MAX_PROBLEMS_SHOWN} more bad "
+                          "row(s)", file=sys.stderr)
                 n = len(exc.problems)
                 raise ClinicalDataError(f"{n} bad row{'s' if n > 1 else ''} in {args.csv}; nothing "
                                         "was imported: fix the rows above and import again") from None

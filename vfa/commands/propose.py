@@ -134,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
                                  "patient (or pass --any-patient)")
         ef_path = _earlier_film_path(earlier_path, earlier.image_path, args.earlier_film)
         earlier_rg = load_radiograph(ef_path)
+        from vfa.reading.reading import check_film
+        check_film(earlier, earlier_rg, ef_path)  # the earlier points belong to that film only
         anchor = None
         if args.anchor:
             anchor = _click(*args.anchor)

@@ -63,8 +63,10 @@ def run(args: argparse.Namespace) -> int:
     img = render(rg, settings, args.size)
     if args.reading:
         from vfa.outputs.annotate import draw_reading
-        from vfa.reading.reading import load_reading
-        img = draw_reading(img, load_reading(args.reading), stored_shape=(rg.rows, rg.cols))
+        from vfa.reading.reading import check_film, load_reading
+        reading = load_reading(args.reading)
+        check_film(reading, rg, args.file)
+        img = draw_reading(img, reading, stored_shape=(rg.rows, rg.cols))
     ok, buf = cv2.imencode(".png", img)
     if not ok:
         raise VfaError(f"could not encode {out} as PNG")

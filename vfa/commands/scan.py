@@ -49,13 +49,15 @@ def run(args: argparse.Namespace) -> int:
     res = scan_paths(args.paths, progress=Progress("scanning", args.progress),
                      with_identity=args.register)
     films = res.sorted_films()
+    unregistered: list = []
     if args.register and films:
         # Headers only (the scan already read them): pixel data is decoded when a film is
         # opened, not to index it. One transaction per batch of films.
         from vfa.storage.workspace import Workspace
         ws = Workspace(args.workspace)
         try:
-            res.problems.extend(ws.register_films(films, progress=Progress("registering", args.progress)))
+            unregistered = ws.register_films(films, progress=Progress("registering", args.progress))
+            res.problems.extend(unregistered)
         finally:
             ws.close()
     if args.json:
@@ -72,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         if not films:
             print(f"vfa scan: error: {nothing_found(args.paths, res)}", file=sys.stderr)
             return 1
-        return 0
+        return _unregistered_status(unregistered)
     for f in films:
         print(f"{f.patient_id or '–':<16} {f.study_date or '–'!s:<10} {f.modality:<3} {f.cols}x{f.rows:<6} {f.path}")
     for p, why in res.problems:
@@ -82,4 +84,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"vfa scan: error: {nothing_found(args.paths, res)}", file=sys.stderr)
         return 1
     print(f"{len(films)} film(s), {len(res.problems)} problem(s)")
-    return 0
+    return _unregistered_status(unregistered)
+
+
+def _unregistered_status(unregistered: list) -> int:
+    """Exit 1 when ``--register`` could not index some films (the films are listed, but a
+    script must not believe they are in the workspace)."""
+    if not unregistered:
+        return 0
+    reasons = sorted({why for _, why in unregistered})
+    print(f"vfa scan: error: {len(unregistered)} film(s) were not registered in the workspace "
+          f"({'; '.join(reasons)[:300]}); run the scan again", file=sys.stderr)
+    return 1

@@ -131,6 +131,11 @@ def _two_positive(value: Any) -> tuple[float, float] | None:
 #: domain.md §5; anything else is refused to the next rule with a warning.
 SPACING_RANGE_MM = (0.02, 2.0)
 
+#: A usable Estimated Radiographic Magnification Factor (0018,1114): a lateral spine film is
+#: magnified by 1.0-1.5 in practice; anything outside 0.5-3 is a damaged or hostile header
+#: (1e-320 would give an infinite spacing, 1e5 a film of 10^10 "pixels" to the proposer).
+MAGNIFICATION_RANGE = (0.5, 3.0)
+
 _TAGS = {"PixelSpacing": "Pixel Spacing (0028,0030)",
          "ImagerPixelSpacing": "Imager Pixel Spacing (0018,1164)"}
 
@@ -196,8 +201,17 @@ def spacing_from_dataset(ds: Any, warnings: list[str] | None = None) -> Spacing:
             m = float(mag) if mag not in (None, "") else None
         except (TypeError, ValueError):
             m = None
-        if m is not None and math.isfinite(m) and m > 0:
-            return Spacing(ips[0] / m, ips[1] / m, SpacingSource.MAGNIFICATION_CORRECTED,
-                           f"magnification factor {m:g}")
+        if m is not None and math.isfinite(m) and MAGNIFICATION_RANGE[0] <= m <= MAGNIFICATION_RANGE[1]:
+            sr, sc = ips[0] / m, ips[1] / m
+            lo, hi = SPACING_RANGE_MM
+            if lo <= sr <= hi and lo <= sc <= hi:
+                return Spacing(sr, sc, SpacingSource.MAGNIFICATION_CORRECTED,
+                               f"magnification factor {m:g}")
+        if mag not in (None, "") and warnings is not None:
+            lo, hi = MAGNIFICATION_RANGE
+            warnings.append(f"Estimated Radiographic Magnification Factor (0018,1114) is "
+                            f"'{_raw_text(mag)[:40]}': not usable (a number between {lo:g} and {hi:g} "
+                            "giving a spacing within the usable range is needed); it was refused "
+                            "and the spacing at the detector applied")
         return Spacing(ips[0], ips[1], SpacingSource.IMAGER_PIXEL_SPACING)
     return Spacing.uncalibrated(_aspect(ds))

@@ -378,6 +378,9 @@ def load_radiograph(path: str | os.PathLike) -> Radiograph:
     if p.is_dir():
         raise DicomLoadError(f"{label} is a folder, not a file: open one of the DICOM files "
                              "inside it (or import the folder into the workspace)")
+    if not p.is_file():  # a FIFO would block for ever, /dev/zero or /dev/urandom never end
+        raise DicomLoadError(f"{label} is not a regular file (a pipe, device or socket): open a "
+                             "DICOM file")
     warnings: list[str] = []
     try:
         with open(p, "rb") as fp:  # read-only
@@ -576,6 +579,8 @@ def _build(ds: Dataset, path: Path | None, warnings: list[str]) -> Radiograph:
     if not ts.compressed:
         _check_native_length(ds, label, rows, cols, bits_alloc, spp, photometric, n_frames,
                              warnings)
+    else:
+        _check_compressed_size(ds, label, rows, cols, bits_alloc, spp)
 
     # ---- decode frame 1 ---------------------------------------------------------------
     arr, bits_stored = _decode_first_frame(ds, ts_uid, label, rows, cols, bits_alloc, pixel_rep,
@@ -709,6 +714,29 @@ def _check_native_length(ds: Dataset, label: str, rows: int, cols: int, bits_all
         warnings.append(f"pixel data has {have} bytes but {per}{frames} needs {need * n_frames}: "
                         f"{left} bytes are left over, so Rows, Columns, Bits Allocated or Number "
                         "of Frames is probably wrong and the image shown may be incomplete")
+
+
+#: A compressed frame may decode to at most this many times its compressed bytes, once it is
+#: larger than :data:`DECODED_FREE_BYTES` (a header claiming 30000x30000 pixels over a few
+#: hundred bytes of data would otherwise make the decoder allocate gigabytes).
+MAX_COMPRESSION_RATIO = 1000
+DECODED_FREE_BYTES = 64 * 2**20
+
+
+def _check_compressed_size(ds: Dataset, label: str, rows: int, cols: int, bits_alloc: int,
+                           spp: int) -> None:
+    """Refuse a compressed image whose declared size the bytes present cannot hold, before
+    any decoder allocates the declared size."""
+    try:
+        have = len(ds.PixelData)
+    except Exception:  # noqa: BLE001 - missing or deferred pixel data: the decoder says so
+        return
+    need = (rows * cols * bits_alloc * spp + 7) // 8
+    if need > DECODED_FREE_BYTES and need > MAX_COMPRESSION_RATIO * max(have, 1):
+        raise PixelDataError(
+            f"{label}: the header claims a {rows}x{cols} image ({need // 2**20} MB decoded) but the "
+            f"compressed pixel data holds only {have} bytes (more than {MAX_COMPRESSION_RATIO}:1): "
+            "the header is damaged; re-export the film")
 
 
 #: pip packages that decode each compressed transfer syntax (what to tell the user).

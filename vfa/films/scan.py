@@ -64,6 +64,11 @@ def probe(path: Path, with_identity: bool = False) -> FilmEntry:
     """Read the header of one file (never its pixels); raise ValueError with a reason if it is
     not a film. ``with_identity`` also keeps the film's full identity (:attr:`FilmEntry.identity`)."""
     try:
+        if not path.is_file():  # a FIFO would block the scan for ever, a device never end
+            raise ValueError("not a regular file (a pipe, device or socket)")
+    except OSError as exc:
+        raise ValueError(f"cannot read ({exc.__class__.__name__})") from None
+    try:
         ds = pydicom.dcmread(path, stop_before_pixels=True)
     except InvalidDicomError:
         raise ValueError("not a DICOM file") from None

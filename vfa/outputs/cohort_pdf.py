@@ -81,7 +81,7 @@ def _table(cohort: Cohort, st: dict, width: float) -> Table:
                        for t in d["reshaping_text"]) or ", ".join(
             f"{lv} {k}" for lv, k in d["reshaping"].items())
         age = _f(d["age_at_baseline"]) if d["age_at_baseline"] is not None else "age unknown"
-        tr = d["treatment"] or "–"
+        tr = _e(d["treatment"] or "–")  # clinical CSV text: escaped, never reportlab markup
         if d["glucocorticoids"]:
             tr += f"<br/><font color='#555555'>glucocorticoid: {_e(d['glucocorticoids'])}</font>"
         rows.append([

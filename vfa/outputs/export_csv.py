@@ -85,10 +85,12 @@ _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def safe_text(text: str) -> str:
-    """A text cell that no spreadsheet runs as a formula: a cell beginning with ``=``, ``+``,
-    ``-``, ``@``, tab or carriage return that is not a number gets a leading ``'``
-    (docs/exports.md). Numbers such as ``-2.5`` or ``+1e3`` are left as they are."""
-    if text.startswith(FORMULA_TRIGGERS) and not _NUMBER.fullmatch(text):
+    """A text cell that no spreadsheet runs as a formula: a cell whose first character after
+    any leading spaces is ``=``, ``+``, ``-``, ``@``, tab or carriage return and that is not a
+    number gets a leading ``'`` (docs/exports.md; OWASP: spreadsheets skip leading spaces
+    before a formula). Numbers such as ``-2.5`` or ``+1e3`` are left as they are."""
+    head = text.lstrip(" \n\x0b\x0c\u00a0")
+    if head.startswith(FORMULA_TRIGGERS) and not _NUMBER.fullmatch(text.strip()):
         return "'" + text
     return text
 

@@ -66,9 +66,8 @@ def _layer_of(result: Any) -> str:
 
 
 def _check_film(reading: "Reading", film: Dataset) -> None:
-    if reading.sop_instance_uid and str(film.SOPInstanceUID) != reading.sop_instance_uid:
-        raise ExportError(f"the film (SOP Instance UID {film.SOPInstanceUID}) is not the film of "
-                          f"this reading ({reading.sop_instance_uid})")
+    from vfa.reading.reading import check_film
+    check_film(reading, film)
 
 
 def _person(reader: str | None) -> str | None:

@@ -164,8 +164,26 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(text, style)
 
 
+#: Longest text (characters) of one value drawn in a PDF; longer text (a damaged or hostile
+#: reading's 10 MB patient ID) is cut with "…": reportlab's line breaking of one long word
+#: grows faster than linearly, and no real name, ID or note comes near this.
+MAX_PDF_TEXT = 2000
+
+
 def _e(value: Any) -> str:
-    return escape(str(value))
+    """``value`` as text for a reportlab Paragraph: markup characters escaped (``<img>``,
+    ``<font>``, ``<a href>`` or an unbalanced ``<b>`` from outside are shown, never obeyed) and
+    cut at :data:`MAX_PDF_TEXT` characters. Every outside text reaches a Paragraph through this."""
+    text = str(value)
+    if len(text) > MAX_PDF_TEXT:
+        text = text[:MAX_PDF_TEXT] + "…"
+    return escape(text)
+
+
+def _clip(value: Any, limit: int = 128) -> str:
+    """A name, ID or reader cut at ``limit`` characters (the index keeps 128) for display."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 # --------------------------------------------------------------------------------------
@@ -222,6 +240,8 @@ def _film_image(visit: _Visit, deidentify: bool, max_w: float, max_h: float,
         rg = load_radiograph(visit.film)
     except DicomLoadError as exc:
         return None, f"film could not be loaded: {exc}"
+    from vfa.reading.reading import check_film
+    check_film(visit.reading, rg, visit.film)  # refuses another patient's film (never drawn)
     if deidentify and rg.dataset is not None and \
             str(rg.dataset.get("BurnedInAnnotation", "") or "").upper() == "YES":
         return None, "film not shown: its header says it has burned-in annotation (de-identified report)"
@@ -592,14 +612,14 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
                  ["Age at studies", ", ".join(f"{_date(v.reading.study_date)}: {_age(v.reading)}"
                                               for v in visits)]]
     else:
-        ident = [["Patient name", r0.patient_name or "–"],
-                 ["Patient ID", r0.patient_id or "–"],
+        ident = [["Patient name", _clip(r0.patient_name or "–")],
+                 ["Patient ID", _clip(r0.patient_id or "–")],
                  ["Birth date", r0.birth_date.isoformat() if r0.birth_date else "–"],
-                 ["Sex", r0.patient_sex or "–"],
+                 ["Sex", _clip(r0.patient_sex or "–")],
                  ["Age at studies", ", ".join(f"{_date(v.reading.study_date)}: {_age(v.reading)}"
                                               for v in visits)]]
     ident.append(["Visits", ", ".join(f"{_date(v.reading.study_date)} ({v.label}, reader "
-                                      f"{v.reading.reader or 'unknown'})" for v in visits)])
+                                      f"{_clip(v.reading.reader or 'unknown')})" for v in visits)])
     it = Table([[_p(f"<b>{_e(k)}</b>", st["body"]), _p(_e(v), st["body"])] for k, v in ident],
                colWidths=[35 * mm, width - 35 * mm])
     it.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -639,7 +659,7 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
             f"<b>Fractured levels</b> ({s.fractured}): {_e(', '.join(fractured) or 'none')}",
             f"<b>Graded levels</b>: {s.graded} of {len(LEVELS)}",
             f"<b>Not evaluable</b> ({s.not_evaluable}): {_e('; '.join(ne) or 'none')}",
-            f"<b>Reader</b>: {_e(r.reader or 'unknown')}",
+            f"<b>Reader</b>: {_e(_clip(r.reader or 'unknown'))}",
             f"<b>Age at study</b>: {_e(_age(r))}",
             f"<b>Spacing source</b>: {_e(r.spacing.description)}",
             "<b>Heights in</b> "

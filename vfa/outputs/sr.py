@@ -297,10 +297,9 @@ def read_film_header(path: str | os.PathLike[str], reading: Reading | None = Non
                           "could not reference it")
     if str(ds.SOPClassUID) in SR_SOP_CLASSES:
         raise ExportError(f"{p} is a structured report, not a film: pass the radiograph with --image")
-    if reading is not None and reading.sop_instance_uid and _uid_text(ds, "SOPInstanceUID") and \
-            str(ds.SOPInstanceUID) != reading.sop_instance_uid:
-        raise ExportError(f"{p} is not the film of this reading (its SOP Instance UID "
-                          f"{ds.SOPInstanceUID} differs from the reading's {reading.sop_instance_uid})")
+    if reading is not None:
+        from vfa.reading.reading import check_film
+        check_film(reading, ds, p)
     return ds
 
 

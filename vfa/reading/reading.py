@@ -24,7 +24,7 @@ from vfa.method import age as _age
 from vfa.atomic import atomic_write_text
 from vfa.reading.proposal import Proposal
 from vfa.films.calibration import Spacing, SpacingSource
-from vfa.errors import GeometryError, ReadingFormatError
+from vfa.errors import GeometryError, ReadingFormatError, WrongFilmError
 from vfa.method.geometry import Point, check_six_points, parse_point
 from vfa.method.levels import (LEVELS, POINT_SLOTS, DeformityType, Grade, Level, PointSlot, Status,
                      parse_grade)
@@ -777,12 +777,59 @@ def load_reading(path: str | os.PathLike[str], check_geometry: bool = True) -> R
 _OLD_FORM_DEPTH = 4
 
 
+def _film_ids(film: Any) -> tuple[str, str, str]:
+    """(SOP Instance UID, Patient ID, Study Instance UID) of a film given as a
+    :class:`vfa.films.radiograph.Radiograph`, its ``identity``, or a pydicom dataset."""
+    ident = getattr(film, "identity", film)
+    if hasattr(ident, "sop_instance_uid"):
+        vals = (ident.sop_instance_uid, ident.patient_id, ident.study_instance_uid)
+    else:
+        vals = tuple(ident.get(k, "") for k in ("SOPInstanceUID", "PatientID", "StudyInstanceUID"))
+    return tuple(str(v or "").strip() for v in vals)  # type: ignore[return-value]
+
+
+def _short(text: str, limit: int = 64) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def check_film(reading: Reading, film: Any, label: str | os.PathLike[str] | None = None) -> None:
+    """Refuse (:class:`WrongFilmError`) a film that is not ``reading``'s film: when the reading
+    names a SOP Instance UID the film must have it; when it names none (or the film has
+    none), the Patient ID and Study Instance UID that both sides know must agree. The
+    message names both identities (UIDs and patient IDs; never patient names).
+
+    ``film``: a Radiograph, its ``identity``, or a pydicom dataset of the film. Every command
+    that opens a film for a reading (report, export-sr, export-capture, export-gsps, render
+    --reading, batch) and the viewer's open-reading path call this one function."""
+    sop, pid, study = _film_ids(film)
+    r_sop = (reading.sop_instance_uid or "").strip()
+    r_pid = (reading.patient_id or "").strip()
+    r_study = (reading.study_instance_uid or "").strip()
+    if r_sop and sop:
+        wrong = sop != r_sop
+    else:
+        wrong = bool((r_pid and pid and r_pid != pid) or (r_study and study and r_study != study))
+    if not wrong:
+        return
+    where = f"{label} " if label else "the film "
+
+    def who(s: str, p: str, st: str) -> str:
+        return (f"SOP Instance UID {_short(s) or '(none)'}, patient ID {_short(p) or '(none)'}, "
+                f"study {_short(st) or '(none)'}")
+    raise WrongFilmError(
+        f"{where}is not the film of this reading: the reading is of ({who(r_sop, r_pid, r_study)}), "
+        f"the film is ({who(sop, pid, study)}); nothing was written: pass the reading's own film "
+        "(--image) or fix the reading's image_path")
+
+
 def image_path_candidates(image_path: str | None,
                           reading_path: str | os.PathLike[str] | None = None) -> list[Path]:
     """Where the film named by ``image_path`` may be, in order (docs/reading-format.md):
     an absolute path as it is; a relative one relative to the reading file's folder, then
-    (the older form, relative to the repository root or the folder a command ran in) to the
-    current folder and to each of the reading file's parent folders."""
+    (the older form, relative to the repository root) to each of the reading file's parent
+    folders. Never the current folder: a relative ``lateral.dcm`` would be whatever film
+    lies in the folder a command runs in (another patient's). Without a reading file a
+    relative path has no candidates."""
     if not image_path:
         return []
     raw = Path(image_path)
@@ -792,8 +839,6 @@ def image_path_candidates(image_path: str | None,
     if reading_path is not None:
         folder = Path(reading_path).absolute().parent
         cands.append(folder / raw)
-    cands.append(Path.cwd() / raw)
-    if reading_path is not None:
         cands += [d / raw for d in list(folder.parents)[:_OLD_FORM_DEPTH]]
     out: list[Path] = []
     for c in cands:

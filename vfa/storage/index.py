@@ -202,7 +202,8 @@ def migrate(engine: Engine) -> list[str]:
     if _stored_revision(engine) == HEAD_REVISION:
         _check_schema_version(engine)
         return []
-    from alembic.runtime.environment import EnvironmentContext
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     cfg = _migrations_config()
@@ -213,22 +214,16 @@ def migrate(engine: Engine) -> list[str]:
         return []
     applied: list[str] = []
 
-    def upgrade(rev: Any, context: Any) -> Any:
-        steps = script._upgrade_revs("head", rev)
-        applied.extend(s.revision.revision if hasattr(s.revision, "revision") else str(s)
-                       for s in steps)
-        return steps
-
     for attempt in range(3):
         try:
             with _write_transaction(engine) as conn:
                 if engine.dialect.name == "postgresql":
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK})")
-                with EnvironmentContext(cfg, script, fn=upgrade, destination_rev="head") as env:
-                    env.configure(connection=conn, version_table=VERSION_TABLE,
-                                  render_as_batch=engine.dialect.name == "sqlite")
-                    with env.begin_transaction():
-                        env.run_migrations()
+                current = MigrationContext.configure(
+                    conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+                applied[:] = [s.revision for s in script.iterate_revisions("head", current or "base")][::-1]
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
                 row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
                 if row is None:
                     conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
@@ -329,6 +324,8 @@ class Index:
         for plain in ("postgresql:", "postgres:"):  # SQLAlchemy's default would be psycopg2
             if url.startswith(plain):
                 url = "postgresql+psycopg:" + url[len(plain):]
+        if url.startswith("sqlite"):
+            _create_with_umask(url)
         if url.startswith("sqlite") and "connect_args" not in engine_kwargs:
             # wait for another process's write instead of failing at once (busy timeout)
             engine_kwargs["connect_args"] = {"timeout": 30}
@@ -351,14 +348,33 @@ class Index:
     # ------------------------------------------------------------------ writes
     def _upsert(self, table: Table, key: Iterable[str], values: dict[str, Any]) -> None:
         cond = [table.c[k] == values[k] for k in key]
-        try:
-            with _write_transaction(self.engine) as c:
-                if c.execute(select(*[table.c[k] for k in key]).where(*cond)).first() is None:
-                    c.execute(table.insert().values(**values))
-                else:
-                    c.execute(table.update().where(*cond).values(**values))
-        except SQLAlchemyError as exc:
-            raise WorkspaceError(f"cannot update the workspace index: {exc.__class__.__name__}") from None
+
+        def write(c: Any) -> None:
+            if c.execute(select(*[table.c[k] for k in key]).where(*cond)).first() is None:
+                c.execute(table.insert().values(**values))
+            else:
+                c.execute(table.update().where(*cond).values(**values))
+        self._write_retrying(write)
+
+    def _write_retrying(self, write: Callable[[Any], None]) -> None:
+        """Run ``write(connection)`` in one write transaction; when another process inserted
+        the same patient, study or film between our look-up and our insert (a unique
+        violation: PostgreSQL's READ COMMITTED lets both look before either commits), roll
+        back and run it again, which now finds the row and updates it. An upsert, never a
+        refusal (docs/reading-centre.md)."""
+        for attempt in range(_UPSERT_ATTEMPTS):
+            try:
+                with _write_transaction(self.engine) as c:
+                    write(c)
+                return
+            except IntegrityError as exc:
+                if attempt + 1 < _UPSERT_ATTEMPTS:
+                    continue
+                raise WorkspaceError(f"cannot update the workspace index: {exc.__class__.__name__} "
+                                     f"after {_UPSERT_ATTEMPTS} attempts: {getattr(exc, 'orig', exc)}") from None
+            except SQLAlchemyError as exc:
+                raise WorkspaceError(f"cannot update the workspace index: {exc.__class__.__name__}: "
+                                     f"{getattr(exc, 'orig', exc)}") from None
 
     def upsert_patient(self, rec: PatientRecord) -> None:
         self._upsert(patients, ["patient_id"], rec.__dict__.copy())
@@ -473,13 +489,11 @@ class Index:
         films = list(films)
         if not films:
             return
-        try:
-            with _write_transaction(self.engine) as c:
-                self._merge(c, patients, "patient_id", [p for p, _, _ in films], _merge_patient)
-                self._merge(c, studies, "study_instance_uid", [s for _, s, _ in films], _replace)
-                self._merge(c, images, "sop_instance_uid", [i for _, _, i in films], _merge_image)
-        except SQLAlchemyError as exc:
-            raise WorkspaceError(f"cannot update the workspace index: {exc.__class__.__name__}") from None
+        def write(c: Any) -> None:
+            self._merge(c, patients, "patient_id", [p for p, _, _ in films], _merge_patient)
+            self._merge(c, studies, "study_instance_uid", [s for _, s, _ in films], _replace)
+            self._merge(c, images, "sop_instance_uid", [i for _, _, i in films], _merge_image)
+        self._write_retrying(write)
 
     @staticmethod
     def _merge(c: Any, table: Table, key: str, recs: list[Any], merge: Any) -> None:
@@ -572,6 +586,48 @@ class Index:
             raise WorkspaceError(f"cannot update the workspace index: {exc.__class__.__name__}") from None
         return len(rows)
 
+    def import_clinical_events(self, events: Iterable[Any], replace: bool = False) -> tuple[int, int]:
+        """Store an imported file's events in ONE transaction (killed midway, nothing of it
+        stays): with ``replace`` each named patient's rows are deleted first; otherwise an
+        event identical to one stored (same patient, date, kind, value, detail) is skipped.
+        One look-up query per 500 patients and one executemany insert: linear in rows.
+        Returns (added, skipped)."""
+        events = list(events)
+        pids = list(dict.fromkeys(e.patient_id for e in events))
+        now = _dt.datetime.now()
+        added = skipped = 0
+        try:
+            with _write_transaction(self.engine) as c:
+                seen: set[tuple[Any, ...]] = set()
+                for i in range(0, len(pids), _IN_CHUNK):
+                    chunk = pids[i:i + _IN_CHUNK]
+                    if replace:
+                        c.execute(clinical_events.delete().where(clinical_events.c.patient_id.in_(chunk)))
+                    else:
+                        stmt = select(clinical_events.c.patient_id, clinical_events.c.date,
+                                      clinical_events.c.kind, clinical_events.c.value,
+                                      clinical_events.c.detail).where(
+                            clinical_events.c.patient_id.in_(chunk))
+                        seen.update((r[0], r[1], r[2], (r[3] or "").strip(), (r[4] or "").strip())
+                                    for r in c.execute(stmt))
+                rows = []
+                for e in events:
+                    key = (e.patient_id, e.date, e.kind, e.value.strip(), (e.detail or "").strip())
+                    if not replace:
+                        if key in seen:
+                            skipped += 1
+                            continue
+                        seen.add(key)
+                    rows.append({"patient_id": e.patient_id, "date": e.date, "kind": e.kind,
+                                 "value": e.value, "detail": e.detail or "", "entered_at": now})
+                for i in range(0, len(rows), _INSERT_CHUNK):
+                    c.execute(clinical_events.insert(), rows[i:i + _INSERT_CHUNK])
+                added = len(rows)
+        except SQLAlchemyError as exc:
+            raise WorkspaceError(f"cannot update the workspace index: {exc.__class__.__name__}; nothing "
+                                 "of the file was imported") from None
+        return added, skipped
+
     def replace_clinical_events(self, patient_id: str, events: Iterable[Any]) -> int:
         """Make ``events`` the patient's whole clinical context (one transaction)."""
         rows = [{"patient_id": patient_id, "date": e.date, "kind": e.kind, "value": e.value,
@@ -586,8 +642,14 @@ class Index:
         return len(rows)
 
 
+#: Attempts of a write that lost an insert race to another process (each retry finds the
+#: other's rows and updates them, so two attempts suffice unless a third process joins).
+_UPSERT_ATTEMPTS = 8
+
 #: Keys per ``IN (...)`` query (well under SQLite's bound-parameter limit).
 _IN_CHUNK = 500
+#: Rows per executemany of an import (bounded memory of the driver's batch).
+_INSERT_CHUNK = 10_000
 
 
 def _replace(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
@@ -609,6 +671,26 @@ def _merge_image(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, A
         for k in ("path", "modality", "view_position"):
             out[k] = new[k] or old.get(k)
     return out
+
+
+def _create_with_umask(url: str) -> None:
+    """Create a new SQLite index file with the user's umask (0666 & ~umask, like every other
+    output: a group-writable 0664 under umask 002, for a shared workspace); SQLite itself
+    would create it 0644 whatever the umask. An existing file is left as it is."""
+    import os
+
+    from sqlalchemy.engine import make_url
+    try:
+        db = make_url(url).database
+    except Exception:  # noqa: BLE001 - a malformed URL: create_engine says what is wrong
+        return
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return
+    try:
+        fd = os.open(db, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError:  # exists already, or the folder is missing: SQLite reports the latter
+        return
+    os.close(fd)
 
 
 def _safe_url(url: str) -> str:

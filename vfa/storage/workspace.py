@@ -254,17 +254,9 @@ class Workspace:
 
     def import_clinical(self, events: list[Any], replace: bool = False) -> tuple[int, int]:
         """Add imported events (identical ones already there are skipped), or with ``replace``
-        make them the whole context of each patient they name. Returns (added, skipped)."""
-        from vfa.study.clinical import group_by_patient, merge_events
-        added = skipped = 0
-        for pid, ctx in group_by_patient(events).items():
-            if replace:
-                added += self.index.replace_clinical_events(pid, ctx.events)
-            else:
-                new, dup = merge_events(self.clinical_events(pid), ctx.events)
-                added += self.index.add_clinical_events(new)
-                skipped += dup
-        return added, skipped
+        make them the whole context of each patient they name; the whole file in one
+        transaction (all or nothing). Returns (added, skipped)."""
+        return self.index.import_clinical_events(events, replace=replace)
 
     def time_point(self, reading: Reading) -> str | None:
         """'baseline' or 'follow-up' for the SR's time point context, from the patient's

@@ -46,6 +46,14 @@ DATED_KINDS = ("bisphosphonate", "bmd_z")
 #: A Z-score outside this range is a typing error (a T-score in g/cm², a missing minus...).
 BMD_Z_RANGE = (-10.0, 10.0)
 
+#: Limits of the import CSV, checked before any row is parsed (file) or stored (cells):
+#: a patient ID as DICOM's LO (64 characters), value and detail as the index columns (512).
+MAX_CSV_BYTES = 64 * 2**20
+MAX_CSV_ROWS = 1_000_000
+CELL_LIMITS = {"patient_id": 64, "date": 32, "kind": 32, "value": 512, "detail": 512}
+#: Bad rows named one by one in an error message (the rest are counted).
+MAX_PROBLEMS_SHOWN = 50
+
 _DOSE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?|\.\d+)\s*mg\s*/\s*kg", re.IGNORECASE)
 
 
@@ -105,6 +113,11 @@ def validate_event(patient_id: Any, date: Any, kind: Any, value: Any, detail: An
         ClinicalEvent | None, list[tuple[str, str]]]:
     """A :class:`ClinicalEvent` from raw cells, or the problems as (column, what was expected)."""
     problems: list[tuple[str, str]] = []
+    for col, cell in zip(COLUMNS, (patient_id, date, kind, value, detail)):
+        if isinstance(cell, str) and len(cell) > CELL_LIMITS[col]:
+            problems.append((col, f"at most {CELL_LIMITS[col]} characters, got {len(cell)}"))
+    if problems:
+        return None, problems
     pid = (patient_id or "").strip() if isinstance(patient_id, str) else ""
     if not pid:
         problems.append(("patient_id", "a patient ID (it is empty)"))
@@ -178,6 +191,9 @@ def parse_csv_text(text: str, source: str = "clinical CSV") -> tuple[list[Clinic
             problems.append(f"row {rd.line_num}: not valid CSV ({exc})")
             break
         row_no += 1
+        if row_no > MAX_CSV_ROWS + 1:
+            raise ClinicalDataError(f"{source} has more than {MAX_CSV_ROWS:,} rows: split it into "
+                                    "several files and import them one after the other")
         if not any(c.strip() for c in cells):
             continue  # blank lines are allowed
         if len(cells) > len(names) and any(c.strip() for c in cells[len(names):]):
@@ -200,6 +216,16 @@ def load_csv(path: str | os.PathLike[str]) -> list[ClinicalEvent]:
     (:class:`ClinicalDataError` with one problem per bad row)."""
     p = Path(path)
     try:
+        st = p.stat()
+        if p.is_dir():
+            raise ClinicalDataError(f"{p} is a folder: pass the clinical CSV file")
+        if not p.is_file():
+            raise ClinicalDataError(f"{p} is not a regular file (a pipe or device): pass the "
+                                    "clinical CSV file")
+        if st.st_size > MAX_CSV_BYTES:
+            raise ClinicalDataError(f"{p} is {st.st_size / 2**20:.0f} MB, more than the "
+                                    f"{MAX_CSV_BYTES // 2**20} MB a clinical CSV may hold: split it "
+                                    "into several files and import them one after the other")
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ClinicalDataError(f"{p} does not exist: pass the clinical CSV "
@@ -211,9 +237,11 @@ def load_csv(path: str | os.PathLike[str]) -> list[ClinicalEvent]:
     events, problems = parse_csv_text(text, str(p))
     if problems:
         n = len(problems)
+        shown = " | ".join(problems[:MAX_PROBLEMS_SHOWN])
+        more = f" | and {n - MAX_PROBLEMS_SHOWN} more" if n > MAX_PROBLEMS_SHOWN else ""
         raise ClinicalDataError(
             f"{p}: {n} bad row{'s' if n > 1 else ''}, nothing imported; fix "
-            f"{'them' if n > 1 else 'it'} and import again: " + " | ".join(problems), problems)
+            f"{'them' if n > 1 else 'it'} and import again: " + shown + more, problems)
     return events
 
 
