@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from vfa.errors import VfaError
 from vfa.method.levels import LEVELS, Level
 from vfa.method.morphometry import measure_reading
-from vfa.reading.reading import Reading
+
+if TYPE_CHECKING:  # pragma: no cover - type hints only (the reading is a layer above)
+    from vfa.reading.reading import Reading
 
 HEIGHTS = ("ha", "hm", "hp")
 

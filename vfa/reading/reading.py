@@ -811,6 +811,21 @@ def image_path_candidates(image_path: str | None,
     return out
 
 
+def film_for(reading: Reading, reading_path: str | os.PathLike[str] | None = None,
+             indexed_path: str | None = None) -> Path | None:
+    """The film of a reading if it can be found: ``image_path`` (absolute, relative to the
+    reading file's folder, or the older forms of :func:`vfa.reading.reading.image_path_candidates`),
+    else the path the workspace indexed."""
+    cands = image_path_candidates(reading.image_path,
+                                  reading_path or getattr(reading, "source_path", None))
+    if indexed_path:
+        cands.append(Path(indexed_path))
+    for c in cands:
+        if c.is_file():
+            return c
+    return None
+
+
 def resolve_image_path(reading: Reading,
                        reading_path: str | os.PathLike[str] | None = None) -> Path | None:
     """The film of ``reading`` if it exists (see :func:`image_path_candidates`); the reading
