@@ -16,7 +16,9 @@ import sys
 from typing import Sequence
 
 from vfa import __version__
-from vfa.errors import VfaError, is_native_panic
+from vfa.errors import VfaError, is_native_panic, one_line, printable, quiet_third_party_logs
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "build_parser", "main", "printable", "quiet_third_party_logs"]
 
 #: Exit statuses: 0 ok, 1 the input is bad (VfaError), 2 usage, 3 unexpected error.
 EXIT_BAD_INPUT = 1
@@ -48,15 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def quiet_third_party_logs() -> None:
-    """pydicom's own warnings can quote values of damaged files (names, birth dates): keep
-    them out of logs and terminals. Our loader reports problems in its own words."""
-    import logging
-    import warnings
-    logging.getLogger("pydicom").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", module=r"pydicom(\..*)?")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_third_party_logs()
     parser = build_parser()
@@ -79,32 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise  # SystemExit, GeneratorExit
             # a native decoder panicked outside the loader: a bad file, not our bug
             print(f"vfa {args.command}: error: a native decoder failed on the input "
-                  f"({_one_line(exc)}): the file may be damaged; re-export it", file=sys.stderr)
+                  f"({one_line(exc)}): the file may be damaged; re-export it", file=sys.stderr)
             return EXIT_BAD_INPUT
-        print(f"vfa {args.command}: unexpected error ({exc.__class__.__name__}: {_one_line(exc)}); "
+        print(f"vfa {args.command}: unexpected error ({exc.__class__.__name__}: {one_line(exc)}); "
               "run with VFA_DEBUG=1 for details and report it", file=sys.stderr)
         return EXIT_INTERNAL
-
-
-def printable(text: str) -> str:
-    """``text`` on one line: line breaks and other control characters (a damaged file's
-    values can hold any byte) are shown escaped, e.g. ``\\x0b``, never as a new line."""
-    import unicodedata
-    out = []
-    for ch in text:
-        if ch == "\n":
-            out.append(" ")
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(printable(str(exc)).split())
-    return text[:200] or exc.__class__.__name__
 
 
 if __name__ == "__main__":  # pragma: no cover
