@@ -173,6 +173,5 @@ def start(window, list_file: str | Path | None = None) -> BlindedMode | None:  #
         return None
     mode = BlindedMode(window, session)
     window.blinded = mode
-    window._update_title()
-    window._update_actions()
+    window.refresh_title_and_actions()
     return mode

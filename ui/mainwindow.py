@@ -626,6 +626,11 @@ class MainWindow(QMainWindow):
             self.banner.hide()
         self.spacing_label.setText(f"{sp.unit}: {sp.description}")
 
+    def refresh_title_and_actions(self) -> None:
+        """Show the title and the actions' state again (after the mode changed)."""
+        self._update_title()
+        self._update_actions()
+
     def _update_title(self) -> None:
         if self.doc is None:
             self.setWindowTitle("VFA[*]")

@@ -664,4 +664,11 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
     return atomic_write_bytes(out, buf.getvalue())
 
 
-__all__ = ["VisitInput", "write_report", "film_for", "patient_inputs", "IMAGE_PX"]
+#: The report's building blocks, shared by the other PDFs (agreement, cohort).
+pdf_fonts = _fonts                  # (regular, bold) font names
+pdf_styles = _styles                # the paragraph styles by name
+markup_text = _e                    # any value as text safe in reportlab markup
+settings_text = _settings_text      # a MethodSettings in one line
+
+__all__ = ["VisitInput", "write_report", "film_for", "patient_inputs", "IMAGE_PX",
+           "pdf_fonts", "pdf_styles", "markup_text", "settings_text"]

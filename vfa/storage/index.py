@@ -214,7 +214,10 @@ def migrate(engine: Engine) -> list[str]:
     applied: list[str] = []
 
     def upgrade(rev: Any, context: Any) -> Any:
-        steps = script._upgrade_revs("head", rev)
+        # what ``alembic upgrade head`` runs, through the public API (oldest revision first)
+        from alembic.runtime.migration import MigrationStep
+        steps = [MigrationStep.upgrade_from_script(script.revision_map, r)
+                 for r in reversed(list(script.iterate_revisions("head", rev, implicit_base=True)))]
         applied.extend(s.revision.revision if hasattr(s.revision, "revision") else str(s)
                        for s in steps)
         return steps
