@@ -17,7 +17,7 @@ from vfa.reading.guide import Direction
 from vfa.method.levels import Level
 from vfa.films.radiograph import Radiograph
 from vfa.reading.reading import Reading
-from vfa.reading.session import AUTOSAVE_DELAY_S, ReadingSession, SessionEvent
+from vfa.reading.session import AUTOSAVE_DELAY_S, ReadingSession, SessionEvent, SessionEventKind as K
 
 AUTOSAVE_DELAY_MS = int(AUTOSAVE_DELAY_S * 1000)
 
@@ -45,11 +45,11 @@ class Document(QObject):
         self.autosave_timer.setSingleShot(True)
         self.autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
         self.autosave_timer.timeout.connect(self.autosave)
-        self._signals = {"reading": self.changed, "modified": self.modifiedChanged,
-                         "guide": self.guideChanged, "error": self.error,
-                         "saved": self.saved, "autosaved": self.autosaved,
-                         "selection": self.selectionChanged, "tool": self.toolChanged,
-                         "display": self.displayChanged}
+        self._signals = {K.READING: self.changed, K.MODIFIED: self.modifiedChanged,
+                         K.GUIDE: self.guideChanged, K.ERROR: self.error,
+                         K.SAVED: self.saved, K.AUTOSAVED: self.autosaved,
+                         K.SELECTION: self.selectionChanged, K.TOOL: self.toolChanged,
+                         K.DISPLAY: self.displayChanged}
         self.session.connect(self._on_event)
 
     def __getattr__(self, name: str):
@@ -61,11 +61,11 @@ class Document(QObject):
 
     def _on_event(self, event: SessionEvent) -> None:
         kind = event.kind
-        if kind == "autosave_due":
+        if kind is K.AUTOSAVE_DUE:
             self.autosave_timer.start()
-        elif kind == "history":
+        elif kind is K.HISTORY:
             self.historyChanged.emit()
-        elif kind == "saved":
+        elif kind is K.SAVED:
             self.autosave_timer.stop()
             self.saved.emit(event.data)
         else:

@@ -32,6 +32,7 @@ from PyQt6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QStackedWidget, Q
 from vfa.errors import VfaError
 from vfa.reading.guide import Direction
 from vfa.method.levels import LEVELS, Level, Status
+from vfa.reading.reading import ReadingEventKind
 from vfa.reading.session import Mode, ReadingSession, Tool
 from vfa.films.windowing import WindowChoice
 from vfa.storage.workspace import Workspace
@@ -556,7 +557,7 @@ class MainWindow(QMainWindow):
     # ================================================================== model → widgets
     def _doc_changed(self, event) -> None:
         self.layer.refresh()
-        if event.kind in ("spacing", "reset"):
+        if event.kind in (ReadingEventKind.SPACING, ReadingEventKind.RESET):
             self._update_banner()
         self._update_geometry_label()
         if not self.doc.dragging:

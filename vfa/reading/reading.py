@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import enum
 import json
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from vfa import __version__
 from vfa.method import age as _age
 from vfa.atomic import atomic_write_text
+from vfa.events import EventEmitter
 from vfa.reading.proposal import Proposal
 from vfa.films.calibration import Spacing, SpacingSource
 from vfa.errors import GeometryError, ReadingFormatError
@@ -128,37 +130,34 @@ class VertebraReading:
         return d
 
 
+class ReadingEventKind(str, enum.Enum):
+    """What kind of change a :class:`ReadingEvent` announces."""
+
+    POINT = "point"              # a point placed, moved or removed (``slot`` when one)
+    PROPOSAL = "proposal"        # a proposal accepted: the point did not move
+    GRADE = "grade"
+    CONFIRM = "confirm"          # a level's grade confirmed or unconfirmed
+    TYPE = "type"                # the deformity type
+    STATUS = "status"
+    NOTE = "note"
+    QUALITATIVE = "qualitative"  # endplate depression, ABQ, downgrade reason
+    VERTEBRA = "vertebra"        # a level's content cleared
+    RELABEL = "relabel"          # levels renamed
+    SPACING = "spacing"
+    META = "meta"                # patient, study or reader details
+    RESET = "reset"              # all content replaced (undo/redo, recovery)
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class ReadingEvent:
-    """What changed: ``kind`` is one of 'point', 'grade', 'type', 'status', 'note',
-    'vertebra', 'relabel', 'spacing', 'meta', 'reset', 'proposal' (a proposal accepted:
-    the point did not move), 'confirm' (a level's grade confirmed or unconfirmed),
-    'qualitative' (endplate depression, ABQ, downgrade reason);
-    ``level`` where one level changed."""
+    """What changed (``kind``), and ``level`` (and ``slot``) where one level changed."""
 
-    kind: str
+    kind: ReadingEventKind
     level: Level | None = None
     slot: PointSlot | None = None
-
-
-class EventEmitter:
-    """A minimal callback list (the model knows nothing of Qt signals)."""
-
-    def __init__(self) -> None:
-        self._callbacks: list[Callable[[ReadingEvent], None]] = []
-        self._blocked = 0
-
-    def connect(self, callback: Callable[[ReadingEvent], None]) -> None:
-        self._callbacks.append(callback)
-
-    def disconnect(self, callback: Callable[[ReadingEvent], None]) -> None:
-        self._callbacks.remove(callback)
-
-    def emit(self, event: ReadingEvent) -> None:
-        if self._blocked:
-            return
-        for cb in list(self._callbacks):
-            cb(event)
 
 
 def _parse_date(value: Any, where: str) -> _dt.date | None:
@@ -206,7 +205,7 @@ class Reading:
         self.settings = settings or MethodSettings()
         self.vertebrae: dict[Level, VertebraReading] = {}
         self.extra: dict[str, Any] = {}
-        self.events = EventEmitter()
+        self.events: EventEmitter[ReadingEvent] = EventEmitter()
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -278,7 +277,7 @@ class Reading:
         v.points[sl] = p
         _mark_moved(v, sl)
         _unconfirm(v)
-        self.events.emit(ReadingEvent("point", lv, sl))
+        self.events.emit(ReadingEvent(ReadingEventKind.POINT, lv, sl))
 
     def remove_point(self, level: Level | str, slot: PointSlot | str) -> None:
         lv, sl = Level.parse(level), PointSlot.parse(slot)
@@ -287,7 +286,7 @@ class Reading:
             del v.points[sl]
             v.proposals.pop(sl, None)
             _unconfirm(v)
-            self.events.emit(ReadingEvent("point", lv, sl))
+            self.events.emit(ReadingEvent(ReadingEventKind.POINT, lv, sl))
 
     def set_points(self, level: Level | str, points: dict[PointSlot | str, Point]) -> None:
         lv = Level.parse(level)
@@ -301,7 +300,7 @@ class Reading:
         if new != v.points:
             _unconfirm(v)
         v.points = new
-        self.events.emit(ReadingEvent("point", lv))
+        self.events.emit(ReadingEvent(ReadingEventKind.POINT, lv))
 
     # ------------------------------------------------------------------ proposals
     def propose(self, level: Level | str, proposals: dict[PointSlot | str, Proposal],
@@ -326,7 +325,7 @@ class Reading:
             done.append(sl)
         if done:
             _unconfirm(v)
-            self.events.emit(ReadingEvent("point", lv))
+            self.events.emit(ReadingEvent(ReadingEventKind.POINT, lv))
         return done
 
     def accept_proposal(self, level: Level | str, slot: PointSlot | str | None = None) -> list[PointSlot]:
@@ -336,7 +335,7 @@ class Reading:
         lv, v, slots = self._pending(level, slot)
         for sl in slots:
             v.proposals[sl] = v.proposals[sl].with_state("accepted")
-            self.events.emit(ReadingEvent("proposal", lv, sl))
+            self.events.emit(ReadingEvent(ReadingEventKind.PROPOSAL, lv, sl))
         return slots
 
     def reject_proposal(self, level: Level | str, slot: PointSlot | str | None = None) -> list[PointSlot]:
@@ -347,7 +346,7 @@ class Reading:
         for sl in slots:
             del v.proposals[sl]
             v.points.pop(sl, None)
-            self.events.emit(ReadingEvent("point", lv, sl))
+            self.events.emit(ReadingEvent(ReadingEventKind.POINT, lv, sl))
         return slots
 
     def _pending(self, level: Level | str, slot: PointSlot | str | None
@@ -365,7 +364,7 @@ class Reading:
         v = self.vertebra(lv)
         v.reader_grade = parse_grade(grade)
         v.confirmed = v.reader_grade is not None
-        self.events.emit(ReadingEvent("grade", lv))
+        self.events.emit(ReadingEvent(ReadingEventKind.GRADE, lv))
 
     def set_confirmed(self, level: Level | str, confirmed: bool = True) -> None:
         """Confirm (or withdraw the confirmation of) the level's grade as it stands. A level
@@ -373,7 +372,7 @@ class Reading:
         lv = Level.parse(level)
         v = self.vertebra(lv)
         v.confirmed = bool(confirmed) or v.reader_grade is not None
-        self.events.emit(ReadingEvent("confirm", lv))
+        self.events.emit(ReadingEvent(ReadingEventKind.CONFIRM, lv))
 
     def confirm_graded(self, settings: MethodSettings | None = None) -> list[Level]:
         """Confirm every level that has a final grade and is not yet confirmed; returns the
@@ -387,18 +386,18 @@ class Reading:
                 continue
             v.confirmed = True
             done.append(r.level)
-            self.events.emit(ReadingEvent("confirm", r.level))
+            self.events.emit(ReadingEvent(ReadingEventKind.CONFIRM, r.level))
         return done
 
     def set_age_years(self, age_years: float | None) -> None:
         """The reader's entry of the patient's age at this study (years), or None."""
         self.age_years = None if age_years is None else _age.valid_age_years(age_years)
-        self.events.emit(ReadingEvent("meta"))
+        self.events.emit(ReadingEvent(ReadingEventKind.META))
 
     def set_reader_type(self, level: Level | str, dtype: DeformityType | str | None) -> None:
         lv = Level.parse(level)
         self.vertebra(lv).reader_type = DeformityType.parse(dtype or None)
-        self.events.emit(ReadingEvent("type", lv))
+        self.events.emit(ReadingEvent(ReadingEventKind.TYPE, lv))
 
     def set_status(self, level: Level | str, status: Status | str, reason: str | None = None) -> None:
         lv = Level.parse(level)
@@ -409,12 +408,12 @@ class Reading:
         v = self.vertebra(lv)
         v.status = st
         v.reason = reason.strip() if (st is Status.NOT_EVALUABLE and reason) else None
-        self.events.emit(ReadingEvent("status", lv))
+        self.events.emit(ReadingEvent(ReadingEventKind.STATUS, lv))
 
     def set_note(self, level: Level | str, note: str | None) -> None:
         lv = Level.parse(level)
         self.vertebra(lv).note = note or None
-        self.events.emit(ReadingEvent("note", lv))
+        self.events.emit(ReadingEvent(ReadingEventKind.NOTE, lv))
 
     # ------------------------------------------------------------------ qualitative (§9)
     def set_endplate_depression(self, level: Level | str,
@@ -439,12 +438,12 @@ class Reading:
     def _set_qualitative(self, level: Level | str, key: str, value: Any) -> None:
         lv = Level.parse(level)
         setattr(self.vertebra(lv), key, value)
-        self.events.emit(ReadingEvent("qualitative", lv))
+        self.events.emit(ReadingEvent(ReadingEventKind.QUALITATIVE, lv))
 
     def remove_vertebra(self, level: Level | str) -> None:
         lv = Level.parse(level)
         if self.vertebrae.pop(lv, None) is not None:
-            self.events.emit(ReadingEvent("vertebra", lv))
+            self.events.emit(ReadingEvent(ReadingEventKind.VERTEBRA, lv))
 
     def relabel(self, shift: int) -> None:
         """Shift every level by ``shift`` (+1: each vertebra becomes the one below it), for
@@ -467,11 +466,11 @@ class Reading:
                 v.level = targets[lv]
                 moved[targets[lv]] = v
         self.vertebrae = moved
-        self.events.emit(ReadingEvent("relabel"))
+        self.events.emit(ReadingEvent(ReadingEventKind.RELABEL))
 
     def set_spacing(self, spacing: Spacing) -> None:
         self.spacing = spacing
-        self.events.emit(ReadingEvent("spacing"))
+        self.events.emit(ReadingEvent(ReadingEventKind.SPACING))
 
     def restore(self, other: "Reading") -> None:
         """Take all content of ``other`` (undo/redo, recovery), keeping listeners."""
@@ -482,7 +481,7 @@ class Reading:
             setattr(self, name, getattr(other, name))
         self.vertebrae = copy.deepcopy(other.vertebrae)
         self.extra = copy.deepcopy(other.extra)
-        self.events.emit(ReadingEvent("reset"))
+        self.events.emit(ReadingEvent(ReadingEventKind.RESET))
 
     def copy(self) -> "Reading":
         """An independent copy of the content (no listeners). Does not validate: an
