@@ -118,8 +118,8 @@ def _reading_name(path: Path) -> str:
         if path.stat().st_size <= _NAME_READ_LIMIT:
             data = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(data, dict):
-                parts = [data.get(k) for k in ("patient_id", "study_date", "sop_instance_uid", "reader")]
-                parts = [_safe(p) for p in parts if isinstance(p, str) and p.strip()]
+                values = [data.get(k) for k in ("patient_id", "study_date", "sop_instance_uid", "reader")]
+                parts = [_safe(v) for v in values if isinstance(v, str) and v.strip()]
                 if parts:
                     return "_".join(parts)[:200]
     except (OSError, ValueError, RecursionError):
@@ -189,15 +189,15 @@ def plan(action: str, paths: Sequence[str | os.PathLike[str]], out_dir: str | os
         from vfa.films.scan import scan_paths
         if not paths:
             from vfa.storage.workspace import Workspace
-            ws = Workspace(workspace)
+            every = Workspace(workspace)
             try:
-                paths = sorted({im.path for p in ws.patients() for v in ws.visits(p.patient_id)
+                paths = sorted({im.path for p in every.patients() for v in every.visits(p.patient_id)
                                 for im in v.images if im.path})
             finally:
-                ws.close()
+                every.close()
         res = scan_paths(paths, with_identity=action == "propose")
         notes += [(str(p), why) for p, why in res.problems]
-        ws = None
+        ws: Any = None
         if action == "propose":
             from vfa.storage.workspace import Workspace
             ws = Workspace(workspace)

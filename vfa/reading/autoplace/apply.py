@@ -48,10 +48,12 @@ class ProposeResult:
     seconds: float
 
 
-def _click(level: str, x: str | float, y: str | float) -> tuple[Level, tuple[float, float]]:
+def _click(*click: str | float) -> tuple[Level, tuple[float, float]]:
+    """(LEVEL, X, Y) as given on a command line or in code."""
     from vfa.reading.autoplace.film import AutoplaceError
+    level, x, y = click
     try:
-        lv = Level.parse(level)
+        lv = Level.parse(str(level))
     except ValueError as exc:
         raise AutoplaceError(str(exc)) from None
     try:
@@ -120,9 +122,9 @@ def propose_file(film: str | os.PathLike[str], out: str | os.PathLike[str], *,
     note = modality_note(rg)
     if at is not None:
         from vfa.reading.autoplace.spine import propose_clicks
-        clicks = [_click(*a) for a in at]
+        clicks: list[tuple[Level | str, tuple[float, float]]] = [_click(*a) for a in at]
         for lv, xy in clicks:
-            _check_inside(rg, lv, xy)
+            _check_inside(rg, Level.parse(lv), xy)
         fits, used, warnings = propose_clicks(image, clicks, facing=facing)
         proposals = {lv: f.proposals("one-click") for lv, f in fits.items()}
         for lv, f in fits.items():
@@ -156,7 +158,7 @@ def propose_file(film: str | os.PathLike[str], out: str | os.PathLike[str], *,
         warnings = list(carried.warnings)
         how = (f"carried forward from {before.study_date or earlier_path.name} "
                f"(match {carried.registration_score:.2f})")
-    reading = proposed_reading(rg, proposals, reader=reader)
+    reading = proposed_reading(rg, proposals, reader=reader)  # type: ignore[arg-type]
     save_reading(reading, out)
     return ProposeResult(out, reading, len(proposals), how, tuple(warnings + ([note] if note else [])),
                          time.perf_counter() - t0)
