@@ -15,7 +15,8 @@ import pytest
 
 from vfa.cli import main
 from vfa.study.clinical import group_by_patient, load_csv, parse_csv_text
-from vfa.study.cohort import CSV_COLUMNS, build_cohort, csv_cell
+from vfa.outputs.cohort_csv import CSV_COLUMNS, csv_cell
+from vfa.study.cohort import build_cohort
 from vfa.errors import ClinicalDataError, CohortError
 from vfa.method.morphometry import summarize
 from vfa.reading.reading import save_reading

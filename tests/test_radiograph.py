@@ -363,7 +363,7 @@ def test_auto_window_samples_large_films(monkeypatch):
     monkeypatch.setattr(rmod, "AUTO_WINDOW_SAMPLE", 100)
     img = np.tile(np.arange(1, 401, dtype=np.uint16), (400, 1))
     rg = Radiograph.from_dataset(f.make_dataset(img))
-    assert rg._sample().size == 100  # every 40th row and column
+    assert rg.sample().size == 100  # every 40th row and column
     win = rg.auto_window()
     # sampled columns hold 1, 41, ..., 361; the extremes 1 and 361 are left out
     assert (win.lower, win.upper) == (41, 321)

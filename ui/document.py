@@ -22,7 +22,8 @@ from vfa.reading.guide import Direction
 from vfa.method.levels import Level
 from vfa.films.radiograph import Radiograph
 from vfa.reading.reading import Reading
-from vfa.reading.session import AUTOSAVE_DELAY_S, AUTOSAVE_MAX_WAIT_S, ReadingSession, SessionEvent
+from vfa.reading.session import (AUTOSAVE_DELAY_S, AUTOSAVE_MAX_WAIT_S, ReadingSession, SessionEvent,
+                                 SessionEventKind as K)
 
 AUTOSAVE_DELAY_MS = int(AUTOSAVE_DELAY_S * 1000)
 AUTOSAVE_MAX_WAIT_MS = int(AUTOSAVE_MAX_WAIT_S * 1000)
@@ -54,11 +55,11 @@ class Document(QObject):
         self.autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
         self.autosave_timer.timeout.connect(self.autosave)
         self._due_since: float | None = None      # monotonic time of the first unwritten change
-        self._signals = {"reading": self.changed, "modified": self.modifiedChanged,
-                         "guide": self.guideChanged, "error": self.error,
-                         "saved": self.saved, "autosaved": self.autosaved,
-                         "selection": self.selectionChanged, "tool": self.toolChanged,
-                         "display": self.displayChanged}
+        self._signals = {K.READING: self.changed, K.MODIFIED: self.modifiedChanged,
+                         K.GUIDE: self.guideChanged, K.ERROR: self.error,
+                         K.SAVED: self.saved, K.AUTOSAVED: self.autosaved,
+                         K.SELECTION: self.selectionChanged, K.TOOL: self.toolChanged,
+                         K.DISPLAY: self.displayChanged}
         self.session.connect(self._on_event)
 
     def __getattr__(self, name: str):
@@ -70,17 +71,17 @@ class Document(QObject):
 
     def _on_event(self, event: SessionEvent) -> None:
         kind = event.kind
-        if kind == "autosave_due":
+        if kind is K.AUTOSAVE_DUE:
             now = time.monotonic()
             if self._due_since is None:
                 self._due_since = now
             left_ms = AUTOSAVE_MAX_WAIT_MS - int((now - self._due_since) * 1000)
             self.autosave_timer.start(max(0, min(AUTOSAVE_DELAY_MS, left_ms)))
-        elif kind == "autosave_now":
+        elif kind is K.AUTOSAVE_NOW:
             self.autosave()
-        elif kind == "history":
+        elif kind is K.HISTORY:
             self.historyChanged.emit()
-        elif kind == "saved":
+        elif kind is K.SAVED:
             self.autosave_timer.stop()
             self._due_since = None
             self.saved.emit(event.data)

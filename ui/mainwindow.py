@@ -36,6 +36,7 @@ from PyQt6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QMe
 from vfa.errors import VfaError
 from vfa.reading.guide import Direction
 from vfa.method.levels import LEVELS, Level, Status
+from vfa.reading.reading import ReadingEventKind
 from vfa.reading.session import Mode, ReadingSession, Tool
 from vfa.films.windowing import WindowChoice
 from vfa.storage.workspace import Workspace
@@ -748,7 +749,7 @@ class MainWindow(QMainWindow):
     # ================================================================== model → widgets
     def _doc_changed(self, event) -> None:
         self.layer.refresh()
-        if event.kind in ("spacing", "reset"):
+        if event.kind in (ReadingEventKind.SPACING, ReadingEventKind.RESET):
             self._update_banner()
         self._update_geometry_label()
         if self.doc is not None and not self.doc.dragging:
@@ -821,6 +822,11 @@ class MainWindow(QMainWindow):
         else:
             self.banner.hide()
         self.spacing_label.setText(f"{sp.unit}: {sp.description}")
+
+    def refresh_title_and_actions(self) -> None:
+        """Show the title and the actions' state again (after the mode changed)."""
+        self._update_title()
+        self._update_actions()
 
     def _update_title(self) -> None:
         if self.doc is None:

@@ -17,7 +17,9 @@ import sys
 from typing import Sequence
 
 from vfa import __version__
-from vfa.errors import VfaError, is_native_panic
+from vfa.errors import VfaError, is_native_panic, one_line, printable, quiet_third_party_logs
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "build_parser", "main", "printable", "quiet_third_party_logs"]
 
 #: Exit statuses: 0 ok, 1 the input is bad (VfaError), 2 usage, 3 unexpected error.
 EXIT_BAD_INPUT = 1
@@ -49,24 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def quiet_third_party_logs() -> None:
-    """pydicom's own warnings can quote values of damaged files (names, birth dates): keep
-    them out of logs and terminals. Our loader reports problems in its own words.
-
-    Every other library warning (PIL's DecompressionBombWarning, numpy's RuntimeWarning on an
-    overflow, ...) goes to the ``py.warnings`` logger, which writes nothing unless logging is
-    configured (``VFA_DEBUG=1`` shows them): a warning never prints before the one error line."""
-    import logging
-    import warnings
-    logging.getLogger("pydicom").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", module=r"pydicom(\..*)?")
-    logging.captureWarnings(True)
-    py_warnings = logging.getLogger("py.warnings")
-    if not os.environ.get("VFA_DEBUG") and not py_warnings.handlers:
-        py_warnings.addHandler(logging.NullHandler())
-        py_warnings.propagate = False
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_third_party_logs()
     parser = build_parser()
@@ -89,13 +73,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise  # SystemExit, GeneratorExit
             # a native decoder panicked outside the loader: a bad file, not our bug
             print(f"vfa {args.command}: error: a native decoder failed on the input "
-                  f"({_one_line(exc)}): the file may be damaged; re-export it", file=sys.stderr)
+                  f"({one_line(exc)}): the file may be damaged; re-export it", file=sys.stderr)
             return EXIT_BAD_INPUT
         bad = bad_input_message(exc)
         if bad is not None:
             print(f"vfa {args.command}: error: {bad}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        print(f"vfa {args.command}: unexpected error ({exc.__class__.__name__}: {_one_line(exc)}); "
+        print(f"vfa {args.command}: unexpected error ({exc.__class__.__name__}: {one_line(exc)}); "
               "run with VFA_DEBUG=1 for details and report it", file=sys.stderr)
         return EXIT_INTERNAL
 
@@ -142,7 +126,7 @@ def bad_input_message(exc: BaseException) -> str | None:
     if isinstance(exc, UnicodeError):
         return "the input is not valid text in its encoding (UTF-8 expected): save it as UTF-8 and try again"
     if isinstance(exc, csv.Error):
-        return f"the input is not valid CSV ({_one_line(exc)}): check the file and try again"
+        return f"the input is not valid CSV ({one_line(exc)}): check the file and try again"
     if isinstance(exc, OSError) and exc.errno in _OS_ERRORS:
         name = exc.filename if exc.filename is not None else "a file"
         shown = printable(str(name))
@@ -155,7 +139,7 @@ def bad_input_message(exc: BaseException) -> str | None:
     module = _raising_module(exc)
     if module is not None:
         return (f"the input could not be read by {module.split('.')[0]} ({exc.__class__.__name__}: "
-                f"{_one_line(exc)[:120]}): the file is damaged or not what the command expects; "
+                f"{one_line(exc)[:120]}): the file is damaged or not what the command expects; "
                 "check it or export it again")
     return None
 
@@ -183,27 +167,6 @@ def _raising_module(exc: BaseException) -> str | None:
 
 def _is_parser(module: str) -> bool:
     return any(module == m or module.startswith(m + ".") for m in PARSER_MODULES)
-
-
-def printable(text: str) -> str:
-    """``text`` on one line: line breaks and other control characters (a damaged file's
-    values can hold any byte) are shown escaped, e.g. ``\\x0b``, never as a new line."""
-    import unicodedata
-    out = []
-    for ch in text:
-        if ch == "\n":
-            out.append(" ")
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(printable(str(exc)).split())
-    return text[:200] or exc.__class__.__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

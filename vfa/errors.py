@@ -71,6 +71,10 @@ class ClinicalDataError(VfaError):
         self.problems = list(problems)
 
 
+class BatchError(VfaError):
+    """A batch cannot be planned (bad action, no inputs, output folder unusable)."""
+
+
 class CohortError(VfaError):
     """A cohort cannot be assembled (no readings, several readers without a choice...)."""
 
@@ -89,3 +93,45 @@ def is_native_panic(exc: BaseException) -> bool:
                 str(getattr(cls, "__module__", "")).startswith("pyo3_runtime"):
             return True
     return False
+
+
+# --- messages and logs ----------------------------------------------------------------
+def printable(text: str) -> str:
+    """``text`` on one line: line breaks and other control characters (a damaged file's
+    values can hold any byte) are shown escaped, e.g. ``\\x0b``, never as a new line."""
+    import unicodedata
+    out = []
+    for ch in text:
+        if ch == "\n":
+            out.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line, at most 200 characters (its class name if empty)."""
+    text = " ".join(printable(str(exc)).split())
+    return text[:200] or exc.__class__.__name__
+
+
+def quiet_third_party_logs() -> None:
+    """pydicom's own warnings can quote values of damaged files (names, birth dates): keep
+    them out of logs and terminals. Our loader reports problems in its own words.
+
+    Every other library warning (PIL's DecompressionBombWarning, numpy's RuntimeWarning on an
+    overflow, ...) goes to the ``py.warnings`` logger, which writes nothing unless logging is
+    configured (``VFA_DEBUG=1`` shows them): a warning never prints before the one error line."""
+    import logging
+    import os
+    import warnings
+    logging.getLogger("pydicom").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module=r"pydicom(\..*)?")
+    logging.captureWarnings(True)
+    py_warnings = logging.getLogger("py.warnings")
+    if not os.environ.get("VFA_DEBUG") and not py_warnings.handlers:
+        py_warnings.addHandler(logging.NullHandler())
+        py_warnings.propagate = False

@@ -30,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="redo inputs whose output exists")
     p.add_argument("--allow-proposed", action="store_true",
                    help="report/export-sr: export points proposed by 'vfa propose' that no reader accepted yet")
-    p.add_argument("--size", metavar="N", help="render: longest side in pixels")
+    p.add_argument("--size", type=int, metavar="N", help="render: longest side in pixels")
     p.add_argument("--progress", action="store_true", help="report progress on stderr even when not a terminal")
 
 
@@ -38,14 +38,14 @@ def run(args: argparse.Namespace) -> int:
     from vfa.batch import plan, run_batch
     from vfa.commands._common import Progress
 
-    extra: list[str] = []
+    options: dict[str, object] = {}
     if args.allow_proposed and args.action in ("report", "export-sr"):
-        extra.append("--allow-proposed")
+        options["allow_proposed"] = True
     if args.size and args.action == "render":
-        extra += ["--size", str(args.size)]
+        options["size"] = args.size
     problems: list[tuple[str, str]] = []
     notes: list[tuple[str, str]] = []
-    jobs = plan(args.action, args.paths, args.output, workspace=args.workspace, extra=extra,
+    jobs = plan(args.action, args.paths, args.output, workspace=args.workspace, options=options,
                 problems=problems, notes=notes)
     for src, why in notes:
         print(f"vfa batch: skipped {src}: {why}", file=sys.stderr)
@@ -53,11 +53,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"vfa batch: {src}: {why}", file=sys.stderr)
     workers = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
 
-    def failed(job, msg):
-        print(f"vfa batch: {job.source}: {msg}", file=sys.stderr)
+    def failed(f):
+        print(f"vfa batch: {f.job.source}: {f.message}", file=sys.stderr)
 
     res = run_batch(jobs, workers, force=args.force,
                     progress=Progress(f"batch {args.action}", args.progress), on_failure=failed)
+    for job, w in res.warnings:
+        print(f"vfa batch: {job.source}: warning: {w}", file=sys.stderr)
     n_fail = len(res.failed) + len(problems)
     print(f"{args.action}: {len(res.done)} done, {len(res.skipped)} skipped (already done), "
           f"{n_fail} failed; outputs in {args.output}")

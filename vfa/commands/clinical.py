@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         ws.close()
     if args.action == "export":
         from vfa.atomic import atomic_write_text
-        from vfa.study.cohort import clinical_csv_text
+        from vfa.outputs.cohort_csv import clinical_csv_text
         out = atomic_write_text(args.output, clinical_csv_text(events))
         print(f"wrote {out} ({len(events)} event(s))", file=sys.stderr)
         return 0

@@ -44,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from vfa.study.clinical import group_by_patient, load_csv, merge_events
-    from vfa.study.cohort import build_cohort, text_lines, workspace_inputs, write_csv
+    from vfa.outputs.cohort_csv import write_csv
+    from vfa.storage.workspace import workspace_inputs
+    from vfa.study.cohort import build_cohort, text_lines
     from vfa.errors import ClinicalDataError, CohortError
 
     if not args.inputs and not args.workspace:

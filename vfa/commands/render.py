@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-from vfa.errors import VfaError
 
 NAME = "render"
 HELP = "write the display image of a film (window/level, MONOCHROME1 inversion) as PNG"
@@ -42,36 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import cv2
+    from vfa.outputs.render import render_png
 
-    from vfa.atomic import atomic_write_bytes
-    from vfa.films.display import default_settings, render
-    from vfa.films.radiograph import Window, load_radiograph
-
-    out = Path(args.output)
-    if out.suffix.lower() != ".png":
-        raise VfaError(f"output {out} must end in .png")
-    rg = load_radiograph(args.file)
-    settings = default_settings(rg)
-    if args.window is not None:
-        centre, width = args.window
-        settings = settings.with_window(Window(centre, width, "command line"))
-    elif args.auto:
-        settings = settings.with_window(rg.auto_window())
-    if args.invert:
-        settings = settings.toggled_invert()
-    img = render(rg, settings, args.size)
-    if args.reading:
-        from vfa.outputs.annotate import draw_reading
-        from vfa.reading.reading import check_film, load_reading
-        reading = load_reading(args.reading)
-        check_film(reading, rg, args.file)
-        img = draw_reading(img, reading, stored_shape=(rg.rows, rg.cols))
-    ok, buf = cv2.imencode(".png", img)
-    if not ok:
-        raise VfaError(f"could not encode {out} as PNG")
-    atomic_write_bytes(out, buf.tobytes())
-    print(f"wrote {out} ({img.shape[1]}x{img.shape[0]})")
+    res = render_png(args.file, args.output, window=args.window, auto=args.auto, size=args.size,
+                     invert=args.invert, reading=args.reading)
+    print(f"wrote {res.path} ({res.width}x{res.height})")
     return 0
-
-

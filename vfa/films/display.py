@@ -121,14 +121,13 @@ def lut32_shift(radiograph: Radiograph) -> int:
     """Right shift applied to ``value - min`` of a 32-bit film whose values span more than
     :data:`_MAX_LUT32` levels (0 otherwise): the LUT then has one entry per 2**shift stored
     values, still over 16 million greys in the film's range, far more than a display shows."""
-    cached = radiograph._cache.get("lut32_shift")
-    if cached is None:
+    def compute() -> int:
         lo, hi = radiograph.stored_range()
-        cached = 0
-        while ((hi - lo) >> cached) + 1 > _MAX_LUT32:
-            cached += 1
-        radiograph._cache["lut32_shift"] = cached
-    return cached
+        shift = 0
+        while ((hi - lo) >> shift) + 1 > _MAX_LUT32:
+            shift += 1
+        return shift
+    return radiograph.cached("lut32_shift", compute)
 
 
 def lut_index(radiograph: Radiograph, stored_values: np.ndarray) -> np.ndarray:
@@ -410,11 +409,7 @@ def _resize(stored: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def renderer_for(radiograph: Radiograph) -> Renderer:
     """The renderer kept with a radiograph (created on first use)."""
-    cache = radiograph._cache
-    r = cache.get("renderer")
-    if r is None:
-        r = cache["renderer"] = Renderer(radiograph)
-    return r
+    return radiograph.cached("renderer", lambda: Renderer(radiograph))
 
 
 def render(radiograph: Radiograph, settings: DisplaySettings | None = None,

@@ -34,7 +34,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 import pydicom
@@ -68,6 +68,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Largest number of rows or columns accepted (a 43 cm detector at 0.1 mm is 4300).
 MAX_DIMENSION = 30000
@@ -293,39 +294,58 @@ class Radiograph:
             vals = self.modality.apply(np.array([lo, hi]))
         return float(np.min(vals)), float(np.max(vals))
 
-    def _sample(self) -> np.ndarray:
+    def cached(self, key: str, compute: Callable[[], T]) -> T:
+        """A value derived from the film, computed once and kept with it (the display's
+        lookup tables, the brightness distribution...): ``compute()`` the first time."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def sample(self) -> np.ndarray:
         """A strided subsample of about :data:`AUTO_WINDOW_SAMPLE` stored pixels (a view)."""
         n = self.rows * self.cols
         step = max(1, int(math.ceil(math.sqrt(n / AUTO_WINDOW_SAMPLE))))
         return self.stored[::step, ::step]
 
-    def auto_window(self) -> Window:
-        """Window from the 0.5-99.5 % percentiles of the body of the histogram.
+    def histogram(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The film's brightness histogram on :meth:`sample`: (stored values present,
+        ascending; their pixel counts; the counts of the *body*). The body leaves out the
+        Pixel Padding Value range and, when more than three values are present, the single
+        lowest and highest stored values (collimation, background, saturated detector),
+        which often hold a large share of a radiograph's pixels; if nothing is left, the
+        body is every pixel. The one histogram of the automatic window and of
+        :mod:`vfa.films.windowing`; cached."""
+        return self.cached("histogram", self._histogram)
 
-        Computed on a strided sample of ~1 M pixels. The body excludes the Pixel Padding
-        Value range and the single lowest and highest stored values (collimation, background,
-        saturated detector), which often hold a large share of a radiograph's pixels.
-        """
-        if "auto_window" in self._cache:
-            return self._cache["auto_window"]
-        sample = np.asarray(self._sample()).ravel()
-        vmin = int(sample.min())
-        vmax = int(sample.max())
+    def _histogram(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sample = np.asarray(self.sample()).ravel()
+        vmin, vmax = int(sample.min()), int(sample.max())
         if vmax - vmin <= 16_777_216:
-            counts = np.bincount((sample.astype(np.int64) - vmin), minlength=vmax - vmin + 1)
+            counts = np.bincount(sample.astype(np.int64) - vmin, minlength=vmax - vmin + 1)
             values = np.arange(vmin, vmax + 1, dtype=np.int64)
+            keep = counts > 0
+            values, counts = values[keep], counts[keep]
         else:  # 32-bit data with a huge range: fall back on sorting
             values, counts = np.unique(sample, return_counts=True)
             values = values.astype(np.int64)
-        body = counts.astype(np.int64)
+        counts = counts.astype(np.int64)
+        body = counts.copy()
         if self.pixel_padding is not None:
             p0, p1 = sorted(self.pixel_padding)
             body[(values >= p0) & (values <= p1)] = 0
         if len(values) > 3:
-            body[0] = 0
-            body[-1] = 0
+            body[0] = body[-1] = 0
         if body.sum() == 0:
-            body = counts.astype(np.int64)
+            body = counts.copy()
+        return values, counts, body
+
+    def auto_window(self) -> Window:
+        """Window from the 0.5-99.5 % percentiles of the body of the histogram
+        (:meth:`histogram`, on a strided sample of ~1 M pixels)."""
+        return self.cached("auto_window", self._auto_window)
+
+    def _auto_window(self) -> Window:
+        values, _, body = self.histogram()
         cdf = np.cumsum(body) / float(body.sum())
         lo_p, hi_p = AUTO_WINDOW_PERCENTILES
         i_lo = int(np.searchsorted(cdf, lo_p / 100.0, side="left"))
@@ -334,9 +354,7 @@ class Radiograph:
         m = self.modality.apply(np.array([values[i_lo], values[i_hi]]))
         lo, hi = float(np.min(m)), float(np.max(m))
         width = max(hi - lo, 1.0)
-        win = Window((lo + hi) / 2.0, width, "auto")
-        self._cache["auto_window"] = win
-        return win
+        return Window((lo + hi) / 2.0, width, "auto")
 
     # -- construction -----------------------------------------------------------------
     @classmethod

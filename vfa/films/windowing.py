@@ -45,27 +45,12 @@ def _distribution(rg: Radiograph) -> tuple[np.ndarray, np.ndarray, float]:
 
     Presentation value = modality value, negated on a film inverted by default, so that a
     larger value is brighter on screen on every film. Cached with the film."""
-    cached = rg._cache.get("brightness_cdf")
-    if cached is not None:
-        return cached
-    sample = np.asarray(rg._sample()).ravel()
-    vmin, vmax = int(sample.min()), int(sample.max())
-    if vmax - vmin <= 16_777_216:
-        counts = np.bincount(sample.astype(np.int64) - vmin, minlength=vmax - vmin + 1)
-        values = np.arange(vmin, vmax + 1, dtype=np.int64)
-        keep = counts > 0
-        values, counts = values[keep], counts[keep]
-    else:
-        values, counts = np.unique(sample, return_counts=True)
-        values = values.astype(np.int64)
+    return rg.cached("brightness_cdf", lambda: _compute_distribution(rg))
+
+
+def _compute_distribution(rg: Radiograph) -> tuple[np.ndarray, np.ndarray, float]:
+    values, _, counts = rg.histogram()
     body: np.ndarray = counts.astype(np.float64)
-    if rg.pixel_padding is not None:
-        p0, p1 = sorted(rg.pixel_padding)
-        body[(values >= p0) & (values <= p1)] = 0
-    if len(values) > 3:       # collimation / saturated detector, as for the auto window
-        body[0] = body[-1] = 0
-    if body.sum() == 0:
-        body = counts.astype(np.float64)
     m = np.asarray(rg.modality.apply(values), dtype=np.float64)
     if rg.invert_default:
         m = -m
@@ -78,9 +63,7 @@ def _distribution(rg: Radiograph) -> tuple[np.ndarray, np.ndarray, float]:
     body = np.bincount(inv, weights=body)
     cdf = (np.cumsum(body) - body / 2.0) / body.sum()
     span = float(m[-1] - m[0]) if len(m) > 1 else 1.0
-    out = (m, cdf, max(span, 1e-9))
-    rg._cache["brightness_cdf"] = out
-    return out
+    return m, cdf, max(span, 1e-9)
 
 
 def to_fraction(rg: Radiograph, value: float) -> float:

@@ -34,7 +34,7 @@ from vfa.method.levels import LEVELS, Level
 from vfa.method.morphometry import measure_reading
 from vfa.method.noise import MIN_STUDY_FILMS, PrecisionStudy
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover - type hints only (the reading is a layer above)
     from vfa.reading.reading import Reading
 
 HEIGHTS = ("ha", "hm", "hp")

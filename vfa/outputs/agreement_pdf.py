@@ -29,7 +29,10 @@ from vfa import METHOD_VERSION, __version__
 from vfa.method.agreement import GRADES, AgreementReport, AgreementStats, BlandAltman, Kappa
 from vfa.atomic import atomic_write_bytes
 from vfa.errors import ExportError
-from vfa.outputs.report_pdf import HEAD_BG, HIGHLIGHT_BG, _e, _fonts, _styles
+from vfa.outputs.report_pdf import HEAD_BG, HIGHLIGHT_BG
+from vfa.outputs.report_pdf import markup_text as _e
+from vfa.outputs.report_pdf import pdf_fonts as _fonts
+from vfa.outputs.report_pdf import pdf_styles as _styles
 
 
 def _pct(v: float | None) -> str:

@@ -24,7 +24,10 @@ from vfa.atomic import atomic_write_bytes
 from vfa.study.cohort import Cohort, PatientOutcome
 from vfa.errors import ExportError
 from vfa.method.levels import LEVELS
-from vfa.outputs.report_pdf import _e, _fonts, _settings_text, _styles
+from vfa.outputs.report_pdf import markup_text as _e
+from vfa.outputs.report_pdf import pdf_fonts as _fonts
+from vfa.outputs.report_pdf import pdf_styles as _styles
+from vfa.outputs.report_pdf import settings_text as _settings_text
 
 #: Fill of a strip cell by final grade (print-friendly: grade 0 pale).
 GRADE_FILL = {

@@ -129,18 +129,6 @@ def _grade(g: Any) -> str:
 # --------------------------------------------------------------------------------------
 # Collecting readings
 # --------------------------------------------------------------------------------------
-def newest_records(records: Iterable[Any]) -> list[Any]:
-    """The newest of the workspace index's reading records per film and reader (by
-    ``saved_at``; a record without one is the oldest), in first-seen order."""
-    chosen: dict[tuple[str, str], Any] = {}
-    for rec in records:
-        key = (rec.sop_instance_uid, rec.reader)
-        cur = chosen.get(key)
-        if cur is None or (rec.saved_at or _dt.datetime.min) > (cur.saved_at or _dt.datetime.min):
-            chosen[key] = rec
-    return list(chosen.values())
-
-
 def readings_from_workspace(root: Any, patient_id: str | None = None) -> list[Reading]:
     """Every saved reading of every reader in a workspace (newest per film and reader);
     only ``patient_id``'s when given. ``root`` is the workspace folder or an open
@@ -149,12 +137,10 @@ def readings_from_workspace(root: Any, patient_id: str | None = None) -> list[Re
     own = not isinstance(root, Workspace)
     ws = Workspace(root) if own else root
     try:
-        out = []
-        for rec in newest_records(ws.index.readings(patient_id=patient_id)):
-            try:
-                out.append(load_reading(ws.root / rec.path))
-            except ReadingFormatError as exc:
-                print(f"vfa export-csv: skipped {rec.path}: {exc}", file=sys.stderr)
+        skipped: list[tuple[str, str]] = []
+        out = ws.saved_readings(patient_id, skipped=skipped)
+        for path, why in skipped:
+            print(f"vfa export-csv: skipped {path}: {why}", file=sys.stderr)
         return out
     finally:
         if own:

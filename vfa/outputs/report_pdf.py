@@ -24,7 +24,7 @@ from vfa.method.comparison import RATIO_NAMES, Change, Comparison, compare, rati
 from vfa.errors import DicomLoadError, ExportError
 from vfa.method.levels import LEVELS, Status
 from vfa.method.morphometry import LevelResult, ReadingSummary, summarize
-from vfa.reading.reading import Reading, require_no_pending_proposals
+from vfa.reading.reading import Reading, film_for, require_no_pending_proposals
 from vfa.method.settings import MethodSettings
 
 from reportlab.graphics.charts.legends import Legend  # noqa: E402
@@ -69,22 +69,6 @@ class _Visit:
     comparison: Comparison | None = None
     label: str = ""
     notes: list[str] = field(default_factory=list)
-
-
-def film_for(reading: Reading, reading_path: str | os.PathLike[str] | None = None,
-             indexed_path: str | None = None) -> Path | None:
-    """The film of a reading if it can be found: ``image_path`` (absolute, relative to the
-    reading file's folder, or the older forms of :func:`vfa.reading.reading.image_path_candidates`),
-    else the path the workspace indexed."""
-    from vfa.reading.reading import image_path_candidates
-    cands = image_path_candidates(reading.image_path,
-                                  reading_path or getattr(reading, "source_path", None))
-    if indexed_path:
-        cands.append(Path(indexed_path))
-    for c in cands:
-        if c.is_file():
-            return c
-    return None
 
 
 def patient_inputs(workspace: Any, patient_id: str, reader: str | None = None) -> list[VisitInput]:
@@ -744,4 +728,11 @@ def write_report(inputs: Sequence[VisitInput], out: str | os.PathLike[str], *,
     return atomic_write_bytes(out, buf.getvalue())
 
 
-__all__ = ["VisitInput", "write_report", "film_for", "patient_inputs", "IMAGE_PX"]
+#: The report's building blocks, shared by the other PDFs (agreement, cohort).
+pdf_fonts = _fonts                  # (regular, bold) font names
+pdf_styles = _styles                # the paragraph styles by name
+markup_text = _e                    # any value as text safe in reportlab markup
+settings_text = _settings_text      # a MethodSettings in one line
+
+__all__ = ["VisitInput", "write_report", "film_for", "patient_inputs", "IMAGE_PX",
+           "pdf_fonts", "pdf_styles", "markup_text", "settings_text"]

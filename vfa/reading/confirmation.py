@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from vfa.method.levels import Level
 from vfa.method.morphometry import measure_reading
 from vfa.method.settings import MethodSettings
-from vfa.reading.reading import Reading, ReadingEvent
+from vfa.reading.reading import Reading, ReadingEvent, ReadingEventKind
 
 SKIP_CRUSH_NA = "crush n/a (too few reference levels)"
 SKIP_PENDING = "proposed points not yet accepted"
@@ -77,7 +77,7 @@ def confirm_graded(reading: Reading, settings: MethodSettings | None = None) -> 
         else:
             v.confirmed = True
             out.confirmed.append(r.level)
-            reading.events.emit(ReadingEvent("confirm", r.level))
+            reading.events.emit(ReadingEvent(ReadingEventKind.CONFIRM, r.level))
     return out
 
 

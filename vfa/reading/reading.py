@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import enum
 import json
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
+from typing import Any, Iterable, Iterator
 
 from vfa import __version__
 from vfa.method import age as _age
 from vfa.atomic import atomic_write_text
+from vfa.events import EventEmitter
 from vfa.reading.proposal import Proposal
 from vfa.films.calibration import Spacing, SpacingSource
 from vfa.errors import GeometryError, ReadingFormatError, WrongFilmError
@@ -128,40 +130,34 @@ class VertebraReading:
         return d
 
 
+class ReadingEventKind(str, enum.Enum):
+    """What kind of change a :class:`ReadingEvent` announces."""
+
+    POINT = "point"              # a point placed, moved or removed (``slot`` when one)
+    PROPOSAL = "proposal"        # a proposal accepted: the point did not move
+    GRADE = "grade"
+    CONFIRM = "confirm"          # a level's grade confirmed or unconfirmed
+    TYPE = "type"                # the deformity type
+    STATUS = "status"
+    NOTE = "note"
+    QUALITATIVE = "qualitative"  # endplate depression, ABQ, downgrade reason
+    VERTEBRA = "vertebra"        # a level's content cleared
+    RELABEL = "relabel"          # levels renamed
+    SPACING = "spacing"
+    META = "meta"                # patient, study or reader details
+    RESET = "reset"              # all content replaced (undo/redo, recovery)
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class ReadingEvent:
-    """What changed: ``kind`` is one of 'point', 'grade', 'type', 'status', 'note',
-    'vertebra', 'relabel', 'spacing', 'meta', 'reset', 'proposal' (a proposal accepted:
-    the point did not move), 'confirm' (a level's grade confirmed or unconfirmed),
-    'qualitative' (endplate depression, ABQ, downgrade reason);
-    ``level`` where one level changed."""
+    """What changed (``kind``), and ``level`` (and ``slot``) where one level changed."""
 
-    kind: str
+    kind: ReadingEventKind
     level: Level | None = None
     slot: PointSlot | None = None
-
-
-E = TypeVar("E")
-
-
-class EventEmitter(Generic[E]):
-    """A minimal callback list (the model knows nothing of Qt signals); ``E``: the event type."""
-
-    def __init__(self) -> None:
-        self._callbacks: list[Callable[[E], None]] = []
-        self._blocked = 0
-
-    def connect(self, callback: Callable[[E], None]) -> None:
-        self._callbacks.append(callback)
-
-    def disconnect(self, callback: Callable[[E], None]) -> None:
-        self._callbacks.remove(callback)
-
-    def emit(self, event: E) -> None:
-        if self._blocked:
-            return
-        for cb in list(self._callbacks):
-            cb(event)
 
 
 def _parse_date(value: Any, where: str) -> _dt.date | None:
@@ -284,7 +280,7 @@ class Reading:
         v.points[sl] = p
         _mark_moved(v, sl)
         _unconfirm(v)
-        self.events.emit(ReadingEvent("point", lv, sl))
+        self.events.emit(ReadingEvent(ReadingEventKind.POINT, lv, sl))
 
     def remove_point(self, level: Level | str, slot: PointSlot | str) -> None:
         lv, sl = Level.parse(level), PointSlot.parse(slot)
@@ -293,7 +289,7 @@ class Reading:
             del v.points[sl]
             v.proposals.pop(sl, None)
             _unconfirm(v)
-            self.events.emit(ReadingEvent("point", lv, sl))
+            self.events.emit(ReadingEvent(ReadingEventKind.POINT, lv, sl))
 
     def set_points(self, level: Level | str, points: dict[PointSlot | str, Point]) -> None:
         lv = Level.parse(level)
@@ -307,7 +303,7 @@ class Reading:
         if new != v.points:
             _unconfirm(v)
         v.points = new
-        self.events.emit(ReadingEvent("point", lv))
+        self.events.emit(ReadingEvent(ReadingEventKind.POINT, lv))
 
     # ------------------------------------------------------------------ proposals
     def propose(self, level: Level | str, proposals: dict[PointSlot | str, Proposal],
@@ -332,7 +328,7 @@ class Reading:
             done.append(sl)
         if done:
             _unconfirm(v)
-            self.events.emit(ReadingEvent("point", lv))
+            self.events.emit(ReadingEvent(ReadingEventKind.POINT, lv))
         return done
 
     def accept_proposal(self, level: Level | str, slot: PointSlot | str | None = None) -> list[PointSlot]:
@@ -342,7 +338,7 @@ class Reading:
         lv, v, slots = self._pending(level, slot)
         for sl in slots:
             v.proposals[sl] = v.proposals[sl].with_state("accepted")
-            self.events.emit(ReadingEvent("proposal", lv, sl))
+            self.events.emit(ReadingEvent(ReadingEventKind.PROPOSAL, lv, sl))
         return slots
 
     def reject_proposal(self, level: Level | str, slot: PointSlot | str | None = None) -> list[PointSlot]:
@@ -353,7 +349,7 @@ class Reading:
         for sl in slots:
             del v.proposals[sl]
             v.points.pop(sl, None)
-            self.events.emit(ReadingEvent("point", lv, sl))
+            self.events.emit(ReadingEvent(ReadingEventKind.POINT, lv, sl))
         return slots
 
     def _pending(self, level: Level | str, slot: PointSlot | str | None
@@ -371,7 +367,7 @@ class Reading:
         v = self.vertebra(lv)
         v.reader_grade = parse_grade(grade)
         v.confirmed = v.reader_grade is not None
-        self.events.emit(ReadingEvent("grade", lv))
+        self.events.emit(ReadingEvent(ReadingEventKind.GRADE, lv))
 
     def set_confirmed(self, level: Level | str, confirmed: bool = True) -> None:
         """Confirm (or withdraw the confirmation of) the level's grade as it stands. A level
@@ -379,17 +375,17 @@ class Reading:
         lv = Level.parse(level)
         v = self.vertebra(lv)
         v.confirmed = bool(confirmed) or v.reader_grade is not None
-        self.events.emit(ReadingEvent("confirm", lv))
+        self.events.emit(ReadingEvent(ReadingEventKind.CONFIRM, lv))
 
     def set_age_years(self, age_years: float | None) -> None:
         """The reader's entry of the patient's age at this study (years), or None."""
         self.age_years = None if age_years is None else _age.valid_age_years(age_years)
-        self.events.emit(ReadingEvent("meta"))
+        self.events.emit(ReadingEvent(ReadingEventKind.META))
 
     def set_reader_type(self, level: Level | str, dtype: DeformityType | str | None) -> None:
         lv = Level.parse(level)
         self.vertebra(lv).reader_type = DeformityType.parse(dtype or None)
-        self.events.emit(ReadingEvent("type", lv))
+        self.events.emit(ReadingEvent(ReadingEventKind.TYPE, lv))
 
     def set_status(self, level: Level | str, status: Status | str, reason: str | None = None) -> None:
         lv = Level.parse(level)
@@ -400,12 +396,12 @@ class Reading:
         v = self.vertebra(lv)
         v.status = st
         v.reason = reason.strip() if (st is Status.NOT_EVALUABLE and reason) else None
-        self.events.emit(ReadingEvent("status", lv))
+        self.events.emit(ReadingEvent(ReadingEventKind.STATUS, lv))
 
     def set_note(self, level: Level | str, note: str | None) -> None:
         lv = Level.parse(level)
         self.vertebra(lv).note = note or None
-        self.events.emit(ReadingEvent("note", lv))
+        self.events.emit(ReadingEvent(ReadingEventKind.NOTE, lv))
 
     # ------------------------------------------------------------------ qualitative (§9)
     def set_endplate_depression(self, level: Level | str,
@@ -430,12 +426,12 @@ class Reading:
     def _set_qualitative(self, level: Level | str, key: str, value: Any) -> None:
         lv = Level.parse(level)
         setattr(self.vertebra(lv), key, value)
-        self.events.emit(ReadingEvent("qualitative", lv))
+        self.events.emit(ReadingEvent(ReadingEventKind.QUALITATIVE, lv))
 
     def remove_vertebra(self, level: Level | str) -> None:
         lv = Level.parse(level)
         if self.vertebrae.pop(lv, None) is not None:
-            self.events.emit(ReadingEvent("vertebra", lv))
+            self.events.emit(ReadingEvent(ReadingEventKind.VERTEBRA, lv))
 
     def relabel(self, shift: int) -> None:
         """Shift every level by ``shift`` (+1: each vertebra becomes the one below it), for
@@ -458,11 +454,11 @@ class Reading:
                 v.level = targets[lv]
                 moved[targets[lv]] = v
         self.vertebrae = moved
-        self.events.emit(ReadingEvent("relabel"))
+        self.events.emit(ReadingEvent(ReadingEventKind.RELABEL))
 
     def set_spacing(self, spacing: Spacing) -> None:
         self.spacing = spacing
-        self.events.emit(ReadingEvent("spacing"))
+        self.events.emit(ReadingEvent(ReadingEventKind.SPACING))
 
     def restore(self, other: "Reading") -> None:
         """Take all content of ``other`` (undo/redo, recovery), keeping listeners."""
@@ -473,7 +469,7 @@ class Reading:
             setattr(self, name, getattr(other, name))
         self.vertebrae = copy.deepcopy(other.vertebrae)
         self.extra = copy.deepcopy(other.extra)
-        self.events.emit(ReadingEvent("reset"))
+        self.events.emit(ReadingEvent(ReadingEventKind.RESET))
 
     def copy(self) -> "Reading":
         """An independent copy of the content (no listeners). Does not validate: an
@@ -845,6 +841,21 @@ def image_path_candidates(image_path: str | None,
         if c not in out:
             out.append(c)
     return out
+
+
+def film_for(reading: Reading, reading_path: str | os.PathLike[str] | None = None,
+             indexed_path: str | None = None) -> Path | None:
+    """The film of a reading if it can be found: ``image_path`` (absolute, relative to the
+    reading file's folder, or the older forms of :func:`vfa.reading.reading.image_path_candidates`),
+    else the path the workspace indexed."""
+    cands = image_path_candidates(reading.image_path,
+                                  reading_path or getattr(reading, "source_path", None))
+    if indexed_path:
+        cands.append(Path(indexed_path))
+    for c in cands:
+        if c.is_file():
+            return c
+    return None
 
 
 def resolve_image_path(reading: Reading,

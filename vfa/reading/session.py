@@ -18,7 +18,7 @@ key that can be a whole level's result — announces ``"autosave_now"``: the cal
 once. An autosave never outlives the unsaved state: when the reading is back to what the
 workspace holds (undone, saved), :meth:`ReadingSession.autosave` removes the file.
 
-Event kinds (``SessionEvent.kind``; ``data`` in brackets):
+Event kinds (``SessionEvent.kind``, a :class:`SessionEventKind`; ``data`` in brackets):
 
 * ``reading`` (the :class:`~vfa.reading.reading.ReadingEvent`, also during a drag)
 * ``modified`` (bool: unsaved changes or not), ``history`` (an undo step was added, undone
@@ -43,12 +43,13 @@ from vfa.reading.history import History
 from vfa.method.levels import DeformityType, Level, PointSlot, Status
 from vfa.method.morphometry import ReadingSummary, summarize
 from vfa.films.radiograph import Radiograph
+from vfa.events import EventEmitter
 from vfa.reading.confirmation import BulkConfirmation, confirm_graded
-from vfa.reading.reading import EventEmitter, Reading, ReadingEvent
+from vfa.reading.reading import Reading, ReadingEvent
 from vfa.films.windowing import WindowChoice
 
 __all__ = ["AUTOSAVE_DELAY_S", "AUTOSAVE_MAX_WAIT_S", "bulk_accept_split", "Mode", "ReadingSession",
-           "SessionEvent", "Tool",
+           "SessionEvent", "SessionEventKind", "Tool",
            "describe_autosave", "level_ranges"]
 
 #: Seconds between the last change and its autosave.
@@ -82,9 +83,30 @@ class Mode(str, enum.Enum):
         return self.value
 
 
+class SessionEventKind(str, enum.Enum):
+    """What kind of change a :class:`SessionEvent` announces (``data`` in the comment)."""
+
+    READING = "reading"            # the ReadingEvent (also during a drag)
+    MODIFIED = "modified"          # bool: unsaved changes or not
+    HISTORY = "history"            # an undo step was added, undone or redone (None)
+    GUIDE = "guide"                # the prompt (ReadingSession.prompt)
+    SELECTION = "selection"        # the selected level or None
+    TOOL = "tool"                  # the Tool
+    MODE = "mode"                  # the Mode
+    DISPLAY = "display"            # the WindowChoice
+    ERROR = "error"                # a message for the reader
+    SAVED = "saved"                # the path
+    AUTOSAVED = "autosaved"        # the path
+    AUTOSAVE_DUE = "autosave_due"  # None: autosave after AUTOSAVE_DELAY_S (at most AUTOSAVE_MAX_WAIT_S)
+    AUTOSAVE_NOW = "autosave_now"  # None: autosave at once (grade, type, confirm, status, undo)
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class SessionEvent:
-    kind: str
+    kind: SessionEventKind
     data: Any = None
 
 
@@ -128,7 +150,7 @@ class ReadingSession:
         except ValueError:
             pass
 
-    def _emit(self, kind: str, data: Any = None) -> None:
+    def _emit(self, kind: SessionEventKind, data: Any = None) -> None:
         self.events.emit(SessionEvent(kind, data))
 
     def connect(self, callback: Callable[[SessionEvent], None]) -> None:
@@ -174,19 +196,19 @@ class ReadingSession:
     def _on_reading(self, event: ReadingEvent) -> None:
         self._summary = None
         self._errors = None
-        self._emit("reading", event)
+        self._emit(SessionEventKind.READING, event)
         self._update_modified()
         if self.workspace is not None and not self.dragging:
             # back to the saved reading (proposals rejected, edit reverted): the autosave goes
             # at once; a level's result in one key is written at once
             now = event.kind in _AUTOSAVE_NOW or not self.history.modified
-            self._emit("autosave_now" if now else "autosave_due")
+            self._emit(SessionEventKind.AUTOSAVE_NOW if now else SessionEventKind.AUTOSAVE_DUE)
 
     def _update_modified(self) -> None:
         m = self.history.modified
         if m != self._modified:
             self._modified = m
-            self._emit("modified", m)
+            self._emit(SessionEventKind.MODIFIED, m)
 
     def mark_recovered(self, saved: Reading | None = None) -> None:
         """The reading came from an autosave: it differs from ``saved`` (the reading the
@@ -195,7 +217,7 @@ class ReadingSession:
             self.radiograph, reader=self.reading.reader) if self.radiograph is not None else None)
         self._update_modified()
         if self.workspace is not None:
-            self._emit("autosave_due")
+            self._emit(SessionEventKind.AUTOSAVE_DUE)
 
     # ------------------------------------------------------------------ level, tool, prompt
     @property
@@ -207,27 +229,27 @@ class ReadingSession:
     def select(self, level: Level | None) -> None:
         if level != self.selected_level:
             self.selected_level = level
-            self._emit("selection", level)
-            self._emit("guide", self.prompt())
+            self._emit(SessionEventKind.SELECTION, level)
+            self._emit(SessionEventKind.GUIDE, self.prompt())
 
     def set_tool(self, tool: Tool | str) -> None:
         tool = Tool(tool)
         if tool != self.tool:
             self.tool = tool
-            self._emit("tool", tool)
-            self._emit("guide", self.prompt())
+            self._emit(SessionEventKind.TOOL, tool)
+            self._emit(SessionEventKind.GUIDE, self.prompt())
 
     def set_mode(self, mode: Mode | str) -> None:
         mode = Mode(mode)
         if mode != self.mode:
             self.mode = mode
-            self._emit("mode", mode)
+            self._emit(SessionEventKind.MODE, mode)
 
     def set_prompt(self, text: str | None) -> None:
         """Show ``text`` instead of the tool's prompt (a multi-click action in progress);
         None: the tool's prompt again."""
         self._prompt_override = text
-        self._emit("guide", self.prompt())
+        self._emit(SessionEventKind.GUIDE, self.prompt())
 
     @staticmethod
     def tool_hint(tool: Tool | str) -> str:
@@ -267,8 +289,8 @@ class ReadingSession:
         """The guide's level changed by an edit: the selection follows it."""
         if self.guide.level is not None and self.guide.level != self.selected_level:
             self.selected_level = self.guide.level
-            self._emit("selection", self.selected_level)
-        self._emit("guide", self.prompt())
+            self._emit(SessionEventKind.SELECTION, self.selected_level)
+        self._emit(SessionEventKind.GUIDE, self.prompt())
 
     # ------------------------------------------------------------------ edit helper
     def _edit(self, label: str, fn, *args) -> bool:
@@ -276,12 +298,12 @@ class ReadingSession:
             fn(*args)
         except (VfaError, ValueError) as exc:
             self.history.revert()
-            self._emit("error", str(exc))
+            self._emit(SessionEventKind.ERROR, str(exc))
             return False
         self.history.commit(label)
         self._update_modified()
-        self._emit("guide", self.prompt())
-        self._emit("history")
+        self._emit(SessionEventKind.GUIDE, self.prompt())
+        self._emit(SessionEventKind.HISTORY)
         return True
 
     # ------------------------------------------------------------------ points
@@ -289,7 +311,7 @@ class ReadingSession:
         """Put the guide's next point at (x, y) in image coordinates."""
         t = self.guide.target
         if t is None:
-            self._emit("error", f"{self.guide.text}: choose a level to place points on")
+            self._emit(SessionEventKind.ERROR, f"{self.guide.text}: choose a level to place points on")
             return False
         ok = self._edit(f"place {t.level} {t.slot.label}", self.guide.place, (x, y))
         if ok:
@@ -302,7 +324,7 @@ class ReadingSession:
         moves on as after a click. One undo step."""
         t = self.guide.target
         if t is None:
-            self._emit("error", f"{self.guide.text}: choose a level to place points on")
+            self._emit(SessionEventKind.ERROR, f"{self.guide.text}: choose a level to place points on")
             return False
 
         def do() -> None:
@@ -333,7 +355,7 @@ class ReadingSession:
         try:
             self.reading.set_point(level, slot, (x, y))
         except (VfaError, ValueError) as exc:
-            self._emit("error", str(exc))
+            self._emit(SessionEventKind.ERROR, str(exc))
 
     def end_drag(self, level: Level, slot: PointSlot, proposal=None) -> None:
         """Release: the whole drag becomes one undo step. With ``proposal`` (the drop point
@@ -345,12 +367,12 @@ class ReadingSession:
                 self.reading.propose(level, {slot: proposal}, replace_placed=True)
                 label += " (snapped)"
             except (VfaError, ValueError) as exc:
-                self._emit("error", str(exc))
+                self._emit(SessionEventKind.ERROR, str(exc))
         if self.history.commit(label):
             self._update_modified()
-            self._emit("history")
+            self._emit(SessionEventKind.HISTORY)
         if self.workspace is not None:
-            self._emit("autosave_due")
+            self._emit(SessionEventKind.AUTOSAVE_DUE)
 
     def cancel_drag(self) -> None:
         self._drag = None
@@ -460,12 +482,12 @@ class ReadingSession:
         """Confirm the level's grade as it stands (one undo step; docs/clinical-method.md)."""
         r = next(x for x in self.summary().results if x.level is level)
         if not r.graded:
-            self._emit("error", f"{level} has no grade to confirm: place its six points or "
+            self._emit(SessionEventKind.ERROR, f"{level} has no grade to confirm: place its six points or "
                                 "give a grade")
             return False
         v = self.reading.get(level)
         if v is not None and v.pending_proposals:
-            self._emit("error", f"{level} has proposed points not yet accepted: accept or "
+            self._emit(SessionEventKind.ERROR, f"{level} has proposed points not yet accepted: accept or "
                                 "reject them first (Ctrl+Enter accepts the level)")
             return False
         if r.confirmed:
@@ -496,7 +518,7 @@ class ReadingSession:
         ok = self._edit(f"status {level}", self.reading.set_status, level, status, reason)
         if ok:
             self.guide.resume()
-            self._emit("guide", self.prompt())
+            self._emit(SessionEventKind.GUIDE, self.prompt())
         return ok
 
     def set_note(self, level: Level, note: str | None) -> bool:
@@ -534,7 +556,7 @@ class ReadingSession:
         evaluable; the guide moves on from it."""
         lv = level if level is not None else self.current_level
         if lv is None:
-            self._emit("error", "Choose a level first")
+            self._emit(SessionEventKind.ERROR, "Choose a level first")
             return False
 
         ok = self._edit(f"not evaluable {lv}", self.guide.mark_not_evaluable, reason, lv)
@@ -557,7 +579,7 @@ class ReadingSession:
 
     def set_direction(self, direction: Direction | str) -> None:
         self.guide.set_direction(direction)
-        self._emit("guide", self.prompt())
+        self._emit(SessionEventKind.GUIDE, self.prompt())
 
     # ------------------------------------------------------------------ undo
     def undo(self) -> None:
@@ -576,16 +598,16 @@ class ReadingSession:
             self.guide.resume()
         self._update_modified()
         self._guide_moved()
-        self._emit("history")
+        self._emit(SessionEventKind.HISTORY)
         if self.workspace is not None:
-            self._emit("autosave_now")   # an undone state must not survive in the autosave
+            self._emit(SessionEventKind.AUTOSAVE_NOW)   # an undone state must not survive in the autosave
 
     # ------------------------------------------------------------------ display
     def set_display(self, choice: WindowChoice) -> None:
         """The reader's window/level for this film (relative: see :mod:`vfa.films.windowing`)."""
         if choice != self.display:
             self.display = choice
-            self._emit("display", choice)
+            self._emit(SessionEventKind.DISPLAY, choice)
 
     def display_settings(self):
         """The absolute :class:`vfa.films.display.DisplaySettings` of :attr:`display` on the film."""
@@ -610,16 +632,16 @@ class ReadingSession:
     def save(self) -> str | None:
         """Save into the workspace; returns the path, or None (error emitted)."""
         if self.workspace is None:
-            self._emit("error", "no workspace is open: readings cannot be saved")
+            self._emit(SessionEventKind.ERROR, "no workspace is open: readings cannot be saved")
             return None
         try:
             path = self.workspace.save(self.reading)
         except (VfaError, OSError) as exc:
-            self._emit("error", f"the reading was not saved: {exc}")
+            self._emit(SessionEventKind.ERROR, f"the reading was not saved: {exc}")
             return None
         self.history.mark_saved()
         self._update_modified()
-        self._emit("saved", str(path))
+        self._emit(SessionEventKind.SAVED, str(path))
         return str(path)
 
     def autosave(self) -> str | None:
@@ -637,9 +659,9 @@ class ReadingSession:
         except (VfaError, OSError) as exc:
             if not self._autosave_warned:
                 self._autosave_warned = True
-                self._emit("error", f"autosave failed: {exc}")
+                self._emit(SessionEventKind.ERROR, f"autosave failed: {exc}")
             return None
-        self._emit("autosaved", str(path))
+        self._emit(SessionEventKind.AUTOSAVED, str(path))
         return str(path)
 
     def discard(self) -> None:

@@ -19,7 +19,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from vfa.errors import ReadingFormatError, WorkspaceError
 from vfa.method.morphometry import summarize
@@ -52,6 +52,18 @@ def _safe(part: str, what: str) -> str:
     if not s:
         raise WorkspaceError(f"the reading has no {what}; it cannot be filed in the workspace")
     return s[:120]
+
+
+def newest_records(records: Iterable[Any]) -> list[Any]:
+    """The newest of the workspace index's reading records per film and reader (by
+    ``saved_at``; a record without one is the oldest), in first-seen order."""
+    chosen: dict[tuple[str, str], Any] = {}
+    for rec in records:
+        key = (rec.sop_instance_uid, rec.reader)
+        cur = chosen.get(key)
+        if cur is None or (rec.saved_at or _dt.datetime.min) > (cur.saved_at or _dt.datetime.min):
+            chosen[key] = rec
+    return list(chosen.values())
 
 
 @dataclass
@@ -211,6 +223,20 @@ class Workspace:
             out.append(Visit(st, imgs, recs))
         return out
 
+    def saved_readings(self, patient_id: str | None = None, *, check_geometry: bool = True,
+                       skipped: list[tuple[str, str]] | None = None) -> list[Reading]:
+        """Every saved reading of every reader (newest per film and reader); only
+        ``patient_id``'s when given. A file that cannot be read is left out and, with
+        ``skipped``, appended to it as (its path in the workspace, why)."""
+        out = []
+        for rec in newest_records(self.index.readings(patient_id=patient_id)):
+            try:
+                out.append(load_reading(self.root / rec.path, check_geometry=check_geometry))
+            except ReadingFormatError as exc:
+                if skipped is not None:
+                    skipped.append((str(rec.path), str(exc)))
+        return out
+
     def readings_for_patient(self, patient_id: str, reader: str | None = None) -> list[Reading]:
         """Every saved reading of the patient (one per film: ``reader``'s, else the newest),
         oldest visit first. Unreadable files are skipped, not fatal."""
@@ -319,3 +345,24 @@ class Workspace:
                     f"autosaved {data.get('saved_at', '?')}")
         except (OSError, ValueError):
             return f"{Path(path).name} (unreadable)"
+
+
+def workspace_inputs(root: Any) -> tuple[list[Reading], dict[str, Any], dict[str, str | None]]:
+    """Every saved reading (newest per film and reader), the clinical contexts and the sexes
+    recorded in a workspace (the inputs of :func:`vfa.study.cohort.build_cohort`). ``root``:
+    a folder or an open :class:`Workspace`."""
+    from vfa.errors import CohortError
+    from vfa.study.clinical import group_by_patient
+    own = not isinstance(root, Workspace)
+    if own and not (Path(root) / "index.sqlite").is_file() and not os.environ.get("VFA_DATABASE_URL"):
+        raise CohortError(f"{root} is not a workspace (no index.sqlite): pass --workspace with "
+                          "the folder the viewer saves into, or reading files")
+    ws = Workspace(root) if own else root
+    try:
+        readings = ws.saved_readings(check_geometry=False)
+        clinical = group_by_patient(ws.clinical_events())
+        sexes = {p.patient_id: p.sex for p in ws.index.patients()}
+        return readings, clinical, sexes
+    finally:
+        if own:
+            ws.close()

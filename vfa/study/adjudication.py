@@ -255,11 +255,11 @@ def load_decisions(path: str | Path) -> tuple[str | None, dict[str, list[Decisio
 
 def adjudication_queue(workspace: Any, adjudicator: str,
                        readers: "list[str] | None" = None) -> list[Adjudication]:
-    """The films of a workspace read by both readers that have discordant levels, each as an
+    """The films of a workspace (an open :class:`vfa.storage.workspace.Workspace`) read by
+    both readers that have discordant levels, each as an
     :class:`Adjudication` (the viewer's adjudication mode works through these)."""
     from vfa.method.agreement import pair_by_sop
-    from vfa.outputs.export_csv import readings_from_workspace
-    readings = [r for r in readings_from_workspace(workspace) if r.reader != CONSENSUS]
+    readings = [r for r in workspace.saved_readings() if r.reader != CONSENSUS]
     try:
         _, pairs, _ = pair_by_sop(readings, readers)
     except ValueError as exc:

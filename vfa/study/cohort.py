@@ -17,26 +17,20 @@ vfa/outputs/cohort_pdf.py.
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import io
-import math
-import os
 import re
 import statistics
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from vfa import METHOD_VERSION
-from vfa.atomic import atomic_write_text
 from vfa.errors import CohortError
 from vfa.method.levels import Level
 from vfa.method.settings import MethodSettings
 from vfa.study.timeline import PatientCourse, changes_in, months_between, patient_course
 
 if TYPE_CHECKING:  # pragma: no cover
-    from vfa.study.clinical import ClinicalContext, ClinicalEvent
+    from vfa.study.clinical import ClinicalContext
     from vfa.reading.reading import Reading
 
 #: The reader name of an adjudicated (consensus) reading (issue 12).
@@ -436,36 +430,8 @@ def deidentified(d: dict[str, Any], label: str, baseline: _dt.date) -> dict[str,
 
 
 # --------------------------------------------------------------------------------------
-# Loading from a workspace
+# A patient's course from a workspace
 # --------------------------------------------------------------------------------------
-def workspace_inputs(root: Any) -> tuple[list["Reading"], dict[str, "ClinicalContext"], dict[str, str | None]]:
-    """Every saved reading (newest per film and reader), the clinical contexts and the sexes
-    recorded in a workspace. ``root``: a folder or an open :class:`vfa.storage.workspace.Workspace`."""
-    from vfa.study.clinical import group_by_patient
-    from vfa.errors import ReadingFormatError
-    from vfa.outputs.export_csv import newest_records
-    from vfa.reading.reading import load_reading
-    from vfa.storage.workspace import Workspace
-    own = not isinstance(root, Workspace)
-    if own and not (Path(root) / "index.sqlite").is_file() and not os.environ.get("VFA_DATABASE_URL"):
-        raise CohortError(f"{root} is not a workspace (no index.sqlite): pass --workspace with "
-                          "the folder the viewer saves into, or reading files")
-    ws = Workspace(root) if own else root
-    try:
-        readings = []
-        for rec in newest_records(ws.index.readings()):
-            try:
-                readings.append(load_reading(ws.root / rec.path, check_geometry=False))
-            except ReadingFormatError:
-                continue
-        clinical = group_by_patient(ws.clinical_events())
-        sexes = {p.patient_id: p.sex for p in ws.index.patients()}
-        return readings, clinical, sexes
-    finally:
-        if own:
-            ws.close()
-
-
 @dataclass
 class PatientView:
     """What the viewer's patient timeline shows: the course, the outcome figures, which
@@ -483,19 +449,12 @@ class PatientView:
 
 def patient_view(workspace: Any, patient_id: str, reader: str | None = None,
                  cohort_settings: CohortSettings | None = None) -> PatientView | None:
-    """The saved course of one patient in an open workspace (None: no saved dated reading).
+    """The saved course of one patient in an open workspace (a
+    :class:`vfa.storage.workspace.Workspace`; None: no saved dated reading).
     Per film the consensus reading, else ``reader``'s (the viewer's reader), else the only
     or the first reader's (noted)."""
-    from vfa.errors import ReadingFormatError
-    from vfa.outputs.export_csv import newest_records
-    from vfa.reading.reading import load_reading
-    from vfa.outputs.report_pdf import film_for
-    readings = []
-    for rec in newest_records(workspace.index.readings(patient_id=patient_id)):
-        try:
-            readings.append(load_reading(workspace.root / rec.path, check_geometry=False))
-        except ReadingFormatError:
-            continue
+    from vfa.reading.reading import film_for
+    readings = workspace.saved_readings(patient_id, check_geometry=False)
     sel = select_readings(readings, reader, fallback_any=True)
     sel.reader_label = "yours"
     rs = sel.by_patient.get(patient_id)
@@ -513,77 +472,6 @@ def patient_view(workspace: Any, patient_id: str, reader: str | None = None,
         films.append(str(path) if path else None)
     out = PatientOutcome(course, sex, ctx, cohort_settings or CohortSettings())
     return PatientView(out, sel.description(), sel.notes, films)
-
-
-# --------------------------------------------------------------------------------------
-# CSV
-# --------------------------------------------------------------------------------------
-def csv_cell(value: Any) -> str:
-    """A CSV cell by the rules of every CSV of VFA (vfa/outputs/export_csv.py, docs/exports.md): text
-    starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return that is not a number gets a
-    leading ``'``; numbers stay numbers (``-2.8``); ``-0.0`` and float noise are ``0.0``."""
-    from vfa.outputs.export_csv import FLOAT_NOISE, safe_text
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return ""
-        return "0.0" if abs(value) < FLOAT_NOISE else repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()
-    return safe_text(str(value))
-
-
-def clinical_csv_text(events: Iterable["ClinicalEvent"]) -> str:
-    """Clinical events as the import CSV (``vfa clinical export``), with the same cell safety."""
-    from vfa.study.clinical import COLUMNS
-    buf = io.StringIO(newline="")
-    w = csv.writer(buf)
-    w.writerow(COLUMNS)
-    for e in events:
-        w.writerow([csv_cell(e.patient_id), e.date.isoformat() if e.date else "", e.kind,
-                    csv_cell(e.value), csv_cell(e.detail or "")])
-    return buf.getvalue()
-
-
-CSV_COLUMNS = [
-    "patient_id", "sex", "age_at_baseline", "paediatric", "visits", "first_visit", "last_visit",
-    "months_followup", "readers", "prevalent_fractures", "prevalent_levels", "sdi_baseline",
-    "incident_fractures", "incident_levels", "worsened", "worsened_levels", "reshaped",
-    "reshaped_levels", "improved_levels", "uncertain_levels", "within_noise_levels",
-    "not_comparable_levels", "sdi_last",
-    "sdi_baseline_common", "sdi_last_common", "common_levels", "unconfirmed",
-    "incident_levels_any_interval", "bmd_z_baseline", "bmd_z_baseline_date", "bmd_z_last",
-    "bmd_z_last_date", "bmd_z_baseline_rule", "diagnosis", "treatment", "glucocorticoids", "other_drugs",
-    "method_version",
-]
-
-
-def csv_rows(cohort: Cohort) -> list[dict[str, str]]:
-    out = []
-    for d in cohort.patient_dicts():
-        d["first_visit"], d["last_visit"] = d["visit_dates"][0], d["visit_dates"][-1]
-        d["readers"] = ";".join(dict.fromkeys(d["readers"]))
-        for k in ("prevalent_levels", "incident_levels", "worsened_levels", "reshaped_levels",
-                  "improved_levels", "uncertain_levels", "within_noise_levels",
-                  "not_comparable_levels", "incident_levels_any_interval"):
-            d[k] = ";".join(d[k]) if d[k] is not None else "not assessed"   # reshaping, age unknown
-        d["method_version"] = METHOD_VERSION
-        out.append({k: csv_cell(d.get(k)) for k in CSV_COLUMNS})
-    return out
-
-
-def csv_text(cohort: Cohort) -> str:
-    from vfa.outputs.export_csv import table_csv_text
-    return table_csv_text(CSV_COLUMNS, csv_rows(cohort))
-
-
-def write_csv(cohort: Cohort, out: str | os.PathLike[str]) -> Path:
-    return atomic_write_text(out, csv_text(cohort))
 
 
 # --------------------------------------------------------------------------------------
@@ -664,5 +552,4 @@ def text_lines(cohort: Cohort) -> list[str]:
 
 
 __all__ = ["CONSENSUS", "CohortSettings", "Selection", "select_readings", "PatientOutcome",
-           "Cohort", "build_cohort", "interval_bits", "PatientView", "patient_view", "workspace_inputs",
-           "csv_cell", "CSV_COLUMNS", "csv_rows", "csv_text", "write_csv", "text_lines", "clinical_csv_text"]
+           "Cohort", "build_cohort", "interval_bits", "PatientView", "patient_view", "text_lines"]

@@ -197,14 +197,8 @@ def _local(old: FilmImage, new: FilmImage, M: np.ndarray, pts: np.ndarray,
     (affine) on the body and its discs."""
     mm = max(old.mm_per_px, 0.5)
     ro, fo = old.reduced(mm)
-    okey = ("carry-highpass-reduced", round(mm, 3))
-    if okey not in old._cache:
-        old._cache[okey] = _highpass(ro, 4.0 / mm)
-    ho = old._cache[okey]
-    key = ("carry-highpass", 4.0)
-    if key not in new._cache:
-        new._cache[key] = _highpass(new.smooth, 4.0 / new.mm_per_px)
-    hn_full = new._cache[key]
+    ho = old.cached(("carry-highpass-reduced", round(mm, 3)), lambda: _highpass(ro, 4.0 / mm))
+    hn_full = new.cached(("carry-highpass", 4.0), lambda: _highpass(new.smooth, 4.0 / new.mm_per_px))
 
     def red(f: float) -> np.ndarray:
         return np.array([[f, 0, 0.5 * f - 0.5], [0, f, 0.5 * f - 0.5], [0, 0, 1]])
@@ -362,13 +356,12 @@ LABEL_MARGIN = 0.04
 def _bandpass_1mm(film: FilmImage) -> tuple[np.ndarray, float]:
     """The film at about 1 mm per pixel, band-passed (about 1-12 mm: cortices, discs, ribs,
     posterior elements, lung and diaphragm edges), unit variance; and the reduction factor."""
-    key = ("carry-context",)
-    if key not in film._cache:
+    def compute() -> tuple[np.ndarray, float]:
         r, f = film.reduced(1.0)
         mm = film.mm_per_px / f
         bp = cv2.GaussianBlur(r, (0, 0), max(0.5, 0.7 / mm)) - cv2.GaussianBlur(r, (0, 0), 12.0 / mm)
-        film._cache[key] = ((bp / (float(np.std(bp)) or 1.0)).astype(np.float32), f)
-    return film._cache[key]
+        return (bp / (float(np.std(bp)) or 1.0)).astype(np.float32), f
+    return film.cached(("carry-context",), compute)
 
 
 def _old_frame(P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
@@ -403,7 +396,7 @@ def _chain(film: FilmImage, fits: dict[Level, VertebraFit | None], facing: str |
            extra: int) -> dict[int, VertebraFit]:
     """The new film's bodies by level index: the fitted carried levels, extended by up to
     ``extra`` bodies above the top and below the bottom one (tracked body to body)."""
-    from vfa.reading.autoplace.spine import _track
+    from vfa.reading.autoplace.spine import track_bodies
     chain = {lv.index: f for lv, f in fits.items() if f is not None}
     if len(chain) < 2:
         return chain
@@ -412,7 +405,7 @@ def _chain(film: FilmImage, fits: dict[Level, VertebraFit | None], facing: str |
         a, b = chain[end], chain[nxt]
         pitch = float(np.hypot(*np.subtract(a.center, b.center))) / abs(end - nxt)
         try:
-            more = _track(film, a, extra, down, pitch, facing or a.facing)
+            more = track_bodies(film, a, extra, down, pitch, facing or a.facing)
         except AutoplaceError:
             continue
         for j, f in enumerate(more, start=1):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Hashable, TypeVar
 
 import cv2
 import numpy as np
@@ -20,6 +20,8 @@ from vfa.errors import VfaError
 #: Assumed height of the field of an uncalibrated lateral spine film (mm); gives a rough
 #: mm-per-pixel for the size priors only (never for reported measurements).
 UNCALIBRATED_FIELD_MM = 430.0
+
+T = TypeVar("T")
 
 
 class AutoplaceError(VfaError):
@@ -71,6 +73,13 @@ class FilmImage:
         return margin - 0.5 <= x <= w - 0.5 - margin and margin - 0.5 <= y <= h - 0.5 - margin
 
     # ---------------------------------------------------------------- derived images (cached)
+    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A value derived from the film, computed once and kept with it: ``compute()`` the
+        first time ``key`` is asked for."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
     @property
     def smooth(self) -> np.ndarray:
         """Gaussian-smoothed (sigma 0.25 mm, at least 0.8 px): the edge-finding image."""

@@ -51,11 +51,11 @@ def _window(film: FilmImage, c: np.ndarray, r: int) -> tuple[np.ndarray, np.ndar
 def _film_edge_level(film: FilmImage) -> float:
     """The 99th percentile of the gradient magnitude over the film (cached): what a clear
     bone edge looks like on this film, so that faint local structure is not taken for one."""
-    if "edge_level" not in film._cache:
+    def compute() -> float:
         gx, gy = film.gradient()
         st = max(1, int(np.sqrt(gx.size / 250_000)))
-        film._cache["edge_level"] = float(np.percentile(np.hypot(gx[::st, ::st], gy[::st, ::st]), 99))
-    return film._cache["edge_level"]
+        return float(np.percentile(np.hypot(gx[::st, ::st], gy[::st, ::st]), 99))
+    return film.cached("edge_level", compute)
 
 
 def refine_point(film: FilmImage, slot: PointSlot | str, xy: tuple[float, float], *,

@@ -54,7 +54,7 @@ def _next_seed(film: FilmImage, fit: VertebraFit, down: bool, pitch: float) -> t
     return start + d * (s_rise + 0.5 * fit.height_px), float(st[0])
 
 
-def _track(film: FilmImage, first: VertebraFit, n: int, down: bool, pitch: float,
+def track_bodies(film: FilmImage, first: VertebraFit, n: int, down: bool, pitch: float,
            facing: str | None) -> list[VertebraFit | None]:
     """Fits of the n-1 bodies after ``first`` plus the seed-only check for the n-th (as a
     fit, or None when it could not be fitted)."""
@@ -134,11 +134,11 @@ def propose_span(film: FilmImage, a: tuple[Level | str, tuple[float, float]],
         def lands(f: VertebraFit | None, target: VertebraFit) -> bool:
             return f is not None and float(np.hypot(*(_v(f.center) - _v(target.center)))) < 0.4 * target.height_px
 
-        down = _track(film, fa, n, True, pitch, facing)
+        down = track_bodies(film, fa, n, True, pitch, facing)
         confirmed = lands(down[-1], fb)
         track: list[VertebraFit | None] = down[:-1]
         if not confirmed:
-            up = _track(film, fb, n, False, pitch, facing)
+            up = track_bodies(film, fb, n, False, pitch, facing)
             if lands(up[-1], fa):
                 track = up[:-1][::-1]
                 confirmed = True
