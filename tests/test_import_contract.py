@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("storage", ("vfa.storage",)),          # incl. vfa.storage.migrations
     ("outputs", ("vfa.outputs",)),
     ("synthetic", ("vfa.synthetic",)),
-    ("application", ("vfa.cli", "vfa.batch", "vfa.commands")),
+    ("application", ("vfa.cli", "vfa.batch", "vfa.importing", "vfa.commands")),
 )
 #: Imports the AST cannot see: a module that discovers every module of a package.
 DISCOVERS = {"vfa.cli": "vfa.commands"}

@@ -4,7 +4,7 @@ PyQt6 calls ``abort()`` when a slot raises and ``sys.excepthook`` is Python's ow
 viewer would die (exit 134) without a word and without writing the autosave. :func:`install`
 replaces the hook: the open reading's autosave is written first (the reader's work is safe
 whatever happens next), a crash report without patient data is written next to the logs
-(:func:`vfa.crash.write_crash_report`, the open film's identifiers redacted), one dialog says
+(:func:`vfa.storage.crash_reports.write_crash_report`, the open film's identifiers redacted), one dialog says
 so (never a pile of them: while it is open, further errors only add reports), and the viewer
 keeps running. Qt's own critical and fatal messages are written to ``qt-messages.log`` in the
 same folder (a Qt message names widgets and files, not patients; in a blinded session the
@@ -21,7 +21,7 @@ from typing import Any
 from PyQt6.QtCore import QtMsgType, qInstallMessageHandler
 from PyQt6.QtWidgets import QMessageBox, QWidget
 
-from vfa.crash import log_dir, redact, write_crash_report
+from vfa.storage.crash_reports import log_dir, redact, write_crash_report
 
 _state: dict[str, Any] = {"window": None, "box": None, "reports": []}
 

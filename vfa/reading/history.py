@@ -43,7 +43,7 @@ def snapshot(reading: Reading) -> Reading:
     return r
 
 
-def _key(reading: Reading) -> Any:
+def content_key(reading: Reading) -> Any:
     """A comparable form of a reading's content (to skip empty commits)."""
     d = reading.to_dict()
     d.pop("software", None)
@@ -86,7 +86,7 @@ class History:
     def reset(self, mark_saved: bool = True) -> None:
         """Forget all steps; the reading's current content is the base state."""
         snap = snapshot(self.reading)
-        self._states = [_State(snap, _key(snap), "")]
+        self._states = [_State(snap, content_key(snap), "")]
         self._index = 0
         if mark_saved:
             self._saved_key = self._states[0].key
@@ -94,7 +94,7 @@ class History:
     def commit(self, label: str) -> bool:
         """Record the reading's current content as one undo step. False if nothing changed."""
         snap = snapshot(self.reading)
-        key = _key(snap)
+        key = content_key(snap)
         if key == self._states[self._index].key:
             return False
         del self._states[self._index + 1:]
@@ -106,13 +106,13 @@ class History:
 
     def revert(self) -> None:
         """Put back the last committed state (e.g. a drag cancelled with Escape)."""
-        if _key(self.reading) != self._states[self._index].key:
+        if content_key(self.reading) != self._states[self._index].key:
             self.reading.restore(self._states[self._index].reading)
 
     @property
     def pending(self) -> bool:
         """True when the reading was edited since the last commit (a drag in progress)."""
-        return _key(self.reading) != self._states[self._index].key
+        return content_key(self.reading) != self._states[self._index].key
 
     # ------------------------------------------------------------------ undo / redo
     @property
@@ -152,17 +152,17 @@ class History:
     # ------------------------------------------------------------------ saved marker
     def mark_saved(self) -> None:
         """The reading's current content is what the workspace holds."""
-        self._saved_key = _key(self.reading)
+        self._saved_key = content_key(self.reading)
 
     def mark_unsaved(self, saved: Reading | None = None) -> None:
         """Force :attr:`modified` (e.g. a recovered autosave that is not yet saved). With
         ``saved`` (the reading the workspace holds), :attr:`modified` compares with it: undoing
         back to it leaves nothing unsaved."""
-        self._saved_key = _key(saved) if saved is not None else object()
+        self._saved_key = content_key(saved) if saved is not None else object()
 
     @property
     def modified(self) -> bool:
-        return _key(self.reading) != self._saved_key
+        return content_key(self.reading) != self._saved_key
 
     def __len__(self) -> int:
         """Number of undo steps available."""

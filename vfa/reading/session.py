@@ -747,7 +747,7 @@ def recovery_state(workspace: Any, path: str | Path) -> tuple[bool, str]:
     the workspace holds of the same film by the same reader. An autosave equal to it (work
     undone, or saved by another route) is not worth offering; what differs is named by level
     ("T7, T9–T10 differ from the saved reading", or "no saved reading yet")."""
-    from vfa.reading.history import _key, changed_levels
+    from vfa.reading.history import content_key, changed_levels
     try:
         auto = workspace.recover(path)
     except (VfaError, OSError, ValueError):
@@ -761,7 +761,7 @@ def recovery_state(workspace: Any, path: str | Path) -> tuple[bool, str]:
         if not any(not v.empty for v in auto.vertebrae.values()):
             return False, "nothing placed"
         return True, "no saved reading yet"
-    if _key(auto) == _key(saved):
+    if content_key(auto) == content_key(saved):
         return False, "the same as the saved reading"
     levels = changed_levels(saved, auto)
     if not levels:

@@ -183,10 +183,7 @@ def _global(old: FilmImage, new: FilmImage, old_pts: np.ndarray,
 
 def _bandpass_global(film: FilmImage, reduced: np.ndarray) -> np.ndarray:
     """The 2 mm film band-passed for the global alignment (cached per film)."""
-    key = ("carry-global",)
-    if key not in film._cache:
-        film._cache[key] = _highpass(cv2.GaussianBlur(reduced, (0, 0), 1.0), 20.0)
-    return film._cache[key]
+    return film.cached(("carry-global",), lambda: _highpass(cv2.GaussianBlur(reduced, (0, 0), 1.0), 20.0))
 
 
 def _local(old: FilmImage, new: FilmImage, M: np.ndarray, pts: np.ndarray,

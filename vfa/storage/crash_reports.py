@@ -1,4 +1,4 @@
-"""Crash reports without patient data (foundation: no vfa imports above :mod:`vfa.atomic`).
+"""Crash reports without patient data (storage: files in the log folder; imports only the foundation).
 
 When the viewer meets an exception nobody caught, it keeps running and writes a report for
 the developers: the exception's type, where it happened (file, line, function of each frame)
