@@ -188,57 +188,59 @@ def test_evaluable_vertebra_with_null_points_written_as_null():
     ({"format": "vfa-reading", "version": 1}, r"field 'patient_id' is missing"),
     (minimal(patient_id=12), r"field 'patient_id' must be a string, got 12"),
     (minimal(reader=["a"]), r"field 'reader' must be a string"),
-    (minimal(study_date="06/05/2024"), r"field 'study_date' must be a date 'YYYY-MM-DD', got '06/05/2024'"),
-    (minimal(birth_date=19500203), r"field 'birth_date' must be a date 'YYYY-MM-DD'"),
+    (minimal(study_date="06/05/2024"), r"field 'study_date' is '06/05/2024': expected a date YYYY-MM-DD"),
+    (minimal(birth_date=19500203), r"field 'birth_date' must be a date YYYY-MM-DD \(a string or null\), got 19500203"),
     (minimal(spacing_source="ruler"), r"field 'spacing_source' is 'ruler': expected one of "
-                                      r"pixel_spacing, .*uncalibrated"),
+                                      r"'pixel_spacing', .*'uncalibrated'"),
     (minimal(spacing_source="pixel_spacing"), r"field 'pixel_spacing_mm' must be \[row_mm, col_mm\] "
-                                              r"with two positive numbers, got None"),
+                                              r"for a calibrated reading"),
     (minimal(spacing_source="pixel_spacing", pixel_spacing_mm=[0.1]),
-     r"field 'pixel_spacing_mm' must be \[row_mm, col_mm\].*got \[0.1\]"),
-    (minimal(spacing_source="manual", pixel_spacing_mm=[0.1, 0]), r"field 'pixel_spacing_mm' must be"),
-    (minimal(spacing_source="manual", pixel_spacing_mm=[0.1, -0.1]), r"field 'pixel_spacing_mm'"),
-    (minimal(spacing_source="manual", pixel_spacing_mm=["0.1", "0.1"]), r"field 'pixel_spacing_mm'"),
-    (minimal(spacing_source="manual", pixel_spacing_mm=[True, 0.1]), r"field 'pixel_spacing_mm'"),
+     r"field 'pixel_spacing_mm' must be \[row_mm, col_mm\], two numbers, got \[0.1\]"),
+    (minimal(spacing_source="manual", pixel_spacing_mm=["0.1", "0.1"]),
+     r"field 'pixel_spacing_mm\[[01]\]' must be a number, got '0.1'"),
+    (minimal(spacing_source="manual", pixel_spacing_mm=[True, 0.1]),
+     r"field 'pixel_spacing_mm\[0\]' must be a number, got True"),
     (minimal(spacing_source="manual", pixel_spacing_mm=0.1), r"field 'pixel_spacing_mm'"),
-    (minimal(pixel_spacing_mm=[0.1, 0.1]), r"field 'pixel_spacing_mm' must be null when "
-                                          r"'spacing_source' is 'uncalibrated'"),
-    (minimal(pixel_aspect_ratio=[1, 0]), r"field 'pixel_aspect_ratio' must be null or \[row, col\]"),
+    (minimal(pixel_spacing_mm=[0.1, 0.1]), r"field 'pixel_spacing_mm': must be null when "
+                                          r"'spacing_source' is 'uncalibrated' \(or absent\), got \[0.1, 0.1\]"),
+    (minimal(pixel_aspect_ratio=[1, 0]), r"field 'pixel_aspect_ratio\[1\]' is 0: expected a number more than 0"),
     (minimal(settings=[1]), r"field 'settings' must be an object or null, got \[1\]"),
-    (minimal(settings={"fit_loss_mm": "4"}), r"field 'settings': setting 'fit_loss_mm' must be a "
-                                             r"number, not '4'"),
-    (minimal(settings={"mm_rule_in_children": 1}), r"setting 'mm_rule_in_children' must be true or false"),
-    (minimal(vertebrae={"T8": {}}), r"field 'vertebrae' must be a list"),
+    (minimal(settings={"fit_loss_mm": "4"}), r"field 'settings.fit_loss_mm' must be a number, "
+                                             r"got '4'"),
+    (minimal(settings={"mm_rule_in_children": 1}), r"field 'settings.mm_rule_in_children' must be true or false, got 1"),
+    (minimal(vertebrae={"T8": {}}), r"field 'vertebrae' must be an array, got \{'T8': \{\}\}"),
     (minimal(vertebrae=["T8"]), r"vertebrae\[0\] must be an object"),
-    (minimal(vertebrae=[vert(level="C7")]), r"vertebrae\[0\]\.level: unknown vertebral level 'C7'"),
-    (minimal(vertebrae=[vert(level=None)]), r"vertebrae\[0\]\.level: unknown vertebral level None"),
+    (minimal(vertebrae=[vert(level="C7")]), r"vertebrae\[0\]\.level is 'C7': expected a level T4 ... T12, L1 ... L4"),
+    (minimal(vertebrae=[vert(level=None)]), r"vertebrae\[0\]\.level must be a level T4 ... T12, L1 ... L4 \(a string\), got None"),
     (minimal(vertebrae=[vert(), vert(level="T9"), vert(level="t8")]),
      r"vertebrae\[2\] \(T8\): level T8 appears twice"),
     (minimal(vertebrae=[vert(status="broken")]),
-     r"vertebrae\[0\] \(T8\)\.status must be 'evaluable' or 'not_evaluable', got 'broken'"),
+     r"vertebrae\[0\] \(T8\)\.status is 'broken': expected one of 'evaluable', 'not_evaluable'"),
     (minimal(vertebrae=[vert(status="not_evaluable")]),
-     r"vertebrae\[0\] \(T8\): status 'not_evaluable' needs a 'reason'"),
+     r"vertebrae\[0\] \(T8\): status 'not_evaluable' needs a non-blank 'reason'$"),
     (minimal(vertebrae=[vert(status="not_evaluable", reason="   ")]),
-     r"vertebrae\[0\] \(T8\): status 'not_evaluable' needs a 'reason'"),
+     r"vertebrae\[0\] \(T8\)\.reason: status 'not_evaluable' needs a non-blank 'reason', got '   '"),
     (minimal(vertebrae=[vert(reason=5)]), r"vertebrae\[0\] \(T8\)\.reason must be a string or null"),
     (minimal(vertebrae=[vert(points=[[1, 2]])]), r"vertebrae\[0\] \(T8\)\.points must be an object or null"),
     (minimal(vertebrae=[vert(points={"superior_anterior": [1, 2, 3]})]),
-     r"vertebrae\[0\] \(T8\)\.points\.superior_anterior must be a pair of numbers \[x, y\]"),
+     r"vertebrae\[0\] \(T8\)\.points\.superior_anterior must be \[x, y\], two numbers of at most "
+     r"1e\+06 pixels, got \[1, 2, 3\]"),
     (minimal(vertebrae=[vert(points={"superior_anterior": {"x": 1, "y": 2}})]),
-     r"vertebrae\[0\] \(T8\)\.points\.superior_anterior must be a pair of numbers"),
+     r"vertebrae\[0\] \(T8\)\.points\.superior_anterior must be \[x, y\].*\(an array\), got \{'x': 1"),
     (minimal(vertebrae=[vert(points={"superior_anterior": ["1", 2]})]),
-     r"superior_anterior must be a pair of numbers"),
+     r"superior_anterior\[0\] must be a number, got '1'"),
     (minimal(vertebrae=[vert(points={"anterior_top": [1, 2]})]),
-     r"vertebrae\[0\] \(T8\)\.points: unknown point 'anterior_top'"),
+     r"vertebrae\[0\] \(T8\)\.points: unknown key 'anterior_top': expected one of superior_anterior, "),
     (minimal(vertebrae=[vert(reader_grade=1.5)]),
-     r"vertebrae\[0\] \(T8\)\.reader_grade: grade 1.5 is not a Genant grade"),
+     r"vertebrae\[0\] \(T8\)\.reader_grade is 1.5: expected a Genant grade: 0, 0.5, 1, 2 or 3"),
     (minimal(vertebrae=[vert(reader_grade=4)]),
-     r"vertebrae\[0\] \(T8\)\.reader_grade: grade 4 is not a Genant grade"),
+     r"vertebrae\[0\] \(T8\)\.reader_grade is 4: expected a Genant grade"),
     (minimal(vertebrae=[vert(reader_grade="2")]),
-     r"vertebrae\[0\] \(T8\)\.reader_grade must be a number \(0, 0.5, 1, 2 or 3\) or null, got '2'"),
-    (minimal(vertebrae=[vert(reader_grade=True)]), r"vertebrae\[0\] \(T8\)\.reader_grade must be a number"),
+     r"vertebrae\[0\] \(T8\)\.reader_grade must be a Genant grade: 0, 0.5, 1, 2 or 3 \(a number or null\), "
+     r"got '2'"),
+    (minimal(vertebrae=[vert(reader_grade=True)]), r"vertebrae\[0\] \(T8\)\.reader_grade must be .*got True"),
     (minimal(vertebrae=[vert(reader_type="compression")]),
-     r"vertebrae\[0\] \(T8\)\.reader_type: unknown deformity type 'compression'"),
+     r"vertebrae\[0\] \(T8\)\.reader_type is 'compression': expected one of 'wedge', 'biconcave', 'crush'"),
     (minimal(vertebrae=[vert(note=3)]), r"vertebrae\[0\] \(T8\)\.note must be a string or null"),
 ])
 def test_validation_names_the_bad_field(data, pattern):
@@ -253,8 +255,8 @@ def test_non_finite_point_rejected(tmp_path, token):
     path = tmp_path / "r.json"
     path.write_text(text)
     with pytest.raises(ReadingFormatError,
-                       match=rf"^{path}: .*vertebrae\[0\] \(T8\)\.points\.superior_anterior has a "
-                             "coordinate that is not a finite number"):
+                       match=rf"^{path}: vertebrae\[0\] \(T8\)\.points\.superior_anterior\[0\] is "
+                             r"-?(nan|inf): non-finite numbers \(NaN, Infinity\) are not allowed"):
         load_reading(path)
 
 
