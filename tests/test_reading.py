@@ -256,7 +256,7 @@ def test_non_finite_point_rejected(tmp_path, token):
     path.write_text(text)
     with pytest.raises(ReadingFormatError,
                        match=rf"^{path}: vertebrae\[0\] \(T8\)\.points\.superior_anterior\[0\] is "
-                             r"-?(nan|inf): non-finite numbers \(NaN, Infinity\) are not allowed"):
+                             r"-?(NaN|Infinity): non-finite numbers \(NaN, Infinity\) are not allowed"):
         load_reading(path)
 
 
