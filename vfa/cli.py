@@ -62,7 +62,7 @@ def show_vfa_warnings(command: str) -> None:
     ``vfa COMMAND: warning: ...`` line on stderr, every time, never Python's two-line form."""
     import warnings
     from vfa.errors import VfaWarning
-    previous = warnings.showwarning
+    previous = getattr(warnings.showwarning, "vfa_previous", warnings.showwarning)
 
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
              file: Any = None, line: str | None = None) -> None:
@@ -70,6 +70,7 @@ def show_vfa_warnings(command: str) -> None:
             print(f"vfa {command}: warning: {printable(str(message))}", file=sys.stderr)
         else:
             previous(message, category, filename, lineno, file, line)
+    show.vfa_previous = previous  # type: ignore[attr-defined]  # a second main() replaces, not stacks
     warnings.showwarning = show
     warnings.simplefilter("always", VfaWarning)
 

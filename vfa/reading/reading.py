@@ -218,8 +218,21 @@ class Reading:
     @classmethod
     def for_radiograph(cls, radiograph: Any, reader: str | None = None,
                        settings: MethodSettings | None = None) -> "Reading":
-        """An empty reading of a loaded :class:`vfa.films.radiograph.Radiograph`."""
+        """An empty reading of a loaded :class:`vfa.films.radiograph.Radiograph`. A film
+        whose identity is beyond DICOM's own lengths (vfa/limits.py) is refused here, before
+        any work, so that every reading made can be loaded again (ReadingFormatError)."""
         ident = radiograph.identity
+        for what, value, limit in (
+                ("Patient ID", ident.patient_id, _limits.LO_CHARS),
+                ("Patient's Name", ident.patient_name, _limits.PN_CHARS),
+                ("Patient's Sex", ident.sex, _limits.CS_CHARS),
+                ("Patient's Age", getattr(ident, "patient_age", ""), _limits.CS_CHARS),
+                ("Study Instance UID", ident.study_instance_uid, _limits.UI_CHARS),
+                ("Series Instance UID", ident.series_instance_uid, _limits.UI_CHARS),
+                ("SOP Instance UID", ident.sop_instance_uid, _limits.UI_CHARS)):
+            if value and len(str(value)) > limit:
+                raise ReadingFormatError(f"the film's {what} is {len(str(value))} characters long; DICOM "
+                                         f"allows {limit}: the film's header is damaged, it cannot be read")
         return cls(
             patient_id=ident.patient_id or "", patient_name=ident.patient_name or None,
             birth_date=ident.birth_date, patient_sex=ident.sex or None,
@@ -412,6 +425,7 @@ class Reading:
         if st is Status.NOT_EVALUABLE and not (reason and reason.strip()):
             raise ValueError(f"{lv}: a reason is required to mark a level not evaluable "
                              "(e.g. 'not visible', 'rotated/oblique', 'hardware')")
+        _check_text_length(reason, "reason")
         v = self.vertebra(lv)
         v.status = st
         v.reason = reason.strip() if (st is Status.NOT_EVALUABLE and reason) else None
@@ -419,6 +433,7 @@ class Reading:
 
     def set_note(self, level: Level | str, note: str | None) -> None:
         lv = Level.parse(level)
+        _check_text_length(note, "note")
         self.vertebra(lv).note = note or None
         self.events.emit(ReadingEvent("note", lv))
 
@@ -438,6 +453,7 @@ class Reading:
         """Why the reader downgraded the level (normal variant vocabulary; ``text`` is free
         text, expected with ``other``). None clears both."""
         reason = DowngradeReason.parse(value)
+        _check_text_length(text, "downgrade text")
         v = self.vertebra(Level.parse(level))
         v.downgrade_text = ((text or "").strip() or None) if reason is not None else None
         self._set_qualitative(level, "downgrade_reason", reason)
@@ -653,6 +669,14 @@ def _vertebra_of(vd: dict[str, Any]) -> VertebraReading:
         downgrade_reason=DowngradeReason.parse(vd.get("downgrade_reason")),
         downgrade_text=vd.get("downgrade_text") or None)
     return v
+
+
+def _check_text_length(text: str | None, what: str) -> None:
+    """The reader's free text is at most ``limits.ST_CHARS`` characters (what the format
+    accepts on loading); ValueError otherwise."""
+    if text and len(text) > _limits.ST_CHARS:
+        raise ValueError(f"the {what} is {len(text)} characters long: at most {_limits.ST_CHARS} are "
+                         "kept in a reading; shorten it")
 
 
 def _unconfirm(v: VertebraReading) -> None:

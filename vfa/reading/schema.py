@@ -152,10 +152,26 @@ def check_limits(data: Any) -> None:
             _check_number(data, path, node)
 
 
+def _field_limit(path: tuple[Any, ...]) -> tuple[int, str]:
+    """The schema's maxLength of the text at ``path`` (a top-level or a vertebra field), else
+    the general limit ``TEXT_CHARS``; with the field's description."""
+    props: dict[str, Any] = {}
+    if len(path) == 1:
+        props = schema()["properties"]
+    elif len(path) == 3 and path[0] == "vertebrae":
+        props = schema()["$defs"]["vertebra"]["properties"]
+    field = props.get(str(path[-1])) if props else None
+    if isinstance(field, dict) and "maxLength" in field:
+        return int(field["maxLength"]), str(field.get("description", ""))
+    return limits.TEXT_CHARS, ""
+
+
 def _check_text(data: Any, path: tuple[Any, ...], text: str, what: str) -> None:
-    if len(text) > limits.TEXT_CHARS:
-        raise ReadingFormatError(f"{where(data, path)}: {what} of {len(text)} characters; the limit "
-                                 f"is {limits.TEXT_CHARS}")
+    if len(text) > limits.PN_CHARS:  # cheap first test: every field limit but TEXT/PATH is below
+        limit, desc = (limits.TEXT_CHARS, "") if what == "key" else _field_limit(path)
+        if len(text) > limit:
+            raise ReadingFormatError(f"{where(data, path)} is {len(text)} characters long: the limit is "
+                                     f"{limit}" + (f" ({desc})" if desc else ""))
     if not text.isascii() and _SURROGATE.search(text):
         raise ReadingFormatError(f"{where(data, path)}: {what} holds a lone UTF-16 surrogate "
                                  "(e.g. \\ud800), which is not text: the file is damaged")
