@@ -781,12 +781,15 @@ HOSTILE_SR_ERRORS: tuple[type[BaseException], ...] = (
     TypeError, AttributeError, IndexError, KeyError, OverflowError, MemoryError, ArithmeticError)
 
 
-def _bad_sr(source: str, exc: BaseException) -> ExportError:
+def _one_line(exc: BaseException, limit: int = 160) -> str:
+    """An exception's text on one short line (highdicom's can quote whole datasets)."""
     text = " ".join(str(exc).split())
-    if len(text) > 160:
-        text = text[:160] + "..."
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _bad_sr(source: str, exc: BaseException) -> ExportError:
     return ExportError(f"{source} cannot be read as a VFA structured report ({exc.__class__.__name__}: "
-                       f"{text}): the file is damaged or not written by 'vfa export-sr'")
+                       f"{_one_line(exc)}): the file is damaged or not written by 'vfa export-sr'")
 
 
 def _check_depth(ds: Dataset, source: str) -> None:
@@ -866,14 +869,14 @@ def _sr_to_reading(ds: Dataset, source: str) -> Reading:
         sr = hd_classes[cls].from_dataset(ds)
         report = sr.content
     except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
-        raise ExportError(f"{source} is not a valid structured report ({exc})") from None
+        raise ExportError(f"{source} is not a valid structured report ({_one_line(exc)})") from None
     if not isinstance(report, hd.sr.MeasurementReport):
         raise ExportError(f"{source} is a structured report but not a TID 1500 measurement report "
                           "(a foreign SR): it was not written by 'vfa export-sr'")
     try:
         groups = report.get_image_measurement_groups()
     except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
-        raise ExportError(f"{source}: the measurement groups cannot be read ({exc})") from None
+        raise ExportError(f"{source}: the measurement groups cannot be read ({_one_line(exc)})") from None
 
     spine = None
     vert_groups: list[tuple[Level, Dataset]] = []
