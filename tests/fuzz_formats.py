@@ -242,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds before a case is a hang")
+    ap.add_argument("--progress", type=int, default=0, help="print the counts every N cases")
     args = ap.parse_args(argv)
     import logging
     logging.getLogger("pydicom").setLevel(logging.CRITICAL)
@@ -302,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
                 findings.append(f"case {case}: {detail}")
             if status[1].ru_maxrss > peak_kb:
                 peak_kb, peak_case = status[1].ru_maxrss, case
+            if args.progress and (case + 1) % args.progress == 0:
+                print(json.dumps({"done": case + 1, **counts, "peak_rss_mb": round(peak_kb / 1024, 1),
+                                  "slowest_case_s": round(slowest, 2)}), flush=True)
         elapsed = time.perf_counter() - t_start
     base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"kind": args.kind, "seed": args.seed, "cases": args.cases, **counts,

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -485,3 +486,109 @@ def test_example_in_format_doc_loads_and_round_trips():
         original.pop(key)
         written.pop(key, None)
     assert written == original
+
+
+# ------------------------------------------------------------------ the schema (docs/reading-format.schema.json)
+def test_schema_in_docs_is_the_one_in_the_package_and_a_valid_2020_12_schema():
+    from importlib import resources
+    from jsonschema import Draft202012Validator
+    repo = Path(__file__).resolve().parent.parent
+    shipped = resources.files("vfa.reading").joinpath("reading-format.schema.json").read_text(encoding="utf-8")
+    assert (repo / "docs" / "reading-format.schema.json").read_text(encoding="utf-8") == shipped
+    schema = json.loads(shipped)
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_an_outside_tool_validates_the_bundled_readings_with_the_schema_alone():
+    """Plain jsonschema and the schema file, no vfa code: the bundled references are valid and
+    a reading vfa refuses for its type is refused by the schema too."""
+    from jsonschema import Draft202012Validator
+    repo = Path(__file__).resolve().parent.parent
+    v = Draft202012Validator(json.loads((repo / "docs" / "reading-format.schema.json").read_text()))
+    files = sorted((repo / "sample_dicoms" / "reference").glob("*.json"))
+    assert files
+    for f in files:
+        assert not list(v.iter_errors(json.loads(f.read_text()))), f
+    assert list(v.iter_errors(minimal(vertebrae=[vert(reader_grade=1.5)])))
+    assert list(v.iter_errors(minimal(patient_id="A" * 65)))
+
+
+def test_old_files_with_v2_settings_still_load():
+    r = Reading.from_dict(minimal(settings={"min_change_pct": 5.0, "method_version": "vfa-six-point/1"}))
+    assert r.patient_id == minimal()["patient_id"]
+
+
+@pytest.mark.parametrize("spacing", [[50, 50], [0, 0], [-0.1, 0.1], [0.01, 0.1], [0.1, 2.5], [1e300, 0.1]])
+def test_unusable_spacing_in_a_file_is_a_warning_and_the_reading_uncalibrated(tmp_path, spacing):
+    from vfa.errors import VfaWarning
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(minimal(spacing_source="pixel_spacing", pixel_spacing_mm=spacing)))
+    with pytest.warns(VfaWarning, match=r"field 'pixel_spacing_mm' is .*: not usable \(two finite numbers "
+                                        r"between 0.02 and 2 mm are needed\)"):
+        r = load_reading(path)
+    assert not r.spacing.calibrated and r.load_warnings
+
+
+@pytest.mark.parametrize("token", ["Infinity", "NaN"])
+def test_non_finite_spacing_in_a_file_is_a_warning_too(tmp_path, token):
+    from vfa.errors import VfaWarning
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(minimal(spacing_source="manual", pixel_spacing_mm=[0.1, 0.1]))
+                    .replace("[0.1, 0.1]", f"[{token}, 0.1]"))
+    with pytest.warns(VfaWarning, match=r"is \[(nan|inf), 0.1\] \(manual\): not usable"):
+        r = load_reading(path)
+    assert not r.spacing.calibrated
+
+
+def test_spacing_at_the_limits_is_used():
+    for sp in ([0.02, 0.02], [2.0, 2.0]):
+        r = Reading.from_dict(minimal(spacing_source="manual", pixel_spacing_mm=sp))
+        assert r.spacing.calibrated and [r.spacing.row_mm, r.spacing.col_mm] == sp
+
+
+@pytest.mark.parametrize("text, pattern", [
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "P", "x": ' + "1" * 5001 + "}",
+     r"field 'x': a number written with 5001 characters; the limit is 100"),
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "P", "x": ' + "[" * 100000 + "]" * 100000 + "}",
+     r"nested deeper than 32 levels"),
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "P", "x": ' + "[" * 40 + "]" * 40 + "}",
+     r"nested deeper than 32 levels"),
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "P", "settings": {"fit_loss_pct": 1e999}}',
+     r"field 'settings.fit_loss_pct' is Infinity: non-finite numbers"),
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "P", "age_years": NaN}',
+     r"field 'age_years' is NaN: non-finite numbers"),
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "P", "fit": 1e20}',
+     r"field 'fit' is 1e\+20: numbers in a reading file are at most 1e\+15"),
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "\\ud800"}', r"lone UTF-16 surrogate"),
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "P", "vertebrae": [{"level": "T4", "note": "'
+     + "x" * 1025 + '"}]}', r"vertebrae\[0\] \(T4\)\.note is 1025 characters long: the limit is 1024"),
+])
+def test_limits_are_one_line_errors_naming_the_field(tmp_path, text, pattern):
+    path = tmp_path / "r.json"
+    path.write_text(text)
+    with pytest.raises(ReadingFormatError, match=pattern) as info:
+        load_reading(path)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400
+
+
+def test_file_limits(tmp_path):
+    from vfa import limits
+    big = tmp_path / "big.json"
+    big.write_text('{"format": "vfa-reading", "version": 1, "patient_id": "' + "A" * limits.READING_FILE_BYTES + '"}')
+    with pytest.raises(ReadingFormatError, match=r"a reading file is at most 2,097,152 bytes"):
+        load_reading(big)
+    with pytest.raises(ReadingFormatError, match=r"File name too long"):
+        load_reading(tmp_path / ("x" * 300 + ".json"))
+    with pytest.raises(ReadingFormatError, match=r"not a regular file"):
+        load_reading("/dev/zero")
+
+
+def test_what_vfa_writes_stays_within_the_limits():
+    r = Reading(patient_id="P")
+    with pytest.raises(ValueError, match=r"the note is 1025 characters long: at most 1024"):
+        r.set_note("T4", "x" * 1025)
+    with pytest.raises(ValueError, match=r"the reason is 2000 characters long"):
+        r.set_status("T4", "not_evaluable", "x" * 2000)
+    r.set_note("T4", "x" * 1024)
+    assert Reading.from_json(r.to_json()).vertebrae[Level.T4].note == "x" * 1024
