@@ -11,7 +11,6 @@ import signal
 import time
 from pathlib import Path
 
-import pytest
 
 from cli_runner import run_vfa_process
 from fuzz_formats import (classify, mutate_reading, mutate_sr, run_reading_case, run_sr_case,

@@ -5,7 +5,6 @@ never a traceback or "unexpected error"; limits checked before parsing; an SR sp
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pydicom
 import pytest

@@ -33,7 +33,7 @@ from vfa import limits
 from vfa.errors import ReadingFormatError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from jsonschema import ValidationError
+    from jsonschema import ValidationError  # type: ignore[import-untyped]
 
 #: The schema file inside the package (docs/reading-format.schema.json is the same file).
 SCHEMA_RESOURCE = "reading-format.schema.json"
@@ -219,7 +219,7 @@ def _inlined(node: Any, defs: dict[str, Any]) -> Any:
 @lru_cache(maxsize=1)
 def _validator() -> Any:
     """The compiled validator (built once per process; jsonschema is imported here only)."""
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
     full = schema()
     return Draft202012Validator(_inlined(full, full.get("$defs", {})))
 
@@ -229,7 +229,7 @@ def validate(data: Any) -> None:
     validator = _validator()
     if validator.is_valid(data):
         return
-    from jsonschema.exceptions import best_match
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
     errors = list(itertools.islice(validator.iter_errors(data), 100))
     # An error of a conditional (if/then/else) only when nothing plainer is wrong: a bad
     # 'spacing_source' is the error, not the spacing that its 'else' then asks for.
