@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("pydicom").setLevel(logging.CRITICAL)
     rng = random.Random(args.seed)
     counts = {"success": 0, "clean": 0, "other": 0, "hang": 0}
-    peak_kb, peak_case, slowest = 0, -1, 0.0
+    peak_kb, peak_case, slowest, slowest_case = 0, -1, 0.0, -1
     findings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="vfa-fuzz-formats-") as tmp:
         work = Path(tmp)
@@ -263,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
         import vfa.outputs.sr  # noqa: F401 - imported once, before the children fork
         import vfa.reading.schema as _s
         _s._validator()
+        seeds_all: list[Any] = ([json.dumps(d) for d in seeds_r] if args.kind == "reading" else seeds_s)
+        valid_s = 0.0
+        for seed_data in seeds_all:   # the same work on valid inputs: what "slow" compares with
+            t0 = time.perf_counter()
+            classify(lambda: run(seed_data, work))
+            valid_s = max(valid_s, time.perf_counter() - t0)
         t_start = time.perf_counter()
         for case in range(args.cases):
             data = make()
@@ -289,7 +295,9 @@ def main(argv: list[str] | None = None) -> int:
                     time.sleep(0.005)
             with os.fdopen(rfd, "rb") as fh:
                 text = fh.read().decode("utf-8", "replace")
-            slowest = max(slowest, time.perf_counter() - t0)
+            took = time.perf_counter() - t0
+            if took > slowest:
+                slowest, slowest_case = took, case
             if status[0] is None:
                 counts["hang"] += 1
                 findings.append(f"case {case}: hang")
@@ -305,12 +313,14 @@ def main(argv: list[str] | None = None) -> int:
                 peak_kb, peak_case = status[1].ru_maxrss, case
             if args.progress and (case + 1) % args.progress == 0:
                 print(json.dumps({"done": case + 1, **counts, "peak_rss_mb": round(peak_kb / 1024, 1),
-                                  "slowest_case_s": round(slowest, 2)}), flush=True)
+                                  "slowest_case_s": round(slowest, 2), "slowest_case": slowest_case}),
+                      flush=True)
         elapsed = time.perf_counter() - t_start
     base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"kind": args.kind, "seed": args.seed, "cases": args.cases, **counts,
                       "peak_rss_mb": round(peak_kb / 1024, 1), "peak_case": peak_case,
                       "parent_rss_mb": round(base_kb / 1024, 1), "slowest_case_s": round(slowest, 2),
+                      "slowest_case": slowest_case, "slowest_valid_seed_s": round(valid_s, 2),
                       "elapsed_s": round(elapsed, 1), "findings": findings[:20]}))
     return 0 if counts["other"] == 0 and counts["hang"] == 0 else 1
 
