@@ -149,7 +149,7 @@ def check_limits(data: Any) -> None:
         elif isinstance(node, (int, float)):
             if len(path) == 2 and path[0] == _SPACING_KEY:
                 continue  # range-checked by the mapping: a warning, not an error
-            _check_number(data, path, node)
+            _check_number(data, path, node, points=len(path) == 5 and path[2] in ("points", "proposals"))
 
 
 def _field_limit(path: tuple[Any, ...]) -> tuple[int, str]:
@@ -177,11 +177,14 @@ def _check_text(data: Any, path: tuple[Any, ...], text: str, what: str) -> None:
                                  "(e.g. \\ud800), which is not text: the file is damaged")
 
 
-def _check_number(data: Any, path: tuple[Any, ...], x: int | float) -> None:
+def _check_number(data: Any, path: tuple[Any, ...], x: int | float, points: bool = False) -> None:
     if isinstance(x, float) and not math.isfinite(x):
         token = "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
         raise ReadingFormatError(f"{where(data, path)} is {token}: non-finite numbers (NaN, Infinity) "
                                  "are not allowed in a reading file")
+    if points and abs(x) > limits.COORDINATE_PX:
+        raise ReadingFormatError(f"{where(data, path)} is {short(x)}: a coordinate beyond "
+                                 f"{limits.COORDINATE_PX:g} pixels (no film is that large; the file is damaged)")
     if abs(x) > limits.ABS_NUMBER:
         raise ReadingFormatError(f"{where(data, path)} is {short(x)}: numbers in a reading file are at "
                                  f"most {limits.ABS_NUMBER:g} in absolute value")
