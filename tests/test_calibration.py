@@ -257,3 +257,32 @@ def test_garbage_magnification_falls_back_to_rule4(factor):
     sp = spacing_from_dataset(ds)
     assert sp.source is SpacingSource.IMAGER_PIXEL_SPACING
     assert (sp.row_mm, sp.col_mm) == (0.2, 0.2)
+
+
+# ------------------------------------------------------------------ drawn calibration, domain §5
+@pytest.mark.parametrize("length_mm, px, spacing", [
+    (5000.0, 100, "50 x 50"),      # 50 mm per pixel: 5000 mm vertebrae
+    (1.0, 100, "0.01 x 0.01"),     # 0.01 mm per pixel
+    (201.0, 100, "2.01 x 2.01"),   # just above the range
+])
+def test_drawn_calibration_outside_the_range_is_refused_with_the_spacing_it_would_give(length_mm, px, spacing):
+    with pytest.raises(ValueError, match=rf"{length_mm:g} mm over {px:.1f} px would give a spacing of "
+                                         rf"{spacing} mm per pixel, outside 0.02-2 mm"):
+        Spacing.manual((0, 0), (0, px), length_mm)
+
+
+@pytest.mark.parametrize("length_mm", [2.0, 200.0])   # 0.02 and 2.0 mm per pixel: the limits are usable
+def test_drawn_calibration_at_the_limits_is_accepted(length_mm):
+    sp = Spacing.manual((0, 0), (0, 100), length_mm)
+    assert sp.source is SpacingSource.MANUAL and sp.col_mm == pytest.approx(length_mm / 100)
+
+
+def test_drawn_calibration_outside_the_range_leaves_the_session_uncalibrated(tmp_path):
+    from vfa.reading.session import ReadingSession
+    from vfa.reading.reading import Reading
+    errors: list[str] = []
+    s = ReadingSession(None, Reading(patient_id="P"))
+    s.connect(lambda ev: errors.append(str(ev.data)) if ev.kind == "error" else None)
+    assert s.calibrate((0, 0), (0, 100), 5000.0) is False
+    assert not s.reading.spacing.calibrated
+    assert errors and "would give a spacing of 50 x 50 mm per pixel" in errors[-1]

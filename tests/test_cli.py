@@ -115,7 +115,7 @@ def test_compare_refuses_two_patients(tmp_path):
     ("{not json", "not valid JSON"),
     ('{"format": "other"}', "field 'format'"),
     ('{"format": "vfa-reading", "version": 1, "patient_id": "x", "vertebrae": [{"level": "T13"}]}',
-     "unknown vertebral level"),
+     "vertebrae[0].level is 'T13': expected a level T4 ... T12, L1 ... L4"),
 ])
 def test_bad_reading_is_one_clear_line(tmp_path, content, message):
     p = tmp_path / "r.json"

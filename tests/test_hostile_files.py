@@ -220,5 +220,5 @@ def test_reading_with_an_absurd_coordinate_is_refused_in_one_line(tmp_path, caps
     path.write_text(json.dumps(data))
     assert main(["grade", str(path)]) == 1
     line = one_line_error_text(capsys.readouterr().err)
-    assert "beyond 1e+06 pixels" in line and "inferior_middle" in line
+    assert "a coordinate beyond 1e+06 pixels" in line and "inferior_middle" in line
     assert round_percent(float("inf")) == float("inf")

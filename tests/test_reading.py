@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -188,57 +189,61 @@ def test_evaluable_vertebra_with_null_points_written_as_null():
     ({"format": "vfa-reading", "version": 1}, r"field 'patient_id' is missing"),
     (minimal(patient_id=12), r"field 'patient_id' must be a string, got 12"),
     (minimal(reader=["a"]), r"field 'reader' must be a string"),
-    (minimal(study_date="06/05/2024"), r"field 'study_date' must be a date 'YYYY-MM-DD', got '06/05/2024'"),
-    (minimal(birth_date=19500203), r"field 'birth_date' must be a date 'YYYY-MM-DD'"),
+    (minimal(study_date="06/05/2024"), r"field 'study_date' is '06/05/2024': expected a date YYYY-MM-DD"),
+    (minimal(birth_date=19500203), r"field 'birth_date' must be a date YYYY-MM-DD \(a string or null\), got 19500203"),
     (minimal(spacing_source="ruler"), r"field 'spacing_source' is 'ruler': expected one of "
-                                      r"pixel_spacing, .*uncalibrated"),
+                                      r"'pixel_spacing', .*'uncalibrated'"),
     (minimal(spacing_source="pixel_spacing"), r"field 'pixel_spacing_mm' must be \[row_mm, col_mm\] "
-                                              r"with two positive numbers, got None"),
+                                              r"for a calibrated reading"),
     (minimal(spacing_source="pixel_spacing", pixel_spacing_mm=[0.1]),
-     r"field 'pixel_spacing_mm' must be \[row_mm, col_mm\].*got \[0.1\]"),
-    (minimal(spacing_source="manual", pixel_spacing_mm=[0.1, 0]), r"field 'pixel_spacing_mm' must be"),
-    (minimal(spacing_source="manual", pixel_spacing_mm=[0.1, -0.1]), r"field 'pixel_spacing_mm'"),
-    (minimal(spacing_source="manual", pixel_spacing_mm=["0.1", "0.1"]), r"field 'pixel_spacing_mm'"),
-    (minimal(spacing_source="manual", pixel_spacing_mm=[True, 0.1]), r"field 'pixel_spacing_mm'"),
+     r"field 'pixel_spacing_mm' must be \[row_mm, col_mm\], two numbers, got \[0.1\]"),
+    (minimal(spacing_source="manual", pixel_spacing_mm=["0.1", "0.1"]),
+     r"field 'pixel_spacing_mm\[[01]\]' must be a number, got '0.1'"),
+    (minimal(spacing_source="manual", pixel_spacing_mm=[True, 0.1]),
+     r"field 'pixel_spacing_mm\[0\]' must be a number, got True"),
     (minimal(spacing_source="manual", pixel_spacing_mm=0.1), r"field 'pixel_spacing_mm'"),
-    (minimal(pixel_spacing_mm=[0.1, 0.1]), r"field 'pixel_spacing_mm' must be null when "
-                                          r"'spacing_source' is 'uncalibrated'"),
-    (minimal(pixel_aspect_ratio=[1, 0]), r"field 'pixel_aspect_ratio' must be null or \[row, col\]"),
+    (minimal(pixel_spacing_mm=[0.1, 0.1]), r"field 'pixel_spacing_mm': must be null when "
+                                          r"'spacing_source' is 'uncalibrated' \(or absent\), got \[0.1, 0.1\]"),
+    (minimal(pixel_aspect_ratio=[1, 0]), r"field 'pixel_aspect_ratio\[1\]' is 0: expected a number more than 0"),
     (minimal(settings=[1]), r"field 'settings' must be an object or null, got \[1\]"),
-    (minimal(settings={"fit_loss_mm": "4"}), r"field 'settings': setting 'fit_loss_mm' must be a "
-                                             r"number, not '4'"),
-    (minimal(settings={"mm_rule_in_children": 1}), r"setting 'mm_rule_in_children' must be true or false"),
-    (minimal(vertebrae={"T8": {}}), r"field 'vertebrae' must be a list"),
+    (minimal(settings={"fit_loss_mm": "4"}), r"field 'settings.fit_loss_mm' must be a number, "
+                                             r"got '4'"),
+    (minimal(settings={"mm_rule_in_children": 1}),
+     r"field 'settings.mm_rule_in_children' must be true or false, got 1"),
+    (minimal(vertebrae={"T8": {}}), r"field 'vertebrae' must be an array, got \{'T8': \{\}\}"),
     (minimal(vertebrae=["T8"]), r"vertebrae\[0\] must be an object"),
-    (minimal(vertebrae=[vert(level="C7")]), r"vertebrae\[0\]\.level: unknown vertebral level 'C7'"),
-    (minimal(vertebrae=[vert(level=None)]), r"vertebrae\[0\]\.level: unknown vertebral level None"),
+    (minimal(vertebrae=[vert(level="C7")]), r"vertebrae\[0\]\.level is 'C7': expected a level T4 ... T12, L1 ... L4"),
+    (minimal(vertebrae=[vert(level=None)]),
+     r"vertebrae\[0\]\.level must be a level T4 ... T12, L1 ... L4 \(a string\), got None"),
     (minimal(vertebrae=[vert(), vert(level="T9"), vert(level="t8")]),
      r"vertebrae\[2\] \(T8\): level T8 appears twice"),
     (minimal(vertebrae=[vert(status="broken")]),
-     r"vertebrae\[0\] \(T8\)\.status must be 'evaluable' or 'not_evaluable', got 'broken'"),
+     r"vertebrae\[0\] \(T8\)\.status is 'broken': expected one of 'evaluable', 'not_evaluable'"),
     (minimal(vertebrae=[vert(status="not_evaluable")]),
-     r"vertebrae\[0\] \(T8\): status 'not_evaluable' needs a 'reason'"),
+     r"vertebrae\[0\] \(T8\): status 'not_evaluable' needs a non-blank 'reason'$"),
     (minimal(vertebrae=[vert(status="not_evaluable", reason="   ")]),
-     r"vertebrae\[0\] \(T8\): status 'not_evaluable' needs a 'reason'"),
+     r"vertebrae\[0\] \(T8\)\.reason: status 'not_evaluable' needs a non-blank 'reason', got '   '"),
     (minimal(vertebrae=[vert(reason=5)]), r"vertebrae\[0\] \(T8\)\.reason must be a string or null"),
     (minimal(vertebrae=[vert(points=[[1, 2]])]), r"vertebrae\[0\] \(T8\)\.points must be an object or null"),
     (minimal(vertebrae=[vert(points={"superior_anterior": [1, 2, 3]})]),
-     r"vertebrae\[0\] \(T8\)\.points\.superior_anterior must be a pair of numbers \[x, y\]"),
+     r"vertebrae\[0\] \(T8\)\.points\.superior_anterior must be \[x, y\], two numbers of at most "
+     r"1e\+06 pixels, got \[1, 2, 3\]"),
     (minimal(vertebrae=[vert(points={"superior_anterior": {"x": 1, "y": 2}})]),
-     r"vertebrae\[0\] \(T8\)\.points\.superior_anterior must be a pair of numbers"),
+     r"vertebrae\[0\] \(T8\)\.points\.superior_anterior must be \[x, y\].*\(an array\), got \{'x': 1"),
     (minimal(vertebrae=[vert(points={"superior_anterior": ["1", 2]})]),
-     r"superior_anterior must be a pair of numbers"),
+     r"superior_anterior\[0\] must be a number, got '1'"),
     (minimal(vertebrae=[vert(points={"anterior_top": [1, 2]})]),
-     r"vertebrae\[0\] \(T8\)\.points: unknown point 'anterior_top'"),
+     r"vertebrae\[0\] \(T8\)\.points: unknown key 'anterior_top': expected one of superior_anterior, "),
     (minimal(vertebrae=[vert(reader_grade=1.5)]),
-     r"vertebrae\[0\] \(T8\)\.reader_grade: grade 1.5 is not a Genant grade"),
+     r"vertebrae\[0\] \(T8\)\.reader_grade is 1.5: expected a Genant grade: 0, 0.5, 1, 2 or 3"),
     (minimal(vertebrae=[vert(reader_grade=4)]),
-     r"vertebrae\[0\] \(T8\)\.reader_grade: grade 4 is not a Genant grade"),
+     r"vertebrae\[0\] \(T8\)\.reader_grade is 4: expected a Genant grade"),
     (minimal(vertebrae=[vert(reader_grade="2")]),
-     r"vertebrae\[0\] \(T8\)\.reader_grade must be a number \(0, 0.5, 1, 2 or 3\) or null, got '2'"),
-    (minimal(vertebrae=[vert(reader_grade=True)]), r"vertebrae\[0\] \(T8\)\.reader_grade must be a number"),
+     r"vertebrae\[0\] \(T8\)\.reader_grade must be a Genant grade: 0, 0.5, 1, 2 or 3 \(a number or null\), "
+     r"got '2'"),
+    (minimal(vertebrae=[vert(reader_grade=True)]), r"vertebrae\[0\] \(T8\)\.reader_grade must be .*got True"),
     (minimal(vertebrae=[vert(reader_type="compression")]),
-     r"vertebrae\[0\] \(T8\)\.reader_type: unknown deformity type 'compression'"),
+     r"vertebrae\[0\] \(T8\)\.reader_type is 'compression': expected one of 'wedge', 'biconcave', 'crush'"),
     (minimal(vertebrae=[vert(note=3)]), r"vertebrae\[0\] \(T8\)\.note must be a string or null"),
 ])
 def test_validation_names_the_bad_field(data, pattern):
@@ -253,8 +258,8 @@ def test_non_finite_point_rejected(tmp_path, token):
     path = tmp_path / "r.json"
     path.write_text(text)
     with pytest.raises(ReadingFormatError,
-                       match=rf"^{path}: .*vertebrae\[0\] \(T8\)\.points\.superior_anterior has a "
-                             "coordinate that is not a finite number"):
+                       match=rf"^{path}: vertebrae\[0\] \(T8\)\.points\.superior_anterior\[0\] is "
+                             r"-?(NaN|Infinity): non-finite numbers \(NaN, Infinity\) are not allowed"):
         load_reading(path)
 
 
@@ -483,3 +488,109 @@ def test_example_in_format_doc_loads_and_round_trips():
         original.pop(key)
         written.pop(key, None)
     assert written == original
+
+
+# ------------------------------------------------------------------ the schema (docs/reading-format.schema.json)
+def test_schema_in_docs_is_the_one_in_the_package_and_a_valid_2020_12_schema():
+    from importlib import resources
+    from jsonschema import Draft202012Validator
+    repo = Path(__file__).resolve().parent.parent
+    shipped = resources.files("vfa.reading").joinpath("reading-format.schema.json").read_text(encoding="utf-8")
+    assert (repo / "docs" / "reading-format.schema.json").read_text(encoding="utf-8") == shipped
+    schema = json.loads(shipped)
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_an_outside_tool_validates_the_bundled_readings_with_the_schema_alone():
+    """Plain jsonschema and the schema file, no vfa code: the bundled references are valid and
+    a reading vfa refuses for its type is refused by the schema too."""
+    from jsonschema import Draft202012Validator
+    repo = Path(__file__).resolve().parent.parent
+    v = Draft202012Validator(json.loads((repo / "docs" / "reading-format.schema.json").read_text()))
+    files = sorted((repo / "sample_dicoms" / "reference").glob("*.json"))
+    assert files
+    for f in files:
+        assert not list(v.iter_errors(json.loads(f.read_text()))), f
+    assert list(v.iter_errors(minimal(vertebrae=[vert(reader_grade=1.5)])))
+    assert list(v.iter_errors(minimal(patient_id="A" * 65)))
+
+
+def test_old_files_with_v2_settings_still_load():
+    r = Reading.from_dict(minimal(settings={"min_change_pct": 5.0, "method_version": "vfa-six-point/1"}))
+    assert r.patient_id == minimal()["patient_id"]
+
+
+@pytest.mark.parametrize("spacing", [[50, 50], [0, 0], [-0.1, 0.1], [0.01, 0.1], [0.1, 2.5], [1e300, 0.1]])
+def test_unusable_spacing_in_a_file_is_a_warning_and_the_reading_uncalibrated(tmp_path, spacing):
+    from vfa.errors import VfaWarning
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(minimal(spacing_source="pixel_spacing", pixel_spacing_mm=spacing)))
+    with pytest.warns(VfaWarning, match=r"field 'pixel_spacing_mm' is .*: not usable \(two finite numbers "
+                                        r"between 0.02 and 2 mm are needed\)"):
+        r = load_reading(path)
+    assert not r.spacing.calibrated and r.load_warnings
+
+
+@pytest.mark.parametrize("token", ["Infinity", "NaN"])
+def test_non_finite_spacing_in_a_file_is_a_warning_too(tmp_path, token):
+    from vfa.errors import VfaWarning
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(minimal(spacing_source="manual", pixel_spacing_mm=[0.1, 0.1]))
+                    .replace("[0.1, 0.1]", f"[{token}, 0.1]"))
+    with pytest.warns(VfaWarning, match=r"is \[(nan|inf), 0.1\] \(manual\): not usable"):
+        r = load_reading(path)
+    assert not r.spacing.calibrated
+
+
+def test_spacing_at_the_limits_is_used():
+    for sp in ([0.02, 0.02], [2.0, 2.0]):
+        r = Reading.from_dict(minimal(spacing_source="manual", pixel_spacing_mm=sp))
+        assert r.spacing.calibrated and [r.spacing.row_mm, r.spacing.col_mm] == sp
+
+
+@pytest.mark.parametrize("text, pattern", [
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "P", "x": ' + "1" * 5001 + "}",
+     r"field 'x': a number written with 5001 characters; the limit is 100"),
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "P", "x": ' + "[" * 100000 + "]" * 100000 + "}",
+     r"nested deeper than 32 levels"),
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "P", "x": ' + "[" * 40 + "]" * 40 + "}",
+     r"nested deeper than 32 levels"),
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "P", "settings": {"fit_loss_pct": 1e999}}',
+     r"field 'settings.fit_loss_pct' is Infinity: non-finite numbers"),
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "P", "age_years": NaN}',
+     r"field 'age_years' is NaN: non-finite numbers"),
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "P", "fit": 1e20}',
+     r"field 'fit' is 1e\+20: numbers in a reading file are at most 1e\+15"),
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "\\ud800"}', r"lone UTF-16 surrogate"),
+    ('{"format": "vfa-reading", "version": 1, "patient_id": "P", "vertebrae": [{"level": "T4", "note": "'
+     + "x" * 1025 + '"}]}', r"vertebrae\[0\] \(T4\)\.note is 1025 characters long: the limit is 1024"),
+])
+def test_limits_are_one_line_errors_naming_the_field(tmp_path, text, pattern):
+    path = tmp_path / "r.json"
+    path.write_text(text)
+    with pytest.raises(ReadingFormatError, match=pattern) as info:
+        load_reading(path)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400
+
+
+def test_file_limits(tmp_path):
+    from vfa import limits
+    big = tmp_path / "big.json"
+    big.write_text('{"format": "vfa-reading", "version": 1, "patient_id": "' + "A" * limits.READING_FILE_BYTES + '"}')
+    with pytest.raises(ReadingFormatError, match=r"a reading file is at most 2,097,152 bytes"):
+        load_reading(big)
+    with pytest.raises(ReadingFormatError, match=r"File name too long"):
+        load_reading(tmp_path / ("x" * 300 + ".json"))
+    with pytest.raises(ReadingFormatError, match=r"not a regular file"):
+        load_reading("/dev/zero")
+
+
+def test_what_vfa_writes_stays_within_the_limits():
+    r = Reading(patient_id="P")
+    with pytest.raises(ValueError, match=r"the note is 1025 characters long: at most 1024"):
+        r.set_note("T4", "x" * 1025)
+    with pytest.raises(ValueError, match=r"the reason is 2000 characters long"):
+        r.set_status("T4", "not_evaluable", "x" * 2000)
+    r.set_note("T4", "x" * 1024)
+    assert Reading.from_json(r.to_json()).vertebrae[Level.T4].note == "x" * 1024

@@ -178,6 +178,20 @@ def test_uncalibrated_banner_and_manual_calibration(window, tmp_path, asked):
     assert not w.doc.reading.spacing.calibrated and w.banner.isVisible()
 
 
+def test_drawn_calibration_outside_the_range_is_refused_in_the_viewer(window, tmp_path, asked):
+    """domain §5: a drawn length that would give more than 2 mm per pixel is refused, with
+    the spacing it would give; the film stays uncalibrated."""
+    w = window
+    w.open_file(write_film(tmp_path / "u.dcm", pixel_spacing=None, imager_spacing=None))
+    asked["answers"]["length"] = 5000.0            # 5000 mm over 100 px: 50 mm per pixel
+    w.banner.button.click()
+    drag_image(w.view, 100, 300, 200, 300)
+    assert asked["lengths"]
+    assert not w.doc.reading.spacing.calibrated and w.banner.isVisible()
+    assert any("would give a spacing of" in str(e) and "outside 0.02-2 mm" in str(e)
+               for e in asked["errors"]), asked["errors"]
+
+
 def test_detector_spacing_banner(window, tmp_path):
     w = window
     w.open_file(write_film(tmp_path / "d.dcm", pixel_spacing=(0.2, 0.2), imager_spacing=None))

@@ -14,7 +14,7 @@ import importlib
 import os
 import pkgutil
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from vfa import __version__
 from vfa.errors import VfaError, is_native_panic, one_line, printable, quiet_third_party_logs
@@ -51,10 +51,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def show_vfa_warnings(command: str) -> None:
+    """A :class:`vfa.errors.VfaWarning` (something refused without refusing the input) is one
+    ``vfa COMMAND: warning: ...`` line on stderr, every time, never Python's two-line form."""
+    import warnings
+    from vfa.errors import VfaWarning
+    previous = getattr(warnings.showwarning, "vfa_previous", warnings.showwarning)
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        if issubclass(category, VfaWarning):
+            print(f"vfa {command}: warning: {printable(str(message))}", file=sys.stderr)
+        else:
+            previous(message, category, filename, lineno, file, line)
+    show.vfa_previous = previous  # type: ignore[attr-defined]  # a second main() replaces, not stacks
+    warnings.showwarning = show
+    warnings.simplefilter("always", VfaWarning)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_third_party_logs()
     parser = build_parser()
     args = parser.parse_args(argv)
+    show_vfa_warnings(args.command)
     try:
         return int(args._run(args) or 0)
     except VfaError as exc:

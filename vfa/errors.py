@@ -12,6 +12,12 @@ class VfaError(Exception):
     """Base class of all errors raised on purpose by ``vfa``."""
 
 
+class VfaWarning(UserWarning):
+    """Something in the input was refused without refusing the input (e.g. a spacing outside
+    0.02-2.0 mm in a reading file: the reading is then uncalibrated). The CLI prints it as one
+    ``warning:`` line; the message says what was refused and what was done instead."""
+
+
 # --- radiograph loading -------------------------------------------------------------
 class DicomLoadError(VfaError):
     """A file could not be loaded as a radiograph."""

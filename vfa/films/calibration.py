@@ -12,6 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from vfa.limits import SPACING_RANGE_MM as _SPACING_RANGE_MM
+from vfa.limits import spacing_usable
+
 
 class SpacingSource(str, enum.Enum):
     """Where the spacing used for millimetres came from. The value is stored in readings."""
@@ -107,7 +110,13 @@ class Spacing:
         if length_units < 2:
             raise ValueError("calibration line is shorter than 2 pixels: draw it over a longer known length")
         k = length_mm / length_units
-        return cls(ar * k, ac * k, SpacingSource.MANUAL,
+        row_mm, col_mm = ar * k, ac * k
+        if not spacing_usable(row_mm, col_mm):
+            lo, hi = SPACING_RANGE_MM
+            raise ValueError(f"{length_mm:g} mm over {math.hypot(p1[0]-p0[0], p1[1]-p0[1]):.1f} px would give "
+                             f"a spacing of {_mm(row_mm)} x {_mm(col_mm)} mm per pixel, outside {lo:g}-{hi:g} mm "
+                             "(domain rule): check the known length and draw the line over it again")
+        return cls(row_mm, col_mm, SpacingSource.MANUAL,
                    f"{length_mm:g} mm over {math.hypot(p1[0]-p0[0], p1[1]-p0[1]):.1f} px")
 
 
@@ -128,8 +137,13 @@ def _two_positive(value: Any) -> tuple[float, float] | None:
 
 
 #: A spacing value is usable when both numbers are finite and within this range (mm),
-#: domain.md §5; anything else is refused to the next rule with a warning.
-SPACING_RANGE_MM = (0.02, 2.0)
+#: domain.md §5; anything else is refused to the next rule with a warning. Stated in
+#: vfa/limits.py for every source (tags, reading files, SR, the reader's calibration).
+SPACING_RANGE_MM = _SPACING_RANGE_MM
+
+
+def _mm(x: float) -> str:
+    return f"{x:.4g}" if math.isfinite(x) else str(x)
 
 #: A usable Estimated Radiographic Magnification Factor (0018,1114): a lateral spine film is
 #: magnified by 1.0-1.5 in practice; anything outside 0.5-3 is a damaged or hostile header

@@ -31,6 +31,9 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
+import stat
+import struct
+import warnings as _warnings
 from pathlib import Path
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
@@ -41,7 +44,8 @@ from vfa.method import age as _age
 from vfa.study.adjudication import DECIDED_BY, decided_by
 from vfa.atomic import atomic_write_bytes
 from vfa.films.calibration import SpacingSource
-from vfa.errors import ExportError, ReadingFormatError
+from vfa import limits as _limits
+from vfa.errors import ExportError, ReadingFormatError, VfaWarning
 from vfa.method.levels import POINT_SLOTS, DeformityType, Level, PointSlot, Status
 from vfa.method.morphometry import LevelResult, ReadingSummary, summarize
 from vfa.method.qualitative import Abq, DowngradeReason, EndplateDepression
@@ -52,7 +56,7 @@ from vfa.method.settings import MethodSettings
 # export/import commands and by code that needs SR, never by the reading model.
 import highdicom as hd  # noqa: E402
 from pydicom import Dataset, dcmread  # noqa: E402
-from pydicom.errors import InvalidDicomError  # noqa: E402
+from pydicom.errors import BytesLengthException, InvalidDicomError  # noqa: E402
 from pydicom.filebase import DicomBytesIO  # noqa: E402
 from pydicom.sr.coding import Code  # noqa: E402
 from pydicom.sr.codedict import codes  # noqa: E402
@@ -814,29 +818,92 @@ def _dicom_date(value: Any) -> str | None:
     return None
 
 
+#: What pydicom and highdicom raise on a damaged or hostile file (besides their own error
+#: types): unknown VRs ('JV': NotImplementedError), truncated items ("No tag to read at file
+#: position": OSError / struct.error / EOFError), wrong value lengths (BytesLengthException, a
+#: RuntimeError), bad encodings (LookupError, UnicodeError), deep nesting (RecursionError),
+#: absurd lengths (MemoryError, OverflowError) and missing or mistyped attributes. Reading an
+#: SR, each of them means a bad input (ExportError, exit 1), never a traceback.
+HOSTILE_SR_ERRORS: tuple[type[BaseException], ...] = (
+    InvalidDicomError, BytesLengthException, RuntimeError, OSError, EOFError, struct.error, ValueError, LookupError,
+    TypeError, AttributeError, IndexError, KeyError, OverflowError, MemoryError, ArithmeticError)
+
+
+def _one_line(exc: BaseException, limit: int = 160) -> str:
+    """An exception's text on one short line (highdicom's can quote whole datasets)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _bad_sr(source: str, exc: BaseException) -> ExportError:
+    return ExportError(f"{source} cannot be read as a VFA structured report ({exc.__class__.__name__}: "
+                       f"{_one_line(exc)}): the file is damaged or not written by 'vfa export-sr'")
+
+
+def _check_depth(ds: Dataset, source: str) -> None:
+    """Refuse sequences nested deeper than ``limits.SR_DEPTH`` before anything recurses
+    through them (iterative; every element's value is decoded here, so that a damaged one
+    fails now, as a bad input)."""
+    stack: list[tuple[Dataset, int]] = [(ds, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > _limits.SR_DEPTH:
+            raise ExportError(f"{source}: sequences nested deeper than {_limits.SR_DEPTH} levels "
+                              "(a VFA SR needs 5): the file is damaged or not a VFA report")
+        for elem in item:
+            if elem.VR == "SQ":
+                stack.extend((child, depth + 1) for child in elem.value)
+
+
 def read_sr_dataset(path: str | os.PathLike[str]) -> Dataset:
-    """Read ``path`` and check that it is a DICOM SR (ExportError otherwise)."""
+    """Read ``path`` and check that it is a DICOM SR (ExportError otherwise): a regular file
+    of at most ``limits.SR_FILE_BYTES`` bytes whose sequences nest at most ``limits.SR_DEPTH``
+    deep; whatever pydicom raises on a damaged file becomes an ExportError."""
     p = Path(path)
-    if not p.exists():
-        raise ExportError(f"{p} does not exist")
-    if p.is_dir():
-        raise ExportError(f"{p} is a folder, not a DICOM SR file")
+    name = str(p) if len(str(p)) <= 200 else f"{str(p)[:80]}...{str(p)[-80:]}"
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise ExportError(f"{name} does not exist") from None
+    except (OSError, ValueError) as exc:  # ENAMETOOLONG, EACCES, embedded NUL
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ExportError(f"cannot read {name}: {why}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ExportError(f"{name} is a folder, not a DICOM SR file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ExportError(f"{name} is not a regular file (a pipe or a device): give a DICOM SR file")
+    if st.st_size > _limits.SR_FILE_BYTES:
+        raise ExportError(f"{name} is {st.st_size:,} bytes: a VFA structured report is at most "
+                          f"{_limits.SR_FILE_BYTES:,} bytes")
     try:
         ds = dcmread(p)
+        _check_depth(ds, name)
+        cls = str(ds.get("SOPClassUID", "") or "")
     except (InvalidDicomError, EOFError) as exc:
-        raise ExportError(f"{p} is not a DICOM file ({exc.__class__.__name__}): expected a VFA "
+        raise ExportError(f"{name} is not a DICOM file ({exc.__class__.__name__}): expected a VFA "
                           "structured report written by 'vfa export-sr'") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ExportError(f"{p} cannot be read as DICOM ({exc.__class__.__name__}: {exc})") from None
-    cls = str(ds.get("SOPClassUID", "") or "")
+    except ExportError:
+        raise
+    except HOSTILE_SR_ERRORS as exc:
+        raise _bad_sr(name, exc) from None
     if cls not in SR_SOP_CLASSES:
-        name = UID_dictionary.get(cls, ("unknown SOP class",))[0] if cls else "no SOP Class UID"
-        raise ExportError(f"{p} is a DICOM {name} object, not a structured report")
+        name_ = UID_dictionary.get(cls, ("unknown SOP class",))[0] if cls else "no SOP Class UID"
+        raise ExportError(f"{name} is a DICOM {name_} object, not a structured report")
     return ds
 
 
 def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
-    """Rebuild a reading from a VFA SR dataset (validated with highdicom)."""
+    """Rebuild a reading from a VFA SR dataset (validated with highdicom). Whatever a damaged
+    or hostile dataset makes pydicom or highdicom raise is an ExportError (a bad input)."""
+    try:
+        return _sr_to_reading(ds, source)
+    except (ExportError, ReadingFormatError):
+        raise
+    except HOSTILE_SR_ERRORS as exc:
+        raise _bad_sr(source, exc) from None
+
+
+def _sr_to_reading(ds: Dataset, source: str) -> Reading:
     cls = str(ds.get("SOPClassUID", ""))
     hd_classes: dict[str, Any] = {
         "1.2.840.10008.5.1.4.1.1.88.22": hd.sr.EnhancedSR,
@@ -850,14 +917,14 @@ def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
         sr = hd_classes[cls].from_dataset(ds)
         report = sr.content
     except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
-        raise ExportError(f"{source} is not a valid structured report ({exc})") from None
+        raise ExportError(f"{source} is not a valid structured report ({_one_line(exc)})") from None
     if not isinstance(report, hd.sr.MeasurementReport):
         raise ExportError(f"{source} is a structured report but not a TID 1500 measurement report "
                           "(a foreign SR): it was not written by 'vfa export-sr'")
     try:
         groups = report.get_image_measurement_groups()
     except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
-        raise ExportError(f"{source}: the measurement groups cannot be read ({exc})") from None
+        raise ExportError(f"{source}: the measurement groups cannot be read ({_one_line(exc)})") from None
 
     spine = None
     vert_groups: list[tuple[Level, Dataset]] = []
@@ -885,6 +952,7 @@ def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
         raise ExportError(f"{source}: the spacing source ({SCHEME} SPACING-SOURCE) is missing")
     src = _decode(SPACING_CODES, _code_value(spacing_items[0]), "spacing source", source)
     pixel_spacing = None
+    sr_warnings: list[str] = []
     if src is not SpacingSource.UNCALIBRATED:
         rows = _find(spine, ROW_SPACING_CODE, "NUM")
         cols = _find(spine, COL_SPACING_CODE, "NUM")
@@ -892,6 +960,13 @@ def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
             raise ExportError(f"{source}: a calibrated reading needs the vertical and horizontal "
                               "pixel spacing (DCM 111066 / 111026)")
         pixel_spacing = [_num_value(rows[0])[0], _num_value(cols[0])[0]]
+        if not _limits.spacing_usable(*pixel_spacing):
+            lo, hi = _limits.SPACING_RANGE_MM
+            sr_warnings.append(f"{source}: the pixel spacing (DCM 111066 / 111026) is "
+                               f"{pixel_spacing[0]:g} \\ {pixel_spacing[1]:g} mm ({src.value}): not "
+                               f"usable (two finite numbers between {lo:g} and {hi:g} mm are needed); "
+                               "it was refused and the reading is uncalibrated (heights in pixels)")
+            src, pixel_spacing = SpacingSource.UNCALIBRATED, None
     detail_items = _find(spine, SPACING_DETAIL, "TEXT")
     settings = _parse_settings(_algorithm_parameters(spine))
     age_items = _find(spine, SUBJECT_AGE_CODE, "NUM")
@@ -983,6 +1058,9 @@ def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
         })
     try:
         r = Reading.from_dict(data)
+        for w in sr_warnings:
+            _warnings.warn(w, VfaWarning, stacklevel=3)
+        r.load_warnings[:0] = sr_warnings
         if r.age_at_study() is None and age_items:   # the header does not give it: the reader's
             try:
                 r.age_years = _age.valid_age_years(_num_value(age_items[0])[0])

@@ -14,19 +14,23 @@ import copy
 import datetime as _dt
 import enum
 import json
-import math
 import os
+import stat
+import warnings as _warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from vfa import __version__
+from vfa import limits as _limits
 from vfa.method import age as _age
 from vfa.atomic import atomic_write_text
 from vfa.events import EventEmitter
 from vfa.reading.proposal import Proposal
 from vfa.films.calibration import Spacing, SpacingSource
-from vfa.errors import GeometryError, ReadingFormatError, WrongFilmError
+from vfa.errors import GeometryError, ReadingFormatError, VfaWarning, WrongFilmError
+from vfa.limits import SPACING_RANGE_MM, spacing_usable
+from vfa.reading import schema as _schema
 from vfa.method.geometry import Point, check_six_points, parse_point
 from vfa.method.levels import (LEVELS, POINT_SLOTS, DeformityType, Grade, Level, PointSlot, Status,
                      parse_grade)
@@ -209,13 +213,28 @@ class Reading:
         self.vertebrae: dict[Level, VertebraReading] = {}
         self.extra: dict[str, Any] = {}
         self.events: EventEmitter[ReadingEvent] = EventEmitter()
+        #: What loading refused without refusing the file (an unusable spacing, domain.md §5).
+        self.load_warnings: list[str] = []
 
     # ------------------------------------------------------------------ construction
     @classmethod
     def for_radiograph(cls, radiograph: Any, reader: str | None = None,
                        settings: MethodSettings | None = None) -> "Reading":
-        """An empty reading of a loaded :class:`vfa.films.radiograph.Radiograph`."""
+        """An empty reading of a loaded :class:`vfa.films.radiograph.Radiograph`. A film
+        whose identity is beyond DICOM's own lengths (vfa/limits.py) is refused here, before
+        any work, so that every reading made can be loaded again (ReadingFormatError)."""
         ident = radiograph.identity
+        for what, value, limit in (
+                ("Patient ID", ident.patient_id, _limits.LO_CHARS),
+                ("Patient's Name", ident.patient_name, _limits.PN_CHARS),
+                ("Patient's Sex", ident.sex, _limits.CS_CHARS),
+                ("Patient's Age", getattr(ident, "patient_age", ""), _limits.CS_CHARS),
+                ("Study Instance UID", ident.study_instance_uid, _limits.UI_CHARS),
+                ("Series Instance UID", ident.series_instance_uid, _limits.UI_CHARS),
+                ("SOP Instance UID", ident.sop_instance_uid, _limits.UI_CHARS)):
+            if value and len(str(value)) > limit:
+                raise ReadingFormatError(f"the film's {what} is {len(str(value))} characters long; DICOM "
+                                         f"allows {limit}: the film's header is damaged, it cannot be read")
         return cls(
             patient_id=ident.patient_id or "", patient_name=ident.patient_name or None,
             birth_date=ident.birth_date, patient_sex=ident.sex or None,
@@ -393,6 +412,7 @@ class Reading:
         if st is Status.NOT_EVALUABLE and not (reason and reason.strip()):
             raise ValueError(f"{lv}: a reason is required to mark a level not evaluable "
                              "(e.g. 'not visible', 'rotated/oblique', 'hardware')")
+        _check_text_length(reason, "reason")
         v = self.vertebra(lv)
         v.status = st
         v.reason = reason.strip() if (st is Status.NOT_EVALUABLE and reason) else None
@@ -400,6 +420,7 @@ class Reading:
 
     def set_note(self, level: Level | str, note: str | None) -> None:
         lv = Level.parse(level)
+        _check_text_length(note, "note")
         self.vertebra(lv).note = note or None
         self.events.emit(ReadingEvent(ReadingEventKind.NOTE, lv))
 
@@ -419,6 +440,7 @@ class Reading:
         """Why the reader downgraded the level (normal variant vocabulary; ``text`` is free
         text, expected with ``other``). None clears both."""
         reason = DowngradeReason.parse(value)
+        _check_text_length(text, "downgrade text")
         v = self.vertebra(Level.parse(level))
         v.downgrade_text = ((text or "").strip() or None) if reason is not None else None
         self._set_qualitative(level, "downgrade_reason", reason)
@@ -520,185 +542,128 @@ class Reading:
     def from_dict(cls, data: Any, check_geometry: bool = True) -> "Reading":
         """Validate and build; ReadingFormatError names the bad field.
 
+        Validation is :mod:`vfa.reading.schema`: the limits of :mod:`vfa.limits`, then the JSON
+        Schema of the format (docs/reading-format.schema.json); :meth:`_from_dict` maps the
+        valid document onto the model and checks what a schema cannot say. A spacing that is
+        not usable (domain.md §5) is not an error: the reading is uncalibrated and the refusal
+        is in :attr:`load_warnings` (and issued as a :class:`vfa.errors.VfaWarning`).
+
         With ``check_geometry=False`` impossible six-point sets are loaded as they are (the
         workspace and autosave recovery use this, so that work in progress is never lost;
         :func:`vfa.method.morphometry.measure_reading` then reports the level as an error)."""
+        if not isinstance(data, dict):
+            raise ReadingFormatError("a reading must be a JSON object")
+        fmt = data.get("format")
+        if fmt != FORMAT:
+            raise ReadingFormatError(f"field 'format' must be {FORMAT!r}, got {_schema.short(fmt)}: "
+                                     "this is not a vfa reading file")
+        ver = data.get("version")
+        if type(ver) is not int or ver != VERSION:
+            raise ReadingFormatError(f"field 'version' is {_schema.short(ver)}; this vfa reads version "
+                                     f"{VERSION}" + (": upgrade vfa" if type(ver) is int and ver > VERSION
+                                                     else ""))
+        _schema.check_limits(data)
+        _schema.validate(data)
         try:
             return cls._from_dict(data, check_geometry)
         except ReadingFormatError:
             raise
-        except (ValueError, TypeError, KeyError) as exc:
-            raise ReadingFormatError(f"invalid reading: {exc}") from None
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
+            raise ReadingFormatError(str(exc)) from None
 
     @classmethod
-    def _from_dict(cls, data: Any, check_geometry: bool = True) -> "Reading":
-        if not isinstance(data, dict):
-            raise ReadingFormatError("a reading must be a JSON object")
-        if data.get("format") != FORMAT:
-            raise ReadingFormatError(f"field 'format' must be {FORMAT!r}, got {data.get('format')!r}: "
-                                     "this is not a vfa reading file")
-        ver = data.get("version")
-        if type(ver) is not int or ver != VERSION:
-            raise ReadingFormatError(f"field 'version' is {ver!r}; this vfa reads version {VERSION}"
-                                     + (": upgrade vfa" if isinstance(ver, int) and ver > VERSION else ""))
-
-        def text(key: str, required: bool = False) -> str | None:
-            v = data.get(key)
-            if v is None:
-                if required:
-                    raise ReadingFormatError(f"field {key!r} is missing")
-                return None
-            if not isinstance(v, str):
-                raise ReadingFormatError(f"field {key!r} must be a string, got {v!r}")
-            return v
-
-        src_raw = data.get("spacing_source", "uncalibrated")
-        try:
-            source = SpacingSource(src_raw)
-        except ValueError:
-            raise ReadingFormatError(
-                f"field 'spacing_source' is {src_raw!r}: expected one of "
-                f"{', '.join(s.value for s in SpacingSource)}") from None
-        ps = data.get("pixel_spacing_mm")
-        if source is SpacingSource.UNCALIBRATED:
-            if ps is not None:
-                raise ReadingFormatError("field 'pixel_spacing_mm' must be null when "
-                                         "'spacing_source' is 'uncalibrated'")
-            par = data.get("pixel_aspect_ratio")
-            if par is None:
-                spacing = Spacing.uncalibrated()
-            elif (isinstance(par, list) and len(par) == 2
-                    and all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                            and math.isfinite(x) and x > 0 for x in par)):
-                spacing = Spacing.uncalibrated((float(par[0]), float(par[1])))
-            else:
-                raise ReadingFormatError(f"field 'pixel_aspect_ratio' must be null or [row, col] "
-                                         f"with two positive numbers, got {par!r}")
-        else:
-            if (not isinstance(ps, list) or len(ps) != 2
-                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                               and math.isfinite(x) and x > 0 for x in ps)):
-                raise ReadingFormatError(f"field 'pixel_spacing_mm' must be [row_mm, col_mm] with two "
-                                         f"positive numbers, got {ps!r}")
-            spacing = Spacing(float(ps[0]), float(ps[1]), source, text("spacing_detail") or "")
-        if data.get("settings") is not None and not isinstance(data.get("settings"), dict):
-            raise ReadingFormatError(f"field 'settings' must be an object or null, "
-                                     f"got {data.get('settings')!r}")
+    def _from_dict(cls, data: dict[str, Any], check_geometry: bool = True) -> "Reading":
+        """Map a document that passed the schema onto the model (no type checks here)."""
+        load_warnings: list[str] = []
+        spacing = _spacing_of(data, load_warnings)
         try:
             settings = MethodSettings.from_dict(data.get("settings"))
         except ValueError as exc:
             raise ReadingFormatError(f"field 'settings': {exc}") from None
         r = cls(
-            patient_id=text("patient_id", required=True) or "",
-            patient_name=text("patient_name"),
+            patient_id=data["patient_id"],
+            patient_name=data.get("patient_name"),
             birth_date=_parse_date(data.get("birth_date"), "field 'birth_date'"),
-            patient_sex=text("patient_sex"),
+            patient_sex=data.get("patient_sex"),
             study_date=_parse_date(data.get("study_date"), "field 'study_date'"),
-            study_instance_uid=text("study_instance_uid") or "",
-            series_instance_uid=text("series_instance_uid") or "",
-            sop_instance_uid=text("sop_instance_uid") or "",
-            image_path=text("image_path"),
-            reader=text("reader"),
+            study_instance_uid=data.get("study_instance_uid") or "",
+            series_instance_uid=data.get("series_instance_uid") or "",
+            sop_instance_uid=data.get("sop_instance_uid") or "",
+            image_path=data.get("image_path"),
+            reader=data.get("reader"),
             spacing=spacing,
             settings=settings,
-            patient_age=text("patient_age"),
+            patient_age=data.get("patient_age"),
+            age_years=data.get("age_years"),
         )
-        if data.get("age_years") is not None:
-            try:
-                r.age_years = _age.valid_age_years(data["age_years"])
-            except ValueError as exc:
-                raise ReadingFormatError(f"field 'age_years': {exc}") from None
         r.extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}
-        verts = data.get("vertebrae", [])
-        if not isinstance(verts, list):
-            raise ReadingFormatError("field 'vertebrae' must be a list")
-        for i, vd in enumerate(verts):
-            where = f"vertebrae[{i}]"
-            if not isinstance(vd, dict):
-                raise ReadingFormatError(f"{where} must be an object")
-            try:
-                lv = Level.parse(vd.get("level"))
-            except ValueError as exc:
-                raise ReadingFormatError(f"{where}.level: {exc}") from None
-            where = f"vertebrae[{i}] ({lv})"
-            if lv in r.vertebrae:
-                raise ReadingFormatError(f"{where}: level {lv} appears twice")
-            try:
-                status = Status(vd.get("status", "evaluable"))
-            except ValueError:
-                raise ReadingFormatError(f"{where}.status must be 'evaluable' or 'not_evaluable', "
-                                         f"got {vd.get('status')!r}") from None
-            reason = vd.get("reason")
-            if reason is not None and not isinstance(reason, str):
-                raise ReadingFormatError(f"{where}.reason must be a string or null")
-            if status is Status.NOT_EVALUABLE and not (reason and reason.strip()):
-                raise ReadingFormatError(f"{where}: status 'not_evaluable' needs a 'reason'")
-            pts_raw = vd.get("points")
-            points: dict[PointSlot, Point] = {}
-            if pts_raw is not None:
-                if not isinstance(pts_raw, dict):
-                    raise ReadingFormatError(f"{where}.points must be an object or null")
-                for k, p in pts_raw.items():
-                    try:
-                        slot = PointSlot.parse(k)
-                        points[slot] = parse_point(p, f"{where}.points.{k}")
-                    except ValueError as exc:
-                        raise ReadingFormatError(f"{where}.points: {exc}") from None
-            g_raw = vd.get("reader_grade")
-            if g_raw is not None and (isinstance(g_raw, bool) or not isinstance(g_raw, (int, float))):
-                raise ReadingFormatError(f"{where}.reader_grade must be a number (0, 0.5, 1, 2 "
-                                         f"or 3) or null, got {g_raw!r}")
-            try:
-                grade = parse_grade(g_raw)
-            except ValueError as exc:
-                raise ReadingFormatError(f"{where}.reader_grade: {exc}") from None
-            try:
-                dtype = DeformityType.parse(vd.get("reader_type"))
-            except ValueError as exc:
-                raise ReadingFormatError(f"{where}.reader_type: {exc}") from None
-            note = vd.get("note")
-            if note is not None and not isinstance(note, str):
-                raise ReadingFormatError(f"{where}.note must be a string or null")
-            props_raw = vd.get("proposals")
-            proposals: dict[PointSlot, Proposal] = {}
-            if props_raw is not None:
-                if not isinstance(props_raw, dict):
-                    raise ReadingFormatError(f"{where}.proposals must be an object or null")
-                for k, pd in props_raw.items():
-                    try:
-                        slot = PointSlot.parse(k)
-                        proposals[slot] = Proposal.from_dict(pd, f"{where}.proposals.{k}")
-                    except ValueError as exc:
-                        raise ReadingFormatError(f"{where}.proposals: {exc}") from None
-                    if slot not in points:
-                        raise ReadingFormatError(f"{where}.proposals.{k}: a proposal needs its "
-                                                 "point in 'points'")
-            conf = vd.get("confirmed", False)
-            if conf is None:
-                conf = False
-            if not isinstance(conf, bool):
-                raise ReadingFormatError(f"{where}.confirmed must be true or false, got {conf!r}")
-            v = VertebraReading(lv, status, reason if status is Status.NOT_EVALUABLE else reason,
-                                points, grade, dtype, note,
-                                {k: val for k, val in vd.items() if k not in _V_KEYS},
-                                proposals, conf or grade is not None)
-            _parse_qualitative(v, vd, where)
-            if check_geometry and status is Status.EVALUABLE and v.complete:
+        for i, vd in enumerate(data.get("vertebrae") or []):
+            v = _vertebra_of(vd)
+            where = f"vertebrae[{i}] ({v.level})"
+            if v.level in r.vertebrae:
+                raise ReadingFormatError(f"{where}: level {v.level} appears twice")
+            for slot in v.proposals:
+                if slot not in v.points:
+                    raise ReadingFormatError(f"{where}.proposals.{slot.value}: a proposal needs its "
+                                             "point in 'points'")
+            if check_geometry and v.status is Status.EVALUABLE and v.complete:
                 try:
                     v.check()
                 except GeometryError as exc:
                     raise ReadingFormatError(f"{where}: {exc}") from None
-            r.vertebrae[lv] = v
+            r.vertebrae[v.level] = v
+        r.load_warnings = load_warnings
+        for w in load_warnings:
+            _warnings.warn(w, VfaWarning, stacklevel=3)
         return r
 
     @classmethod
     def from_json(cls, text: str, source: str = "reading", check_geometry: bool = True) -> "Reading":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ReadingFormatError(f"{source} is not valid JSON (line {exc.lineno}, column "
-                                     f"{exc.colno}: {exc.msg})") from None
-        return cls.from_dict(data, check_geometry)
+        return cls.from_dict(_schema.parse_json(text, source), check_geometry)
+
+
+def _spacing_of(data: dict[str, Any], load_warnings: list[str]) -> Spacing:
+    """The spacing of a valid document; an unusable one (domain.md §5: two finite numbers
+    within 0.02-2.0 mm) is refused with a warning and the reading is uncalibrated."""
+    source = SpacingSource(data.get("spacing_source", "uncalibrated"))
+    if source is not SpacingSource.UNCALIBRATED:
+        row, col = data["pixel_spacing_mm"]
+        if spacing_usable(row, col):
+            return Spacing(float(row), float(col), source, data.get("spacing_detail") or "")
+        lo, hi = SPACING_RANGE_MM
+        load_warnings.append(
+            f"field 'pixel_spacing_mm' is {_schema.short([row, col])} ({source.value}): not usable (two "
+            f"finite numbers between {lo:g} and {hi:g} mm are needed); it was refused and the reading "
+            "is uncalibrated (heights in pixels, millimetre rules off)")
+        return Spacing.uncalibrated()
+    par = data.get("pixel_aspect_ratio")
+    return Spacing.uncalibrated((float(par[0]), float(par[1]))) if par else Spacing.uncalibrated()
+
+
+def _vertebra_of(vd: dict[str, Any]) -> VertebraReading:
+    """A vertebra object that passed the schema, as the model holds it."""
+    status = Status(vd.get("status", "evaluable"))
+    grade = parse_grade(vd.get("reader_grade"))
+    v = VertebraReading(
+        level=Level.parse(vd["level"]), status=status, reason=vd.get("reason"),
+        points={PointSlot(k): (float(p[0]), float(p[1])) for k, p in (vd.get("points") or {}).items()},
+        reader_grade=grade, reader_type=DeformityType.parse(vd.get("reader_type")),
+        note=vd.get("note"), extra={k: val for k, val in vd.items() if k not in _V_KEYS},
+        proposals={PointSlot(k): Proposal.from_dict(pd) for k, pd in (vd.get("proposals") or {}).items()},
+        confirmed=bool(vd.get("confirmed")) or grade is not None,
+        endplate_depression=EndplateDepression.parse(vd.get("endplate_depression")),
+        abq=Abq.parse(vd.get("abq")),
+        downgrade_reason=DowngradeReason.parse(vd.get("downgrade_reason")),
+        downgrade_text=vd.get("downgrade_text") or None)
+    return v
+
+
+def _check_text_length(text: str | None, what: str) -> None:
+    """The reader's free text is at most ``limits.ST_CHARS`` characters (what the format
+    accepts on loading); ValueError otherwise."""
+    if text and len(text) > _limits.ST_CHARS:
+        raise ValueError(f"the {what} is {len(text)} characters long: at most {_limits.ST_CHARS} are "
+                         "kept in a reading; shorten it")
 
 
 def _unconfirm(v: VertebraReading) -> None:
@@ -706,23 +671,6 @@ def _unconfirm(v: VertebraReading) -> None:
     confirmed (a reader grade stays confirmed)."""
     if v.reader_grade is None:
         v.confirmed = False
-
-
-def _parse_qualitative(v: VertebraReading, vd: dict[str, Any], where: str) -> None:
-    """The optional qualitative keys of a vertebra (vfa/method/qualitative.py)."""
-    for key, vocab in (("endplate_depression", EndplateDepression), ("abq", Abq),
-                       ("downgrade_reason", DowngradeReason)):
-        raw = vd.get(key)
-        if raw is not None and not isinstance(raw, str):
-            raise ReadingFormatError(f"{where}.{key} must be a string or null, got {raw!r}")
-        try:
-            setattr(v, key, vocab.parse(raw))
-        except ValueError as exc:
-            raise ReadingFormatError(f"{where}.{key}: {exc}") from None
-    text = vd.get("downgrade_text")
-    if text is not None and not isinstance(text, str):
-        raise ReadingFormatError(f"{where}.downgrade_text must be a string or null")
-    v.downgrade_text = text or None
 
 
 def _mark_moved(v: VertebraReading, slot: PointSlot) -> None:
@@ -747,24 +695,56 @@ def require_no_pending_proposals(readings: "Iterable[Reading]") -> None:
                           "(or pass --allow-proposed)")
 
 
+def _short_path(p: Path) -> str:
+    text = str(p)
+    return text if len(text) <= 200 else f"{text[:80]}...{text[-80:]} ({len(text)} characters)"
+
+
+def read_reading_text(path: str | os.PathLike[str]) -> str:
+    """The text of a reading file: a regular file of at most ``limits.READING_FILE_BYTES``
+    bytes of UTF-8, checked before it is read (ReadingFormatError otherwise)."""
+    p = Path(path)
+    name = _short_path(p)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise ReadingFormatError(f"reading file {name} does not exist") from None
+    except (OSError, ValueError) as exc:  # ENAMETOOLONG, ELOOP, EACCES, embedded NUL
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ReadingFormatError(f"cannot read reading file {name}: {why}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ReadingFormatError(f"{name} is a folder, not a reading file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ReadingFormatError(f"{name} is not a regular file (a pipe or a device): "
+                                 "give a reading file (.json)")
+    limit = _limits.READING_FILE_BYTES
+    if st.st_size > limit:
+        raise ReadingFormatError(f"{name} is {st.st_size:,} bytes: a reading file is at most "
+                                 f"{limit:,} bytes (the limit of the format)")
+    try:
+        with open(p, "rb") as fh:
+            raw = fh.read(limit + 1)
+    except OSError as exc:
+        raise ReadingFormatError(f"cannot read {name}: {exc.strerror or exc}") from None
+    if len(raw) > limit:
+        raise ReadingFormatError(f"{name} is larger than {limit:,} bytes: a reading file is at most "
+                                 "that large (the limit of the format)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ReadingFormatError(f"{name} is not a text (JSON) file: it is not UTF-8") from None
+
+
 def load_reading(path: str | os.PathLike[str], check_geometry: bool = True) -> Reading:
     """Read and validate a reading file (see :meth:`Reading.from_dict` for ``check_geometry``)."""
     p = Path(path)
+    text = read_reading_text(p)
+    name = _short_path(p)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReadingFormatError(f"reading file {p} does not exist") from None
-    except IsADirectoryError:
-        raise ReadingFormatError(f"{p} is a folder, not a reading file") from None
-    except UnicodeDecodeError:
-        raise ReadingFormatError(f"{p} is not a text (JSON) file") from None
-    except OSError as exc:
-        raise ReadingFormatError(f"cannot read {p}: {exc.strerror}") from None
-    try:
-        reading = Reading.from_json(text, source=str(p), check_geometry=check_geometry)
+        reading = Reading.from_json(text, source=name, check_geometry=check_geometry)
     except ReadingFormatError as exc:
         msg = str(exc)
-        raise ReadingFormatError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
+        raise ReadingFormatError(msg if msg.startswith(name) else f"{name}: {msg}") from None
     reading.source_path = p  # where a relative image_path is resolved from
     return reading
 
