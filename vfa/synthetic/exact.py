@@ -21,7 +21,7 @@ Scalars (plain Python floats): :func:`sin`, :func:`cos`, :func:`tan`, :func:`ata
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from typing import Iterable, Literal, Sequence
 
 import numpy as np
 
@@ -111,9 +111,13 @@ def gaussian_kernel(sigma: float) -> list[float]:
     return [float(v) / total for v in k]
 
 
-def _pad_mode(border: str) -> str:
+def _pad_mode(border: str) -> Literal["symmetric", "reflect"]:
     # OpenCV BORDER_REFLECT (fedcba|abcdef) is numpy 'symmetric'; BORDER_REFLECT_101 'reflect'
-    return {"reflect": "symmetric", "reflect101": "reflect"}[border]
+    if border == "reflect":
+        return "symmetric"
+    if border == "reflect101":
+        return "reflect"
+    raise ValueError(f"border {border!r}: expected reflect or reflect101")
 
 
 def convolve_axis(img: np.ndarray, weights: Sequence[float], axis: int, border: str = "reflect") -> np.ndarray:
