@@ -367,9 +367,11 @@ def fill_ellipse(img: np.ndarray, centre: tuple[int, int], axes: tuple[int, int]
 
 
 def stroke(img: np.ndarray, p0: tuple[float, float], p1: tuple[float, float], thickness: float,
-           value: float) -> None:
+           value: float, inner: tuple[np.ndarray, float, float] | None = None) -> None:
     """A straight stroke with round caps: pixels whose centre (integer coordinates) lies
-    within ``thickness / 2`` of the segment p0-p1 (pixel-centre coordinates) get ``value``."""
+    within ``thickness / 2`` of the segment p0-p1 (pixel-centre coordinates) get ``value``.
+    ``inner`` = (image, thickness, value): a thinner stroke of the same segment drawn into a
+    second image of the same shape in the same pass."""
     r = thickness / 2.0
     x0, y0 = p0
     x1, y1 = p1
@@ -389,7 +391,11 @@ def stroke(img: np.ndarray, p0: tuple[float, float], p1: tuple[float, float], th
         t = np.zeros((1, 1))
     ex = px - (x0 + t * dx)
     ey = py - (y0 + t * dy)
-    img[r0:r1, c0:c1][ex * ex + ey * ey <= r * r] = value
+    d2 = ex * ex + ey * ey
+    img[r0:r1, c0:c1][d2 <= r * r] = value
+    if inner is not None:
+        other, t_in, v_in = inner
+        other[r0:r1, c0:c1][d2 <= (t_in / 2.0) * (t_in / 2.0)] = v_in
 
 
 def distance_inside(mask: np.ndarray, cap: int) -> np.ndarray:

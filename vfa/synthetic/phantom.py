@@ -780,8 +780,7 @@ def make_film(spec: FilmSpec) -> SyntheticFilm:
                         continue
                     q0, q1 = xa.fixed_point(loc[j])[0] / 16.0, xa.fixed_point(loc[j + 1])[0] / 16.0
                     p0, p1 = (float(q0[0]), float(q0[1])), (float(q1[0]), float(q1[1]))
-                    xa.stroke(outer_c, p0, p1, width + 1, val)
-                    xa.stroke(inner_c, p0, p1, inner + 1, 0.5 * val)
+                    xa.stroke(outer_c, p0, p1, width + 1, val, inner=(inner_c, inner + 1, 0.5 * val))
                 ribs[y0:y1, x0:x1] += outer_c - inner_c
         ribs = _blur(ribs, 0.9 / mmpx)
 
