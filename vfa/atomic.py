@@ -13,6 +13,7 @@ import os
 import stat
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 _UMASK_LOCK = threading.Lock()
@@ -56,11 +57,12 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, mode: int |
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), wanted)
+            if hasattr(os, "fchmod"):   # POSIX; Windows has no permission bits to set
+                os.fchmod(fh.fileno(), wanted)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        _replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -69,6 +71,19 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, mode: int |
         raise
     _fsync_dir(target.parent)
     return target
+
+
+def _replace(tmp: str, target: Path) -> None:
+    """``os.replace``; on Windows a reader holding the target open (a virus scanner, an
+    indexer) makes it fail for a moment: a few retries before giving up."""
+    for attempt in range(5):
+        try:
+            os.replace(tmp, target)
+            return
+        except PermissionError:
+            if os.name != "nt" or attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -24,7 +24,10 @@ from the reference line of the six nearest levels, as vfa.method.morphometry com
 :func:`write_dicom` stores a film as a DX (or, without Imager Pixel Spacing, CR) image and
 :func:`reference_reading` gives the true points as a :class:`vfa.reading.reading.Reading`.
 
-This module uses numpy and OpenCV (``cv2``, headless) and never Qt.
+Every film regenerates byte for byte on any machine: the drawing, blurring, resampling and
+transcendental functions are those of :mod:`vfa.synthetic.exact` (IEEE-exact operations in a
+fixed order), never OpenCV's or numpy's SIMD paths (docs/samples.md, "Same bytes everywhere").
+This module uses numpy and never Qt.
 """
 
 from __future__ import annotations
@@ -36,16 +39,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, cast
 
-import cv2
 import numpy as np
 
 from vfa.method import grading
 from vfa.method.levels import LEVELS, Level, PointSlot
+from vfa.synthetic import exact as xa
 
 S = PointSlot
 
 #: Version of the generator; stored in reference readings and DICOM files.
-GENERATOR_VERSION = "vfa-phantom/2"
+GENERATOR_VERSION = "vfa-phantom/3"
 
 # ---------------------------------------------------------------------------- anatomy tables
 #: Vertebrae drawn, top to bottom; T2, T3, L5 and S1 are context only (no points).
@@ -233,7 +236,7 @@ def _local_points(b: _Body) -> dict[PointSlot, np.ndarray]:
     IA = np.array([b.D, 0.0])
     SP = np.array([0.0, b.Hp])
     SA = np.array([b.D, b.Ha])
-    s = (SA - SP) / np.linalg.norm(SA - SP)
+    s = (SA - SP) / xa.norm2(SA - SP)
     SM = (SA + SP) / 2 - b.cs * _rot90(s)
     IM = (IA + IP) / 2 + b.ci * np.array([0.0, 1.0])
     return {S.SUPERIOR_ANTERIOR: SA, S.SUPERIOR_MIDDLE: SM, S.SUPERIOR_POSTERIOR: SP,
@@ -242,7 +245,7 @@ def _local_points(b: _Body) -> dict[PointSlot, np.ndarray]:
 
 def _hm(b: _Body) -> float:
     p = _local_points(b)
-    return float(np.linalg.norm(p[S.SUPERIOR_MIDDLE] - p[S.INFERIOR_MIDDLE]))
+    return xa.norm2(p[S.SUPERIOR_MIDDLE] - p[S.INFERIOR_MIDDLE])
 
 
 def _qualifies(b: _Body) -> bool:
@@ -324,7 +327,7 @@ def _place(spec: FilmSpec, bodies: list[_Body]) -> list[tuple[np.ndarray, np.nda
     n = len(bodies)
     frames: list[Any] = [None] * n
     ip = np.array([0.0, 0.0])
-    d = np.array([math.cos(math.radians(-30)), math.sin(math.radians(-30))])
+    d = np.array([xa.cos(math.radians(-30)), xa.sin(math.radians(-30))])
     for i in range(n - 1, -1, -1):
         b = bodies[i]
         up = _rot90(d)
@@ -334,25 +337,47 @@ def _place(spec: FilmSpec, bodies: list[_Body]) -> list[tuple[np.ndarray, np.nda
         loc = _local_points(b)
         SP = ip + loc[S.SUPERIOR_POSTERIOR][0] * d + loc[S.SUPERIOR_POSTERIOR][1] * up
         SA = ip + loc[S.SUPERIOR_ANTERIOR][0] * d + loc[S.SUPERIOR_ANTERIOR][1] * up
-        s = (SA - SP) / np.linalg.norm(SA - SP)
+        s = (SA - SP) / xa.norm2(SA - SP)
         dp, da = _DISC[i - 1]
         dp, da = dp * kdisc, da * kdisc
-        alpha = math.atan2(da - dp, bodies[i - 1].D) * spec.curvature
-        ca, sa = math.cos(alpha), math.sin(alpha)
+        alpha = xa.atan2(da - dp, bodies[i - 1].D) * spec.curvature
+        ca, sa = xa.cos(alpha), xa.sin(alpha)
         d = np.array([ca * s[0] - sa * s[1], sa * s[0] + ca * s[1]])
         ip = SP + dp * _rot90(s)
 
     def centre(i: int) -> np.ndarray:
         ipp, dd, uu = frames[i]
         pts = _local_points(bodies[i])
-        return np.mean([ipp + p[0] * dd + p[1] * uu for p in pts.values()], axis=0)
+        return _mean_points([ipp + p[0] * dd + p[1] * uu for p in pts.values()])
 
     c4, cl4 = centre(_FIRST), centre(_FIRST + 12)
     axis = c4 - cl4
-    rot = math.pi / 2 - math.atan2(axis[1], axis[0])
-    R = np.array([[math.cos(rot), -math.sin(rot)], [math.sin(rot), math.cos(rot)]])
+    rot = math.pi / 2 - xa.atan2(axis[1], axis[0])
+    cr, sr = xa.cos(rot), xa.sin(rot)
     mid = (c4 + cl4) / 2
-    return [(R @ (ipp - mid), R @ dd, R @ uu) for ipp, dd, uu in frames]
+
+    def turn(v: np.ndarray) -> np.ndarray:     # the rotation, without BLAS (same bits everywhere)
+        return np.array([cr * v[0] - sr * v[1], sr * v[0] + cr * v[1]])
+
+    return [(turn(ipp - mid), turn(dd), turn(uu)) for ipp, dd, uu in frames]
+
+
+def _mean_points(pts: list[np.ndarray]) -> np.ndarray:
+    """Mean of 2-D points, summed in their order."""
+    sx, sy = 0.0, 0.0
+    for p in pts:
+        sx, sy = sx + float(p[0]), sy + float(p[1])
+    return np.array([sx / len(pts), sy / len(pts)])
+
+
+def _steps(start: float, stop: float, n: int, endpoint: bool = True) -> list[float]:
+    """``np.linspace`` in plain arithmetic: start + j * step."""
+    div = (n - 1) if endpoint else n
+    step = (stop - start) / div
+    out = [j * step + start for j in range(n)]
+    if endpoint and n > 1:
+        out[-1] = stop
+    return out
 
 
 def _outline(b: _Body, radius: float, n_side: int = 48, n_arc: int = 10) -> np.ndarray:
@@ -364,7 +389,7 @@ def _outline(b: _Body, radius: float, n_side: int = 48, n_arc: int = 10) -> np.n
     P = _local_points(b)
     corners = [P[S.SUPERIOR_ANTERIOR], P[S.SUPERIOR_POSTERIOR], P[S.INFERIOR_POSTERIOR],
                P[S.INFERIOR_ANTERIOR]]
-    centroid = np.mean(corners, axis=0)
+    centroid = _mean_points(corners)
     # inward bow of each side at its middle: superior, posterior wall, inferior, anterior wall
     mids = [P[S.SUPERIOR_MIDDLE], None, P[S.INFERIOR_MIDDLE], None]
     wall_bow = [None, 0.35 * math.sqrt(b.Hp / 20.0), None, -b.ant_bow]
@@ -374,48 +399,49 @@ def _outline(b: _Body, radius: float, n_side: int = 48, n_arc: int = 10) -> np.n
     for k in range(n):
         Pk = corners[k]
         prev, nxt = corners[k - 1], corners[(k + 1) % n]
-        d1 = (Pk - prev) / np.linalg.norm(Pk - prev)
-        d2 = (nxt - Pk) / np.linalg.norm(nxt - Pk)
-        cosphi = float(np.clip(np.dot(-d1, d2), -1, 1))
-        phi = math.acos(cosphi)
+        d1 = (Pk - prev) / xa.norm2(Pk - prev)
+        d2 = (nxt - Pk) / xa.norm2(nxt - Pk)
+        cosphi = min(1.0, max(-1.0, xa.dot2(-d1, d2)))
+        phi = xa.acos(cosphi)
         bout = d1 - d2
-        bout /= np.linalg.norm(bout)
-        r = min(radius, 0.25 * min(float(np.linalg.norm(Pk - prev)), float(np.linalg.norm(nxt - Pk))))
-        delta = r * (1 / math.sin(phi / 2) - 1)
+        bout /= xa.norm2(bout)
+        r = min(radius, 0.25 * min(xa.norm2(Pk - prev), xa.norm2(nxt - Pk)))
+        delta = r * (1 / xa.sin(phi / 2) - 1)
         V.append(Pk + delta * bout)
-        L_t.append(r / math.tan(phi / 2))
+        L_t.append(r / xa.tan(phi / 2))
         dirs_in.append(d1)
         dirs_out.append(d2)
         phis.append((phi, r, bout))
     out: list[np.ndarray] = []
     for k in range(n):
         a, e = corners[k], corners[(k + 1) % n]
-        L = float(np.linalg.norm(e - a))
+        L = xa.norm2(e - a)
         u = (e - a) / L
         nin = _rot90(u)
-        if np.dot(nin, centroid - (a + e) / 2) < 0:
+        if xa.dot2(nin, centroid - (a + e) / 2) < 0:
             nin = -nin
         if mids[k] is not None:
-            amp = float(np.dot(mids[k] - (a + e) / 2, nin))
+            amp = xa.dot2(mids[k] - (a + e) / 2, nin)
         else:
             amp = float(wall_bow[k] or 0.0)   # mids[k] is None: the wall's bow is set
         # arc at corner k (start of this side)
         phi, r, bout = phis[k]
         Vk = V[k]
-        centre = Vk - (r / math.sin(phi / 2)) * bout
+        centre = Vk - (r / xa.sin(phi / 2)) * bout
         T1 = Vk - L_t[k] * dirs_in[k]
         T2 = Vk + L_t[k] * dirs_out[k]
-        a1 = math.atan2(*(T1 - centre)[::-1])
-        a2 = math.atan2(*(T2 - centre)[::-1])
+        a1 = xa.atan2(*(T1 - centre)[::-1])
+        a2 = xa.atan2(*(T2 - centre)[::-1])
         da = (a2 - a1 + math.pi) % (2 * math.pi) - math.pi
-        for t in np.linspace(0, 1, n_arc, endpoint=False):
+        for t in _steps(0.0, 1.0, n_arc, endpoint=False):
             ang = a1 + da * t
-            out.append(centre + r * np.array([math.cos(ang), math.sin(ang)]))
+            out.append(centre + r * np.array([xa.cos(ang), xa.sin(ang)]))
         ta, tb = L_t[k] / L, 1 - L_t[(k + 1) % n] / L
         Va, Ve = V[k] - a, V[(k + 1) % n] - e
-        for t in np.linspace(ta, tb, n_side):
+        for t in _steps(ta, tb, n_side):
             disp = Va * max(0.0, 1 - 2 * t) + Ve * max(0.0, 2 * t - 1)
-            out.append(a + t * L * u + nin * amp * math.sin(math.pi * t) ** 2 + disp)
+            sn = xa.sin(math.pi * t)
+            out.append(a + t * L * u + nin * amp * (sn * sn) + disp)
     return np.array(out)
 
 
@@ -426,7 +452,7 @@ class _Frame:
     def __init__(self, spec: FilmSpec) -> None:
         self.s = -1.0 if spec.facing == "left" else 1.0
         t = math.radians(spec.tilt_deg)
-        self.c, self.sn = math.cos(t), math.sin(t)
+        self.c, self.sn = xa.cos(t), xa.sin(t)
         self.k = spec.magnification / spec.pixel_mm
         self.cx = spec.cols / 2 + spec.offset_mm[0] / spec.pixel_mm
         self.cy = spec.rows / 2 + spec.offset_mm[1] / spec.pixel_mm
@@ -447,21 +473,34 @@ class _Frame:
     def direction(self, v: np.ndarray) -> np.ndarray:
         """Image direction (unit) of an anatomical direction."""
         q = self.to_image(np.asarray(v)) - self.to_image(np.zeros(2))
-        return q / np.linalg.norm(q)
+        return q / xa.norm2(q)
 
 
 # ---------------------------------------------------------------------------- rendering helpers
 def _blur(img: np.ndarray, sigma_px: float) -> np.ndarray:
-    """Gaussian blur; large sigmas go through a downsampled copy (fast, smooth fields)."""
+    """Gaussian blur (reflecting border); large sigmas go through an area-averaged copy
+    (fast, smooth fields) and back by bilinear resampling."""
     if sigma_px <= 0.3:
-        return img
+        return np.asarray(img, dtype=np.float64)
     if sigma_px <= 12:
-        return cv2.GaussianBlur(img, (0, 0), sigma_px, borderType=cv2.BORDER_REFLECT)
+        # a sparse layer (bones, gas) is blurred in the box around its non-zero pixels: the
+        # same sums (zeros add nothing), far fewer of them
+        half = (int(math.floor(sigma_px * 8 + 1 + 0.5)) | 1) // 2
+        nz_r, nz_c = np.nonzero(np.any(img != 0, axis=1))[0], np.nonzero(np.any(img != 0, axis=0))[0]
+        if nz_r.size == 0:
+            return np.zeros(img.shape, np.float64)
+        r0, r1 = int(nz_r[0]) - half, int(nz_r[-1]) + half + 1
+        c0, c1 = int(nz_c[0]) - half, int(nz_c[-1]) + half + 1
+        if r0 >= 0 and c0 >= 0 and r1 <= img.shape[0] and c1 <= img.shape[1]:
+            out = np.zeros(img.shape, np.float64)
+            out[r0:r1, c0:c1] = xa.gaussian_blur(img[r0:r1, c0:c1], sigma_px)
+            return out
+        return xa.gaussian_blur(img, sigma_px)
     f = int(sigma_px // 4)
     h, w = img.shape
-    small = cv2.resize(img, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small, (0, 0), sigma_px / f, borderType=cv2.BORDER_REFLECT)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    small = xa.resize_area(img, max(1, h // f), max(1, w // f))
+    small = xa.gaussian_blur(small, sigma_px / f)
+    return xa.resize_linear(small, h, w)
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -474,7 +513,7 @@ def _catmull_rom(pts: np.ndarray, n: int = 10) -> np.ndarray:
     out = []
     for i in range(1, len(p) - 2):
         p0, p1, p2, p3 = p[i - 1], p[i], p[i + 1], p[i + 2]
-        for t in np.linspace(0, 1, n, endpoint=False):
+        for t in _steps(0.0, 1.0, n, endpoint=False):
             t2, t3 = t * t, t * t * t
             out.append(0.5 * ((2 * p1) + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t2
                               + (-p0 + 3 * p1 - 3 * p2 + p3) * t3))
@@ -482,18 +521,56 @@ def _catmull_rom(pts: np.ndarray, n: int = 10) -> np.ndarray:
     return np.array(out)
 
 
-def _cv_pts(xy: np.ndarray) -> np.ndarray:
-    """DICOM image coordinates -> OpenCV fixed-point pixel-centre coordinates (shift=4)."""
-    return np.round((np.asarray(xy) - 0.5) * 16).astype(np.int32).reshape(-1, 1, 2)
-
-
 def _oriented_kernel(direction: np.ndarray, s_along: float, s_across: float) -> np.ndarray:
     half = int(math.ceil(3 * max(s_along, s_across)))
-    yy, xx = np.mgrid[-half:half + 1, -half:half + 1].astype(np.float32)
-    along = xx * direction[0] + yy * direction[1]
-    across = -xx * direction[1] + yy * direction[0]
-    k = np.exp(-0.5 * (along / s_along) ** 2 - 0.5 * (across / s_across) ** 2)
-    return (k / k.sum()).astype(np.float32)
+    yy, xx = np.mgrid[-half:half + 1, -half:half + 1].astype(np.float64)
+    along = xx * float(direction[0]) + yy * float(direction[1])
+    across = -xx * float(direction[1]) + yy * float(direction[0])
+    k = xa.exp(-0.5 * (along / s_along) ** 2 - 0.5 * (across / s_across) ** 2)
+    return k / math.fsum(k.ravel().tolist())
+
+
+def _interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """``np.interp`` (``xp`` increasing) in element-wise arithmetic."""
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+    y = slope * (x - xp[j]) + fp[j]
+    return np.where(x <= xp[0], fp[0], np.where(x >= xp[-1], fp[-1], y))
+
+
+def _block_mean(a: np.ndarray, k: int) -> np.ndarray:
+    """Mean of each k x k block, summed in a fixed order."""
+    out = a[0::k, 0::k].copy()
+    for dy in range(k):
+        for dx in range(k):
+            if dy or dx:
+                out = out + a[dy::k, dx::k]
+    return out / float(k * k)
+
+
+# Lead marker letters: a 6 x 8 bitmap font (integer-exact, unlike text drawing by a library).
+_GLYPHS: dict[str, tuple[str, ...]] = {
+    "L": ("XX....", "XX....", "XX....", "XX....", "XX....", "XX....", "XX....", "XXXXXX"),
+    "R": ("XXXXX.", "XX...X", "XX...X", "XXXXX.", "XX.X..", "XX..X.", "XX...X", "XX...X"),
+}
+# The letters cover a little less than the old drawn ones did: the brightest 0.1 % of a film
+# (its white point) then stays in the bone, as before.
+_GLYPH_WIDTH = {"L": 14.4, "R": 16.7}     # in units of the font scale (the old Hershey letters)
+
+
+def _draw_letter(img: np.ndarray, letter: str, origin: tuple[int, int], scale: float) -> None:
+    """Burn ``letter`` into ``img`` (value 1) from its bitmap: the box of the letter is where
+    OpenCV's FONT_HERSHEY_SIMPLEX put it at ``scale`` (baseline at ``origin``), the cells are
+    whole pixels."""
+    ox, oy = origin
+    width = int(_GLYPH_WIDTH[letter] * scale + 0.5)
+    height = int(20.3 * scale + 0.5)
+    left, top = ox + int(2 * scale + 0.5), oy - height
+    for i, row in enumerate(_GLYPHS[letter]):
+        for j, cell in enumerate(row):
+            if cell == "X":
+                img[max(0, top + i * height // 8):max(0, top + (i + 1) * height // 8),
+                    max(0, left + j * width // 6):max(0, left + (j + 1) * width // 6)] = 1.0
 
 
 # ---------------------------------------------------------------------------- make_film
@@ -528,43 +605,43 @@ def make_film(spec: FilmSpec) -> SyntheticFilm:
     A, Z = F.to_anatomy(X, Y)
     post_z = np.array([g(i, 0, bodies[i].Hp / 2)[1] for i in range(len(bodies))])[::-1]
     post_a = np.array([g(i, 0, bodies[i].Hp / 2)[0] for i in range(len(bodies))])[::-1]
-    a_post = np.interp(Z, post_z, post_a)
+    a_post = _interp(Z, post_z, post_a)
     rel = A - a_post                       # mm in front of the posterior wall line
     zlev = {name: g(i, 0, bodies[i].Hp / 2)[1] for i, name in enumerate(BODIES)}
     back = (68.0 + 12.0 * _smoothstep((zlev["T10"] - Z) / (zlev["T10"] - zlev["L2"]))) * sf
     skin = rel + back
     soft = 4.4 * np.sqrt(np.clip(skin / (70.0 * sf), 0, 1))
     z_recess = zlev["L1"] + 0.3 * (zlev["T12"] - zlev["L1"])
-    dome1 = z_recess + 68 * sf * np.exp(-((rel - 105 * sf) / (95 * sf)) ** 2)
-    dome2 = z_recess - 14 * sf + 62 * sf * np.exp(-((rel - 115 * sf) / (95 * sf)) ** 2)
-    above = 0.5 / (1 + np.exp(-(Z - dome1) / 1.5)) + 0.5 / (1 + np.exp(-(Z - dome2) / 1.5))
+    dome1 = z_recess + 68 * sf * xa.exp(-((rel - 105 * sf) / (95 * sf)) ** 2)
+    dome2 = z_recess - 14 * sf + 62 * sf * xa.exp(-((rel - 115 * sf) / (95 * sf)) ** 2)
+    above = 0.5 / (1 + xa.exp(-(Z - dome1) / 1.5)) + 0.5 / (1 + xa.exp(-(Z - dome2) / 1.5))
     lung_ap = _smoothstep((rel + 48 * sf) / (30 * sf)) * (0.75 + 0.25 * _smoothstep(rel / (80 * sf)))
     lung = 1.25 * above * lung_ap * _smoothstep(skin / (25 * sf))
     heart_r = ((rel - 120 * sf) / (85 * sf)) ** 2 + ((Z - (zlev["T9"] - 5 * sf)) / (70 * sf)) ** 2
     heart = 0.30 * above * _smoothstep((1.0 - heart_r) / 1.6)
-    mu_soft = (soft - lung + heart).astype(np.float32)
-    mu = cv2.resize(mu_soft, (cols, rows), interpolation=cv2.INTER_LINEAR)
+    mu_soft = soft - lung + heart
+    mu = xa.resize_linear(mu_soft, rows, cols)
 
     # bowel gas below the diaphragm, in front of and over the lumbar spine
-    gas = np.zeros((rows, cols), np.float32)
+    gas = np.zeros((rows, cols), np.float64)
     for _ in range(14):
         zi = rng.uniform(zlev["L4"] - 25 * sf, zlev["T12"])
         ai = rng.uniform(-10, 110) * sf
         ra, rz = rng.uniform(6, 22) * sf, rng.uniform(5, 14) * sf
         c = F.to_image(np.array([post_a.mean() + ai, zi]))
         axes = (max(1, int(ra * F.k)), max(1, int(rz * F.k)))
-        cv2.ellipse(gas, (int(c[0]), int(c[1])), axes, float(rng.uniform(-30, 30)), 0, 360,
-                    float(rng.uniform(0.1, 0.3)), -1)
+        xa.fill_ellipse(gas, (int(c[0]), int(c[1])), axes, float(rng.uniform(-30, 30)),
+                       float(rng.uniform(0.1, 0.3)))
     mu -= _blur(gas, 3.5 / mmpx)
 
     # ---- bone: bodies
-    bone = np.zeros((rows, cols), np.float32)
-    body_cov = np.zeros((rows, cols), np.float32)
+    bone = np.zeros((rows, cols), np.float64)
+    body_cov = np.zeros((rows, cols), np.float64)
     outlines: dict[str, np.ndarray] = {}
     ss = 3
     radius = (1.3 if child else 1.0) * spec.growth
     tex_amp = 0.16 + 0.25 * max(0.0, 1.0 - spec.bone_density)
-    rho_t = 0.50 * spec.bone_density ** 0.8
+    rho_t = 0.50 * xa.pow_s(spec.bone_density, 0.8)
     rho_c = 0.30 * (0.55 + 0.45 * spec.bone_density)
     cortex = (0.8 if child else 1.0)
     up_img = F.direction(np.array([0.0, 1.0]))
@@ -581,50 +658,54 @@ def make_film(spec: FilmSpec) -> SyntheticFilm:
         x1 = min(cols, int(math.ceil(poly[:, 0].max() + m)))
         y0 = max(0, int(math.floor(poly[:, 1].min() - m)))
         y1 = min(rows, int(math.ceil(poly[:, 1].max() + m)))
-        noise_box = rng.standard_normal((max(y1 - y0, 1) + 16, max(x1 - x0, 1) + 16)).astype(np.float32)
+        noise_box = rng.standard_normal((max(y1 - y0, 1) + 16, max(x1 - x0, 1) + 16))
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
         h, w = y1 - y0, x1 - x0
-        mask = np.zeros((h * ss, w * ss), np.uint8)
         fine = (poly - np.array([x0, y0])) * ss   # fine-grid DICOM coordinates
-        cv2.fillPoly(mask, [_cv_pts(fine)], 1, lineType=cv2.LINE_8, shift=4)
-        din = cv2.distanceTransform(mask, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-        dout = cv2.distanceTransform(1 - mask, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-        sd = np.where(mask > 0, din - 0.5, -(dout - 0.5)) * (mmpx / ss)   # mm, + inside
+        mask = xa.polygon_mask(xa.fixed_point(fine), h * ss, w * ss)
+        # distances only matter up to ~6.5 mm inside (rim, condensation band, treatment
+        # lines) and 0.3 mm outside the rim: exact Euclidean transforms capped there
+        deep = (b.deformity is not None and b.deformity.reduction >= 0.15) or spec.treatment_lines > 0
+        cap_in = int(math.ceil((6.5 if deep else 2.5) / (mmpx / ss)))
+        din = xa.distance_inside(mask, cap_in)
+        dout = xa.distance_inside(~mask, int(math.ceil(1.0 / (mmpx / ss))))
+        sd = np.where(mask, din - 0.5, -(dout - 0.5)) * (mmpx / ss)   # mm, + inside
         fy = y0 + (np.arange(h * ss) + 0.5) / ss
         fx = x0 + (np.arange(w * ss) + 0.5) / ss
         FX, FY = np.meshgrid(fx, fy)
         fa, fz = F.to_anatomy(FX, FY)
         an = ((fa - ip[0]) * d[0] + (fz - ip[1]) * d[1]) / b.D
         hn = ((fa - ip[0]) * up[0] + (fz - ip[1]) * up[1]) / b.Hp
-        chord = 0.45 + 0.55 * np.sqrt(np.clip(1 - np.abs(2 * an - 1) ** 3, 0, 1))
-        iso = cv2.GaussianBlur(noise_box, (0, 0), 0.45 / mmpx)
-        iso = iso / (iso.std() + 1e-6)
-        ori = cv2.filter2D(noise_box, -1, kern, borderType=cv2.BORDER_REFLECT)
-        tex = iso + 0.8 * ori / (ori.std() + 1e-6)
-        tex = tex - 0.7 * cv2.GaussianBlur(tex, (0, 0), 3.0 / mmpx)
+        t = np.abs(2 * an - 1)
+        chord = 0.45 + 0.55 * np.sqrt(np.clip(1 - t * t * t, 0, 1))
+        iso = xa.gaussian_blur(noise_box, 0.45 / mmpx, "reflect101")
+        iso = iso / (xa.std(iso) + 1e-6)
+        ori = xa.correlate2d(noise_box, kern)
+        tex = iso + 0.8 * ori / (xa.std(ori) + 1e-6)
+        tex = tex - 0.7 * xa.gaussian_blur(tex, 3.0 / mmpx, "reflect101")
         tex = tex[8:8 + h, 8:8 + w]
-        tex = tex / (tex.std() + 1e-6)
-        tex_f = cv2.resize(tex, (w * ss, h * ss), interpolation=cv2.INTER_LINEAR)
-        inside = mask.astype(np.float32)
-        rim = np.exp(-((sd - 0.45 * cortex) / (0.4 * cortex)) ** 2) * (sd > -0.3 * cortex)
+        tex = tex / (xa.std(tex) + 1e-6)
+        tex_f = xa.resize_linear(tex, h * ss, w * ss)
+        inside = mask.astype(np.float64)
+        rim = xa.exp(-((sd - 0.45 * cortex) / (0.4 * cortex)) ** 2) * (sd > -0.3 * cortex)
         val = inside * rho_t * chord * (1 + tex_amp * tex_f) + rho_c * rim
         if b.deformity is not None and b.deformity.reduction >= 0.15:
             # condensation (sclerotic band) under the collapsed endplate(s)
-            band = np.exp(-((sd - 2.2) / 1.4) ** 2) * inside
+            band = xa.exp(-((sd - 2.2) / 1.4) ** 2) * inside
             if b.deformity.kind == "wedge":
                 band *= _smoothstep((hn - 0.45) / 0.35) * _smoothstep((an - 0.3) / 0.4)
             val += 0.28 * band
         for kline in range(spec.treatment_lines):
             dl = (1.3 + 1.7 * kline) * spec.growth
-            val += 0.22 * np.exp(-((sd - dl) / 0.35) ** 2) * inside
-        val = val.reshape(h, ss, w, ss).mean(axis=(1, 3))
-        cov = inside.reshape(h, ss, w, ss).mean(axis=(1, 3))
+            val += 0.22 * xa.exp(-((sd - dl) / 0.35) ** 2) * inside
+        val = _block_mean(val, ss)
+        cov = _block_mean(inside, ss)
         bone[y0:y1, x0:x1] += val
         np.maximum(body_cov[y0:y1, x0:x1], cov, out=body_cov[y0:y1, x0:x1])
 
     # ---- posterior elements (pedicle, articular pillar, spinous process)
-    post = np.zeros((rows, cols), np.float32)
+    post = np.zeros((rows, cols), np.float64)
     for i, b in enumerate(bodies):
         if b.name == "S1":
             continue
@@ -637,9 +718,10 @@ def make_film(spec: FilmSpec) -> SyntheticFilm:
         iap = [(-0.48 * D, 0.70 * Hp), (-0.64 * D, 0.58 * Hp), (-0.63 * D, -0.14 * Hp),
                (-0.55 * D, -0.24 * Hp), (-0.48 * D, -0.10 * Hp)]
         ang = math.radians(10 if lumbar else 50)
+        ca, sa = xa.cos(ang), xa.sin(ang)
         length = (0.95 if lumbar else 1.30) * D
         base_c = np.array([-0.60 * D, 0.42 * Hp])
-        dirn = np.array([-math.cos(ang), -math.sin(ang)])
+        dirn = np.array([-ca, -sa])
         nrm = _rot90(dirn)
         w0, w1 = (0.55 * Hp, 0.50 * Hp) if lumbar else (0.40 * Hp, 0.16 * Hp)
         tip = base_c + length * dirn
@@ -650,16 +732,16 @@ def make_film(spec: FilmSpec) -> SyntheticFilm:
                 base_c - w0 / 2 * nrm]
         for shape, val in ((spin, 0.17), (iap, 0.21), (sap, 0.21), (ped, 0.20)):
             pts = np.array([g(i, a, hh) for a, hh in shape])
-            cv2.fillPoly(post, [_cv_pts(F.to_image(pts))], val, lineType=cv2.LINE_8, shift=4)
+            xa.fill_polygon(post, F.to_image(pts), val)
     # facet joints: thin dark gaps between the pillars
     post = _blur(post, 1.0 / mmpx)
-    pn: np.ndarray = rng.standard_normal((-(-rows // 4), -(-cols // 4))).astype(np.float32)
-    pn = cv2.GaussianBlur(pn, (0, 0), 1.0)
-    pn = cv2.resize(pn / (pn.std() + 1e-6), (cols, rows), interpolation=cv2.INTER_LINEAR)
+    pn = rng.standard_normal((-(-rows // 4), -(-cols // 4)))
+    pn = xa.gaussian_blur(pn, 1.0, "reflect101")
+    pn = xa.resize_linear(pn / (xa.std(pn) + 1e-6), rows, cols)
     post *= 1.0 + 0.15 * pn
 
     # ---- ribs (two per thoracic level: near and far side, different magnification)
-    ribs = np.zeros((rows, cols), np.float32)
+    ribs = np.zeros((rows, cols), np.float64)
     if spec.ribs:
         path = np.array([(-1.0, 0.9), (-20, 0.8), (-38, 0.35), (-48, -10), (-44, -30),
                          (-22, -52), (15, -74), (60, -96), (110, -116)])
@@ -676,7 +758,8 @@ def make_film(spec: FilmSpec) -> SyntheticFilm:
                 pp[2:, 1] += rng.uniform(-2.0, 2.0) * fs
                 dense = _catmull_rom(np.array([g(i, a, hh) for a, hh in pp]), 8)
                 # fade: costal cartilage (anterior end) is not seen
-                loc_a = (dense - frames[i][0]) @ frames[i][1]
+                rel_d = dense - frames[i][0]
+                loc_a = rel_d[:, 0] * frames[i][1][0] + rel_d[:, 1] * frames[i][1][1]
                 fade = 1.0 - _smoothstep((loc_a - (b.D + 15 * fs)) / (45 * fs))
                 curve = F.to_image(dense)
                 width = max(2, int(round(8.0 * fs * scale / mmpx)))
@@ -688,7 +771,7 @@ def make_film(spec: FilmSpec) -> SyntheticFilm:
                 y1 = min(rows, int(curve[:, 1].max()) + m)
                 if x1 - x0 < 2 or y1 - y0 < 2:
                     continue
-                outer_c = np.zeros((y1 - y0, x1 - x0), np.float32)
+                outer_c = np.zeros((y1 - y0, x1 - x0), np.float64)
                 inner_c = np.zeros_like(outer_c)
                 loc = curve - np.array([x0, y0])
                 amp = 0.16 * (0.8 if side else 1.0)
@@ -696,15 +779,14 @@ def make_film(spec: FilmSpec) -> SyntheticFilm:
                     val = amp * float(fade[j])
                     if val <= 0.002:
                         continue
-                    p0 = tuple(int(v) for v in _cv_pts(loc[j]).ravel())
-                    p1 = tuple(int(v) for v in _cv_pts(loc[j + 1]).ravel())
-                    cv2.line(outer_c, p0, p1, val, width, cv2.LINE_8, 4)
-                    cv2.line(inner_c, p0, p1, 0.5 * val, inner, cv2.LINE_8, 4)
+                    q0, q1 = xa.fixed_point(loc[j])[0] / 16.0, xa.fixed_point(loc[j + 1])[0] / 16.0
+                    p0, p1 = (float(q0[0]), float(q0[1])), (float(q1[0]), float(q1[1]))
+                    xa.stroke(outer_c, p0, p1, width + 1, val, inner=(inner_c, inner + 1, 0.5 * val))
                 ribs[y0:y1, x0:x1] += outer_c - inner_c
         ribs = _blur(ribs, 0.9 / mmpx)
 
     # ---- aortic calcification (elderly): flecks in front of the lumbar bodies
-    calc = np.zeros((rows, cols), np.float32)
+    calc = np.zeros((rows, cols), np.float64)
     if spec.aortic_calcification:
         for lvname in ("T12", "L1", "L2", "L3", "L4"):
             i = BODIES.index(lvname)
@@ -713,48 +795,47 @@ def make_film(spec: FilmSpec) -> SyntheticFilm:
                 hh = rng.uniform(0.0, 1.0) * bodies[i].Hp
                 c = F.to_image(g(i, a, hh))
                 axes = (max(1, int(rng.uniform(0.4, 1.2) / mmpx)), max(1, int(rng.uniform(1.5, 5) / mmpx)))
-                cv2.ellipse(calc, (int(c[0]), int(c[1])), axes, float(rng.uniform(-20, 20)), 0, 360,
-                            float(rng.uniform(0.25, 0.5)), -1)
+                xa.fill_ellipse(calc, (int(c[0]), int(c[1])), axes, float(rng.uniform(-20, 20)),
+                               float(rng.uniform(0.25, 0.5)))
         calc = _blur(calc, 0.4 / mmpx)
 
     mu += bone + post * (1.0 - 0.5 * np.clip(body_cov, 0, 1)) + ribs + calc
     if spec.marker:
-        mk = np.zeros((rows, cols), np.uint8)
+        mk = np.zeros((rows, cols), np.float64)
         letter = "L" if spec.facing == "left" else "R"
         scale = max(0.5, min(rows, cols) / 400)
         xm = int(cols * (0.06 if spec.facing == "left" else 0.86))
-        cv2.putText(mk, letter, (xm, int(rows * 0.07)), cv2.FONT_HERSHEY_SIMPLEX, scale, 1,
-                    max(1, int(scale * 2.5)), cv2.LINE_8)
-        mu += 3.0 * mk.astype(np.float32)
+        _draw_letter(mk, letter, (xm, int(rows * 0.07)), scale)
+        mu += 3.0 * mk
 
     # ---- image formation: transmission, scatter, quantum noise, detector blur
     mu = np.maximum(mu, 0.0)
-    T = np.exp(-mu)
+    T = xa.exp(-mu)
     scatter = 0.35 * _blur(T, 25.0 / spec.pixel_mm)
     E = T + scatter
-    raw = -np.log(E)
+    raw = -xa.log(E)
     if spec.noise > 0:
-        n0 = 2.5e5 / spec.noise ** 2
+        n0 = 2.5e5 / (spec.noise * spec.noise)
         sigma = 1.0 / np.sqrt(n0 * E)
-        raw += (rng.standard_normal((rows, cols)).astype(np.float32) * sigma).astype(np.float32)
-    raw = _blur(raw.astype(np.float32), 0.6)
+        raw += rng.standard_normal((rows, cols)) * sigma
+    raw = _blur(raw, 0.6)
     # processing: dynamic range compression and edge enhancement (as a DX console does)
     low = _blur(raw, 18.0 / spec.pixel_mm)
     proc = raw - 0.85 * low
     proc = proc + 0.45 * (proc - _blur(proc, 1.5 / spec.pixel_mm))
     # map to stored values: patient region spans most of the range
     sample = proc[::4, ::4]
-    lo, hi = np.percentile(sample, [0.5, 99.9])
+    lo, hi = xa.percentile(sample, 0.5), xa.percentile(sample, 99.9)
     maxv = spec.max_value
     v = (proc - lo) / (hi - lo) * (0.92 * maxv) + 0.03 * maxv
     image = np.clip(np.round(v), 0, maxv).astype(np.uint16)
 
     # window suited to the bodies: values inside and around them
-    region = cv2.dilate((body_cov > 0.5).astype(np.uint8), np.ones((9, 9), np.uint8))
+    region = xa.max_filter((body_cov > 0.5).astype(np.uint8), 9)
     vals = image[region > 0]
     if vals.size < 100:
         vals = image.ravel()
-    w_lo, w_hi = np.percentile(vals[::7], [1.0, 99.5])
+    w_lo, w_hi = xa.percentile(vals[::7], 1.0), xa.percentile(vals[::7], 99.5)
     window = (float(round((w_lo + w_hi) / 2)), float(max(1.0, round(w_hi - w_lo))))
     return SyntheticFilm(image=image, points=points, spec=spec, outlines=outlines, window=window)
 
@@ -1049,7 +1130,8 @@ def dxa_image(film: SyntheticFilm, bits: int = 8) -> np.ndarray:
     img = film.image.astype(np.float64)
     wc, ww = film.window
     lo, hi = wc - ww * 0.75, wc + ww * 0.55
-    x = np.clip((img - lo) / (hi - lo), 0.0, 1.0) ** 1.4      # soft tissue darker, bone bright
+    x = np.clip((img - lo) / (hi - lo), 0.0, 1.0)
+    x = np.where(x > 0, xa.exp(1.4 * xa.log(np.maximum(x, 1e-300))), 0.0)   # soft tissue darker, bone bright
     x = _blur(x, 1.2)
     rng = np.random.default_rng([film.spec.seed, 31])
     band = 1.0 + 0.025 * rng.standard_normal((x.shape[0], 1))  # scan-line banding
