@@ -31,6 +31,8 @@ CHILD = textwrap.dedent('''
     plain = root / "plain" / "reading.json"
     ws = Workspace(root / "ws")
     r = make_reading({"T12": (70.0, 95.0, 100.0)}, reader="dr-crash")
+    # a later round reopens the saved reading, as the viewer does (the index knows its version)
+    r = ws.load(r.sop_instance_uid, "dr-crash") or r
     n = 0
     if plain.exists():
         n = int(load_reading(plain).get("L1").note[1:])
@@ -71,6 +73,7 @@ def test_sigkill_during_saves_never_leaves_a_broken_reading(tmp_path):
             for _ in range(2):
                 assert child.stdout.readline().strip() == "saved", child.stderr.read()
             time.sleep(rng.uniform(0.0, 0.3))
+            assert child.poll() is None, child.stderr.read()   # still saving: the kill lands mid-work
         finally:
             child.send_signal(signal.SIGKILL)  # our own child, by its pid
             child.wait(timeout=30)
