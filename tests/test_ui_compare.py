@@ -192,3 +192,54 @@ def test_plot_level_defaults_to_the_first_incident_level(window, visits, qtbot):
     w.a_compare.trigger()
     assert w.compare_view.level_box.currentText() == "T5"
     assert w.compare_view.plot.level == "T5"
+
+
+def type_into(qtbot, spin, value: float) -> None:
+    """Type ``value`` into a toolbar spin box as a reader does: select all, type, Enter."""
+    spin.setFocus()
+    le = spin.lineEdit()
+    qtbot.keyClick(le, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(le, f"{value:.0f}")
+    qtbot.keyClick(le, Qt.Key.Key_Return)
+
+
+def test_toolbar_window_boxes_follow_compare(window, visits, qtbot):
+    """While comparing, the toolbar's C / W boxes show and set the open film's window there
+    (the other film follows through the link); after Compare they show the reading film's."""
+    w = window
+    base, follow = visits
+    read(w, base, [0, 0, 0])
+    read(w, follow, [0, 20, 0])
+    reading_window = w.view.current_window()
+    assert w.display.width_spin.value() == pytest.approx(reading_window.width, abs=1)
+    w.a_compare.trigger()
+    cv = w.compare_view
+    open_view = cv.right.view                 # the open film (the follow-up) is on the right
+    assert open_view.radiograph is w.doc.radiograph
+    # the boxes show the open film's window in the comparison
+    ow = open_view.current_window()
+    assert w.display.center_spin.value() == pytest.approx(ow.center, abs=1)
+    assert w.display.width_spin.value() == pytest.approx(ow.width, abs=1)
+    # a right-drag on the open film there: the boxes follow it
+    c = open_view.viewport().rect().center()
+    drag_view(open_view, c, c + QPoint(60, -40), button=Qt.MouseButton.RightButton)
+    ow = open_view.current_window()
+    assert w.display.center_spin.value() == pytest.approx(ow.center, abs=1)
+    assert w.display.width_spin.value() == pytest.approx(ow.width, abs=1)
+    # typing a width in the toolbar sets the open film's window there; the baseline follows
+    other_before = cv.left.view.current_window()
+    new_width = round(ow.width * 0.5)
+    type_into(qtbot, w.display.width_spin, new_width)
+    assert open_view.current_window().width == pytest.approx(new_width, abs=1)
+    assert open_view.current_window().center == pytest.approx(ow.center, abs=1)
+    assert cv.left.view.current_window() != other_before
+    assert w.view.current_window() == reading_window   # the reading view was not touched
+    # back to reading: the boxes show the reading film's window again and set it
+    w.a_compare.trigger()
+    assert w.stack.currentIndex() == 0
+    assert w.display.width_spin.value() == pytest.approx(reading_window.width, abs=1)
+    assert w.display.center_spin.value() == pytest.approx(reading_window.center, abs=1)
+    compare_window = open_view.current_window()
+    type_into(qtbot, w.display.width_spin, round(reading_window.width * 0.7))
+    assert w.view.current_window().width == pytest.approx(round(reading_window.width * 0.7), abs=1)
+    assert open_view.current_window() == compare_window   # the comparison's film no longer follows

@@ -120,7 +120,7 @@ def test_grade_type_status_note_edits_and_undo(make_window, film):
     w.table.type_boxes[row].activated.emit(2)         # biconcave
     assert w.doc.reading.get("T4").reader_type.value == "biconcave"
     st = w.table.status_boxes[Level.T6.index]
-    st.activated.emit(st.findText("NE: hardware"))
+    st.activated.emit(st.findData("NE: hardware"))
     assert w.doc.reading.get("T6").status is Status.NOT_EVALUABLE
     assert "not evaluable 1" in w.table.summary_label.text()
     w.table.table.item(row, 11).setText("Schmorl node")

@@ -202,3 +202,63 @@ def test_status_bar_shows_the_saved_path_elided_in_the_middle(window, film):
     assert fm.horizontalAdvance(msg) <= w.statusBar().width()
     # the file name (the end of the path) is always readable
     assert msg.endswith(path[-12:])
+
+
+def _edit_width(box) -> int:
+    """Width of the text field of a combo box as it is drawn (without its arrow and frame)."""
+    from PyQt6.QtWidgets import QStyle, QStyleOptionComboBox
+    opt = QStyleOptionComboBox()
+    box.initStyleOption(opt)
+    return box.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, opt,
+                                      QStyle.SubControl.SC_ComboBoxEditField, box).width()
+
+
+@pytest.mark.parametrize("size", [(1600, 1000), (1920, 1080)])
+def test_grade_type_status_and_note_are_never_cut(make_window, film, qtbot, size):
+    """At 1600 and 1920 px the Grade (with ? / ✓), Type, Status and Note cells show their whole
+    text inside the panel, and the panels keep at most 43 % of the window."""
+    from PyQt6.QtCore import Qt
+    from ui.table import C_GRADE, C_NOTE, C_STATUS, C_TYPE
+    from vfa.method.levels import NOT_EVALUABLE_REASONS, Level
+    w = make_window()
+    w.resize(*size)
+    qtbot.waitUntil(lambda: w.width() == size[0], timeout=2000)
+    w.size_docks()
+    assert w.open_file(film)
+    for i in range(7):
+        place(w, body_points(i, wedge_px=20 if i == 1 else 0.0))
+    t = w.table
+    tt = t.table
+    # the widest words of each column: every not-evaluable reason, a biconcave type, a grade with ?
+    for lv, reason in zip((Level.T8, Level.T9, Level.T10, Level.T11), NOT_EVALUABLE_REASONS):
+        box = t.status_boxes[lv.index]
+        box.activated.emit(box.findData(f"NE: {reason}"))
+        assert w.doc.reading.get(lv).reason == reason
+    t.type_boxes[Level.T5.index].activated.emit(2)             # biconcave
+    t.type_boxes[Level.T6.index].activated.emit(0)             # auto: "(wedge)" or "—"
+    tt.item(Level.T4.index, C_NOTE).setText("Schmorl")
+    assert w.doc.reading.get("T4").note == "Schmorl"
+    qtbot.waitUntil(lambda: w.table_dock.width() >= min(t.preferred_width(), int(w.width() * 0.43)) - 20,
+                    timeout=2000)
+    qtbot.wait(50)
+    assert w.table_dock.width() <= 0.43 * w.width() + 1          # the film keeps the rest
+    assert w.view.width() >= 0.55 * w.width()
+    vp = tt.viewport().width()
+    assert tt.horizontalScrollBar().maximum() == 0               # no column off the panel
+    for c in (C_GRADE, C_TYPE, C_STATUS, C_NOTE):
+        assert tt.columnViewportPosition(c) + tt.columnWidth(c) <= vp, f"column {c} is cut"
+    assert "?" in t.row_texts("T4")["Grade"]
+    fm = tt.fontMetrics()
+    for row in range(len(t.grade_boxes)):
+        for box in (t.grade_boxes[row], t.type_boxes[row], t.status_boxes[row]):
+            assert fm.horizontalAdvance(box.currentText()) <= _edit_width(box), \
+                f"row {row}: {box.currentText()!r} is cut"
+    # a status shows its short word, says the whole status on hover
+    box = t.status_boxes[Level.T11.index]
+    assert box.toolTip() == "not evaluable: technically inadequate"
+    assert t.row_texts("T11")["Status"] == "NE: technically inadequate"
+    # the note: whole in its cell, and on hover
+    note = tt.item(Level.T4.index, C_NOTE)
+    assert fm.horizontalAdvance(note.text()) + 8 <= tt.columnWidth(C_NOTE)
+    assert note.toolTip() == "Schmorl"
+    assert tt.item(Level.T4.index, C_NOTE).data(Qt.ItemDataRole.DisplayRole) == "Schmorl"

@@ -321,10 +321,19 @@ def test_the_first_film_is_painted_before_the_workspace_opens(qtbot, monkeypatch
     ws.save(r)
     ws.close()
     order = []
+    # the window this call creates (not a stale MainWindow another test left among the top levels)
+    created: list = []
+    real_win_init = MainWindow.__init__
+
+    def win_init(self, *a, **k):
+        created.append(self)
+        real_win_init(self, *a, **k)
+
+    monkeypatch.setattr(MainWindow, "__init__", win_init)
     real_init = wsmod.Workspace.__init__
 
     def init(self, *a, **k):
-        win = next((x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow)), None)
+        win = created[0] if created else None
         order.append(("workspace", win is not None and win.view.radiograph is not None))
         real_init(self, *a, **k)
 
@@ -332,7 +341,8 @@ def test_the_first_film_is_painted_before_the_workspace_opens(qtbot, monkeypatch
     seen = {}
 
     def fake_exec(self=None):
-        win = next(x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow))
+        assert len(created) == 1
+        win = created[0]
         qtbot.addWidget(win)
         qtbot.waitUntil(lambda: win.doc is not None, timeout=10000)
         seen["grade"] = win.doc.reading.get("T9").reader_grade

@@ -161,6 +161,8 @@ class Side(QWidget):
 class ComparisonView(QWidget):
     closeRequested = pyqtSignal()
     levelSelected = pyqtSignal(object)
+    #: the view showing the open film (the one the reader works on) changed sides, or was shown
+    openViewChanged = pyqtSignal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -297,6 +299,7 @@ class ComparisonView(QWidget):
                 "reading of another visit of this patient to compare.")
             self.left.show_film(None, None)
             self.right.show_film(doc.radiograph, cur)
+            self.openViewChanged.emit(self.right.view)
             self.table.clearContents()
             self._update_plot()
             return
@@ -352,6 +355,7 @@ class ComparisonView(QWidget):
         open_side = self.left if base is cur else self.right
         if self.doc.radiograph is not None and open_side.view.radiograph is self.doc.radiograph:
             open_side.view.set_display(self.doc.display_settings())
+        self.openViewChanged.emit(open_side.view)
         self._recompute()
         if self.selected_level is not None:
             self.select_level(self.selected_level)

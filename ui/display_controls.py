@@ -10,6 +10,11 @@ are :func:`vfa.films.windowing.presets`: the file's windows and VOI LUTs and its
 
 The controls get their own widgets (the view, the marker layer) and a parent for dialogs;
 the window sets :attr:`DisplayControls.invert_action` once the actions exist.
+
+While the comparison shows two films, the controls follow the open film's view there
+(:meth:`DisplayControls.follow`): the C / W boxes show and set the window of the film the reader
+is working on, and the comparison links the other film to it; after the comparison they follow
+the reading view again.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ class DisplayControls(QObject):
         super().__init__(parent)
         self.parent_widget = parent
         self.view = view
+        #: the view the controls show and set: ``view``, or the open film's view of the comparison
+        self.target = view
         self.layer = layer
         self.invert_action: QAction | None = None
         self.preset_box = QComboBox()
@@ -60,6 +67,20 @@ class DisplayControls(QObject):
         self.view.displayChanged.connect(self._display_changed)
         self.view.viewChanged.connect(self._view_changed)
 
+    def follow(self, view: FilmView | None) -> None:
+        """Show and set the window of ``view`` (``None``: the reading view again)."""
+        view = view if view is not None else self.view
+        if view is self.target:
+            return
+        try:
+            self.target.displayChanged.disconnect(self._display_changed)
+        except TypeError:
+            pass
+        self.target = view
+        view.displayChanged.connect(self._display_changed)
+        if view.settings is not None:
+            self._display_changed(view.settings)
+
     def add_to_toolbar(self, tb: QToolBar) -> None:
         tb.addWidget(QLabel(" Window "))
         tb.addWidget(self.preset_box)
@@ -70,13 +91,13 @@ class DisplayControls(QObject):
 
     # ------------------------------------------------------------------ view → controls
     def _display_changed(self, settings) -> None:
-        rg = self.view.radiograph
+        rg = self.target.radiograph
         if rg is None:
             return
         if self.invert_action is not None:
             with QSignalBlocker(self.invert_action):
                 self.invert_action.setChecked(settings.invert != rg.invert_default)
-        w = self.view.current_window()
+        w = self.target.current_window()
         with QSignalBlocker(self.center_spin), QSignalBlocker(self.width_spin):
             self.center_spin.setValue(w.center)
             self.width_spin.setValue(w.width)
@@ -108,38 +129,38 @@ class DisplayControls(QObject):
     def fill_presets_menu(self, menu: QMenu) -> None:
         """View ▸ Window presets, filled each time it opens."""
         menu.clear()
-        rg = self.view.radiograph
+        rg = self.target.radiograph
         if rg is None:
             return
         for i, (text, _kind) in enumerate(presets(rg)):
             menu.addAction(text, lambda i=i: self.apply_preset(i))
 
     def apply_preset(self, index: int) -> None:
-        rg = self.view.radiograph
-        if rg is None or self.view.settings is None:
+        rg = self.target.radiograph
+        if rg is None or self.target.settings is None:
             return
         items = presets(rg)
         if not 0 <= index < len(items):
             return
-        self.view.set_display(preset_settings(rg, items[index][1], self.view.settings.invert))
+        self.target.set_display(preset_settings(rg, items[index][1], self.target.settings.invert))
 
     def _spin_changed(self, _v=None) -> None:
-        if self.view.radiograph is None:
+        if self.target.radiograph is None:
             return
-        self.view.set_window(Window(self.center_spin.value(), self.width_spin.value(), "user"))
+        self.target.set_window(Window(self.center_spin.value(), self.width_spin.value(), "user"))
 
     def auto_window(self) -> None:
-        if self.view.radiograph is not None:
-            self.view.set_window(self.view.radiograph.auto_window())
+        if self.target.radiograph is not None:
+            self.target.set_window(self.target.radiograph.auto_window())
 
     def window_dialog(self) -> None:
-        rg = self.view.radiograph
+        rg = self.target.radiograph
         if rg is None:
             return
-        w = dialogs.ask_window(self.parent_widget, self.view.current_window(), rg.value_range())
+        w = dialogs.ask_window(self.parent_widget, self.target.current_window(), rg.value_range())
         if w is not None:
-            self.view.set_window(w)
+            self.target.set_window(w)
 
     def toggle_invert(self) -> None:
-        if self.view.settings is not None:
-            self.view.set_display(self.view.settings.toggled_invert())
+        if self.target.settings is not None:
+            self.target.set_display(self.target.settings.toggled_invert())

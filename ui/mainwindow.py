@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
         self.adjudication_view: QWidget | None = None   # the open adjudication window
         self._docks_before = (True, True)           # dock visibility before comparing
         self._front_dock: QDockWidget | None = None  # the side tab in front before comparing
+        self._focus_before: QWidget | None = None  # the widget with the focus before comparing
 
         # central: reading page and comparison page
         self.view = FilmView()
@@ -323,6 +324,9 @@ class MainWindow(QMainWindow):
         self.banner.button.clicked.connect(lambda: self.set_tool(TOOL_CALIBRATE))
         self.compare_view.closeRequested.connect(lambda: self.show_compare(False))
         self.compare_view.levelSelected.connect(lambda lv: self.select_level(lv, centre=True))
+        # the toolbar's window/level boxes: the open film's view while comparing
+        self.compare_view.openViewChanged.connect(
+            lambda v: self.display.follow(v if self.stack.currentIndex() == 1 else None))
         d = self.settings.value("guide/direction", "down")
         with QSignalBlocker(self.guide_bar.direction_box):
             self.guide_bar.direction_box.setCurrentIndex(1 if d == "up" else 0)
@@ -702,7 +706,11 @@ class MainWindow(QMainWindow):
             self.doc.set_tool(tool)
         else:
             self.guide_bar.next_label.setText(ReadingSession.tool_hint(tool))
-        self.view.setFocus()
+        # the film takes the focus only when no panel has it: a tool chosen while grading in
+        # the table (or set by a proposal or a calibration) leaves the focus where it was
+        focus = QApplication.focusWidget()
+        if focus is None or not focus.isVisible() or focus.window() is not self:
+            self.view.setFocus()
 
     def show_cheat_sheet(self) -> None:
         """F1: every key in one table (ui/keyboard.py)."""
@@ -720,6 +728,7 @@ class MainWindow(QMainWindow):
             on = False
         with QSignalBlocker(self.a_compare):
             self.a_compare.setChecked(on)
+        back_to: QWidget | None = None
         if on and self.stack.currentIndex() == 0:
             # the two films need the room: docks hide while comparing; which were open and
             # which tab was in front come back after (the Patients tab does not jump forward)
@@ -727,6 +736,8 @@ class MainWindow(QMainWindow):
             shown = [a.isChecked() for d in docks if (a := d.toggleViewAction()) is not None]
             self._docks_before = (shown[0], shown[1])
             self._front_dock = self.front_dock()
+            # the focus comes back to where the reader had it (not the first widget Qt finds)
+            self._focus_before = QApplication.focusWidget()
             self.browser_dock.hide()
             self.table_dock.hide()
         elif not on and self.stack.currentIndex() == 1:
@@ -737,14 +748,31 @@ class MainWindow(QMainWindow):
             toggle = front.toggleViewAction() if front is not None else None
             if front is not None and toggle is not None and toggle.isChecked():
                 front.raise_()
+            back_to = self._focus_before
+            self._focus_before = None
         if on and self.doc is not None:     # (on: a film is open)
             self.stack.setCurrentIndex(1)
             self.doc.set_mode(Mode.COMPARE)
             self.compare_view.set_context(self.workspace, self.doc)
         else:
+            was_comparing = self.stack.currentIndex() == 1
             self.stack.setCurrentIndex(0)
+            self.display.follow(None)        # the C / W boxes show the reading film's window again
+            if was_comparing:
+                self._restore_focus(back_to)
             if self.doc is not None:
                 self.doc.set_mode(Mode.READING)
+
+    def _restore_focus(self, widget: QWidget | None) -> None:
+        """Give the focus back to ``widget`` (where the reader had it before the comparison) if
+        it is still shown; else to the film."""
+        if self.stack.currentIndex() != 0:
+            return
+        try:
+            alive = widget is not None and widget.isVisible() and widget.window() is self
+        except RuntimeError:      # deleted meanwhile
+            alive = False
+        (widget if alive and widget is not None else self.view).setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ================================================================== model → widgets
     def _doc_changed(self, event) -> None:

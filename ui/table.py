@@ -29,8 +29,16 @@ COLUMNS = ["Level", "Ha", "Hm", "Hp", "Wedge", "Bicon.", "Crush", "Suggested", "
 C_LEVEL, C_HA, C_HM, C_HP, C_WEDGE, C_BICON, C_CRUSH, C_SUGG, C_GRADE, C_TYPE, C_STATUS, C_NOTE, C_OBS = range(13)
 TYPES = [t.value for t in DeformityType]
 EVALUABLE_TEXT = "evaluable"
+#: The Status cell's words: short enough for the column at 1600 px; the full status ("NE: <reason>")
+#: is the item's data and, with "not evaluable: <reason>", its tooltip.
+STATUS_WORDS = {"not visible": "not visible", "rotated/oblique": "rotated", "hardware": "hardware",
+                "technically inadequate": "technical"}
+#: The Type cell's words (the whole type on hover): "biconcave" is too wide for the column at 1600 px.
+TYPE_WORDS = {"wedge": "wedge", "biconcave": "bicon.", "crush": "crush"}
+#: The Note column's least width (it takes the rest of the panel; a long note in full on hover).
+NOTE_MIN = 44
 #: Column widths (px): together about 650 px, so that the film keeps most of the window.
-WIDTHS = [50, 44, 44, 44, 44, 44, 44, 84, 48, 80, 84, 22, 160]
+WIDTHS = [46, 42, 42, 42, 42, 42, 42, 76, 48, 80, 84, 22, 160]
 #: Level cell mark of a level with proposed points not yet accepted (a dashed circle, like
 #: the proposed handles on the film).
 PROPOSED_MARK = "◌"
@@ -158,11 +166,17 @@ class GradingTable(QWidget):
             g.addItems(["auto"] + [("0.5" if x == 0.5 else str(int(x))) for x in READER_GRADES])
             g.activated.connect(lambda i, lv=lv: self._grade_chosen(lv, i))
             t = QComboBox()
-            t.addItems(["auto"] + TYPES)
+            t.addItem("auto")
+            for name in TYPES:
+                t.addItem(TYPE_WORDS.get(name, name))
+                t.setItemData(t.count() - 1, name, Qt.ItemDataRole.ToolTipRole)
             t.activated.connect(lambda i, lv=lv: self._type_chosen(lv, i))
             s = QComboBox()
-            s.addItems([EVALUABLE_TEXT] + [f"NE: {r}" for r in NOT_EVALUABLE_REASONS])
-            s.activated.connect(lambda i, lv=lv, s=s: self._status_chosen(lv, s.itemText(i)))
+            s.addItem(EVALUABLE_TEXT, EVALUABLE_TEXT)
+            s.setItemData(0, "evaluable", Qt.ItemDataRole.ToolTipRole)
+            for reason in NOT_EVALUABLE_REASONS:
+                self._add_status(s, reason)
+            s.activated.connect(lambda i, lv=lv, s=s: self._status_chosen(lv, str(s.itemData(i))))
             for box, col in ((g, C_GRADE), (t, C_TYPE), (s, C_STATUS)):
                 box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
                 self.table.setCellWidget(row, col, box)
@@ -172,14 +186,22 @@ class GradingTable(QWidget):
         # the grade always shows with its mark ("(0.5) ?", "(2) ✓") in this style and font
         # (issue 21): the column is as wide as such a combo box needs (the narrow number
         # columns give the room back)
+        # Type and Status: as wide as their longest word ("(biconcave)", "not visible"), so that
+        # nothing is cut at 1600 px either; the Note column takes the rest of the panel
         self._widths = list(WIDTHS)
-        for col, sample in ((C_GRADE, f"(0.5) {UNCONFIRMED_MARK}"),):
+        samples = {C_GRADE: [f"(0.5) {UNCONFIRMED_MARK}"],
+                   C_TYPE: [f"({TYPE_WORDS.get(t, t)})" for t in TYPES],
+                   C_STATUS: [EVALUABLE_TEXT] + list(STATUS_WORDS.values())}
+        for col, texts in samples.items():
             probe = QComboBox()
-            probe.addItem(sample)
-            need = probe.sizeHint().width() + 4
+            probe.addItems(texts)
+            probe.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            need = probe.sizeHint().width() + (4 if col == C_GRADE else 0)
             if need > self._widths[col]:
                 self._widths[col] = need
                 self.table.setColumnWidth(col, need)
+        self._widths[C_NOTE] = max(self._widths[C_NOTE], NOTE_MIN)
+        self.table.setColumnWidth(C_NOTE, self._widths[C_NOTE])
         self.table.installEventFilter(self)
         self.table.itemChanged.connect(self._item_changed)
         self.table.itemSelectionChanged.connect(self._selection_changed)
@@ -298,13 +320,13 @@ class GradingTable(QWidget):
                 crush_item = self.table.item(row, C_CRUSH)
                 crush_item.setForeground(QBrush(QColor(CRUSH_NA_COLOR)) if r.crush_na else QBrush())
                 if err:
-                    sugg = "⚠ check points"
+                    sugg = "⚠ check"          # which points and why: on hover
                 elif r.suggested_grade is not None:
                     # "1 (22.3 %)": the grade, then the reduction it comes from; the type is
                     # in the Type column, "advisory" in the header (*) and the line above
                     sugg = f"{colors.grade_text(r.suggested_grade)} ({r.percent:.1f} %)"
                 elif not r.evaluable:
-                    sugg = "not evaluable"
+                    sugg = "NE"               # the Status column says why
                 elif r.annotated:
                     sugg = "—"
                 else:
@@ -323,13 +345,16 @@ class GradingTable(QWidget):
                 na_tip = (f"crush n/a: {r.crush_reason or 'not assessable'}; the suggestion rests on "
                           "wedge and biconcave alone") if r.crush_na else ""
                 self._set(row, C_SUGG, sugg,
-                          tooltip=err or prop_tip or "\n".join(t for t in (p_tip, na_tip) if t))
+                          tooltip=err or prop_tip or "\n".join(t for t in (
+                              p_tip, na_tip, "" if r.evaluable else f"not evaluable: {r.reason}") if t))
                 sugg_item = self.table.item(row, C_SUGG)
                 sugg_item.setForeground(QBrush(QColor(176, 0, 0)) if err else QBrush())
                 self._set(row, C_OBS, observations(reading.get(lv)))
                 note_item = self.table.item(row, C_NOTE)
                 if note_item.text() != (r.note or ""):
                     note_item.setText(r.note or "")
+                if note_item.toolTip() != (r.note or ""):
+                    note_item.setToolTip(r.note or "")     # a long note in full on hover
                 # level cell coloured by final grade
                 lvl_item = self.table.item(row, C_LEVEL)
                 if err:
@@ -365,22 +390,24 @@ class GradingTable(QWidget):
                 t = self.type_boxes[row]
                 with QSignalBlocker(t):
                     st = r.suggested_type.value if r.suggested_type else None
-                    auto = "auto" if st is None else f"({st})"
+                    auto = "auto" if st is None else f"({TYPE_WORDS.get(st, st)})"
                     if t.itemText(0) != auto:
                         t.setItemText(0, auto)
+                        t.setItemData(0, "auto" if st is None else f"suggested: {st}",
+                                      Qt.ItemDataRole.ToolTipRole)
                     t.setCurrentIndex(0 if r.reader_type is None else 1 + TYPES.index(r.reader_type.value))
                     t.setEnabled(r.evaluable)
+                    t.setToolTip(str(t.itemData(t.currentIndex(), Qt.ItemDataRole.ToolTipRole) or ""))
                 sb = self.status_boxes[row]
                 with QSignalBlocker(sb):
                     if r.evaluable:
                         sb.setCurrentIndex(0)
                     else:
-                        text = f"NE: {r.reason}"
-                        i = sb.findText(text)
+                        i = sb.findData(f"NE: {r.reason}")
                         if i < 0:
-                            sb.addItem(text)
-                            i = sb.count() - 1
+                            i = self._add_status(sb, str(r.reason))
                         sb.setCurrentIndex(i)
+                    sb.setToolTip(str(sb.itemData(sb.currentIndex(), Qt.ItemDataRole.ToolTipRole)))
 
     def _show_pending(self, reading, pending_levels) -> None:
         """The one line naming the levels whose proposed points await the reader: the
@@ -442,6 +469,15 @@ class GradingTable(QWidget):
         if not self.doc.set_type(level, dtype):
             self.refresh()
 
+    @staticmethod
+    def _add_status(box: QComboBox, reason: str) -> int:
+        """A not-evaluable status in ``box``: its short word shown, ``NE: <reason>`` its data,
+        the full reason on hover; returns its index."""
+        box.addItem(STATUS_WORDS.get(reason, reason), f"NE: {reason}")
+        i = box.count() - 1
+        box.setItemData(i, f"not evaluable: {reason}", Qt.ItemDataRole.ToolTipRole)
+        return i
+
     def _status_chosen(self, level: Level, text: str) -> None:
         if self.doc is None:
             return
@@ -474,11 +510,14 @@ class GradingTable(QWidget):
             vp.update()
 
     def row_texts(self, level: Level | str) -> dict[str, str]:
-        """The row of a level as {column: text} (tests, screenshots)."""
+        """The row of a level as {column: text} (tests, screenshots); Status in full."""
         row = Level.parse(level).index
         out = {}
         for c, name in enumerate(COLUMNS):
             w = self.table.cellWidget(row, c)
             it = self.table.item(row, c)
+            if c == C_STATUS and isinstance(w, QComboBox):
+                out[name] = str(w.currentData())     # the full status ("NE: rotated/oblique")
+                continue
             out[name] = w.currentText() if isinstance(w, QComboBox) else it.text() if it is not None else ""
         return out
