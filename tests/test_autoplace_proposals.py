@@ -69,7 +69,7 @@ def test_accept_and_reject_emit_events_and_keep_reader_points():
     ({"superior_anterior": {"x": 1, "y": 2, "confidence": 2, "method": "one-click"}}, "confidence"),
     ({"superior_anterior": {"x": 1, "y": 2, "confidence": 0.5, "method": "magic"}}, "method"),
     ({"superior_anterior": {"x": 1, "y": 2, "confidence": 0.5, "method": "span", "state": "x"}}, "state"),
-    ({"superior_anterior": {"x": 1, "confidence": 0.5, "method": "span"}}, "missing y"),
+    ({"superior_anterior": {"x": 1, "confidence": 0.5, "method": "span"}}, "'y' is missing"),
     ({"inferior_middle": {"x": 1, "y": 2, "confidence": 0.5, "method": "span"}}, "needs its point"),
     ([], "must be an object"),
 ])

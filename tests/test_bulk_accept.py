@@ -59,14 +59,18 @@ def test_accept_all_leaves_the_one_low_confidence_level(session, truth):
 
 
 def test_accept_all_leaves_levels_whose_crush_cannot_be_assessed(session, truth):
-    """Two isolated levels have no reference level within two: their crush is not
-    assessable (a crush fracture would go unseen), so each waits for the reader."""
-    assert session.propose(proposals(truth, [Level.T5, Level.T6, Level.T7, Level.L3]), "propose")
+    """A level whose reference line has too few candidates (domain §2: at least four of its
+    six nearest levels) has no assessable crush (a crush fracture would go unseen), so it waits
+    for the reader: with T4-T9 and L3 proposed, T9's six nearest (T8, T10, T7, T11, T6, T12)
+    hold only three read levels, and L3 none; T4-T8 have four or five."""
+    levels = [Level.T4, Level.T5, Level.T6, Level.T7, Level.T8, Level.T9, Level.L3]
+    assert session.propose(proposals(truth, levels), "propose")
     take, skipped = bulk_accept_split(session.reading)
-    assert take == [Level.T5, Level.T6, Level.T7]
-    assert list(skipped) == [Level.L3] and skipped[Level.L3].startswith("crush not assessable")
+    assert take == [Level.T4, Level.T5, Level.T6, Level.T7, Level.T8]
+    assert list(skipped) == [Level.T9, Level.L3]
+    assert all(why.startswith("crush not assessable") for why in skipped.values())
     accepted, _ = session.accept_all_proposals()
-    assert accepted == take and session.pending_levels() == [Level.L3]
+    assert accepted == take and session.pending_levels() == [Level.T9, Level.L3]
 
 
 def test_everything_doubtful_accepts_nothing(session, truth):

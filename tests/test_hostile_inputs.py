@@ -221,13 +221,13 @@ def test_every_json_output_parses_strictly(tmp_path):
 @pytest.mark.parametrize("text", [" =1+1", "  +cmd", "\t=x", " @SUM(A1)", " -2+3", "\u00a0=1"])
 def test_formula_behind_spaces_is_escaped(text):
     from vfa.outputs.export_csv import safe_text
-    from vfa.study.cohort import csv_cell
+    from vfa.outputs.cohort_csv import csv_cell
     assert safe_text(text).startswith("'") and csv_cell(text).startswith("'")
 
 
 def test_our_numbers_stay_numbers():
     from vfa.outputs.export_csv import _cell, safe_text
-    from vfa.study.cohort import csv_cell
+    from vfa.outputs.cohort_csv import csv_cell
     assert _cell(-3.4) == "-3.4" and csv_cell(-3.4) == "-3.4" and safe_text("-3.4") == "-3.4"
     assert csv_cell(-2) == "-2" and safe_text(" -2.5") == " -2.5"
 

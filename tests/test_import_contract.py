@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: The layers of ``vfa/``, lowest first: (name, the modules or packages it holds). A module
 #: may import its own layer and those above it in this list, never one below.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("vfa", "vfa.errors", "vfa.atomic", "vfa.events")),
+    ("foundation", ("vfa", "vfa.errors", "vfa.atomic", "vfa.events", "vfa.limits")),
     ("method", ("vfa.method",)),
     ("films", ("vfa.films",)),
     ("reading", ("vfa.reading",)),          # incl. vfa.reading.autoplace

@@ -411,11 +411,12 @@ def test_facing_of_a_mirrored_carry_forward_does_not_survive_undo_or_reject(wind
 
 def test_accept_all_in_the_viewer_leaves_the_low_confidence_level(window, asked, qtbot):
     """Enter accepts every confident level and leaves the one below 0.5 selected, named in
-    the status bar; Ctrl+Enter then accepts it on its own."""
+    the status bar; Ctrl+Enter then accepts it on its own. (The adult's baseline film: every
+    level's crush is assessable there, so confidence alone decides.)"""
     from vfa.reading.proposal import Proposal
     w = window
-    ref = truth("child01_2024-09-10")
-    assert w.open_file(CHILD_6M)
+    ref = truth("adult01_2023-04-18")
+    assert w.open_file(ADULT_BASE)
     props = {lv: {s: Proposal(*ref.get(lv).points[s], 0.3 if lv is Level.T12 else 0.9, "span")
                   for s in PointSlot} for lv in LEVELS}
     assert w.doc.propose(props, "propose T4–L4")

@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def samples_folder() -> Path | None:
     """The bundled sample films: beside the application (desktop bundle) or the checkout."""
-    bases = [Path(getattr(sys, "_MEIPASS", "")), Path(sys.executable).parent,
+    # in the bundle, this module's file lies in the bundle's data folder, beside sample_dicoms/
+    bases = [Path(sys.executable).parent,
              Path(__file__).resolve().parents[1]]
     for base in bases:
         if str(base) and (base / "sample_dicoms" / "manifest.json").is_file():
@@ -88,7 +89,7 @@ def selftest(film: str | None) -> int:
             win = MainWindow(str(Path(tmp) / "workspace"))
             win.resize(1400, 900)
             win.show()
-            if not win.opening._show_radiograph(rg, reading):
+            if not win.opening.show_radiograph(rg, reading):
                 raise RuntimeError(f"{film}: the window did not open the film")
             app.processEvents()
             grades = {res.level.value: res.grade for res in summarize(reading).results}

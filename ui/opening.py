@@ -184,11 +184,12 @@ class Opening(QObject):
             return False
         return self._show_radiograph(rg)
 
-    def show_radiograph(self, rg: Radiograph) -> bool:
-        """Open a film already loaded (the start-up's first paint) with its reading."""
+    def show_radiograph(self, rg: Radiograph, reading: Reading | None = None) -> bool:
+        """Open a film already loaded (the start-up's first paint, the self-test) with its
+        reading (``reading``, else the workspace's or a new one)."""
         if not self.w.maybe_keep_changes():
             return False
-        return self._show_radiograph(rg)
+        return self._show_radiograph(rg, reading)
 
     def _show_radiograph(self, rg: Radiograph, reading: Reading | None = None,
                          recovered: bool = False) -> bool:

@@ -877,6 +877,7 @@ def read_sr_dataset(path: str | os.PathLike[str]) -> Dataset:
                           f"{_limits.SR_FILE_BYTES:,} bytes")
     try:
         ds = dcmread(p)
+        _check_not_cut_short(p, ds, st.st_size, name)
         _check_depth(ds, name)
         cls = str(ds.get("SOPClassUID", "") or "")
     except (InvalidDicomError, EOFError) as exc:
@@ -890,6 +891,28 @@ def read_sr_dataset(path: str | os.PathLike[str]) -> Dataset:
         name_ = UID_dictionary.get(cls, ("unknown SOP class",))[0] if cls else "no SOP Class UID"
         raise ExportError(f"{name} is a DICOM {name_} object, not a structured report")
     return ds
+
+
+def _check_not_cut_short(p: Path, ds: Dataset, size: int, name: str) -> None:
+    """A file cut short inside an element of defined length (a sequence, most often) reads
+    without complaint — pydicom parses what is there — and would give a reading with fewer
+    vertebrae than were measured: a silent wrong answer. Every top-level element must end
+    within the file. (Files without a preamble and file meta group are checked by pydicom.)"""
+    from pydicom.filereader import data_element_generator
+    meta = getattr(ds, "file_meta", None)
+    glen = meta.get("FileMetaInformationGroupLength") if meta is not None else None
+    ts = meta.get("TransferSyntaxUID") if meta is not None else None
+    if ds.preamble is None or glen is None or ts is None:
+        return
+    start = 128 + 4 + 12 + int(glen)
+    with p.open("rb") as fp:
+        fp.seek(start)
+        for el in data_element_generator(fp, ts.is_implicit_VR, ts.is_little_endian, defer_size=1):
+            length, tell = getattr(el, "length", 0), getattr(el, "value_tell", 0)
+            if length != 0xFFFFFFFF and tell + length > size:
+                raise ExportError(f"{name} cannot be read as a VFA structured report (element {el.tag} "
+                                  f"runs past the end of the file: cut short or damaged): copy or "
+                                  "export it again")
 
 
 def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:

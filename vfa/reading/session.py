@@ -789,9 +789,8 @@ def bulk_accept_split(reading: Reading, summary: ReadingSummary | None = None
         res = results.get(v.level)
         if conf < LOW_CONFIDENCE:
             skipped[v.level] = f"low confidence ({conf:.2f})"
-        elif (v.complete and v.status is Status.EVALUABLE and res is not None
-              and not getattr(res, "crush_assessable", True)):
-            why = getattr(res, "crush_reason", None)
+        elif v.complete and v.status is Status.EVALUABLE and res is not None and res.crush_na:
+            why = res.crush_reason
             skipped[v.level] = "crush not assessable" + (f" ({why})" if why else "")
         else:
             take.append(v.level)
