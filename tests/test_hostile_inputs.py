@@ -414,14 +414,20 @@ def _pdf_text(pdf: Path) -> str:
 
 @pytest.fixture
 def local_png(tmp_path):
+    """A local PNG at a short path: the markup that names it must fit the fields' DICOM
+    lengths (a person name 64 characters), which the reading format enforces."""
+    import shutil
+    import tempfile
     import cv2
-    p = tmp_path / "local.png"
+    folder = Path(tempfile.mkdtemp(prefix="v", dir="/tmp"))
+    p = folder / "l.png"
     cv2.imwrite(str(p), np.full((40, 40, 3), 200, np.uint8))
-    return p
+    yield p
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _injections(png: Path) -> list[str]:
-    return [f'<img src="{png}" width="40" height="40"/>', '<font color="red" size="30">BIG</font>',
+    return [f'<img src="{png}"/>', '<font color="red" size="30">BIG</font>',
             '<a href="http://evil.example/">click</a>', "<b>unbalanced"]
 
 
@@ -438,8 +444,8 @@ def test_report_pdf_shows_markup_as_text(tmp_path, local_png):
     clean = _reading_copy(tmp_path, name="clean.json")
     run_ok = run_vfa("report", clean, "-o", tmp_path / "clean.pdf")
     assert run_ok.returncode == 0, run_ok.stderr
-    hostile = _reading_copy(tmp_path, name="hostile.json", patient_name=" ".join(inj[:2]),
-                            reader=inj[2] + " " + inj[3])
+    hostile = _reading_copy(tmp_path, name="hostile.json", patient_name=inj[0],
+                            reader=inj[1])
     data = json.loads(hostile.read_text())
     data["patient_id"] = data["patient_id"]
     hostile.write_text(json.dumps(data))
@@ -477,7 +483,7 @@ def test_cohort_pdf_shows_clinical_markup_as_text(tmp_path, local_png):
 def test_agreement_pdf_shows_reader_markup_as_text(tmp_path, local_png):
     inj = _injections(local_png)
     files = []
-    for i, (src, reader) in enumerate([(ADULT, inj[0] + inj[1]), (ADULT, inj[2] + inj[3])]):
+    for i, (src, reader) in enumerate([(ADULT, inj[0]), (ADULT, inj[1])]):
         data = json.loads(src.read_text())
         data["reader"] = reader
         data["image_path"] = str((src.parent / data["image_path"]).resolve())

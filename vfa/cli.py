@@ -51,31 +51,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def show_vfa_warnings(command: str) -> None:
-    """A :class:`vfa.errors.VfaWarning` (something refused without refusing the input) is one
-    ``vfa COMMAND: warning: ...`` line on stderr, every time, never Python's two-line form."""
+def show_vfa_warnings(command: str) -> list[str]:
+    """A :class:`vfa.errors.VfaWarning` (something refused without refusing the input) becomes
+    one ``vfa COMMAND: warning: ...`` line, never Python's two-line form. The lines are kept in
+    the list returned and printed when the command has done its job: a command that fails says
+    one line, its error, and nothing before it."""
     import warnings
     from vfa.errors import VfaWarning
     previous = getattr(warnings.showwarning, "vfa_previous", warnings.showwarning)
+    lines: list[str] = []
 
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
              file: Any = None, line: str | None = None) -> None:
         if issubclass(category, VfaWarning):
-            print(f"vfa {command}: warning: {printable(str(message))}", file=sys.stderr)
+            lines.append(f"vfa {command}: warning: {' '.join(printable(str(message)).split())}")
         else:
             previous(message, category, filename, lineno, file, line)
     show.vfa_previous = previous  # type: ignore[attr-defined]  # a second main() replaces, not stacks
     warnings.showwarning = show
     warnings.simplefilter("always", VfaWarning)
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_third_party_logs()
     parser = build_parser()
     args = parser.parse_args(argv)
-    show_vfa_warnings(args.command)
+    warned = show_vfa_warnings(args.command)
     try:
-        return int(args._run(args) or 0)
+        code = int(args._run(args) or 0)
+        for line in warned:
+            print(line, file=sys.stderr)
+        return code
     except VfaError as exc:
         print(f"vfa {args.command}: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
