@@ -144,3 +144,13 @@ def test_hostile_sr_in_a_fresh_process_is_exit_1_one_line(tmp_path, valid_sr):
     p = run_vfa_process("import-sr", bad, "-o", tmp_path / "r.json", timeout=120)
     one_line_bad_input(p, "jv.dcm")
     assert time.perf_counter() - t0 < 120
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.6, 0.75, 0.9, 0.999])
+def test_a_file_cut_inside_the_content_is_refused_as_truncated(tmp_path, valid_sr, keep):
+    """pydicom keeps a defined-length value that the end of the file cuts short: a file cut
+    after some vertebrae must not import as a shorter, plausible reading."""
+    bad = tmp_path / "cut.dcm"
+    bad.write_bytes(valid_sr[:int(len(valid_sr) * keep)])
+    with pytest.raises(ExportError, match=r"is truncated: it ends inside \(0040,A730\)"):
+        sr.import_sr(bad)

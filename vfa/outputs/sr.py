@@ -35,7 +35,7 @@ import stat
 import struct
 import warnings as _warnings
 from pathlib import Path
-from typing import Any, Iterable, Mapping, NamedTuple, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -56,6 +56,7 @@ from vfa.method.settings import MethodSettings
 # export/import commands and by code that needs SR, never by the reading model.
 import highdicom as hd  # noqa: E402
 from pydicom import Dataset, dcmread  # noqa: E402
+from pydicom.dataelem import RawDataElement  # noqa: E402
 from pydicom.errors import BytesLengthException, InvalidDicomError  # noqa: E402
 from pydicom.filebase import DicomBytesIO  # noqa: E402
 from pydicom.sr.coding import Code  # noqa: E402
@@ -457,7 +458,7 @@ def _text(name: Code, value: str) -> hd.sr.TextContentItem:
 
 
 def _vertebra_group(reading: Reading, r: LevelResult, film: Dataset,
-                    tp: hd.sr.TimePointContext | None, settings: MethodSettings
+                    tp: hd.sr.TimePointContext | None, settings: MethodSettings, v3: _V3Items
                     ) -> hd.sr.MeasurementsAndQualitativeEvaluations:
     v = reading.vertebrae[r.level]
     unit = UNIT_MM if reading.spacing.calibrated else UNIT_PX
@@ -478,6 +479,7 @@ def _vertebra_group(reading: Reading, r: LevelResult, film: Dataset,
             meas.append(_num(name, val, UNIT_RATIO))
     if r.percent is not None:
         meas.append(_num(REDUCTION_PCT, r.percent, UNIT_PERCENT))
+    meas.extend(v3.measurements.get(r.level.value, ()))
 
     quals = [_qual(EVALUABILITY, STATUS_CODES[v.status])]
     for name, g in ((SQ_SUGGESTED, r.suggested_grade), (SQ_READER, v.reader_grade),
@@ -497,6 +499,7 @@ def _vertebra_group(reading: Reading, r: LevelResult, film: Dataset,
     for name, table, call in tables:
         if call is not None:
             quals.append(_qual(name, table[call]))
+    quals.extend(v3.evaluations.get(r.level.value, ()))
 
     group = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=r.level.value),
@@ -531,7 +534,7 @@ def _vertebra_group(reading: Reading, r: LevelResult, film: Dataset,
 
 
 def _spine_group(reading: Reading, summary: ReadingSummary, film: Dataset,
-                 tp: hd.sr.TimePointContext | None, settings: MethodSettings
+                 tp: hd.sr.TimePointContext | None, settings: MethodSettings, v3: _V3Items
                  ) -> hd.sr.MeasurementsAndQualitativeEvaluations:
     sp = reading.spacing
     meas = [
@@ -554,6 +557,7 @@ def _spine_group(reading: Reading, summary: ReadingSummary, film: Dataset,
     age = reading.age_at_study()
     if age is not None:   # the age the method used (birth date, Patient's Age or the reader's)
         meas.append(_num(SUBJECT_AGE_CODE, round(age, 2), UNIT_YEAR))
+    meas.extend(v3.measurements.get(SPINE_TRACKING_ID, ()))
     group = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=SPINE_TRACKING_ID),
         time_point_context=tp,
@@ -563,60 +567,58 @@ def _spine_group(reading: Reading, summary: ReadingSummary, film: Dataset,
         qualitative_evaluations=[_qual(SPACING_SOURCE, SPACING_CODES[sp.source])],
         source_images=[_source_group(film)],
     )
+    content = group[0].ContentSequence
     if sp.detail:
-        group[0].ContentSequence.append(_text(SPACING_DETAIL, sp.detail))
-    group[0].ContentSequence.extend(angle_texts)
+        content.append(_text(SPACING_DETAIL, sp.detail))
+    content.extend(angle_texts)
+    content.extend(v3.texts)
     return group
 
 
-def add_method_v3_items(groups: Sequence[hd.sr.MeasurementsAndQualitativeEvaluations],
-                        summary: ReadingSummary, reading: Reading, baseline: Reading | None = None) -> None:
-    """Append the clinical method v3 items (docs/exports.md) to the finished groups: per
-    vertebra NUM 99VFA P-FRACTURE and, against a baseline, NUM P-CHANGE and CODE WITHIN-NOISE
-    (SCT Yes/No); in the spine group NUM MEAS-SD, LSC (percentage points) and TEXT
-    MEAS-SD-SOURCE. Self-contained: the writer calls it once, after building the groups."""
+class _V3Items(NamedTuple):
+    """The clinical method v3 items of a report (docs/exports.md), made before the groups so
+    that each group's constructor receives them: measurements and qualitative evaluations by
+    tracking identifier (a level, or ``SPINE_TRACKING_ID``), and the spine group's TEXT items."""
+
+    measurements: dict[str, list[hd.sr.Measurement]]
+    evaluations: dict[str, list[hd.sr.QualitativeEvaluation]]
+    texts: list[hd.sr.TextContentItem]
+
+
+def method_v3_items(summary: ReadingSummary, reading: Reading, baseline: Reading | None = None) -> _V3Items:
+    """The clinical method v3 items: per vertebra NUM 99VFA P-FRACTURE and, against a
+    baseline, NUM P-CHANGE and CODE WITHIN-NOISE (SCT Yes/No); in the spine group NUM MEAS-SD,
+    LSC (percentage points) and TEXT MEAS-SD-SOURCE."""
     from vfa.method.comparison import compare
     from vfa.method.noise import noise_for
     comparison = compare(baseline, reading, summary.settings) if baseline is not None else None
     noise = comparison.measurement_noise if comparison is not None else noise_for(summary.settings)
-    by_level = {r.level.value: r for r in summary.results}
     changes = {c.level.value: c for c in comparison.changes} if comparison is not None else {}
-
-    def num(name: Code, value: float, unit: Code) -> hd.sr.NumContentItem:
-        return hd.sr.NumContentItem(name=name, value=float(value), unit=unit,
-                                    relationship_type=hd.sr.RelationshipTypeValues.CONTAINS)
-
-    for g in groups:
-        content = g[0].ContentSequence
-        ident = next((str(it.TextValue) for it in content if getattr(it, "ValueType", "") == "TEXT"
-                      and _same(it.ConceptNameCodeSequence[0], codes.DCM.TrackingIdentifier)), None)
-        if ident == SPINE_TRACKING_ID:
-            content.extend([num(MEAS_SD, noise.sd_pct, UNIT_PERCENT), num(LSC, noise.lsc_pct, UNIT_PERCENT),
-                            _text(MEAS_SD_SOURCE, noise.describe())])
-            continue
-        r = by_level.get(ident or "")
-        if r is None:
-            continue
+    meas: dict[str, list[hd.sr.Measurement]] = {
+        SPINE_TRACKING_ID: [_num(MEAS_SD, noise.sd_pct, UNIT_PERCENT), _num(LSC, noise.lsc_pct, UNIT_PERCENT)]}
+    quals: dict[str, list[hd.sr.QualitativeEvaluation]] = {}
+    for r in summary.results:
+        key = r.level.value
         if r.p_fracture is not None:
-            content.append(num(P_FRACTURE, round(r.p_fracture, 4), UNIT_ONE))
-        ch = changes.get(r.level.value)
+            meas.setdefault(key, []).append(_num(P_FRACTURE, round(r.p_fracture, 4), UNIT_ONE))
+        ch = changes.get(key)
         if ch is not None and ch.p_change is not None:
-            content.append(num(P_CHANGE, round(ch.p_change, 4), UNIT_ONE))
-            item = hd.sr.CodeContentItem(name=WITHIN_NOISE, value=YES if ch.within_noise else NO,
-                                         relationship_type=hd.sr.RelationshipTypeValues.CONTAINS)
-            content.append(item)
+            meas.setdefault(key, []).append(_num(P_CHANGE, round(ch.p_change, 4), UNIT_ONE))
+            quals.setdefault(key, []).append(_qual(WITHIN_NOISE, YES if ch.within_noise else NO))
+    return _V3Items(meas, quals, [_text(MEAS_SD_SOURCE, noise.describe())])
 
 
 def build_sr(reading: Reading, film: Dataset, time_point: str | None = None,
              time_point_order: int | None = None, series_number: int = 990,
              instance_number: int = 1, warnings: list[str] | None = None, *,
-             revalidate: bool = False, baseline: Reading | None = None) -> hd.sr.ComprehensiveSR:
+             baseline: Reading | None = None) -> hd.sr.ComprehensiveSR:
     """The SR document of ``reading`` on ``film`` (a pydicom header of the source image).
 
     Attributes the film lacks are completed by :func:`complete_film_header`; what had to be
-    taken from the reading or generated is appended to ``warnings``. ``revalidate``: let
-    highdicom copy and re-parse the finished content tree (slow; the same document, see
-    :func:`_document`). ``baseline``: the reading to compare with (P-CHANGE, WITHIN-NOISE)."""
+    taken from the reading or generated is appended to ``warnings``. ``baseline``: the
+    reading to compare with (P-CHANGE, WITHIN-NOISE). Every item is made by highdicom's
+    public classes and the document by ``hd.sr.ComprehensiveSR`` from the whole content tree,
+    so highdicom's checks see all of it (what it refuses is an ExportError)."""
     film = complete_film_header(film, reading, warnings)
     if reading.sop_instance_uid and str(film.SOPInstanceUID) != reading.sop_instance_uid:
         raise ExportError(f"the film (SOP Instance UID {film.SOPInstanceUID}) is not the film of "
@@ -624,12 +626,12 @@ def build_sr(reading: Reading, film: Dataset, time_point: str | None = None,
     settings = reading.settings
     summary = summarize(reading, settings)
     tp = _time_point(time_point, time_point_order)
-    groups = [_spine_group(reading, summary, film, tp, settings)]
+    v3 = method_v3_items(summary, reading, baseline)
+    groups = [_spine_group(reading, summary, film, tp, settings, v3)]
     by_level = {r.level: r for r in summary.results}
     for v in reading:
         if not v.empty:
-            groups.append(_vertebra_group(reading, by_level[v.level], film, tp, settings))
-    add_method_v3_items(groups, summary, reading, baseline)
+            groups.append(_vertebra_group(reading, by_level[v.level], film, tp, settings, v3))
 
     person = None
     if reading.reader:
@@ -642,8 +644,7 @@ def build_sr(reading: Reading, film: Dataset, time_point: str | None = None,
         procedure_reported=PROCEDURE_CODE,
         imaging_measurements=groups,
     )
-    sr = _document(film, report[0], hd.UID(), hd.UID(), series_number, instance_number,
-                   revalidate=revalidate)
+    sr = _document(film, report[0], hd.UID(), hd.UID(), series_number, instance_number)
     sr.SoftwareVersions = [f"vfa {__version__}", METHOD_VERSION]  # type: ignore[assignment]  # multi-valued LO
     # Reasons, notes and names may hold any character: declare UTF-8 (values are str here,
     # pydicom encodes them on writing).
@@ -659,32 +660,19 @@ def build_sr(reading: Reading, film: Dataset, time_point: str | None = None,
     return sr
 
 
-def _document(film: Dataset, content: Dataset, series_uid: str, sop_uid: str,
-              series_number: int, instance_number: int, *, revalidate: bool = False
-              ) -> hd.sr.ComprehensiveSR:
-    """The Comprehensive SR document (modules, flags, evidence) holding ``content``.
+def _document(film: Dataset, report: Dataset, series_uid: str, sop_uid: str,
+              series_number: int, instance_number: int) -> hd.sr.ComprehensiveSR:
+    """The Comprehensive SR document (modules, flags, evidence) holding ``report``.
 
-    highdicom's constructor deep-copies the whole content tree, parses the copy back into
-    content items and walks it twice more (evidence references, SCOORD3D check): 85 % of an
-    export's time for a 13-level reading. The tree was just built here through highdicom's
-    own content-item classes (validated as each item was made), it references only ``film``
-    (given as the evidence) and holds no SCOORD3D; so the document is constructed around the
-    root container alone and the built ContentSequence is attached afterwards, unchanged.
-    The result is attribute for attribute the one of the full construction
-    (``revalidate=True``, kept for the tests that prove it). ``document.content`` (the
-    parsed tree, which nothing here uses) holds the root container only.
-    """
-    root = content
-    if not revalidate:
-        root = Dataset()
-        for elem in content:
-            if elem.keyword != "ContentSequence":
-                root.add(elem)
-        root.ContentSequence = []
+    highdicom's constructor parses a copy of the whole content tree back into its content
+    item classes (value types, relationships, coded concepts, SCOORD graphic data) and checks
+    that every image the content references is in the evidence (only ``film`` is): what it
+    refuses is an ExportError. The content tree itself is built once, by the caller; the copy
+    is highdicom's own (``document.content``, the parsed tree)."""
     try:
-        sr = hd.sr.ComprehensiveSR(
+        return hd.sr.ComprehensiveSR(
             evidence=[film],
-            content=root,
+            content=report,
             series_instance_uid=series_uid,
             series_number=series_number,
             sop_instance_uid=sop_uid,
@@ -695,10 +683,8 @@ def _document(film: Dataset, content: Dataset, series_uid: str, sop_uid: str,
             series_description="Vertebral fracture assessment (VFA)",
         )
     except (ValueError, TypeError, AttributeError) as exc:
-        raise ExportError(f"the structured report could not be built from the film's header: {exc}") from None
-    if not revalidate:
-        sr.ContentSequence = content.ContentSequence
-    return sr
+        raise ExportError(f"the structured report could not be built ({_one_line(exc)}): "
+                          "the film's header or the reading holds a value DICOM does not allow") from None
 
 
 def export_sr(reading: Reading, out: str | os.PathLike[str], *,
@@ -723,53 +709,61 @@ def export_sr(reading: Reading, out: str | os.PathLike[str], *,
 # --------------------------------------------------------------------------------------
 # Import
 # --------------------------------------------------------------------------------------
-def _children(item: Dataset) -> list[Dataset]:
-    return list(item.get("ContentSequence", []) or [])
+def _key(concept: Any) -> tuple[str, str]:
+    return (str(concept.scheme_designator), str(concept.value))
 
 
-class _Concept(NamedTuple):
-    """A coded concept read from an item: what :func:`_same` and the messages use."""
+class _Group:
+    """One TID 1501 measurement group, read through highdicom's accessors.
 
-    scheme_designator: Any
-    value: Any
-    meaning: Any
+    NUM items are found and made as ``get_measurements`` does, CODE items come from
+    ``get_qualitative_evaluations`` (each item re-made by highdicom's ``Measurement`` /
+    ``QualitativeEvaluation`` classes, so their checks apply on reading too). highdicom has
+    no accessor for a group's TEXT and SCOORD items (TID 1501 names none): those are found
+    with ``highdicom.sr.utils.find_content_items`` and their values read as pydicom
+    attributes (TextValue, GraphicType, GraphicData). Each kind is gathered in one pass and
+    indexed by concept name (designator + value)."""
 
+    def __init__(self, group: hd.sr.MeasurementsAndQualitativeEvaluations) -> None:
+        self.tracking_identifier = group.tracking_identifier
+        self.finding_sites = [s.value for s in group.finding_sites]
+        # What get_measurements() does (find the NUM items, make each a Measurement), keeping
+        # each item as stored beside its Measurement: Measurement.from_sequence re-makes the
+        # item from highdicom's value, which prefers the optional Floating Point Value.
+        self.nums: dict[tuple[str, str], list[tuple[hd.sr.Measurement, Dataset]]] = {}
+        for item in hd.sr.utils.find_content_items(group[0], value_type=hd.sr.ValueTypeValues.NUM):
+            m = hd.sr.Measurement.from_sequence([item])
+            self.nums.setdefault(_key(m.name), []).append((m, item))
+        self.codes: dict[tuple[str, str], list[hd.sr.QualitativeEvaluation]] = {}
+        for q in group.get_qualitative_evaluations():
+            self.codes.setdefault(_key(q.name), []).append(q)
+        self.items: dict[tuple[str, str, str], list[Dataset]] = {}
+        for vt in (hd.sr.ValueTypeValues.TEXT, hd.sr.ValueTypeValues.SCOORD):
+            for item in hd.sr.utils.find_content_items(group[0], value_type=vt):
+                key = (*_key(item.ConceptNameCodeSequence[0]), vt.value)
+                self.items.setdefault(key, []).append(item)
 
-def _read_code(ds: Dataset) -> _Concept:
-    """The checks and values of ``hd.sr.CodedConcept.from_dataset(ds)`` (same errors) without
-    its deep copy of the item: an import compares some 5,000 codes, and the copies were
-    three quarters of its time."""
-    kws = ("CodeValue", "LongCodeValue", "URNCodeValue")
-    if sum(hasattr(ds, kw) for kw in kws) != 1:
-        raise AttributeError("Dataset should have exactly one of the following attributes: "
-                             f"{', '.join(kws)}.")
-    for kw in ("CodeMeaning", "CodingSchemeDesignator"):
-        if not hasattr(ds, kw):
-            raise AttributeError("Dataset does not contain the following attribute required "
-                                 f"for coded concepts: {kw}.")
-    value = getattr(ds, "CodeValue", getattr(ds, "LongCodeValue", getattr(ds, "URNCodeValue", None)))
-    return _Concept(ds.CodingSchemeDesignator, value, ds.CodeMeaning)
+    def num(self, name: Code) -> float | None:
+        """The NUM's Numeric Value (DS, type 1). highdicom's ``Measurement.value`` prefers the
+        optional Floating Point Value; a file whose two values disagree would then be read
+        with the one no other viewer shows, so the DS is read (as every DICOM reader does)."""
+        found = self.nums.get(_key(name))
+        return float(found[0][1].MeasuredValueSequence[0].NumericValue) if found else None
 
+    def code(self, name: Code) -> Any:
+        found = self.codes.get(_key(name))
+        return found[0].value if found else None
 
-def _concept(item: Dataset) -> Any:
-    seq = item.get("ConceptNameCodeSequence")
-    return _read_code(seq[0]) if seq else None
+    def texts(self, name: Code) -> list[str]:
+        return [str(i.TextValue) for i in self.items.get((*_key(name), "TEXT"), [])]
 
+    def text(self, name: Code) -> str | None:
+        found = self.texts(name)
+        return found[0] if found else None
 
-def _code_value(item: Dataset) -> Any:
-    seq = item.get("ConceptCodeSequence")
-    return _read_code(seq[0]) if seq else None
-
-
-def _find(items: Iterable[Dataset], name: Code, value_type: str | None = None) -> list[Dataset]:
-    return [i for i in items if _same(_concept(i), name)
-            and (value_type is None or i.get("ValueType") == value_type)]
-
-
-def _num_value(item: Dataset) -> tuple[float, str]:
-    mv = item.MeasuredValueSequence[0]
-    unit = mv.MeasurementUnitsCodeSequence[0].CodeValue
-    return float(mv.NumericValue), str(unit)
+    def scoord(self, name: Code) -> Dataset | None:
+        found = self.items.get((*_key(name), "SCOORD"))
+        return found[0] if found else None
 
 
 def _decode(mapping: dict[Any, Code], concept: Any, what: str, where: str) -> Any:
@@ -801,11 +795,6 @@ def _parse_settings(params: list[str]) -> dict[str, Any]:
             except ValueError:
                 continue
     return out
-
-
-def _algorithm_parameters(items: list[Dataset]) -> list[str]:
-    algo = codes.DCM.AlgorithmParameters
-    return [str(i.TextValue) for i in _find(items, algo, "TEXT")]
 
 
 def _dicom_date(value: Any) -> str | None:
@@ -855,6 +844,18 @@ def _check_depth(ds: Dataset, source: str) -> None:
                 stack.extend((child, depth + 1) for child in elem.value)
 
 
+def _check_complete(ds: Dataset, source: str) -> None:
+    """Refuse a file that ends inside an element: pydicom keeps a defined-length value that
+    the end of the file cuts short (the top-level Content Sequence, usually), which would
+    import as a shorter but plausible report. Checked on the raw elements, before decoding."""
+    for tag in ds.keys():
+        raw = ds.get_item(tag)
+        if (isinstance(raw, RawDataElement) and raw.value is not None and raw.length != 0xFFFFFFFF
+                and len(raw.value) < raw.length):
+            raise ExportError(f"{source} is truncated: it ends inside {raw.tag} ({len(raw.value):,} of "
+                              f"{raw.length:,} bytes): the file is damaged, copy it again")
+
+
 def read_sr_dataset(path: str | os.PathLike[str]) -> Dataset:
     """Read ``path`` and check that it is a DICOM SR (ExportError otherwise): a regular file
     of at most ``limits.SR_FILE_BYTES`` bytes whose sequences nest at most ``limits.SR_DEPTH``
@@ -877,7 +878,7 @@ def read_sr_dataset(path: str | os.PathLike[str]) -> Dataset:
                           f"{_limits.SR_FILE_BYTES:,} bytes")
     try:
         ds = dcmread(p)
-        _check_not_cut_short(p, ds, st.st_size, name)
+        _check_complete(ds, name)
         _check_depth(ds, name)
         cls = str(ds.get("SOPClassUID", "") or "")
     except (InvalidDicomError, EOFError) as exc:
@@ -893,40 +894,23 @@ def read_sr_dataset(path: str | os.PathLike[str]) -> Dataset:
     return ds
 
 
-def _check_not_cut_short(p: Path, ds: Dataset, size: int, name: str) -> None:
-    """A file cut short inside an element of defined length (a sequence, most often) reads
-    without complaint — pydicom parses what is there — and would give a reading with fewer
-    vertebrae than were measured: a silent wrong answer. Every top-level element must end
-    within the file. (Files without a preamble and file meta group are checked by pydicom.)"""
-    from pydicom.filereader import data_element_generator
-    meta = getattr(ds, "file_meta", None)
-    glen = meta.get("FileMetaInformationGroupLength") if meta is not None else None
-    ts = meta.get("TransferSyntaxUID") if meta is not None else None
-    if ds.preamble is None or glen is None or ts is None:
-        return
-    start = 128 + 4 + 12 + int(glen)
-    with p.open("rb") as fp:
-        fp.seek(start)
-        for el in data_element_generator(fp, ts.is_implicit_VR, ts.is_little_endian, defer_size=1):
-            length, tell = getattr(el, "length", 0), getattr(el, "value_tell", 0)
-            if length != 0xFFFFFFFF and tell + length > size:
-                raise ExportError(f"{name} cannot be read as a VFA structured report (element {el.tag} "
-                                  f"runs past the end of the file: cut short or damaged): copy or "
-                                  "export it again")
-
-
 def sr_to_reading(ds: Dataset, source: str = "SR") -> Reading:
-    """Rebuild a reading from a VFA SR dataset (validated with highdicom). Whatever a damaged
-    or hostile dataset makes pydicom or highdicom raise is an ExportError (a bad input)."""
+    """Rebuild a reading from a VFA SR dataset (validated with highdicom; ``ds`` is not
+    modified). Whatever a damaged or hostile dataset makes pydicom or highdicom raise is an
+    ExportError (a bad input)."""
+    return _converted(ds, source, copy=True)
+
+
+def _converted(ds: Dataset, source: str, *, copy: bool) -> Reading:
     try:
-        return _sr_to_reading(ds, source)
+        return _sr_to_reading(ds, source, copy)
     except (ExportError, ReadingFormatError):
         raise
     except HOSTILE_SR_ERRORS as exc:
         raise _bad_sr(source, exc) from None
 
 
-def _sr_to_reading(ds: Dataset, source: str) -> Reading:
+def _sr_to_reading(ds: Dataset, source: str, copy: bool) -> Reading:
     cls = str(ds.get("SOPClassUID", ""))
     hd_classes: dict[str, Any] = {
         "1.2.840.10008.5.1.4.1.1.88.22": hd.sr.EnhancedSR,
@@ -937,7 +921,7 @@ def _sr_to_reading(ds: Dataset, source: str) -> Reading:
         raise ExportError(f"{source} is a {SR_SOP_CLASSES.get(cls, 'DICOM object')}, not a "
                           "VFA measurement report (expected Comprehensive SR)")
     try:
-        sr = hd_classes[cls].from_dataset(ds)
+        sr = hd_classes[cls].from_dataset(ds, copy=copy)
         report = sr.content
     except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
         raise ExportError(f"{source} is not a valid structured report ({_one_line(exc)})") from None
@@ -945,44 +929,42 @@ def _sr_to_reading(ds: Dataset, source: str) -> Reading:
         raise ExportError(f"{source} is a structured report but not a TID 1500 measurement report "
                           "(a foreign SR): it was not written by 'vfa export-sr'")
     try:
-        groups = report.get_image_measurement_groups()
+        groups = [_Group(g) for g in report.get_image_measurement_groups()]
     except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
         raise ExportError(f"{source}: the measurement groups cannot be read ({_one_line(exc)})") from None
 
-    spine = None
-    vert_groups: list[tuple[Level, Dataset]] = []
+    spine: _Group | None = None
+    vert_groups: list[tuple[Level, _Group]] = []
     for g in groups:
-        tid = g.tracking_identifier
-        items = _children(g[0])
-        if tid == SPINE_TRACKING_ID and any(_same(s.value, SPINE_CODE) for s in g.finding_sites):
-            spine = items
+        tid = g.tracking_identifier or ""
+        if tid == SPINE_TRACKING_ID and any(_same(s, SPINE_CODE) for s in g.finding_sites):
+            spine = g
             continue
         try:
             lv = Level.parse(tid)
         except ValueError:
             continue
-        if not any(_same(s.value, LEVEL_CODES[lv]) for s in g.finding_sites):
+        if not any(_same(s, LEVEL_CODES[lv]) for s in g.finding_sites):
             raise ExportError(f"{source}: measurement group {tid!r} has a finding site that is not "
                               f"the {lv} vertebra")
-        vert_groups.append((lv, g[0]))
+        vert_groups.append((lv, g))
     if spine is None:
         raise ExportError(f"{source} is a measurement report but not a VFA vertebral fracture "
                           f"report (no '{SPINE_TRACKING_ID}' group with {SCHEME} codes): a foreign SR")
 
     # -- spacing and settings
-    spacing_items = _find(spine, SPACING_SOURCE, "CODE")
-    if not spacing_items:
+    src_code = spine.code(SPACING_SOURCE)
+    if src_code is None:
         raise ExportError(f"{source}: the spacing source ({SCHEME} SPACING-SOURCE) is missing")
-    src = _decode(SPACING_CODES, _code_value(spacing_items[0]), "spacing source", source)
+    src = _decode(SPACING_CODES, src_code, "spacing source", source)
     pixel_spacing = None
     sr_warnings: list[str] = []
     if src is not SpacingSource.UNCALIBRATED:
-        rows = _find(spine, ROW_SPACING_CODE, "NUM")
-        cols = _find(spine, COL_SPACING_CODE, "NUM")
-        if not rows or not cols:
+        row, col = spine.num(ROW_SPACING_CODE), spine.num(COL_SPACING_CODE)
+        if row is None or col is None:
             raise ExportError(f"{source}: a calibrated reading needs the vertical and horizontal "
                               "pixel spacing (DCM 111066 / 111026)")
-        pixel_spacing = [_num_value(rows[0])[0], _num_value(cols[0])[0]]
+        pixel_spacing = [row, col]
         if not _limits.spacing_usable(*pixel_spacing):
             lo, hi = _limits.SPACING_RANGE_MM
             sr_warnings.append(f"{source}: the pixel spacing (DCM 111066 / 111026) is "
@@ -990,9 +972,8 @@ def _sr_to_reading(ds: Dataset, source: str) -> Reading:
                                f"usable (two finite numbers between {lo:g} and {hi:g} mm are needed); "
                                "it was refused and the reading is uncalibrated (heights in pixels)")
             src, pixel_spacing = SpacingSource.UNCALIBRATED, None
-    detail_items = _find(spine, SPACING_DETAIL, "TEXT")
-    settings = _parse_settings(_algorithm_parameters(spine))
-    age_items = _find(spine, SUBJECT_AGE_CODE, "NUM")
+    settings = _parse_settings(spine.texts(codes.DCM.AlgorithmParameters))
+    age = spine.num(SUBJECT_AGE_CODE)
 
     # -- identity
     evidence = [e for e in sr.get_evidence()]
@@ -1000,9 +981,10 @@ def _sr_to_reading(ds: Dataset, source: str) -> Reading:
         raise ExportError(f"{source} references no image (no evidence sequence)")
     study_uid, series_uid, sop_uid, _cls = evidence[0]
     reader = None
-    for item in _children(report[0]):
-        if _same(_concept(item), PERSON_NAME_CODE) and item.get("PersonName") is not None:
-            reader = reader_from_person_name(str(item.PersonName))
+    for ctx in report.get_observer_contexts(observer_type=codes.DCM.Person):
+        person = ctx.observer_identifying_attributes.name
+        if person:
+            reader = reader_from_person_name(str(person))
             break
 
     data: dict[str, Any] = {
@@ -1020,48 +1002,44 @@ def _sr_to_reading(ds: Dataset, source: str) -> Reading:
         "reader": reader,
         "pixel_spacing_mm": pixel_spacing,
         "spacing_source": src.value,
-        "spacing_detail": str(detail_items[0].TextValue) if detail_items else None,
+        "spacing_detail": spine.text(SPACING_DETAIL),
         "settings": settings,
         "vertebrae": [],
     }
 
     seen: set[Level] = set()
-    for lv, group in sorted(vert_groups, key=lambda t: t[0].index):
+    for lv, g in sorted(vert_groups, key=lambda t: t[0].index):
         where = f"{source}, {lv}"
         if lv in seen:
             raise ExportError(f"{where}: level {lv} appears twice")
         seen.add(lv)
-        items = _children(group)
         status = Status.EVALUABLE
-        st = _find(items, EVALUABILITY, "CODE")
-        if st:
-            status = _decode(STATUS_CODES, _code_value(st[0]), "evaluability", where)
-        reason_items = _find(items, NE_REASON, "TEXT")
-        note_items = _find(items, COMMENT_CODE, "TEXT")
-        grade_items = _find(items, SQ_READER, "CODE")
-        type_items = _find(items, TYPE_READER, "CODE")
-        conf_items = _find(items, GRADE_CONFIRMED, "CODE")
+        st = g.code(EVALUABILITY)
+        if st is not None:
+            status = _decode(STATUS_CODES, st, "evaluability", where)
+        grade = g.code(SQ_READER)
+        dtype = g.code(TYPE_READER)
+        conf = g.code(GRADE_CONFIRMED)
         qual: dict[str, Any] = {}
         for key, name, table in (("endplate_depression", ENDPLATE_DEPRESSION, ENDPLATE_CODES),
                                  ("abq", ABQ, ABQ_CODES),
                                  ("downgrade_reason", DOWNGRADE_REASON, DOWNGRADE_CODES)):
-            found_q = _find(items, name, "CODE")
-            if found_q:
-                qual[key] = _decode(table, _code_value(found_q[0]), key.replace("_", " "),
-                                    where).value
-        dg_text = _find(items, DOWNGRADE_TEXT, "TEXT")
-        if dg_text:
-            qual["downgrade_text"] = str(dg_text[0].TextValue)
-        by_items = _find(items, CONSENSUS_DECIDED_BY, "TEXT")
-        if by_items and str(by_items[0].TextValue):
-            qual[DECIDED_BY] = str(by_items[0].TextValue)
+            found_q = g.code(name)
+            if found_q is not None:
+                qual[key] = _decode(table, found_q, key.replace("_", " "), where).value
+        dg_text = g.text(DOWNGRADE_TEXT)
+        if dg_text is not None:
+            qual["downgrade_text"] = dg_text
+        by = g.text(CONSENSUS_DECIDED_BY)
+        if by:
+            qual[DECIDED_BY] = by
         points: dict[str, list[float]] = {}
         for slot, code in SLOT_CODES.items():
-            found = _find(items, code, "SCOORD")
-            if not found:
+            found = g.scoord(code)
+            if found is None:
                 continue
-            gd = [float(x) for x in found[0].GraphicData]
-            if str(found[0].get("GraphicType", "")) != "POINT" or len(gd) != 2:
+            gd = [float(x) for x in found.GraphicData]
+            if str(found.get("GraphicType", "")) != "POINT" or len(gd) != 2:
                 raise ExportError(f"{where}: point {slot.value} is not a single SCOORD POINT")
             if not all(math.isfinite(x) for x in gd):
                 raise ExportError(f"{where}: point {slot.value} has a coordinate that is not finite")
@@ -1069,24 +1047,22 @@ def _sr_to_reading(ds: Dataset, source: str) -> Reading:
         data["vertebrae"].append({
             "level": lv.value,
             "status": status.value,
-            "reason": str(reason_items[0].TextValue) if reason_items else None,
+            "reason": g.text(NE_REASON),
             "points": points or None,
-            "reader_grade": (_decode(GRADE_CODES, _code_value(grade_items[0]), "Genant grade", where)
-                             if grade_items else None),
-            "reader_type": (_decode(TYPE_CODES, _code_value(type_items[0]), "deformity type",
-                                    where).value if type_items else None),
-            "note": str(note_items[0].TextValue) if note_items else None,
-            "confirmed": bool(conf_items) and _same(_code_value(conf_items[0]), YES),
+            "reader_grade": _decode(GRADE_CODES, grade, "Genant grade", where) if grade is not None else None,
+            "reader_type": _decode(TYPE_CODES, dtype, "deformity type", where).value if dtype is not None else None,
+            "note": g.text(COMMENT_CODE),
+            "confirmed": conf is not None and _same(conf, YES),
             **qual,
         })
     try:
         r = Reading.from_dict(data)
         for w in sr_warnings:
-            _warnings.warn(w, VfaWarning, stacklevel=3)
+            _warnings.warn(w, VfaWarning, stacklevel=4)
         r.load_warnings[:0] = sr_warnings
-        if r.age_at_study() is None and age_items:   # the header does not give it: the reader's
+        if r.age_at_study() is None and age is not None:   # the header does not give it: the reader's
             try:
-                r.age_years = _age.valid_age_years(_num_value(age_items[0])[0])
+                r.age_years = _age.valid_age_years(age)
             except ValueError as exc:
                 raise ExportError(f"{source}: Subject Age (DCM 121033): {exc}") from None
         return r
@@ -1095,24 +1071,18 @@ def _sr_to_reading(ds: Dataset, source: str) -> Reading:
 
 
 def import_sr(path: str | os.PathLike[str]) -> Reading:
-    """Read a VFA SR file and rebuild its reading."""
+    """Read a VFA SR file and rebuild its reading (the dataset read here is highdicom's to
+    keep: no copy)."""
     ds = read_sr_dataset(path)
-    return sr_to_reading(ds, str(path))
+    return _converted(ds, str(path), copy=False)
 
 
 def time_point_of(ds: Dataset) -> str | None:
-    """The time point ('baseline' / 'follow-up') recorded in a VFA SR, if any."""
-    tp_code = Code("C2348792", "UMLS", "Time Point")
-
-    def walk(items: list[Dataset]) -> str | None:
-        for i in items:
-            if _same(_concept(i), tp_code) and i.get("ValueType") == "TEXT":
-                return str(i.TextValue)
-            found = walk(_children(i))
-            if found:
-                return found
-        return None
-    return walk(_children(ds))
+    """The time point ('baseline' / 'follow-up') recorded in a VFA SR, if any (TID 1502's
+    TEXT "Time Point", found with ``highdicom.sr.utils.find_content_items``)."""
+    found = hd.sr.utils.find_content_items(ds, name=Code("C2348792", "UMLS", "Time Point"),
+                                           value_type=hd.sr.ValueTypeValues.TEXT, recursive=True)
+    return str(found[0].TextValue) if found else None
 
 
 __all__ = [
