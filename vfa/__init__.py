@@ -1,7 +1,7 @@
 """vfa: vertebral fracture assessment on lateral spine radiographs.
 
 Pure Python + numpy core (no Qt). See README.md and docs/ for the design;
-the clinical rules are those of ``shared/docs/domain.md`` (``../shared/docs/domain.md``).
+the clinical rules implemented are described in docs/clinical-method.md.
 """
 
 __version__ = "0.1.0"
