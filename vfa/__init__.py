@@ -5,6 +5,6 @@ the clinical rules implemented are described in docs/clinical-method.md.
 """
 
 __version__ = "0.1.0"
-#: Version of the measurement method (rules of docs/domain.md as implemented here);
+#: Version of the measurement method (the rules of docs/clinical-method.md as implemented here);
 #: printed on every report and stored with every result.
 METHOD_VERSION = "vfa-six-point/3"
