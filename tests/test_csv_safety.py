@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from vfa.cli import main
-from vfa.outputs.export_csv import _cell, safe_text
+from vfa.outputs.export_csv import csv_cell as _cell, safe_text
 from vfa.reading.reading import save_reading
 
 from readings_factory import make_reading

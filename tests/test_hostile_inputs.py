@@ -226,7 +226,7 @@ def test_formula_behind_spaces_is_escaped(text):
 
 
 def test_our_numbers_stay_numbers():
-    from vfa.outputs.export_csv import _cell, safe_text
+    from vfa.outputs.export_csv import csv_cell as _cell, safe_text
     from vfa.outputs.cohort_csv import csv_cell
     assert _cell(-3.4) == "-3.4" and csv_cell(-3.4) == "-3.4" and safe_text("-3.4") == "-3.4"
     assert csv_cell(-2) == "-2" and safe_text(" -2.5") == " -2.5"

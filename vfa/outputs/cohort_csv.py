@@ -4,39 +4,18 @@
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import io
-import math
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 from vfa import METHOD_VERSION
 from vfa.atomic import atomic_write_text
-from vfa.outputs.export_csv import FLOAT_NOISE, safe_text, table_csv_text
+from vfa.outputs.export_csv import csv_cell, table_csv_text
 from vfa.study.clinical import COLUMNS, ClinicalEvent
 from vfa.study.cohort import Cohort
 
 __all__ = ["csv_cell", "CSV_COLUMNS", "csv_rows", "csv_text", "write_csv", "clinical_csv_text"]
-
-
-def csv_cell(value: Any) -> str:
-    """A CSV cell by the rules of every CSV of VFA (vfa/outputs/export_csv.py, docs/exports.md): text
-    starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return that is not a number gets a
-    leading ``'``; numbers stay numbers (``-2.8``); ``-0.0`` and float noise are ``0.0``."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return ""
-        return "0.0" if abs(value) < FLOAT_NOISE else repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()
-    return safe_text(str(value))
 
 
 def clinical_csv_text(events: Iterable["ClinicalEvent"]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import math
 import io
 import os
 import re
@@ -95,21 +96,23 @@ def safe_text(text: str) -> str:
     return text
 
 
-def _cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
+    """A CSV cell by the rules of every CSV of VFA (docs/exports.md): text whose first character
+    after leading spaces is ``=``, ``+``, ``-``, ``@``, tab or carriage return and that is not a
+    number gets a leading ``'`` (:func:`safe_text`); numbers stay numbers (``-2.8``); ``-0.0``
+    and float noise are ``0.0``; a non-finite number is an empty cell; enums give their value."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        if value == 0.5:
-            return "0.5"
-        if abs(value) < FLOAT_NOISE:  # -0.0 and 1e-13 alike
-            return "0.0"
-        return repr(value)
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()
+        if not math.isfinite(value):
+            return ""
+        return "0.0" if abs(value) < FLOAT_NOISE else repr(value)  # -0.0 and 1e-13 alike
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
     if hasattr(value, "value"):  # enums
         return safe_text(str(value.value))
     return safe_text(str(value))
@@ -251,7 +254,7 @@ def level_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
                 })
                 for k, val in (ch.ratio_change_pp or {}).items():
                     row[f"{k}_change_pp"] = val
-            rows.append({k: _cell(row.get(k)) for k in LEVEL_COLUMNS})
+            rows.append({k: csv_cell(row.get(k)) for k in LEVEL_COLUMNS})
     return rows
 
 
@@ -290,7 +293,7 @@ def summary_rows(visits: Sequence[_Visit]) -> list[dict[str, str]]:
                 "within_noise_levels": ";".join(map(str, c.within_noise)),
                 "sd_pct": c.sd_pct, "sd_source": c.measurement_noise.source, "lsc_pct": c.lsc_pct,
             })
-        rows.append({k: _cell(row.get(k)) for k in SUMMARY_COLUMNS})
+        rows.append({k: csv_cell(row.get(k)) for k in SUMMARY_COLUMNS})
     return rows
 
 
